@@ -1,0 +1,104 @@
+/* vfio-handoff groups: IOMMU groups, their members, and whether vfio would accept them now */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "vh-cli.h"
+
+static void
+print_groups(const VhCliView *view)
+{
+    GPtrArray *groups = view->inventory->groups;
+
+    for (guint i = 0; i < groups->len; i++) {
+        VhIommuGroup *group = g_ptr_array_index(groups, i);
+        g_autoptr(GPtrArray) blockers = NULL;
+        gboolean viable = vh_iommu_group_is_viable(group, &blockers);
+
+        printf("%sgroup %d: %u device%s, %s\n", i > 0 ? "\n" : "", group->number,
+               group->members->len, group->members->len == 1 ? "" : "s",
+               viable ? "viable for vfio now" : "not viable for vfio now");
+        for (guint j = 0; j < group->members->len; j++) {
+            VhPciDevice *dev = g_ptr_array_index(group->members, j);
+            const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
+            g_autofree char *name = vh_pci_device_display_name(dev);
+            g_autofree char *ids = vh_pci_device_ids(dev);
+
+            printf("  %-12s  %-9s  %-8s  %-14s  %-4s  %s\n", dev->name, ids,
+                   vh_pci_device_is_endpoint(dev) ? "endpoint" : "bridge",
+                   dev->driver != NULL ? dev->driver : "-", v->passable ? "yes" : "no", name);
+        }
+    }
+}
+
+int
+vh_cmd_groups(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "groups", NULL,
+        "List IOMMU groups. The kernel hands a group to a VM whole: every endpoint in it must be "
+        "on vfio-pci, pci-stub or no driver (viable); bridges stay with the host.",
+        NULL, entries);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhCliView) view = NULL;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc > 1) {
+        vh_cli_error("groups takes no arguments, got '%s'", argv[1]);
+        return VH_EXIT_USAGE;
+    }
+    view = vh_cli_view_load(&error);
+    if (view == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    if (json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "iommu_groups");
+        json_builder_add_boolean_value(b, view->inventory->has_iommu_groups);
+        json_builder_set_member_name(b, "groups");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < view->inventory->groups->len; i++) {
+            VhIommuGroup *group = g_ptr_array_index(view->inventory->groups, i);
+            g_autoptr(GPtrArray) blockers = NULL;
+            gboolean viable = vh_iommu_group_is_viable(group, &blockers);
+
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "group");
+            json_builder_add_int_value(b, group->number);
+            json_builder_set_member_name(b, "viable");
+            json_builder_add_boolean_value(b, viable);
+            json_builder_set_member_name(b, "blockers");
+            json_builder_begin_array(b);
+            for (guint j = 0; j < blockers->len; j++)
+                json_builder_add_string_value(b, ((VhPciDevice *)g_ptr_array_index(blockers, j))->name);
+            json_builder_end_array(b);
+            json_builder_set_member_name(b, "devices");
+            json_builder_begin_array(b);
+            for (guint j = 0; j < group->members->len; j++)
+                vh_cli_device_to_json(b, view, g_ptr_array_index(group->members, j), FALSE);
+            json_builder_end_array(b);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        vh_cli_print_json(b);
+    } else if (view->inventory->has_iommu_groups) {
+        print_groups(view);
+    }
+    if (!view->inventory->has_iommu_groups) {
+        vh_cli_error("the kernel publishes no IOMMU groups: the IOMMU is off (run: vfio-handoff "
+                     "check)");
+        return VH_EXIT_FAILED;
+    }
+    return VH_EXIT_OK;
+}

@@ -1,0 +1,90 @@
+/* vfio-handoff list: the host's PCI devices and whether each can be passed */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "vh-cli.h"
+
+static void
+print_table(const VhCliView *view)
+{
+    GPtrArray *devices = view->inventory->devices;
+
+    printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %s\n", "ADDRESS", "ID", "CLASS", "DRIVER",
+           "GROUP", "PASS", "NAME");
+    for (guint i = 0; i < devices->len; i++) {
+        VhPciDevice *dev = g_ptr_array_index(devices, i);
+        const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
+        g_autofree char *ids = vh_pci_device_ids(dev);
+        g_autofree char *name = vh_pci_device_display_name(dev);
+        g_autofree char *cls = dev->class_name != NULL
+                                   ? g_strndup(dev->class_name, 25)
+                                   : g_strdup_printf("%04x", vh_pci_device_class(dev));
+        g_autofree char *group = dev->iommu_group >= 0 ? g_strdup_printf("%d", dev->iommu_group)
+                                                       : g_strdup("-");
+
+        printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %s\n", dev->name, ids, cls,
+               dev->driver != NULL ? dev->driver : "-", group, v->passable ? "yes" : "no", name);
+        /* why not: the first reason, most serious first; `show` has them all */
+        if (!v->passable) {
+            VhReason *r = g_ptr_array_index(v->reasons, 0);
+
+            printf("%14s└ %s%s\n", "", r->text,
+                   v->reasons->len > 1 ? " (more: vfio-handoff show)" : "");
+        }
+    }
+    if (!view->inventory->has_iommu_groups)
+        printf("\nThe IOMMU is off: no device can be passed (run: vfio-handoff check).\n");
+    if (!view->usage->processes_complete)
+        printf("\nNot every process's open files could be read: run as root to see what holds "
+               "each device.\n");
+}
+
+int
+vh_cmd_list(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx =
+        vh_cli_option_context("list", NULL, "List the host's PCI devices with their IOMMU "
+                                            "groups, drivers, and whether each can be passed "
+                                            "to a VM (and if not, why).",
+                              NULL, entries);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhCliView) view = NULL;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc > 1) {
+        vh_cli_error("list takes no arguments, got '%s' (to see one device: vfio-handoff show "
+                     "DEVICE)",
+                     argv[1]);
+        return VH_EXIT_USAGE;
+    }
+    view = vh_cli_view_load(&error);
+    if (view == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    if (json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "iommu_groups");
+        json_builder_add_boolean_value(b, view->inventory->has_iommu_groups);
+        json_builder_set_member_name(b, "devices");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < view->inventory->devices->len; i++)
+            vh_cli_device_to_json(b, view, g_ptr_array_index(view->inventory->devices, i), FALSE);
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        vh_cli_print_json(b);
+    } else {
+        print_table(view);
+    }
+    return VH_EXIT_OK;
+}

@@ -1,0 +1,132 @@
+/* vfio-handoff show DEVICE: everything known about one device */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "vh-cli.h"
+
+static void
+print_list_field(const char *label, GPtrArray *values)
+{
+    printf("  %-13s", label);
+    for (guint i = 0; values != NULL && i < values->len; i++)
+        printf("%s%s", i > 0 ? " " : "", (char *)g_ptr_array_index(values, i));
+    printf("%s\n", values == NULL || values->len == 0 ? "-" : "");
+}
+
+static void
+print_device(const VhCliView *view, const VhPciDevice *dev)
+{
+    const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
+    VhIommuGroup *group = vh_inventory_group_of(view->inventory, dev);
+    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->inventory, dev);
+    g_autofree char *name = vh_pci_device_display_name(dev);
+    g_autofree char *ids = vh_pci_device_ids(dev);
+    g_autofree char *resets = dev->reset_methods != NULL ? g_strjoinv(" ", dev->reset_methods)
+                                                         : g_strdup("none");
+
+    printf("%s  %s (rev %02x)\n", dev->name, name, dev->revision);
+    printf("  %-13s%s", "ID:", ids);
+    if (dev->subsys_vendor_id != 0)
+        printf("  subsystem %04x:%04x%s%s", dev->subsys_vendor_id, dev->subsys_device_id,
+               dev->subsys_name != NULL ? " " : "", dev->subsys_name != NULL ? dev->subsys_name : "");
+    printf("\n  %-13s%06x %s\n", "class:", dev->class_code,
+           dev->class_name != NULL ? dev->class_name : "");
+    printf("  %-13s%s (%s)\n", "kind:", vh_pci_device_is_endpoint(dev) ? "endpoint" : "bridge",
+           dev->header_type >= 0 ? (dev->header_type == 0 ? "type-0 header" : "type-1/2 header")
+                                 : "config space unreadable");
+    printf("  %-13s%s\n", "driver:", dev->driver != NULL ? dev->driver : "none");
+    printf("  %-13s%s\n", "override:", dev->driver_override != NULL ? dev->driver_override : "none");
+    if (group != NULL) {
+        g_autoptr(GPtrArray) blockers = NULL;
+        gboolean viable = vh_iommu_group_is_viable(group, &blockers);
+
+        printf("  %-13s%d, %u device%s, %s", "IOMMU group:", group->number, group->members->len,
+               group->members->len == 1 ? "" : "s", viable ? "viable now" : "not viable now");
+        for (guint i = 0; i < blockers->len; i++) {
+            VhPciDevice *b = g_ptr_array_index(blockers, i);
+
+            printf("%s%s on %s", i == 0 ? " (" : ", ", b->name, b->driver);
+        }
+        printf("%s\n", blockers->len > 0 ? ")" : "");
+    } else {
+        printf("  %-13snone (the IOMMU is off)\n", "IOMMU group:");
+    }
+    printf("  %-13s", "companions:");
+    for (guint i = 0; i < companions->len; i++) {
+        VhPciDevice *c = g_ptr_array_index(companions, i);
+        g_autofree char *cname = vh_pci_device_display_name(c);
+
+        printf("%s%s (%s) %s\n", i > 0 ? "               " : "", c->name,
+               c->driver != NULL ? c->driver : "no driver", cname);
+    }
+    if (companions->len == 0)
+        printf("none\n");
+    print_list_field("bridges:", dev->parents);
+    printf("  %-13s%s\n", "reset:", resets);
+    if (dev->boot_vga >= 0)
+        printf("  %-13s%s\n", "boot VGA:", dev->boot_vga ? "yes" : "no");
+    if (dev->numa_node >= 0)
+        printf("  %-13s%d\n", "NUMA node:", dev->numa_node);
+    if (dev->physfn != NULL)
+        printf("  %-13sVF of %s\n", "SR-IOV:", dev->physfn);
+    else if (dev->sriov_totalvfs >= 0)
+        printf("  %-13sPF, %d of %d VFs enabled\n", "SR-IOV:", dev->sriov_numvfs,
+               dev->sriov_totalvfs);
+    printf("  %-13s%s\n", "passable:", v->passable ? "yes" : "no");
+    for (guint i = 0; i < v->reasons->len; i++) {
+        VhReason *r = g_ptr_array_index(v->reasons, i);
+
+        printf("    %s\n", r->text);
+        if (r->fix != NULL)
+            printf("      fix: %s\n", r->fix);
+    }
+}
+
+int
+vh_cmd_show(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "show", "DEVICE",
+        "Show everything known about one PCI device: IDs, driver, IOMMU group and companions, "
+        "reset methods, SR-IOV, what the host uses it for, and whether it can be passed.",
+        "DEVICE is a PCI address (0000:01:00.0 or 01:00.0) or a vendor:device ID (10de:2204) "
+        "that matches exactly one device.",
+        entries);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhCliView) view = NULL;
+    VhPciDevice *dev;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc != 2) {
+        vh_cli_error("show takes one DEVICE (a PCI address like 0000:01:00.0 or an ID like "
+                     "10de:2204)");
+        return VH_EXIT_USAGE;
+    }
+    view = vh_cli_view_load(&error);
+    if (view == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    dev = vh_inventory_resolve(view->inventory, argv[1], &error);
+    if (dev == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    if (json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        vh_cli_device_to_json(b, view, dev, TRUE);
+        vh_cli_print_json(b);
+    } else {
+        print_device(view, dev);
+    }
+    return VH_EXIT_OK;
+}

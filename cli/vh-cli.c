@@ -1,0 +1,250 @@
+/* vfio-handoff CLI: what the verbs share */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "vh-cli.h"
+
+void
+vh_cli_error(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "vfio-handoff: %s\n", msg);
+}
+
+GOptionContext *
+vh_cli_option_context(const char *verb, const char *args, const char *summary,
+                      const char *description, const GOptionEntry *entries)
+{
+    g_autofree char *prgname = g_strdup_printf("vfio-handoff %s", verb);
+    GOptionContext *ctx = g_option_context_new(args);
+
+    /* "Usage: vfio-handoff show [OPTION…] DEVICE" */
+    g_set_prgname(prgname);
+
+    g_option_context_set_summary(ctx, summary);
+    if (description != NULL)
+        g_option_context_set_description(ctx, description);
+    if (entries != NULL)
+        g_option_context_add_main_entries(ctx, entries, NULL);
+    return ctx;
+}
+
+int
+vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!g_option_context_parse(ctx, argc, argv, &error)) {
+        vh_cli_error("%s (see: vfio-handoff %s --help)", error->message, (*argv)[0]);
+        return VH_EXIT_USAGE;
+    }
+    return -1;
+}
+
+VhCliView *
+vh_cli_view_load(GError **error)
+{
+    g_autoptr(VhCliView) view = g_new0(VhCliView, 1);
+
+    view->host = vh_host_new_from_environment();
+    view->inventory = vh_inventory_load(view->host, VH_INVENTORY_NAMES, error);
+    if (view->inventory == NULL)
+        return NULL;
+    view->usage = vh_host_usage_collect(view->host, view->inventory, error);
+    if (view->usage == NULL)
+        return NULL;
+    view->verdicts = vh_verdicts_compute(view->inventory, view->usage);
+    return g_steal_pointer(&view);
+}
+
+void
+vh_cli_view_free(VhCliView *view)
+{
+    if (view == NULL)
+        return;
+    vh_verdicts_free(view->verdicts);
+    vh_host_usage_free(view->usage);
+    vh_inventory_free(view->inventory);
+    vh_host_free(view->host);
+    g_free(view);
+}
+
+void
+vh_cli_json_string_or_null(JsonBuilder *b, const char *member, const char *value)
+{
+    json_builder_set_member_name(b, member);
+    if (value != NULL)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void
+json_hex(JsonBuilder *b, const char *member, guint value, int width)
+{
+    g_autofree char *s = g_strdup_printf("%0*x", width, value);
+
+    json_builder_set_member_name(b, member);
+    json_builder_add_string_value(b, s);
+}
+
+static void
+json_string_array(JsonBuilder *b, const char *member, GPtrArray *values)
+{
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
+    for (guint i = 0; values != NULL && i < values->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(values, i));
+    json_builder_end_array(b);
+}
+
+static void
+json_int_or_null(JsonBuilder *b, const char *member, gint64 value, gboolean present)
+{
+    json_builder_set_member_name(b, member);
+    if (present)
+        json_builder_add_int_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void
+device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
+{
+    VhIommuGroup *group = vh_inventory_group_of(view->inventory, dev);
+    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->inventory, dev);
+    GPtrArray *uses = vh_host_usage_for(view->usage, dev->name);
+    g_autofree char *rev = g_strdup_printf("%02x", dev->revision);
+
+    vh_cli_json_string_or_null(b, "revision", rev);
+    vh_cli_json_string_or_null(b, "subsystem_name", dev->subsys_name);
+    json_int_or_null(b, "header_type", dev->header_type, dev->header_type >= 0);
+    json_int_or_null(b, "numa_node", dev->numa_node, dev->numa_node >= 0);
+    json_builder_set_member_name(b, "boot_vga");
+    if (dev->boot_vga >= 0)
+        json_builder_add_boolean_value(b, dev->boot_vga == 1);
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "reset_methods");
+    json_builder_begin_array(b);
+    for (guint i = 0; dev->reset_methods != NULL && dev->reset_methods[i] != NULL; i++)
+        json_builder_add_string_value(b, dev->reset_methods[i]);
+    json_builder_end_array(b);
+
+    json_builder_set_member_name(b, "sriov");
+    if (dev->sriov_totalvfs >= 0 || dev->physfn != NULL) {
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "physfn", dev->physfn);
+        json_int_or_null(b, "total_vfs", dev->sriov_totalvfs, dev->sriov_totalvfs >= 0);
+        json_int_or_null(b, "num_vfs", dev->sriov_numvfs, dev->sriov_numvfs >= 0);
+        json_string_array(b, "virtfns", dev->virtfns);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    vh_cli_json_string_or_null(b, "sysfs_path", dev->sysfs_dir);
+    json_string_array(b, "parent_bridges", dev->parents);
+
+    json_builder_set_member_name(b, "group_viable");
+    if (group != NULL)
+        json_builder_add_boolean_value(b, vh_iommu_group_is_viable(group, NULL));
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "companions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < companions->len; i++) {
+        VhPciDevice *c = g_ptr_array_index(companions, i);
+        const VhVerdict *cv = vh_verdicts_get(view->verdicts, c->name);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "address", c->name);
+        vh_cli_json_string_or_null(b, "driver", c->driver);
+        json_builder_set_member_name(b, "passable");
+        json_builder_add_boolean_value(b, cv->passable);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+
+    json_builder_set_member_name(b, "uses");
+    json_builder_begin_array(b);
+    for (guint i = 0; uses != NULL && i < uses->len; i++) {
+        VhUse *use = g_ptr_array_index(uses, i);
+        g_autofree char *text = vh_use_describe(use);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "kind", vh_use_kind_to_string(use->kind));
+        vh_cli_json_string_or_null(b, "subject", use->subject);
+        vh_cli_json_string_or_null(b, "detail", use->detail);
+        json_builder_set_member_name(b, "direct");
+        json_builder_add_boolean_value(b, use->direct);
+        vh_cli_json_string_or_null(b, "text", text);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+void
+vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev,
+                      gboolean detailed)
+{
+    const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
+    g_autofree char *cls = g_strdup_printf("%06x", dev->class_code);
+
+    json_builder_begin_object(b);
+    vh_cli_json_string_or_null(b, "address", dev->name);
+    json_hex(b, "vendor_id", dev->vendor_id, 4);
+    json_hex(b, "device_id", dev->device_id, 4);
+    json_hex(b, "subsystem_vendor_id", dev->subsys_vendor_id, 4);
+    json_hex(b, "subsystem_device_id", dev->subsys_device_id, 4);
+    vh_cli_json_string_or_null(b, "class", cls);
+    vh_cli_json_string_or_null(b, "class_name", dev->class_name);
+    vh_cli_json_string_or_null(b, "vendor_name", dev->vendor_name);
+    vh_cli_json_string_or_null(b, "device_name", dev->device_name);
+    vh_cli_json_string_or_null(b, "driver", dev->driver);
+    vh_cli_json_string_or_null(b, "driver_override", dev->driver_override);
+    json_int_or_null(b, "iommu_group", dev->iommu_group, dev->iommu_group >= 0);
+    json_builder_set_member_name(b, "endpoint");
+    json_builder_add_boolean_value(b, vh_pci_device_is_endpoint(dev));
+    json_builder_set_member_name(b, "passable");
+    json_builder_add_boolean_value(b, v->passable);
+    json_builder_set_member_name(b, "host_critical");
+    json_builder_add_boolean_value(b, v->host_critical);
+    json_builder_set_member_name(b, "in_use");
+    json_builder_add_boolean_value(b, v->in_use);
+    json_builder_set_member_name(b, "reasons");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < v->reasons->len; i++) {
+        VhReason *r = g_ptr_array_index(v->reasons, i);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "kind", vh_reason_kind_to_string(r->kind));
+        vh_cli_json_string_or_null(b, "text", r->text);
+        vh_cli_json_string_or_null(b, "fix", r->fix);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    if (detailed)
+        device_details_to_json(b, view, dev);
+    json_builder_end_object(b);
+}
+
+void
+vh_cli_print_json(JsonBuilder *b)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *text = NULL;
+
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_indent(gen, 2);
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    fputs(text, stdout);
+    fputc('\n', stdout);
+}

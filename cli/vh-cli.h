@@ -1,0 +1,66 @@
+/* vfio-handoff CLI: what the verbs share */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "vh-host-usage.h"
+#include "vh-host.h"
+#include "vh-inventory.h"
+#include "vh-verdict.h"
+
+G_BEGIN_DECLS
+
+/* DESIGN §7: exit 0 ok, 1 failed, 2 usage */
+#define VH_EXIT_OK 0
+#define VH_EXIT_FAILED 1
+#define VH_EXIT_USAGE 2
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the verb */
+    gboolean hidden;
+} VhCommand;
+
+int vh_cmd_list(int argc, char **argv);
+int vh_cmd_groups(int argc, char **argv);
+int vh_cmd_show(int argc, char **argv);
+int vh_cmd_check(int argc, char **argv);
+
+/* "vfio-handoff: MESSAGE" on stderr. */
+void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/*
+ * Parses a verb's options with its own --help. Returns -1 to go on, or the exit code to return
+ * (0 after --help, 2 on a usage error, which is reported).
+ */
+int vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv);
+
+/* A verb's option context: "vfio-handoff VERB ARGS" with a summary and a description. */
+GOptionContext *vh_cli_option_context(const char *verb, const char *args, const char *summary,
+                                      const char *description, const GOptionEntry *entries);
+
+/* Everything the inventory verbs show, read once. */
+typedef struct {
+    VhHost *host;
+    VhInventory *inventory;
+    VhHostUsage *usage;
+    VhVerdicts *verdicts;
+} VhCliView;
+
+VhCliView *vh_cli_view_load(GError **error);
+void vh_cli_view_free(VhCliView *view);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliView, vh_cli_view_free)
+
+/* Device fields common to list and show; @detailed adds everything show knows. */
+void vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev,
+                           gboolean detailed);
+
+/* Prints a JSON document on stdout, pretty, with a final newline. */
+void vh_cli_print_json(JsonBuilder *b);
+
+/* A member of a JSON object holding a string or null. */
+void vh_cli_json_string_or_null(JsonBuilder *b, const char *member, const char *value);
+
+G_END_DECLS

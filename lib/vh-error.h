@@ -1,0 +1,24 @@
+/* vfio-handoff: the one error domain */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VH_ERROR (vh_error_quark())
+
+typedef enum {
+    VH_ERROR_FAILED,           /* generic failure */
+    VH_ERROR_INVALID_ARGUMENT, /* bad input from argv, XML or config */
+    VH_ERROR_NOT_FOUND,        /* a named device, file or domain does not exist */
+    VH_ERROR_AMBIGUOUS,        /* a vendor:device ID matched several devices */
+    VH_ERROR_IO,               /* reading or writing a host file failed */
+    VH_ERROR_UNSUPPORTED,      /* the host cannot do what was asked */
+} VhError;
+
+GQuark vh_error_quark(void);
+
+/* Sets a VH_ERROR_IO (or NOT_FOUND for ENOENT) error for a failed call on @path. */
+void vh_error_set_errno(GError **error, int errsv, const char *what, const char *path);
+
+G_END_DECLS

@@ -1,0 +1,67 @@
+/* vfio-handoff: one PCI function */
+#include "config.h"
+
+#include <string.h>
+
+#include "vh-pci-device.h"
+
+void
+vh_pci_device_free(VhPciDevice *dev)
+{
+    if (dev == NULL)
+        return;
+    g_free(dev->vendor_name);
+    g_free(dev->device_name);
+    g_free(dev->subsys_name);
+    g_free(dev->class_name);
+    g_free(dev->driver);
+    g_free(dev->driver_override);
+    g_strfreev(dev->reset_methods);
+    g_free(dev->physfn);
+    if (dev->virtfns != NULL)
+        g_ptr_array_unref(dev->virtfns);
+    g_free(dev->sysfs_dir);
+    if (dev->parents != NULL)
+        g_ptr_array_unref(dev->parents);
+    g_free(dev);
+}
+
+gboolean
+vh_pci_device_is_endpoint(const VhPciDevice *dev)
+{
+    if (dev->header_type != VH_PCI_HEADER_TYPE_UNKNOWN)
+        return dev->header_type == VH_PCI_HEADER_TYPE_NORMAL;
+    /* config space unreadable: fall back on the class */
+    return vh_pci_device_class(dev) != VH_PCI_CLASS_BRIDGE_PCI && vh_pci_device_class(dev) != 0x0607;
+}
+
+gboolean
+vh_pci_device_is_on_vfio(const VhPciDevice *dev)
+{
+    return dev->driver != NULL && (g_strcmp0(dev->driver, "vfio-pci") == 0 || dev->vfio_variant);
+}
+
+gboolean
+vh_pci_device_is_viable_member(const VhPciDevice *dev)
+{
+    if (!vh_pci_device_is_endpoint(dev))
+        return TRUE;
+    return dev->driver == NULL || vh_pci_device_is_on_vfio(dev) ||
+           g_strcmp0(dev->driver, "pci-stub") == 0;
+}
+
+char *
+vh_pci_device_ids(const VhPciDevice *dev)
+{
+    return g_strdup_printf("%04x:%04x", dev->vendor_id, dev->device_id);
+}
+
+char *
+vh_pci_device_display_name(const VhPciDevice *dev)
+{
+    if (dev->vendor_name != NULL && dev->device_name != NULL)
+        return g_strdup_printf("%s %s", dev->vendor_name, dev->device_name);
+    if (dev->vendor_name != NULL)
+        return g_strdup_printf("%s device %04x", dev->vendor_name, dev->device_id);
+    return g_strdup_printf("device %04x:%04x", dev->vendor_id, dev->device_id);
+}

@@ -1,0 +1,65 @@
+#!/bin/sh
+# Install what vfio-handoff needs to build and test, on Debian/Ubuntu (apt) or
+# Fedora/RHEL (dnf). Idempotent: packages already present are left alone.
+#
+#   packaging/install-deps.sh          build + test dependencies
+#   packaging/install-deps.sh --vm     also what `make check-vm` needs (QEMU, debootstrap)
+set -eu
+
+want_vm=no
+for arg in "$@"; do
+    case "$arg" in
+    --vm) want_vm=yes ;;
+    -h | --help)
+        sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "install-deps.sh: unknown option '$arg' (try --help)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "install-deps.sh: must run as root (or with sudo available)" >&2
+        exit 1
+    fi
+else
+    SUDO=
+fi
+
+if command -v apt-get >/dev/null 2>&1; then
+    pkgs="build-essential autoconf automake libtool pkgconf make
+          libglib2.0-dev libxml2-dev libpci-dev pciutils libvirt-dev libjson-glib-dev
+          libkmod-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq"
+    [ "$want_vm" = yes ] && pkgs="$pkgs qemu-system-x86 qemu-utils debootstrap e2fsprogs"
+    missing=
+    for p in $pkgs; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "install-deps.sh: installing:$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        # A fresh machine may have no package lists yet.
+        $SUDO apt-get update -qq
+        # shellcheck disable=SC2086
+        $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    else
+        echo "install-deps.sh: all build dependencies present"
+    fi
+elif command -v dnf >/dev/null 2>&1; then
+    pkgs="gcc make autoconf automake libtool pkgconf-pkg-config
+          glib2-devel libxml2-devel pciutils-devel pciutils libvirt-devel json-glib-devel
+          kmod-devel fuse3-devel fuse3 strace valgrind libvirt-client jq"
+    [ "$want_vm" = yes ] && pkgs="$pkgs qemu-system-x86 qemu-img debootstrap e2fsprogs"
+    # shellcheck disable=SC2086
+    $SUDO dnf install -y -q $pkgs
+else
+    echo "install-deps.sh: neither apt-get nor dnf found; install the packages listed in README.md by hand" >&2
+    exit 1
+fi

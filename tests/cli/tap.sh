@@ -1,0 +1,68 @@
+# TAP helpers for the CLI tests (sourced). Each test script ends with `done_testing`.
+set -u
+tap_n=0
+tap_failed=0
+VH_CLI=${VH_CLI:?VH_CLI must name the vfio-handoff binary}
+VH_FAKE_TOOL=${VH_FAKE_TOOL:?VH_FAKE_TOOL must name the vh-fake binary}
+VH_SRCDIR=${VH_SRCDIR:?VH_SRCDIR must name the source tree}
+scenarios=$VH_SRCDIR/tests/data/scenarios
+tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/vh-cli-XXXXXX")
+trap 'rm -rf "$tap_tmp"' EXIT
+
+ok() {
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n - $1"
+}
+
+not_ok() {
+    tap_n=$((tap_n + 1))
+    tap_failed=$((tap_failed + 1))
+    echo "not ok $tap_n - $1"
+    shift
+    for line in "$@"; do
+        printf '%s\n' "$line" | sed 's/^/#   /'
+    done
+}
+
+skip() {
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n # SKIP $1"
+}
+
+# is DESCRIPTION EXPECTED ACTUAL
+is() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "got:      $3"; fi
+}
+
+# like DESCRIPTION PATTERN TEXT  (grep -E)
+like() {
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "no match for: $2" "in: $3"; fi
+}
+
+# unlike DESCRIPTION PATTERN TEXT
+unlike() {
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then not_ok "$1" "unexpected match for: $2" "in: $3"; else ok "$1"; fi
+}
+
+# tree NAME: builds tests/data/scenarios/NAME.conf once, prints its root
+tree() {
+    if [ ! -d "$tap_tmp/$1" ]; then
+        "$VH_FAKE_TOOL" build "$scenarios/$1.conf" "$tap_tmp/$1" >&2 || return 1
+    fi
+    echo "$tap_tmp/$1"
+}
+
+# run ROOT ARGS...: runs the CLI on a fake root; sets out, err and rc
+run() {
+    run_root=$1
+    shift
+    rc=0
+    VH_ROOT=$run_root "$VH_CLI" "$@" >"$tap_tmp/out" 2>"$tap_tmp/err" || rc=$?
+    out=$(cat "$tap_tmp/out")
+    err=$(cat "$tap_tmp/err")
+}
+
+done_testing() {
+    echo "1..$tap_n"
+    [ "$tap_failed" -eq 0 ]
+}

@@ -1,0 +1,623 @@
+/*
+ * Test bed: the fake kernel. A FUSE filesystem mounted over ROOT/sys that serves the tree the
+ * builder made and behaves like the kernel for the writes vfio-handoff makes — driver_override,
+ * unbind, bind, drivers_probe, reset — with the kernel's results and errno values
+ * (../shared/notes/sysfs-abi.md is the table it reproduces). libvirt's tests/virpcimock.c does
+ * this with LD_PRELOAD inside one process; a filesystem serves every process, so the real CLI
+ * and hook binaries can be driven against it as libvirt drives them.
+ *
+ * Faults, for the failure tests, come from ROOT/.fake/faults (re-read at every write):
+ *   [fail]  bind=BDF;...  unbind=BDF;...  probe=BDF;...   the step fails (bind/unbind: EIO;
+ *                                                          probe: the device stays unbound)
+ *   [hang]  bind=BDF;...  unbind=BDF;...  probe=BDF;...   the write blocks until the line is
+ *                                                          removed from the file
+ * Every state change is appended to ROOT/.fake/log ("bind 0000:01:00.0 vfio-pci").
+ */
+#define FUSE_USE_VERSION 31
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vh-fake-kernel.h"
+
+static struct {
+    int base;        /* ROOT/sys, opened before the mount hides it */
+    char *root;      /* ROOT */
+    GMutex lock;     /* the device lock: one state change at a time */
+} K;
+
+/* "/bus/pci/drivers_probe" -> "bus/pci/drivers_probe"; "/" -> "." */
+static const char *
+rel(const char *path)
+{
+    while (*path == '/')
+        path++;
+    return *path != '\0' ? path : ".";
+}
+
+static void
+klog(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static void
+klog(const char *fmt, ...)
+{
+    g_autofree char *path = g_build_filename(K.root, ".fake", "log", NULL);
+    g_autofree char *line = NULL;
+    va_list ap;
+    FILE *f;
+
+    va_start(ap, fmt);
+    line = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    f = fopen(path, "ae");
+    if (f != NULL) {
+        fprintf(f, "%s\n", line);
+        fclose(f);
+    }
+}
+
+static char *
+read_rel(const char *path)
+{
+    char buf[4096];
+    int fd = openat(K.base, path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return NULL;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    g_strchomp(buf);
+    return g_strdup(buf);
+}
+
+static gboolean
+write_rel(const char *path, const char *text)
+{
+    int fd = openat(K.base, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    gboolean ok;
+
+    if (fd < 0)
+        return FALSE;
+    ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return ok;
+}
+
+static char *
+link_name(const char *path)
+{
+    char buf[4096];
+    ssize_t n = readlinkat(K.base, path, buf, sizeof(buf) - 1);
+
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return g_path_get_basename(buf);
+}
+
+/* bus/pci/devices/BDF -> "devices/pci0000:00/.../BDF" */
+static char *
+device_dir(const char *bdf)
+{
+    g_autofree char *link = g_strconcat("bus/pci/devices/", bdf, NULL);
+    char buf[4096];
+    ssize_t n;
+    const char *p = buf;
+
+    if (strchr(bdf, '/') != NULL || bdf[0] == '.')
+        return NULL;
+    n = readlinkat(K.base, link, buf, sizeof(buf) - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    while (g_str_has_prefix(p, "../"))
+        p += 3;
+    return g_strdup(p);
+}
+
+/* A relative symlink at @link to @target, both below ROOT/sys. */
+static int
+make_link(const char *link, const char *target)
+{
+    g_autoptr(GString) t = g_string_new(NULL);
+
+    for (const char *p = link; *p != '\0'; p++) {
+        if (*p == '/')
+            g_string_append(t, "../");
+    }
+    g_string_append(t, target);
+    return symlinkat(t->str, K.base, link) == 0 ? 0 : -errno;
+}
+
+static gboolean
+driver_registered(const char *driver)
+{
+    g_autofree char *d = g_strconcat("bus/pci/drivers/", driver, NULL);
+    struct stat st;
+
+    return driver[0] != '\0' && strchr(driver, '/') == NULL &&
+           fstatat(K.base, d, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+static char *
+native_driver(const char *bdf)
+{
+    g_autofree char *path = g_build_filename(K.root, ".fake", "native", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", 2);
+
+        if (f[0] != NULL && f[1] != NULL && strcmp(f[0], bdf) == 0)
+            return g_strdup(f[1]);
+    }
+    return NULL;
+}
+
+static gboolean
+fault(const char *kind, const char *step, const char *bdf)
+{
+    g_autofree char *path = g_build_filename(K.root, ".fake", "faults", NULL);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_auto(GStrv) list = NULL;
+
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+        return FALSE;
+    list = g_key_file_get_string_list(kf, kind, step, NULL, NULL);
+    return list != NULL && g_strv_contains((const char *const *)list, bdf);
+}
+
+/* A hung kernel write: block (outside the device lock) while the fault stands. */
+static void
+maybe_hang(const char *step, const char *bdf)
+{
+    if (!fault("hang", step, bdf))
+        return;
+    klog("hang %s %s", step, bdf);
+    while (fault("hang", step, bdf))
+        g_usleep(20 * 1000);
+}
+
+/* vfio: /dev/vfio/GROUP exists while any member of the group is bound to vfio-pci */
+static void
+update_vfio_node(const char *dir)
+{
+    g_autofree char *grp_link = g_strconcat(dir, "/iommu_group", NULL);
+    g_autofree char *group = link_name(grp_link);
+    g_autofree char *members_dir = NULL;
+    g_autofree char *node = NULL;
+    DIR *d;
+    struct dirent *e;
+    gboolean any = FALSE;
+    int fd;
+
+    if (group == NULL)
+        return;
+    members_dir = g_strdup_printf("kernel/iommu_groups/%s/devices", group);
+    node = g_build_filename(K.root, "dev", "vfio", group, NULL);
+    fd = openat(K.base, members_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    d = fd >= 0 ? fdopendir(fd) : NULL;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        g_autofree char *mdir = NULL;
+        g_autofree char *drv_link = NULL;
+        g_autofree char *drv = NULL;
+
+        if (e->d_name[0] == '.')
+            continue;
+        mdir = device_dir(e->d_name);
+        drv_link = mdir != NULL ? g_strconcat(mdir, "/driver", NULL) : NULL;
+        drv = drv_link != NULL ? link_name(drv_link) : NULL;
+        if (g_strcmp0(drv, "vfio-pci") == 0)
+            any = TRUE;
+    }
+    if (d != NULL)
+        closedir(d);
+    if (any) {
+        g_autofree char *vdir = g_path_get_dirname(node);
+
+        g_mkdir_with_parents(vdir, 0755);
+        if (!g_file_test(node, G_FILE_TEST_EXISTS))
+            g_file_set_contents(node, "", 0, NULL);
+    } else {
+        unlink(node);
+    }
+}
+
+static int
+do_bind(const char *bdf, const char *dir, const char *driver)
+{
+    g_autofree char *dlink = g_strconcat(dir, "/driver", NULL);
+    g_autofree char *blink = g_strdup_printf("bus/pci/drivers/%s/%s", driver, bdf);
+    g_autofree char *ddir = g_strconcat("bus/pci/drivers/", driver, NULL);
+    int r;
+
+    if (fault("fail", "bind", bdf)) {
+        klog("bind-failed %s %s", bdf, driver);
+        return -EIO;
+    }
+    if ((r = make_link(dlink, ddir)) < 0 || (r = make_link(blink, dir)) < 0)
+        return r;
+    klog("bind %s %s", bdf, driver);
+    update_vfio_node(dir);
+    return 0;
+}
+
+static int
+do_unbind(const char *bdf, const char *dir, const char *driver)
+{
+    g_autofree char *dlink = g_strconcat(dir, "/driver", NULL);
+    g_autofree char *blink = g_strdup_printf("bus/pci/drivers/%s/%s", driver, bdf);
+
+    if (fault("fail", "unbind", bdf)) {
+        klog("unbind-failed %s %s", bdf, driver);
+        return -EIO;
+    }
+    unlinkat(K.base, dlink, 0);
+    unlinkat(K.base, blink, 0);
+    klog("unbind %s %s", bdf, driver);
+    update_vfio_node(dir);
+    return 0;
+}
+
+static char *
+current_driver(const char *dir)
+{
+    g_autofree char *dlink = g_strconcat(dir, "/driver", NULL);
+
+    return link_name(dlink);
+}
+
+static char *
+current_override(const char *dir)
+{
+    g_autofree char *path = g_strconcat(dir, "/driver_override", NULL);
+    g_autofree char *v = read_rel(path);
+
+    if (v == NULL || strcmp(v, "(null)") == 0)
+        return NULL;
+    return g_steal_pointer(&v);
+}
+
+/* Documentation/ABI/testing/sysfs-bus-pci, drivers_probe: bind the device to the override
+ * driver if one is set, else to a driver whose ID table matches; no match leaves it unbound */
+static int
+k_probe(const char *bdf)
+{
+    g_autofree char *dir = device_dir(bdf);
+    g_autofree char *cur = NULL;
+    g_autofree char *ovr = NULL;
+    g_autofree char *drv = NULL;
+
+    if (dir == NULL)
+        return -ENODEV;
+    cur = current_driver(dir);
+    if (cur != NULL)
+        return 0;
+    ovr = current_override(dir);
+    drv = ovr != NULL ? g_strdup(ovr) : native_driver(bdf);
+    if (drv == NULL || !driver_registered(drv))
+        return 0;
+    if (fault("fail", "probe", bdf)) {
+        klog("probe-failed %s %s", bdf, drv);
+        return 0;
+    }
+    return do_bind(bdf, dir, drv);
+}
+
+static int
+k_bind(const char *driver, const char *bdf)
+{
+    g_autofree char *dir = device_dir(bdf);
+    g_autofree char *cur = NULL;
+    g_autofree char *ovr = NULL;
+    g_autofree char *native = NULL;
+
+    if (dir == NULL)
+        return -ENODEV;
+    cur = current_driver(dir);
+    if (cur != NULL)
+        return -EBUSY;
+    ovr = current_override(dir);
+    /* an override lets only that driver bind; without one, the driver's ID table must match
+     * (new_id is not modelled: vfio-handoff binds by override only) */
+    if (ovr != NULL ? strcmp(ovr, driver) != 0
+                    : g_strcmp0((native = native_driver(bdf)), driver) != 0)
+        return -ENODEV;
+    return do_bind(bdf, dir, driver);
+}
+
+static int
+k_unbind(const char *driver, const char *bdf)
+{
+    g_autofree char *dir = device_dir(bdf);
+    g_autofree char *cur = NULL;
+
+    if (dir == NULL)
+        return -ENODEV;
+    cur = current_driver(dir);
+    if (g_strcmp0(cur, driver) != 0)
+        return -ENODEV;
+    return do_unbind(bdf, dir, driver);
+}
+
+/* driver_override: the value up to the first newline; "\n" clears it to "(null)" */
+static int
+k_set_override(const char *path, const char *value)
+{
+    g_autofree char *v = g_strndup(value, strcspn(value, "\n"));
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *bdf = g_path_get_basename(dir);
+
+    g_autofree char *stored = g_strconcat(v[0] != '\0' ? v : "(null)", "\n", NULL);
+
+    if (!write_rel(path, stored))
+        return -EIO;
+    klog("override %s %s", bdf, v[0] != '\0' ? v : "(null)");
+    return 0;
+}
+
+typedef enum { CTL_NONE, CTL_PROBE, CTL_BIND, CTL_UNBIND, CTL_OVERRIDE, CTL_RESET } Control;
+
+/* Which kernel action a write to @path is, and the driver it names. */
+static Control
+control_of(const char *path, char **driver)
+{
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    guint n = g_strv_length(parts);
+
+    *driver = NULL;
+    if (strcmp(path, "bus/pci/drivers_probe") == 0)
+        return CTL_PROBE;
+    if (n == 5 && strcmp(parts[0], "bus") == 0 && strcmp(parts[1], "pci") == 0 &&
+        strcmp(parts[2], "drivers") == 0 &&
+        (strcmp(parts[4], "bind") == 0 || strcmp(parts[4], "unbind") == 0)) {
+        *driver = g_strdup(parts[3]);
+        return strcmp(parts[4], "bind") == 0 ? CTL_BIND : CTL_UNBIND;
+    }
+    if (n >= 2 && strcmp(parts[n - 1], "driver_override") == 0)
+        return CTL_OVERRIDE;
+    if (n >= 2 && strcmp(parts[n - 1], "reset") == 0)
+        return CTL_RESET;
+    return CTL_NONE;
+}
+
+static int
+k_write_control(const char *path, const char *buf, size_t size)
+{
+    g_autofree char *driver = NULL;
+    g_autofree char *value = g_strndup(buf, size);
+    g_autofree char *bdf = g_strstrip(g_strdup(value));
+    Control c = control_of(path, &driver);
+    int r = 0;
+
+    switch (c) {
+    case CTL_PROBE:
+        maybe_hang("probe", bdf);
+        g_mutex_lock(&K.lock);
+        r = k_probe(bdf);
+        g_mutex_unlock(&K.lock);
+        break;
+    case CTL_BIND:
+        maybe_hang("bind", bdf);
+        g_mutex_lock(&K.lock);
+        r = k_bind(driver, bdf);
+        g_mutex_unlock(&K.lock);
+        break;
+    case CTL_UNBIND:
+        maybe_hang("unbind", bdf);
+        g_mutex_lock(&K.lock);
+        r = k_unbind(driver, bdf);
+        g_mutex_unlock(&K.lock);
+        break;
+    case CTL_OVERRIDE:
+        g_mutex_lock(&K.lock);
+        r = k_set_override(path, value);
+        g_mutex_unlock(&K.lock);
+        break;
+    case CTL_RESET: {
+        g_autofree char *dir = g_path_get_dirname(path);
+        g_autofree char *name = g_path_get_basename(dir);
+
+        klog("reset %s", name);
+        break;
+    }
+    case CTL_NONE:
+        return -EACCES;
+    }
+    return r < 0 ? r : (int)size;
+}
+
+/* ---- FUSE operations ------------------------------------------------------------------- */
+
+static void *
+k_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+    /* no caching: the kernel's view must change the moment a write changes it */
+    cfg->entry_timeout = 0;
+    cfg->attr_timeout = 0;
+    cfg->negative_timeout = 0;
+    cfg->direct_io = 1;
+    cfg->kernel_cache = 0;
+    return NULL;
+}
+
+static int
+k_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+    return fstatat(K.base, rel(path), st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
+}
+
+static int
+k_readlink(const char *path, char *buf, size_t size)
+{
+    ssize_t n = readlinkat(K.base, rel(path), buf, size - 1);
+
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return 0;
+}
+
+static int
+k_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
+          enum fuse_readdir_flags flags)
+{
+    int fd = openat(K.base, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d;
+    struct dirent *e;
+
+    if (fd < 0)
+        return -errno;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return -errno;
+    }
+    while ((e = readdir(d)) != NULL)
+        fill(buf, e->d_name, NULL, 0, 0);
+    closedir(d);
+    return 0;
+}
+
+static int
+k_open(const char *path, struct fuse_file_info *fi)
+{
+    g_autofree char *driver = NULL;
+    int fd;
+
+    /* sysfs attributes are read-only unless they are a kernel control */
+    if ((fi->flags & O_ACCMODE) != O_RDONLY && control_of(rel(path), &driver) == CTL_NONE)
+        return -EACCES;
+    fd = openat(K.base, rel(path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    fi->fh = (uint64_t)fd;
+    fi->direct_io = 1;
+    return 0;
+}
+
+static int
+k_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+    ssize_t n = pread((int)fi->fh, buf, size, off);
+
+    return n < 0 ? -errno : (int)n;
+}
+
+static int
+k_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+    return k_write_control(rel(path), buf, size);
+}
+
+static int
+k_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+    g_autofree char *driver = NULL;
+
+    /* "echo x > attr" truncates first; sysfs ignores that for control files */
+    return control_of(rel(path), &driver) != CTL_NONE ? 0 : -EACCES;
+}
+
+static int
+k_release(const char *path, struct fuse_file_info *fi)
+{
+    close((int)fi->fh);
+    return 0;
+}
+
+static int
+k_refuse(void)
+{
+    return -EPERM;
+}
+
+static int
+k_mkdir(const char *path, mode_t mode)
+{
+    return k_refuse();
+}
+
+static int
+k_unlink(const char *path)
+{
+    return k_refuse();
+}
+
+static int
+k_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+    return k_refuse();
+}
+
+static const struct fuse_operations k_ops = {
+    .init = k_init,
+    .getattr = k_getattr,
+    .readlink = k_readlink,
+    .readdir = k_readdir,
+    .open = k_open,
+    .read = k_read,
+    .write = k_write,
+    .truncate = k_truncate,
+    .release = k_release,
+    .mkdir = k_mkdir,
+    .unlink = k_unlink,
+    .rmdir = k_unlink,
+    .create = k_create,
+};
+
+int
+vh_fake_kernel_serve(const char *root)
+{
+    g_autofree char *sys = g_build_filename(root, "sys", NULL);
+    g_autofree char *ready = g_build_filename(root, ".fake", "kernel.ready", NULL);
+    g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
+    char *argv[] = {(char *)"vh-fake-kernel", (char *)"-o",
+                    (char *)"fsname=vh-fake-sysfs,subtype=vhsysfs", NULL};
+    struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+    struct fuse *fuse;
+    int rc;
+
+    K.root = g_strdup(root);
+    K.base = open(sys, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (K.base < 0) {
+        g_printerr("vh-fake kernel: cannot open %s: %s\n", sys, g_strerror(errno));
+        return 1;
+    }
+    fuse = fuse_new(&args, &k_ops, sizeof(k_ops), NULL);
+    if (fuse == NULL)
+        return 1;
+    if (fuse_mount(fuse, sys) != 0) {
+        fuse_destroy(fuse);
+        g_printerr("vh-fake kernel: cannot mount FUSE on %s (is /dev/fuse usable?)\n", sys);
+        return 77;
+    }
+    if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0) {
+        fuse_unmount(fuse);
+        fuse_destroy(fuse);
+        return 1;
+    }
+    g_file_set_contents(ready, pid, -1, NULL);
+    rc = fuse_loop_mt(fuse, 0);
+    fuse_remove_signal_handlers(fuse_get_session(fuse));
+    fuse_unmount(fuse);
+    fuse_destroy(fuse);
+    unlink(ready);
+    return rc == 0 ? 0 : 1;
+}

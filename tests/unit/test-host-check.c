@@ -1,0 +1,152 @@
+/* `check`: each item's status, cause and fix on fake hosts */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <utime.h>
+
+#include "vh-host-check.h"
+#include "vh-test-host.h"
+
+static const VhCheckItem *
+item(GPtrArray *items, const char *id)
+{
+    for (guint i = 0; i < items->len; i++) {
+        VhCheckItem *it = g_ptr_array_index(items, i);
+
+        if (g_strcmp0(it->id, id) == 0)
+            return it;
+    }
+    g_error("no check item %s", id);
+}
+
+#define assert_item(items, id, st, summary_, fix_)                                                \
+    do {                                                                                          \
+        const VhCheckItem *it_ = item(items, id);                                                 \
+        g_assert_cmpstr(vh_check_status_to_string(it_->status), ==, st);                          \
+        g_assert_cmpstr(it_->summary, ==, summary_);                                              \
+        g_assert_cmpstr(it_->fix, ==, fix_);                                                      \
+    } while (0)
+
+static void
+test_ready_host(void)
+{
+    g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
+    g_autoptr(GPtrArray) items = vh_host_check_run(t->host);
+
+    assert_item(items, "iommu-firmware", "pass",
+                "the firmware describes an Intel VT-d IOMMU (ACPI DMAR table)", NULL);
+    assert_item(items, "iommu-enabled", "pass", "the IOMMU is on: 2 IOMMU groups", NULL);
+    assert_item(items, "kernel-cmdline", "pass",
+                "IOMMU options on the kernel command line: intel_iommu=on iommu=pt", NULL);
+    assert_item(items, "interrupt-remapping", "pass", "interrupt remapping is on", NULL);
+    assert_item(items, "vfio-modules", "pass", "vfio is loaded (vfio, vfio_pci) and /dev/vfio/vfio exists",
+                NULL);
+    g_assert_cmpint(item(items, "libvirt-hook")->status, ==, VH_CHECK_WARN);
+    g_assert_cmpstr(item(items, "libvirt-hook")->fix, ==,
+                    "install the vfio-handoff package (or run: make install)");
+    assert_item(items, "libvirt-daemon", "pass", "libvirtd is running (pid 900)", NULL);
+    g_assert_true(vh_host_check_passthrough_possible(items));
+}
+
+static void
+test_hook_newer_than_daemon(void)
+{
+    g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
+    g_autofree char *hook =
+        g_build_filename(t->root, "etc/libvirt/hooks/qemu.d", VH_HOOK_NAME, NULL);
+    g_autoptr(GPtrArray) items = NULL;
+    g_autoptr(GPtrArray) again = NULL;
+    struct utimbuf old = {.actime = 1600000000, .modtime = 1600000000};
+
+    g_assert_true(g_file_set_contents(hook, "#!/bin/sh\n", -1, NULL));
+    g_assert_cmpint(g_chmod(hook, 0755), ==, 0);
+    items = vh_host_check_run(t->host);
+    g_assert_cmpint(item(items, "libvirt-hook")->status, ==, VH_CHECK_PASS);
+    /* the scenario's daemon started at boot (btime 1700000000), before the hook appeared */
+    assert_item(items, "libvirt-daemon", "warn",
+                "libvirtd (pid 900) started before the hook was installed and may not run it",
+                "systemctl restart libvirtd");
+    g_assert_cmpint(utime(hook, &old), ==, 0);
+    again = vh_host_check_run(t->host);
+    g_assert_cmpint(item(again, "libvirt-daemon")->status, ==, VH_CHECK_PASS);
+}
+
+static void
+test_no_iommu_host(void)
+{
+    g_autoptr(VhTestHost) t = vh_test_host_new("no-iommu");
+    g_autoptr(GPtrArray) items = vh_host_check_run(t->host);
+    g_autofree char *moddir = g_build_filename(t->root, "lib/modules/6.1.0-vh-test", NULL);
+    g_autofree char *modules = g_strdup_printf(
+        "kernel modules not found for kernel 6.1.0-vh-test: vfio, vfio_iommu_type1, vfio_pci "
+        "(looked in %s)",
+        moddir);
+    g_autofree char *hooks = g_build_filename(t->root, "etc/libvirt/hooks", NULL);
+    g_autofree char *hooks_summary =
+        g_strdup_printf("libvirt's hooks directory %s does not exist", hooks);
+
+    assert_item(items, "iommu-firmware", "fail",
+                "the firmware describes no IOMMU (no ACPI DMAR or IVRS table)",
+                "enable VT-d in the firmware setup");
+    assert_item(items, "iommu-enabled", "fail",
+                "the IOMMU is off: the kernel publishes no IOMMU groups",
+                "remove intel_iommu=off from the kernel command line and reboot");
+    assert_item(items, "kernel-cmdline", "fail",
+                "the kernel command line turns the IOMMU off (intel_iommu=off)",
+                "remove intel_iommu=off from the kernel command line and reboot");
+    assert_item(items, "interrupt-remapping", "fail",
+                "interrupt remapping is off: vfio refuses to assign devices",
+                "turn the IOMMU on first; interrupt remapping comes with it");
+    assert_item(items, "vfio-modules", "fail", modules,
+                "install the running kernel's modules package, or a kernel built with "
+                "CONFIG_VFIO_PCI");
+    assert_item(items, "libvirt-hook", "warn", hooks_summary,
+                "install libvirt (the libvirt-daemon-system package), then vfio-handoff's hook");
+    assert_item(items, "libvirt-daemon", "warn",
+                "no libvirt daemon (libvirtd or virtqemud) is running",
+                "systemctl start libvirtd (or virtqemud on modular-daemon systems)");
+    g_assert_false(vh_host_check_passthrough_possible(items));
+}
+
+static void
+test_unsafe_interrupts_and_ids(void)
+{
+    g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
+    g_autofree char *interrupts = g_build_filename(t->root, "proc/interrupts", NULL);
+    g_autofree char *param = g_build_filename(
+        t->root, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", NULL);
+    g_autofree char *param_dir = g_path_get_dirname(param);
+    g_autofree char *cmdline = g_build_filename(t->root, "proc/cmdline", NULL);
+    g_autoptr(GPtrArray) items = NULL;
+
+    g_assert_true(g_file_set_contents(interrupts, " 24: 5 PCI-MSI 0-edge eth0\n", -1, NULL));
+    g_assert_cmpint(g_mkdir_with_parents(param_dir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(param, "Y\n", -1, NULL));
+    g_assert_true(g_file_set_contents(cmdline, "ro intel_iommu=on vfio-pci.ids=10de:2204\n", -1,
+                                      NULL));
+    items = vh_host_check_run(t->host);
+    g_assert_cmpint(item(items, "interrupt-remapping")->status, ==, VH_CHECK_WARN);
+    g_assert_cmpint(item(items, "kernel-cmdline")->status, ==, VH_CHECK_WARN);
+    g_assert_cmpstr(item(items, "kernel-cmdline")->fix, ==,
+                    "remove it: vfio-handoff hands each device over by address when its VM starts");
+    g_assert_true(vh_host_check_passthrough_possible(items));
+
+    g_assert_true(g_file_set_contents(param, "N\n", -1, NULL));
+    g_ptr_array_unref(items);
+    items = vh_host_check_run(t->host);
+    assert_item(items, "interrupt-remapping", "fail",
+                "interrupt remapping is off: vfio refuses to assign devices",
+                "enable interrupt remapping (x2APIC) in the firmware setup");
+    g_assert_false(vh_host_check_passthrough_possible(items));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/vh/check/ready-host", test_ready_host);
+    g_test_add_func("/vh/check/hook-newer-than-daemon", test_hook_newer_than_daemon);
+    g_test_add_func("/vh/check/no-iommu-host", test_no_iommu_host);
+    g_test_add_func("/vh/check/unsafe-interrupts-and-boot-ids", test_unsafe_interrupts_and_ids);
+    return g_test_run();
+}
