@@ -57,7 +57,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliView, vh_cli_view_free)
 void vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev,
                            gboolean detailed);
 
-/* Prints a JSON document on stdout, pretty, with a final newline. */
+/* Prints a JSON document on stdout with a final newline: indented on a terminal, compact
+ * otherwise. */
 void vh_cli_print_json(JsonBuilder *b);
 
 /* A member of a JSON object holding a string or null. */

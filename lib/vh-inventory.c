@@ -5,8 +5,11 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pci/pci.h>
 
@@ -43,6 +46,10 @@ on_pci_warning(char *msg, ...)
     va_end(ap);
 }
 
+/* Names come from pci.ids alone: no udev hwdb (which libudev re-opens on every lookup when it
+ * is missing), no network. */
+#define VH_LOOKUP_FLAGS (PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB)
+
 static char *
 lookup_name(struct pci_access *acc, int flags, ...)
 {
@@ -55,15 +62,15 @@ lookup_name(struct pci_access *acc, int flags, ...)
     if (flags & PCI_LOOKUP_SUBSYSTEM) {
         int v = va_arg(ap, int), d = va_arg(ap, int), sv = va_arg(ap, int), sd = va_arg(ap, int);
 
-        name = pci_lookup_name(acc, buf, sizeof(buf), flags | PCI_LOOKUP_NO_NUMBERS, v, d, sv, sd);
+        name = pci_lookup_name(acc, buf, sizeof(buf), flags | VH_LOOKUP_FLAGS, v, d, sv, sd);
     } else if (flags & PCI_LOOKUP_DEVICE) {
         int v = va_arg(ap, int), d = va_arg(ap, int);
 
-        name = pci_lookup_name(acc, buf, sizeof(buf), flags | PCI_LOOKUP_NO_NUMBERS, v, d);
+        name = pci_lookup_name(acc, buf, sizeof(buf), flags | VH_LOOKUP_FLAGS, v, d);
     } else {
         int v = va_arg(ap, int);
 
-        name = pci_lookup_name(acc, buf, sizeof(buf), flags | PCI_LOOKUP_NO_NUMBERS, v);
+        name = pci_lookup_name(acc, buf, sizeof(buf), flags | VH_LOOKUP_FLAGS, v);
     }
     va_end(ap);
     return name != NULL ? g_strdup(name) : NULL;
@@ -93,104 +100,158 @@ read_topology(VhPciDevice *dev, const char *devices_dir)
     }
 }
 
-static void
-read_sriov(VhPciDevice *dev, const char *dir)
+/* "0000:01:00.0/driver_override": an attribute's path relative to the devices directory */
+static const char *
+attr_path(char *buf, gsize size, const VhPciDevice *dev, const char *attr)
 {
-    g_autofree char *total = g_build_filename(dir, "sriov_totalvfs", NULL);
-    g_autofree char *num = g_build_filename(dir, "sriov_numvfs", NULL);
-    g_autofree char *physfn = g_build_filename(dir, "physfn", NULL);
+    g_snprintf(buf, size, "%s/%s", dev->name, attr);
+    return buf;
+}
+#define ATTR(d, attr) attr_path(path, sizeof(path), (d), (attr))
+
+static void
+read_sriov(VhPciDevice *dev, int dfd)
+{
+    char path[VH_PCI_ADDRESS_BUFSIZE + 32];
     gint64 v;
 
-    dev->sriov_totalvfs = -1;
-    dev->sriov_numvfs = -1;
-    dev->virtfns = g_ptr_array_new_with_free_func(g_free);
-    dev->physfn = vh_sysfs_read_link_name(physfn, NULL);
-    if (!vh_sysfs_read_int(total, &v, NULL))
+    dev->physfn = vh_sysfs_read_link_name_at(dfd, ATTR(dev, "physfn"), NULL);
+    if (!vh_sysfs_read_int_at(dfd, ATTR(dev, "sriov_totalvfs"), &v, NULL))
         return;
     dev->sriov_totalvfs = (int)v;
-    if (vh_sysfs_read_int(num, &v, NULL))
+    if (vh_sysfs_read_int_at(dfd, ATTR(dev, "sriov_numvfs"), &v, NULL))
         dev->sriov_numvfs = (int)v;
     for (int i = 0; i < dev->sriov_numvfs; i++) {
-        g_autofree char *leaf = g_strdup_printf("virtfn%d", i);
-        g_autofree char *path = g_build_filename(dir, leaf, NULL);
-        char *vf = vh_sysfs_read_link_name(path, NULL);
+        char leaf[32];
+        char *vf;
+
+        g_snprintf(leaf, sizeof(leaf), "virtfn%d", i);
+        vf = vh_sysfs_read_link_name_at(dfd, ATTR(dev, leaf), NULL);
 
         if (vf != NULL)
             g_ptr_array_add(dev->virtfns, vf);
     }
 }
 
+/* The IDs and class from the kernel's uevent for the device (drivers/pci/pci-driver.c
+ * pci_uevent(): PCI_CLASS=%04X, PCI_ID=%04X:%04X, PCI_SUBSYS_ID=%04X:%04X): the same values as
+ * the vendor, device and class attributes lspci reads, in one file instead of three. */
+static gboolean
+read_uevent(VhPciDevice *dev, int dfd)
+{
+    char path[VH_PCI_ADDRESS_BUFSIZE + 32];
+    g_autofree char *text = vh_sysfs_read_at(dfd, ATTR(dev, "uevent"), NULL);
+    guint found = 0;
+
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *next = strchr(line, '\n');
+
+        if (next != NULL)
+            *next++ = '\0';
+        if (g_str_has_prefix(line, "PCI_CLASS=")) {
+            dev->class_code = (guint32)g_ascii_strtoull(line + 10, NULL, 16) & 0xffffff;
+            found |= 1;
+        } else if (g_str_has_prefix(line, "PCI_ID=") && strlen(line) == 16) {
+            dev->vendor_id = (guint16)g_ascii_strtoull(line + 7, NULL, 16);
+            dev->device_id = (guint16)g_ascii_strtoull(line + 12, NULL, 16);
+            found |= 2;
+        } else if (g_str_has_prefix(line, "PCI_SUBSYS_ID=") && strlen(line) == 23) {
+            dev->subsys_vendor_id = (guint16)g_ascii_strtoull(line + 14, NULL, 16);
+            dev->subsys_device_id = (guint16)g_ascii_strtoull(line + 19, NULL, 16);
+        }
+        line = next;
+    }
+    return found == 3;
+}
+
+/* What libpci does not model, read relative to the devices directory. libpci could give the
+ * driver and the group too, but resolves each link with a full realpath(); one readlink is
+ * enough for a name. */
+static void
+read_sysfs_attributes(VhPciDevice *dev, int dfd)
+{
+    char path[VH_PCI_ADDRESS_BUFSIZE + 32];
+    g_autofree char *value = NULL;
+    g_autofree char *group = NULL;
+    gint64 v;
+
+    if (!read_uevent(dev, dfd)) {
+        if (vh_sysfs_read_int_at(dfd, ATTR(dev, "vendor"), &v, NULL))
+            dev->vendor_id = (guint16)v;
+        if (vh_sysfs_read_int_at(dfd, ATTR(dev, "device"), &v, NULL))
+            dev->device_id = (guint16)v;
+        if (vh_sysfs_read_int_at(dfd, ATTR(dev, "class"), &v, NULL))
+            dev->class_code = (guint32)v & 0xffffff;
+    }
+    if (vh_sysfs_read_int_at(dfd, ATTR(dev, "numa_node"), &v, NULL))
+        dev->numa_node = (int)v;
+    dev->driver = vh_sysfs_read_link_name_at(dfd, ATTR(dev, "driver"), NULL);
+    group = vh_sysfs_read_link_name_at(dfd, ATTR(dev, "iommu_group"), NULL);
+    if (group != NULL)
+        dev->iommu_group = atoi(group);
+
+    /* Documentation/ABI/testing/sysfs-bus-pci: driver_override reads "(null)" when unset */
+    value = vh_sysfs_read_at(dfd, ATTR(dev, "driver_override"), NULL);
+    if (value != NULL && value[0] != '\0' && g_strcmp0(value, "(null)") != 0)
+        dev->driver_override = g_steal_pointer(&value);
+    g_clear_pointer(&value, g_free);
+
+    /* reset_method (5.15+) lists the methods in use; empty or absent means none */
+    value = vh_sysfs_read_at(dfd, ATTR(dev, "reset_method"), NULL);
+    if (value != NULL && value[0] != '\0')
+        dev->reset_methods = g_strsplit(value, " ", -1);
+
+    if (vh_pci_device_class(dev) == VH_PCI_CLASS_DISPLAY_VGA &&
+        vh_sysfs_read_int_at(dfd, ATTR(dev, "boot_vga"), &v, NULL))
+        dev->boot_vga = v != 0;
+
+    /* vfio variant drivers (mlx5_vfio_pci, ...) register a vfio-dev/ child */
+    if (dev->driver != NULL && strstr(dev->driver, "vfio") != NULL &&
+        g_strcmp0(dev->driver, "vfio-pci") != 0)
+        dev->vfio_variant = vh_sysfs_exists_at(dfd, ATTR(dev, "vfio-dev"));
+
+    read_sriov(dev, dfd);
+}
+
 static VhPciDevice *
-read_device(struct pci_access *acc, struct pci_dev *pd, const char *devices_dir,
+read_device(struct pci_access *acc, struct pci_dev *pd, int devices_fd, const char *devices_dir,
             VhInventoryFlags flags)
 {
     g_autoptr(VhPciDevice) dev = g_new0(VhPciDevice, 1);
-    g_autofree char *dir = NULL;
-    g_autofree char *path = NULL;
-    g_autofree char *value = NULL;
-    const char *s;
-    int hdr;
-    gint64 v;
+    u8 config[64];
 
-    pci_fill_info(pd, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
-                          PCI_FILL_DRIVER | PCI_FILL_IOMMU_GROUP | PCI_FILL_NUMA_NODE);
     dev->address.domain = (guint32)pd->domain;
     dev->address.bus = pd->bus;
     dev->address.slot = pd->dev;
     dev->address.function = pd->func;
     vh_pci_address_format(&dev->address, dev->name);
-    dev->vendor_id = pd->vendor_id;
-    dev->device_id = pd->device_id;
-    dev->subsys_vendor_id = pd->subsys_vendor_id;
-    dev->subsys_device_id = pd->subsys_id;
-    dev->class_code = ((guint32)pd->device_class << 8) | pd->prog_if;
-    dev->revision = pd->rev_id;
-    dev->numa_node = pd->numa_node;
-
-    /* PCI_HEADER_TYPE: low 7 bits; libpci returns 0xff when config space is unreadable */
-    hdr = pci_read_byte(pd, PCI_HEADER_TYPE);
-    dev->header_type = hdr == 0xff ? VH_PCI_HEADER_TYPE_UNKNOWN : (hdr & 0x7f);
-
-    s = pci_get_string_property(pd, PCI_FILL_DRIVER);
-    dev->driver = s != NULL ? g_strdup(s) : NULL;
-    s = pci_get_string_property(pd, PCI_FILL_IOMMU_GROUP);
-    dev->iommu_group = s != NULL ? atoi(s) : -1;
-
-    dir = g_build_filename(devices_dir, dev->name, NULL);
-
-    /* Documentation/ABI/testing/sysfs-bus-pci: driver_override reads "(null)" when unset */
-    path = g_build_filename(dir, "driver_override", NULL);
-    value = vh_sysfs_read(path, NULL);
-    if (value != NULL && value[0] != '\0' && g_strcmp0(value, "(null)") != 0)
-        dev->driver_override = g_steal_pointer(&value);
-    g_clear_pointer(&value, g_free);
-    g_clear_pointer(&path, g_free);
-
-    /* reset_method (5.15+) lists the methods in use; empty or absent means none */
-    path = g_build_filename(dir, "reset_method", NULL);
-    value = vh_sysfs_read(path, NULL);
-    if (value != NULL && value[0] != '\0')
-        dev->reset_methods = g_strsplit(value, " ", -1);
-    g_clear_pointer(&value, g_free);
-    g_clear_pointer(&path, g_free);
-
+    dev->iommu_group = -1;
     dev->boot_vga = -1;
-    if (vh_pci_device_class(dev) == VH_PCI_CLASS_DISPLAY_VGA) {
-        path = g_build_filename(dir, "boot_vga", NULL);
-        if (vh_sysfs_read_int(path, &v, NULL))
-            dev->boot_vga = v != 0;
-        g_clear_pointer(&path, g_free);
-    }
+    dev->numa_node = -1;
+    dev->sriov_totalvfs = dev->sriov_numvfs = -1;
+    dev->virtfns = g_ptr_array_new_with_free_func(g_free);
+    read_sysfs_attributes(dev, devices_fd);
 
-    /* vfio variant drivers (mlx5_vfio_pci, ...) register a vfio-dev/ child */
-    if (dev->driver != NULL && strstr(dev->driver, "vfio") != NULL &&
-        g_strcmp0(dev->driver, "vfio-pci") != 0) {
-        path = g_build_filename(dir, "vfio-dev", NULL);
-        dev->vfio_variant = vh_sysfs_exists(path);
-        g_clear_pointer(&path, g_free);
+    /* the rest of the standard header in one read through libpci; the first 64 bytes of
+     * config space are readable by any user (PCI Local Bus Spec 3.0 §6.1: revision 0x08,
+     * header type 0x0e, type-0 subsystem IDs 0x2c/0x2e) */
+    if (pci_read_block(pd, 0, config, sizeof(config))) {
+        dev->revision = config[PCI_REVISION_ID];
+        dev->header_type = config[PCI_HEADER_TYPE] & 0x7f;
+        if (dev->header_type == VH_PCI_HEADER_TYPE_NORMAL) {
+            dev->subsys_vendor_id = (guint16)(config[PCI_SUBSYSTEM_VENDOR_ID] |
+                                              config[PCI_SUBSYSTEM_VENDOR_ID + 1] << 8);
+            dev->subsys_device_id =
+                (guint16)(config[PCI_SUBSYSTEM_ID] | config[PCI_SUBSYSTEM_ID + 1] << 8);
+        }
+    } else {
+        /* config space unreadable: libpci falls back on the sysfs attributes */
+        pci_fill_info(pd, PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS);
+        dev->revision = pd->rev_id;
+        dev->header_type = VH_PCI_HEADER_TYPE_UNKNOWN;
+        dev->subsys_vendor_id = pd->subsys_vendor_id;
+        dev->subsys_device_id = pd->subsys_id;
     }
-
-    read_sriov(dev, dir);
     read_topology(dev, devices_dir);
 
     if (flags & VH_INVENTORY_NAMES) {
@@ -237,6 +298,7 @@ scan(VhInventory *inv, const VhHost *host, VhInventoryFlags flags, GError **erro
     g_autofree char *bus_dir = vh_host_sysfs_path(host, "bus/pci");
     g_autofree char *devices_dir = g_build_filename(bus_dir, "devices", NULL);
     struct pci_access *acc;
+    int devices_fd;
     jmp_buf jump;
 
     /* libpci treats a missing directory as fatal; say what is missing instead */
@@ -261,8 +323,11 @@ scan(VhInventory *inv, const VhHost *host, VhInventoryFlags flags, GError **erro
     }
     pci_init(acc);
     pci_scan_bus(acc);
+    devices_fd = open(devices_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     for (struct pci_dev *pd = acc->devices; pd != NULL; pd = pd->next)
-        g_ptr_array_add(inv->devices, read_device(acc, pd, devices_dir, flags));
+        g_ptr_array_add(inv->devices, read_device(acc, pd, devices_fd, devices_dir, flags));
+    if (devices_fd >= 0)
+        close(devices_fd);
     pci_cleanup(acc);
     pci_error_jump = NULL;
     return TRUE;

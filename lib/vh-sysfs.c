@@ -13,11 +13,11 @@
 
 /* One read loop for both sizes; sysfs returns the attribute in one read, /proc in several. */
 static char *
-read_file(const char *path, gsize max, GError **error)
+read_file(int dirfd, const char *path, gsize max, GError **error)
 {
     g_autofree char *buf = NULL;
     gsize len = 0, cap = MIN(max, (gsize)4096);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
     if (fd < 0) {
         vh_error_set_errno(error, errno, "open", path);
@@ -50,6 +50,9 @@ read_file(const char *path, gsize max, GError **error)
         if (n == 0)
             break;
         len += (gsize)n;
+        /* a sysfs attribute comes whole in its first read (one page at most) */
+        if (max <= 4096 && len < cap)
+            break;
     }
     close(fd);
     buf[len] = '\0';
@@ -57,9 +60,9 @@ read_file(const char *path, gsize max, GError **error)
 }
 
 char *
-vh_sysfs_read(const char *path, GError **error)
+vh_sysfs_read_at(int dirfd, const char *path, GError **error)
 {
-    char *s = read_file(path, 4096, error);
+    char *s = read_file(dirfd, path, 4096, error);
     gsize len;
 
     if (s == NULL)
@@ -71,15 +74,27 @@ vh_sysfs_read(const char *path, GError **error)
 }
 
 char *
+vh_sysfs_read(const char *path, GError **error)
+{
+    return vh_sysfs_read_at(AT_FDCWD, path, error);
+}
+
+char *
 vh_sysfs_read_big(const char *path, gsize max, GError **error)
 {
-    return read_file(path, max, error);
+    return read_file(AT_FDCWD, path, max, error);
 }
 
 gboolean
 vh_sysfs_read_int(const char *path, gint64 *out, GError **error)
 {
-    g_autofree char *s = vh_sysfs_read(path, error);
+    return vh_sysfs_read_int_at(AT_FDCWD, path, out, error);
+}
+
+gboolean
+vh_sysfs_read_int_at(int dirfd, const char *path, gint64 *out, GError **error)
+{
+    g_autofree char *s = vh_sysfs_read_at(dirfd, path, error);
     char *end = NULL;
     gint64 v;
 
@@ -98,8 +113,14 @@ vh_sysfs_read_int(const char *path, gint64 *out, GError **error)
 char *
 vh_sysfs_read_link(const char *path, GError **error)
 {
+    return vh_sysfs_read_link_at(AT_FDCWD, path, error);
+}
+
+char *
+vh_sysfs_read_link_at(int dirfd, const char *path, GError **error)
+{
     char buf[4096];
-    ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+    ssize_t n = readlinkat(dirfd, path, buf, sizeof(buf) - 1);
 
     if (n < 0) {
         vh_error_set_errno(error, errno, "read link", path);
@@ -112,7 +133,13 @@ vh_sysfs_read_link(const char *path, GError **error)
 char *
 vh_sysfs_read_link_name(const char *path, GError **error)
 {
-    g_autofree char *target = vh_sysfs_read_link(path, error);
+    return vh_sysfs_read_link_name_at(AT_FDCWD, path, error);
+}
+
+char *
+vh_sysfs_read_link_name_at(int dirfd, const char *path, GError **error)
+{
+    g_autofree char *target = vh_sysfs_read_link_at(dirfd, path, error);
 
     if (target == NULL)
         return NULL;
@@ -122,7 +149,13 @@ vh_sysfs_read_link_name(const char *path, GError **error)
 gboolean
 vh_sysfs_exists(const char *path)
 {
+    return vh_sysfs_exists_at(AT_FDCWD, path);
+}
+
+gboolean
+vh_sysfs_exists_at(int dirfd, const char *path)
+{
     struct stat st;
 
-    return lstat(path, &st) == 0;
+    return fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }

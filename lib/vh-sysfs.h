@@ -26,4 +26,15 @@ char *vh_sysfs_read_link_name(const char *path, GError **error);
 /* TRUE when @path exists (without following a final symlink). */
 gboolean vh_sysfs_exists(const char *path);
 
+/*
+ * The same, relative to a directory fd (a device's sysfs directory opened once with O_PATH):
+ * the kernel walks one component instead of the whole path. Used where a scan reads many
+ * attributes of many devices.
+ */
+char *vh_sysfs_read_at(int dirfd, const char *name, GError **error);
+gboolean vh_sysfs_read_int_at(int dirfd, const char *name, gint64 *out, GError **error);
+char *vh_sysfs_read_link_at(int dirfd, const char *name, GError **error);
+char *vh_sysfs_read_link_name_at(int dirfd, const char *name, GError **error);
+gboolean vh_sysfs_exists_at(int dirfd, const char *name);
+
 G_END_DECLS

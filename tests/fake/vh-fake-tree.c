@@ -193,7 +193,8 @@ build_device(Builder *b, const char *bdf, GError **error)
                                   : -1);
     ATTR("resource", "%s", "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
                            "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
-    ATTR("uevent", "PCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SLOT_NAME=%s\n", cls, vendor, device, bdf);
+    ATTR("uevent", "PCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\n", cls,
+         vendor, device, sv, sd, bdf);
     if (resets[0] != NULL) {
         g_autofree char *joined = g_strjoinv(" ", resets);
 
