@@ -9,6 +9,7 @@ static void
 print_table(const VhCliView *view)
 {
     GPtrArray *devices = view->inventory->devices;
+    gboolean more = FALSE;
 
     printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %s\n", "ADDRESS", "ID", "CLASS", "DRIVER",
            "GROUP", "PASS", "NAME");
@@ -29,10 +30,15 @@ print_table(const VhCliView *view)
         if (!v->passable) {
             VhReason *r = g_ptr_array_index(v->reasons, 0);
 
-            printf("%14s└ %s%s\n", "", r->text,
-                   v->reasons->len > 1 ? " (more: vfio-handoff show)" : "");
+            printf("%14s└ %s", "", r->text);
+            if (v->reasons->len > 1)
+                printf(" (+%u more)", v->reasons->len - 1);
+            printf("\n");
+            more |= v->reasons->len > 1;
         }
     }
+    if (more)
+        printf("\nEvery reason, with its fix: vfio-handoff show DEVICE\n");
     if (!view->inventory->has_iommu_groups)
         printf("\nThe IOMMU is off: no device can be passed (run: vfio-handoff check).\n");
     if (!view->usage->processes_complete)

@@ -323,7 +323,7 @@ daemon_start_time(Checker *c, const Daemon *d)
 static void
 check_libvirt(Checker *c)
 {
-    g_autofree char *hooks = g_build_filename(c->host->libvirt_dir, "hooks", NULL);
+    const char *hooks = c->host->libvirt_hooks_dir;
     g_autofree char *hook = g_build_filename(hooks, "qemu.d", VH_HOOK_NAME, NULL);
     Daemon d = {0};
     struct stat st;

@@ -13,7 +13,7 @@ vh_host_new_system(void)
     host->dev = g_strdup("/dev");
     host->run_dir = g_strdup(VH_RUNSTATEDIR "/vfio-handoff");
     host->config_dir = g_strdup(VH_SYSCONFDIR "/vfio-handoff");
-    host->libvirt_dir = g_strdup(VH_SYSCONFDIR "/libvirt");
+    host->libvirt_hooks_dir = g_strdup(VH_LIBVIRT_HOOKS_DIR);
     host->modules_dir = g_strdup("/lib/modules");
     return host;
 }
@@ -28,7 +28,7 @@ vh_host_new_rooted(const char *root)
     host->dev = g_build_filename(root, "dev", NULL);
     host->run_dir = g_build_filename(root, "run", "vfio-handoff", NULL);
     host->config_dir = g_build_filename(root, "etc", "vfio-handoff", NULL);
-    host->libvirt_dir = g_build_filename(root, "etc", "libvirt", NULL);
+    host->libvirt_hooks_dir = g_build_filename(root, "etc", "libvirt", "hooks", NULL);
     host->modules_dir = g_build_filename(root, "lib", "modules", NULL);
     return host;
 }
@@ -53,7 +53,7 @@ vh_host_free(VhHost *host)
     g_free(host->dev);
     g_free(host->run_dir);
     g_free(host->config_dir);
-    g_free(host->libvirt_dir);
+    g_free(host->libvirt_hooks_dir);
     g_free(host->modules_dir);
     g_free(host);
 }

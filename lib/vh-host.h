@@ -16,7 +16,7 @@ typedef struct {
     char *dev;         /* /dev */
     char *run_dir;     /* /run/vfio-handoff: the journal */
     char *config_dir;  /* /etc/vfio-handoff: the policy */
-    char *libvirt_dir; /* /etc/libvirt: hooks */
+    char *libvirt_hooks_dir; /* /etc/libvirt/hooks */
     char *modules_dir; /* /lib/modules */
 } VhHost;
 
