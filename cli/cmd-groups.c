@@ -44,7 +44,6 @@ vh_cmd_groups(int argc, char **argv)
         "List IOMMU groups. The kernel hands a group to a VM whole: every endpoint in it must be "
         "on vfio-pci, pci-stub or no driver (viable); bridges stay with the host.",
         NULL, entries);
-    g_autoptr(GError) error = NULL;
     g_autoptr(VhCliView) view = NULL;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -54,19 +53,13 @@ vh_cmd_groups(int argc, char **argv)
         vh_cli_error("groups takes no arguments, got '%s'", argv[1]);
         return VH_EXIT_USAGE;
     }
-    view = vh_cli_view_load(&error);
-    if (view == NULL) {
-        vh_cli_error("%s", error->message);
+    view = vh_cli_view_load_or_report();
+    if (view == NULL)
         return VH_EXIT_FAILED;
-    }
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
 
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "iommu_groups");
-        json_builder_add_boolean_value(b, view->inventory->has_iommu_groups);
-        json_builder_set_member_name(b, "groups");
-        json_builder_begin_array(b);
+        vh_cli_json_begin_inventory(b, view, "groups");
         for (guint i = 0; i < view->inventory->groups->len; i++) {
             VhIommuGroup *group = g_ptr_array_index(view->inventory->groups, i);
             g_autoptr(GPtrArray) blockers = NULL;
@@ -89,9 +82,7 @@ vh_cmd_groups(int argc, char **argv)
             json_builder_end_array(b);
             json_builder_end_object(b);
         }
-        json_builder_end_array(b);
-        json_builder_end_object(b);
-        vh_cli_print_json(b);
+        vh_cli_json_end_inventory(b);
     } else if (view->inventory->has_iommu_groups) {
         print_groups(view);
     }

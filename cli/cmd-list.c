@@ -59,7 +59,6 @@ vh_cmd_list(int argc, char **argv)
                                             "groups, drivers, and whether each can be passed "
                                             "to a VM (and if not, why).",
                               NULL, entries);
-    g_autoptr(GError) error = NULL;
     g_autoptr(VhCliView) view = NULL;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -71,24 +70,16 @@ vh_cmd_list(int argc, char **argv)
                      argv[1]);
         return VH_EXIT_USAGE;
     }
-    view = vh_cli_view_load(&error);
-    if (view == NULL) {
-        vh_cli_error("%s", error->message);
+    view = vh_cli_view_load_or_report();
+    if (view == NULL)
         return VH_EXIT_FAILED;
-    }
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
 
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "iommu_groups");
-        json_builder_add_boolean_value(b, view->inventory->has_iommu_groups);
-        json_builder_set_member_name(b, "devices");
-        json_builder_begin_array(b);
+        vh_cli_json_begin_inventory(b, view, "devices");
         for (guint i = 0; i < view->inventory->devices->len; i++)
             vh_cli_device_to_json(b, view, g_ptr_array_index(view->inventory->devices, i), FALSE);
-        json_builder_end_array(b);
-        json_builder_end_object(b);
-        vh_cli_print_json(b);
+        vh_cli_json_end_inventory(b);
     } else {
         print_table(view);
     }

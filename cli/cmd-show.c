@@ -110,11 +110,9 @@ vh_cmd_show(int argc, char **argv)
                      "10de:2204)");
         return VH_EXIT_USAGE;
     }
-    view = vh_cli_view_load(&error);
-    if (view == NULL) {
-        vh_cli_error("%s", error->message);
+    view = vh_cli_view_load_or_report();
+    if (view == NULL)
         return VH_EXIT_FAILED;
-    }
     dev = vh_inventory_resolve(view->inventory, argv[1], &error);
     if (dev == NULL) {
         vh_cli_error("%s", error->message);

@@ -64,6 +64,35 @@ vh_cli_view_load(GError **error)
     return g_steal_pointer(&view);
 }
 
+VhCliView *
+vh_cli_view_load_or_report(void)
+{
+    g_autoptr(GError) error = NULL;
+    VhCliView *view = vh_cli_view_load(&error);
+
+    if (view == NULL)
+        vh_cli_error("%s", error->message);
+    return view;
+}
+
+void
+vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const char *member)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "iommu_groups");
+    json_builder_add_boolean_value(b, view->inventory->has_iommu_groups);
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
+}
+
+void
+vh_cli_json_end_inventory(JsonBuilder *b)
+{
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vh_cli_print_json(b);
+}
+
 void
 vh_cli_view_free(VhCliView *view)
 {

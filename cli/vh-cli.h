@@ -50,6 +50,15 @@ typedef struct {
 } VhCliView;
 
 VhCliView *vh_cli_view_load(GError **error);
+
+/* vh_cli_view_load(), reporting a failure on stderr (the caller exits 1 on NULL). */
+VhCliView *vh_cli_view_load_or_report(void);
+
+/* Opens the JSON document of an inventory verb: {"iommu_groups": BOOL, "@member": [ ... */
+void vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const char *member);
+
+/* Closes what vh_cli_json_begin_inventory() opened, and prints the document. */
+void vh_cli_json_end_inventory(JsonBuilder *b);
 void vh_cli_view_free(VhCliView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliView, vh_cli_view_free)
 

@@ -372,6 +372,25 @@ k_set_override(const char *path, const char *value)
     return 0;
 }
 
+/* One binding step as the kernel runs it: a hang fault first (outside the lock, so other
+ * devices are still served), then the step under the device lock. */
+static int
+kernel_step(const char *step, const char *driver, const char *bdf)
+{
+    int r;
+
+    maybe_hang(step, bdf);
+    g_mutex_lock(&K.lock);
+    if (strcmp(step, "probe") == 0)
+        r = k_probe(bdf);
+    else if (strcmp(step, "bind") == 0)
+        r = k_bind(driver, bdf);
+    else
+        r = k_unbind(driver, bdf);
+    g_mutex_unlock(&K.lock);
+    return r;
+}
+
 typedef enum { CTL_NONE, CTL_PROBE, CTL_BIND, CTL_UNBIND, CTL_OVERRIDE, CTL_RESET } Control;
 
 /* Which kernel action a write to @path is, and the driver it names. */
@@ -408,22 +427,13 @@ k_write_control(const char *path, const char *buf, size_t size)
 
     switch (c) {
     case CTL_PROBE:
-        maybe_hang("probe", bdf);
-        g_mutex_lock(&K.lock);
-        r = k_probe(bdf);
-        g_mutex_unlock(&K.lock);
+        r = kernel_step("probe", NULL, bdf);
         break;
     case CTL_BIND:
-        maybe_hang("bind", bdf);
-        g_mutex_lock(&K.lock);
-        r = k_bind(driver, bdf);
-        g_mutex_unlock(&K.lock);
+        r = kernel_step("bind", driver, bdf);
         break;
     case CTL_UNBIND:
-        maybe_hang("unbind", bdf);
-        g_mutex_lock(&K.lock);
-        r = k_unbind(driver, bdf);
-        g_mutex_unlock(&K.lock);
+        r = kernel_step("unbind", driver, bdf);
         break;
     case CTL_OVERRIDE:
         g_mutex_lock(&K.lock);
