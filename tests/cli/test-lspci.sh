@@ -9,19 +9,8 @@ if [ -z "$LSPCI" ] || ! command -v jq >/dev/null 2>&1; then
     exit 0
 fi
 
-# "BDF vendor:device driver" per device from lspci -Dnnk output
 from_lspci() {
-    awk '
-        /^[0-9a-f]+:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]\.[0-7] / {
-            if (bdf != "") print bdf, ids, drv
-            bdf = $1; drv = "-"; ids = ""
-            line = $0
-            while (match(line, /\[[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f][0-9a-f][0-9a-f]\]/)) {
-                ids = substr(line, RSTART + 1, 9); line = substr(line, RSTART + RLENGTH)
-            }
-        }
-        /^\tKernel driver in use: / { drv = $5 }
-        END { if (bdf != "") print bdf, ids, drv }' | sort
+    awk -f "$VH_SRCDIR/tests/cli/lspci.awk" | sort
 }
 
 from_list() {

@@ -596,7 +596,8 @@ int
 vh_fake_kernel_serve(const char *root)
 {
     g_autofree char *sys = g_build_filename(root, "sys", NULL);
-    g_autofree char *ready = g_build_filename(root, ".fake", "kernel.ready", NULL);
+    g_autofree char *state = g_build_filename(root, ".fake", NULL);
+    g_autofree char *ready = g_build_filename(state, "kernel.ready", NULL);
     g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
     char *argv[] = {(char *)"vh-fake-kernel", (char *)"-o",
                     (char *)"fsname=vh-fake-sysfs,subtype=vhsysfs", NULL};
@@ -623,7 +624,12 @@ vh_fake_kernel_serve(const char *root)
         fuse_destroy(fuse);
         return 1;
     }
-    g_file_set_contents(ready, pid, -1, NULL);
+    if (g_mkdir_with_parents(state, 0755) != 0 || !g_file_set_contents(ready, pid, -1, NULL)) {
+        g_printerr("vh-fake kernel: cannot write %s\n", ready);
+        fuse_unmount(fuse);
+        fuse_destroy(fuse);
+        return 1;
+    }
     rc = fuse_loop_mt(fuse, 0);
     fuse_remove_signal_handlers(fuse_get_session(fuse));
     fuse_unmount(fuse);

@@ -1,0 +1,139 @@
+#!/bin/sh
+# The VM test bed: boots a Debian 12 guest (real kernel, emulated Intel IOMMU with interrupt
+# remapping, emulated NICs/USB/VGA) with the project's build installed in it, runs
+# tests/vm/guest/run-tests.sh there, and prints its TAP. Exit status 0 only when every guest
+# case passed. Nothing here touches this machine's own devices: the guest's are emulated.
+#
+# Environment:
+#   VH_BUILDDIR    the configured build tree (default .)
+#   VH_VM_CACHE    where the guest image is cached (default ~/.cache/vfio-handoff/vm)
+#   VH_VM_MIRROR   Debian mirror for debootstrap (default: this machine's apt source)
+#   VH_VM_KEEP=1   keep the guest up after the tests, with its console here (login: root)
+#   VH_VM_TIMEOUT  seconds before the guest is stopped (default 600)
+set -eu
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${VH_BUILDDIR:-.}" && pwd)
+cache=${VH_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-handoff/vm}
+timeout_s=${VH_VM_TIMEOUT:-600}
+t_start=$(date +%s)
+
+say() { echo "# vm: $*"; }
+fail() {
+    echo "Bail out! $*"
+    exit 1
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "1..0 # SKIP the VM test bed needs root (debootstrap builds the guest image)"
+    exit 77
+fi
+for tool in qemu-system-x86_64 qemu-img debootstrap mke2fs; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        fail "$tool is missing (run: packaging/install-deps.sh --vm)"
+done
+
+mirror=${VH_VM_MIRROR:-}
+if [ -z "$mirror" ]; then
+    mirror=$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+    [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 ~ /debian\/?$/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+    [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+fi
+
+# ---- the image, cached by a hash of everything that builds it
+key=$(cat "$src/tests/vm/build-image.sh" "$src/tests/vm/image-packages.txt" \
+    "$src/tests/vm/guest/guest-runner" "$src/tests/vm/guest/vh-test.service" |
+    sha256sum | cut -c1-16)
+image=$cache/$key
+if [ -f "$image/base.ext4" ] && [ -f "$image/vmlinuz" ] && [ -f "$image/initrd.img" ]; then
+    say "image $key cached in $cache"
+else
+    say "building image $key in $cache (once; about 2 minutes)"
+    mkdir -p "$image"
+    "$src/tests/vm/build-image.sh" "$image" "$mirror" | sed 's/^/# /' ||
+        fail "the guest image could not be built (log: $image/debootstrap.log)"
+fi
+t_image=$(date +%s)
+
+# ---- this run: a throw-away overlay, a USB disk, and the share with the build
+run=$(mktemp -d "${TMPDIR:-/tmp}/vh-vm-XXXXXX")
+qemu_pid=
+cleanup() {
+    [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+    rm -rf "$run"
+}
+trap cleanup EXIT INT TERM
+share=$run/share
+mkdir -p "$share/bin" "$share/src/tests/cli"
+make -s -C "$build" install DESTDIR="$share/install" >"$run/install.log" 2>&1 ||
+    { cat "$run/install.log"; fail "make install into the guest's tree failed"; }
+cp "$build/tests/fake/vh-fake" "$build/tests/vm/vh-sysfs-sequence" "$share/bin/"
+cp "$src/tests/cli/tap.sh" "$src/tests/cli/lspci.awk" "$share/src/tests/cli/"
+cp "$src/tests/vm/guest/run-tests.sh" "$share/"
+[ "${VH_VM_KEEP:-}" = 1 ] && touch "$share/keep"
+qemu-img create -q -f qcow2 -F raw -b "$image/base.ext4" "$run/overlay.qcow2"
+truncate -s 32M "$run/usb.img"
+mke2fs -q -F -t ext4 "$run/usb.img"
+
+# ---- acceleration: KVM only where the CPU has VT-x/AMD-V (a /dev/kvm alone is not enough)
+if grep -qE '^flags.* (vmx|svm)( |$)' /proc/cpuinfo && [ -w /dev/kvm ]; then
+    accel="-machine q35,accel=kvm,kernel-irqchip=split -cpu host"
+    say "accelerator: KVM"
+else
+    accel="-machine q35 -accel tcg,thread=multi,tb-size=512 -cpu max"
+    say "accelerator: TCG (no VT-x/AMD-V here)"
+fi
+
+if [ "${VH_VM_KEEP:-}" = 1 ]; then
+    serial="-serial mon:stdio"
+else
+    serial="-serial file:$run/console.log"
+fi
+# the IOMMU groups of ../shared/notes/vm-lab.md, plus the guest's own host-critical devices
+# shellcheck disable=SC2086
+set -- $accel -m 3072 -smp 2 -nodefaults -display none -no-reboot $serial \
+    -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0,115200 intel_iommu=on panic=-1 quiet" \
+    -device intel-iommu,intremap=on,caching-mode=on \
+    -drive "file=$run/overlay.qcow2,if=none,id=root,format=qcow2,cache=unsafe" \
+    -device virtio-blk-pci,drive=root,bus=pcie.0,addr=0x1.0 \
+    -virtfs "local,path=$share,mount_tag=share,security_model=none" \
+    -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x10.0 -device e1000e,bus=rp1 \
+    -device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x11.0 -device e1000e,bus=rp2 \
+    -device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,addr=0x12.0 \
+    -device e1000e,bus=rp3,addr=0x0.0,multifunction=on -device e1000e,bus=rp3,addr=0x0.1 \
+    -device pcie-root-port,id=rp4,bus=pcie.0,chassis=4,addr=0x13.0 \
+    -device pcie-pci-bridge,id=br1,bus=rp4 \
+    -device e1000,bus=br1,addr=0x1 -device e1000,bus=br1,addr=0x2 \
+    -device pcie-root-port,id=rp5,bus=pcie.0,chassis=5,addr=0x16.0 -device e1000e,bus=rp5 \
+    -device qemu-xhci,id=xhci,bus=pcie.0,addr=0x14.0 \
+    -drive "file=$run/usb.img,if=none,id=usbdisk,format=raw" \
+    -device usb-storage,bus=xhci.0,drive=usbdisk \
+    -device VGA,bus=pcie.0,addr=0x15.0
+
+say "booting the guest"
+if [ "${VH_VM_KEEP:-}" = 1 ]; then
+    say "VH_VM_KEEP=1: the guest stays up after its tests; log in as root, 'poweroff' to end"
+    qemu-system-x86_64 "$@" || true
+else
+    rc=0
+    timeout "$timeout_s" qemu-system-x86_64 "$@" >"$run/qemu.log" 2>&1 || rc=$?
+    [ "$rc" -eq 124 ] && say "the guest did not finish within ${timeout_s}s"
+fi
+t_end=$(date +%s)
+
+status=0
+if [ -f "$share/result.tap" ]; then
+    cat "$share/result.tap"
+fi
+if [ ! -f "$share/exit-code" ] || [ "$(cat "$share/exit-code")" != 0 ] ||
+    grep -q '^not ok' "$share/result.tap" 2>/dev/null || ! grep -q '^1\.\.' "$share/result.tap" 2>/dev/null; then
+    status=1
+    echo "# ---- guest log (stderr of the guest tests)"
+    sed 's/^/# /' "$share/guest.log" 2>/dev/null | tail -n 60
+    echo "# ---- serial console (last 60 lines)"
+    sed 's/^/# /' "$run/console.log" 2>/dev/null | tail -n 60
+    [ -f "$run/qemu.log" ] && sed 's/^/# qemu: /' "$run/qemu.log" | tail -n 20
+    [ -f "$share/result.tap" ] || echo "Bail out! the guest produced no results"
+fi
+say "timings: image $((t_image - t_start)) s, boot and guest tests $((t_end - t_image)) s, total $((t_end - t_start)) s"
+exit "$status"
