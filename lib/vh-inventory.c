@@ -232,13 +232,13 @@ read_device(struct pci_access *acc, struct pci_dev *pd, int devices_fd, const ch
     dev->virtfns = g_ptr_array_new_with_free_func(g_free);
     read_sysfs_attributes(dev, devices_fd);
 
-    /* the rest of the standard header in one read through libpci; the first 64 bytes of
-     * config space are readable by any user (PCI Local Bus Spec 3.0 §6.1: revision 0x08,
-     * header type 0x0e, type-0 subsystem IDs 0x2c/0x2e) */
+    /* what uevent lacks, from the standard header in one read through libpci; the first 64
+     * bytes of config space are readable by any user (PCI Local Bus Spec 3.0 §6.1: revision
+     * 0x08, header type 0x0e, type-0 subsystem IDs 0x2c/0x2e) */
     if (pci_read_block(pd, 0, config, sizeof(config))) {
         dev->revision = config[PCI_REVISION_ID];
         dev->header_type = config[PCI_HEADER_TYPE] & 0x7f;
-        if (dev->header_type == VH_PCI_HEADER_TYPE_NORMAL) {
+        if (dev->subsys_vendor_id == 0 && dev->header_type == VH_PCI_HEADER_TYPE_NORMAL) {
             dev->subsys_vendor_id = (guint16)(config[PCI_SUBSYSTEM_VENDOR_ID] |
                                               config[PCI_SUBSYSTEM_VENDOR_ID + 1] << 8);
             dev->subsys_device_id =
@@ -249,8 +249,10 @@ read_device(struct pci_access *acc, struct pci_dev *pd, int devices_fd, const ch
         pci_fill_info(pd, PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS);
         dev->revision = pd->rev_id;
         dev->header_type = VH_PCI_HEADER_TYPE_UNKNOWN;
-        dev->subsys_vendor_id = pd->subsys_vendor_id;
-        dev->subsys_device_id = pd->subsys_id;
+        if (dev->subsys_vendor_id == 0) {
+            dev->subsys_vendor_id = pd->subsys_vendor_id;
+            dev->subsys_device_id = pd->subsys_id;
+        }
     }
     read_topology(dev, devices_dir);
 
