@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -95,4 +96,19 @@ vh_fake_kernel_set_fault(const char *root, const char *kind, const char *step, c
     text = g_key_file_to_data(kf, NULL, NULL);
     /* written whole and renamed, so the kernel never reads half a file */
     g_file_set_contents(path, text, -1, NULL);
+}
+
+int
+vh_fake_kernel_write(const char *sysroot, const char *rel, const void *data, gsize len)
+{
+    g_autofree char *path = g_build_filename(sysroot, rel, NULL);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int errsv = 0;
+
+    if (fd < 0)
+        return errno;
+    if (write(fd, data, len) < 0)
+        errsv = errno;
+    close(fd);
+    return errsv;
 }

@@ -21,6 +21,10 @@ VhFakeKernel *vh_fake_kernel_start(const char *root, GError **error);
 void vh_fake_kernel_stop(VhFakeKernel *kernel);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhFakeKernel, vh_fake_kernel_stop)
 
+/* One write() of @len bytes to SYSROOT/REL, as the kernel's interface is written (a whole value
+ * in one call, no O_TRUNC): 0, or the errno of open() or write(). */
+int vh_fake_kernel_write(const char *sysroot, const char *rel, const void *data, gsize len);
+
 /* Adds (or, with @on FALSE, removes) BDF to the [kind] step= list of ROOT/.fake/faults. */
 void vh_fake_kernel_set_fault(const char *root, const char *kind, const char *step,
                               const char *bdf, gboolean on);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vh-fake-kernel.h"
+
 static const char *sysroot, *devroot, *bdf, *native;
 
 static const char *
@@ -24,20 +26,10 @@ result(int errsv)
     return errsv == 0 ? "ok" : strerrorname_np(errsv);
 }
 
-/* one write(), as the engine does it; returns 0 or errno */
 static int
 put(const char *rel, const char *data, gsize len)
 {
-    g_autofree char *path = g_build_filename(sysroot, rel, NULL);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    int errsv = 0;
-
-    if (fd < 0)
-        return errno;
-    if (write(fd, data, len) < 0)
-        errsv = errno;
-    close(fd);
-    return errsv;
+    return vh_fake_kernel_write(sysroot, rel, data, len);
 }
 
 static char *
