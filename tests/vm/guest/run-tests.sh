@@ -38,6 +38,12 @@ fb_name=$(cat /sys/class/graphics/fb0/name 2>/dev/null)
 root_dev=$(basename "$(dirname "$(readlink -f /sys/block/vda/device)")")
 mark "setup done: route via $route_if ($route_nic), usb disk mounted, fb0 $fb_name"
 
+# ---- the guest's libvirtd, for the hook's tests (socket-activated: the first call starts it)
+rc=0
+virsh -c qemu:///system version >"$tap_tmp/virsh" 2>&1 || rc=$?
+is "the guest's libvirtd answers (virsh version)" 0 "$rc"
+like "the guest's libvirt is Debian 12's" 'Using library: libvirt 9\.' "$(cat "$tap_tmp/virsh")"
+
 # ---- check: IOMMU and interrupt remapping
 rc=0
 out=$("$VH_CLI" check 2>&1) || rc=$?
@@ -45,6 +51,7 @@ is "check exits 0 in the guest" 0 "$rc"
 like "check reports the IOMMU" '^PASS +iommu-enabled +the IOMMU is on: [0-9]+ IOMMU groups$' "$out"
 like "check reports interrupt remapping" '^PASS +interrupt-remapping +interrupt remapping is on$' "$out"
 like "check finds the vfio modules" '^PASS +vfio-modules' "$out"
+like "check finds the running libvirt daemon" '^PASS +libvirt-daemon +libvirtd is running' "$out"
 
 # ---- list --json against lspci and the kernel's groups
 json=$("$VH_CLI" list --json)
