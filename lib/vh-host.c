@@ -1,6 +1,8 @@
 /* vfio-handoff: the host context */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "vh-host.h"
 
 VhHost *
@@ -15,6 +17,7 @@ vh_host_new_system(void)
     host->config_dir = g_strdup(VH_SYSCONFDIR "/vfio-handoff");
     host->libvirt_hooks_dir = g_strdup(VH_LIBVIRT_HOOKS_DIR);
     host->modules_dir = g_strdup("/lib/modules");
+    host->config_owner = 0;
     return host;
 }
 
@@ -30,6 +33,8 @@ vh_host_new_rooted(const char *root)
     host->config_dir = g_build_filename(root, "etc", "vfio-handoff", NULL);
     host->libvirt_hooks_dir = g_build_filename(root, "etc", "libvirt", "hooks", NULL);
     host->modules_dir = g_build_filename(root, "lib", "modules", NULL);
+    /* a fake root belongs to whoever built it; files there are checked against that user */
+    host->config_owner = (guint)geteuid();
     return host;
 }
 

@@ -18,6 +18,7 @@ typedef struct {
     char *config_dir;  /* /etc/vfio-handoff: the policy */
     char *libvirt_hooks_dir; /* /etc/libvirt/hooks */
     char *modules_dir; /* /lib/modules */
+    guint config_owner; /* the uid policy files must belong to: root, or whoever owns a fake root */
 } VhHost;
 
 /* The running system's own roots. */

@@ -15,7 +15,7 @@ rc=0; "$VH_CLI" frob 2>"$tap_tmp/err" || rc=$?
 is "an unknown command is a usage error" 2 "$rc"
 is "an unknown command is named, with the fix" \
     "vfio-handoff: unknown command 'frob' (see: vfio-handoff --help)" "$(cat "$tap_tmp/err")"
-for verb in list groups show check; do
+for verb in list groups show check "policy validate"; do
     rc=0; help=$("$VH_CLI" $verb --help) || rc=$?
     is "$verb --help exits 0" 0 "$rc"
     like "$verb --help shows its usage and --json" "vfio-handoff $verb.*--json" "$(echo $help)"
@@ -94,6 +94,29 @@ is "check without an IOMMU fails five items" 5 "$fails"
 is "every failed item carries its fix on its line" "$fails" "$fixed"
 run "$(tree no-iommu)" check --json
 is "check --json says passthrough is impossible" "false" "$(echo "$out" | jq '.passthrough_possible')"
+
+# ---- policy validate
+proot=$tap_tmp/policy-host
+mkdir -p "$proot/etc/vfio-handoff/conf.d"
+run "$proot" policy validate
+is "policy validate with no files exits 0" 0 "$rc"
+like "policy validate says the defaults apply" 'no policy files in .*: the defaults apply and no device is enabled' "$out"
+cp "$VH_SRCDIR/tests/data/policy/every-key.conf" "$proot/etc/vfio-handoff/vfio-handoff.conf"
+chmod 644 "$proot/etc/vfio-handoff/vfio-handoff.conf"
+run "$proot" policy validate
+is "policy validate of a file with every key exits 0" 0 "$rc"
+is "policy validate counts the enabled devices" "policy: valid (1 file, 2 devices enabled)" "$out"
+cp "$VH_SRCDIR/tests/data/policy/bad-unit.conf" "$proot/etc/vfio-handoff/conf.d/50-bad.conf"
+chmod 644 "$proot/etc/vfio-handoff/conf.d/50-bad.conf"
+run "$proot" policy validate
+is "policy validate with mistakes exits 1" 1 "$rc"
+like "policy validate names file and line" "/conf.d/50-bad.conf:2: memory-reserve: invalid size '1X'" "$out"
+run "$proot" policy validate --json
+is "policy validate --json lists the issues" 5 "$(echo "$out" | jq '.issues | length')"
+run "$proot" policy validate "$VH_SRCDIR/tests/data/policy/unknown-key.conf"
+is "policy validate FILE checks that file alone" 1 "$rc"
+run "$proot" policy
+is "policy without a subcommand is a usage error" 2 "$rc"
 
 # ---- check on this machine (read-only; production roots)
 rc=0

@@ -1,0 +1,513 @@
+/* vfio-handoff policy: reading the files, with file:line for every problem */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vh-error.h"
+#include "vh-policy.h"
+#include "vh-sysfs.h"
+#include "vh-units.h"
+
+/* a policy file is a few dozen lines; anything this large is not one */
+#define MAX_POLICY_FILE (1024 * 1024)
+
+typedef struct {
+    VhPolicy *policy;
+    const char *file;
+    GHashTable *lines; /* "group\nkey" and "group" -> line number */
+} Loader;
+
+G_GNUC_PRINTF(4, 5)
+static void
+issue(Loader *l, VhIssueSeverity severity, int line, const char *fmt, ...)
+{
+    VhPolicyIssue *i = g_new0(VhPolicyIssue, 1);
+    va_list ap;
+
+    va_start(ap, fmt);
+    i->severity = severity;
+    i->file = g_strdup(l->file);
+    i->line = line;
+    i->message = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(l->policy->issues, i);
+}
+
+static int
+line_of(Loader *l, const char *group, const char *key)
+{
+    g_autofree char *k = key != NULL ? g_strconcat(group, "\n", key, NULL) : g_strdup(group);
+
+    return GPOINTER_TO_INT(g_hash_table_lookup(l->lines, k));
+}
+
+/*
+ * Checks the syntax line by line (GKeyFile reports no line numbers), records where every
+ * section and key is, and returns the text with inline comments removed (GKeyFile has none:
+ * "enabled=true  # note" would be a value), or NULL when the file cannot be used.
+ */
+static char *
+scan(Loader *l, const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_autoptr(GString) clean = g_string_new(NULL);
+    g_autofree char *group = NULL;
+    gboolean ok = TRUE;
+
+    for (int n = 0; lines[n] != NULL; n++) {
+        char *line = g_strstrip(lines[n]);
+        int lineno = n + 1;
+        char *eq;
+
+        if (line[0] == '\0' || line[0] == '#') {
+            g_string_append(clean, "\n");
+        } else if (line[0] == '[') {
+            gsize len = strlen(line);
+            int first;
+
+            if (line[len - 1] != ']' || len < 3) {
+                issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a section header (expected [NAME])",
+                      line);
+                ok = FALSE;
+                continue;
+            }
+            g_free(group);
+            group = g_strndup(line + 1, len - 2);
+            if ((first = line_of(l, group, NULL)) > 0) {
+                issue(l, VH_ISSUE_ERROR, lineno, "section [%s] appears twice (first at line %d)",
+                      group, first);
+                ok = FALSE;
+            }
+            g_hash_table_insert(l->lines, g_strdup(group), GINT_TO_POINTER(lineno));
+            g_string_append_printf(clean, "%s\n", line);
+        } else if ((eq = strchr(line, '=')) != NULL) {
+            g_autofree char *key = g_strstrip(g_strndup(line, (gsize)(eq - line)));
+            char *value = eq + 1;
+            char *hash;
+            int first;
+
+            /* "# ..." after white space is a comment */
+            for (hash = value; (hash = strchr(hash, '#')) != NULL; hash++) {
+                if (hash > value && (hash[-1] == ' ' || hash[-1] == '\t')) {
+                    *hash = '\0';
+                    break;
+                }
+            }
+            g_strstrip(value);
+            if (group == NULL) {
+                issue(l, VH_ISSUE_ERROR, lineno, "'%s' comes before any section", key);
+                ok = FALSE;
+                continue;
+            }
+            if (key[0] == '\0' || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+                                      strlen(key)) {
+                issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a key name", key);
+                ok = FALSE;
+                continue;
+            }
+            if ((first = line_of(l, group, key)) > 0) {
+                issue(l, VH_ISSUE_ERROR, lineno, "'%s' is set twice in [%s] (first at line %d)",
+                      key, group, first);
+                ok = FALSE;
+            }
+            g_hash_table_insert(l->lines, g_strconcat(group, "\n", key, NULL),
+                                GINT_TO_POINTER(lineno));
+            g_string_append_printf(clean, "%s=%s\n", key, value);
+        } else {
+            issue(l, VH_ISSUE_ERROR, lineno,
+                  "'%s' is not a [section], a key=value line or a # comment", line);
+            ok = FALSE;
+        }
+    }
+    return ok ? g_string_free(g_steal_pointer(&clean), FALSE) : NULL;
+}
+
+/* ---- typed values ---------------------------------------------------------------------- */
+
+static gboolean
+get_bool(Loader *l, GKeyFile *kf, const char *g, const char *key, gboolean *out)
+{
+    g_autofree char *v = g_key_file_get_value(kf, g, key, NULL);
+
+    if (g_strcmp0(v, "true") == 0 || g_strcmp0(v, "false") == 0) {
+        *out = g_strcmp0(v, "true") == 0;
+        return TRUE;
+    }
+    issue(l, VH_ISSUE_ERROR, line_of(l, g, key), "%s: invalid boolean '%s' (expected true or false)",
+          key, v);
+    return FALSE;
+}
+
+static gboolean
+get_int(Loader *l, GKeyFile *kf, const char *g, const char *key, int min, int max, int *out)
+{
+    g_autofree char *v = g_key_file_get_value(kf, g, key, NULL);
+    guint64 n;
+
+    if (v != NULL && v[0] != '\0' && strspn(v, "0123456789") == strlen(v) && strlen(v) <= 9 &&
+        (n = g_ascii_strtoull(v, NULL, 10)) >= (guint64)min && n <= (guint64)max) {
+        *out = (int)n;
+        return TRUE;
+    }
+    issue(l, VH_ISSUE_ERROR, line_of(l, g, key),
+          "%s: invalid number '%s' (expected a whole number from %d to %d)", key, v, min, max);
+    return FALSE;
+}
+
+static void
+get_size(Loader *l, GKeyFile *kf, const char *g, const char *key, guint64 *out)
+{
+    g_autofree char *v = g_key_file_get_value(kf, g, key, NULL);
+    g_autoptr(GError) error = NULL;
+
+    if (!vh_parse_size(v, out, &error))
+        issue(l, VH_ISSUE_ERROR, line_of(l, g, key), "%s: %s", key, error->message);
+}
+
+static void
+get_duration(Loader *l, GKeyFile *kf, const char *g, const char *key, guint64 *out)
+{
+    g_autofree char *v = g_key_file_get_value(kf, g, key, NULL);
+    g_autoptr(GError) error = NULL;
+    guint64 ms;
+
+    if (!vh_parse_duration(v, &ms, &error)) {
+        issue(l, VH_ISSUE_ERROR, line_of(l, g, key), "%s: %s", key, error->message);
+        return;
+    }
+    /* a step that may take less than 100 ms fails on a loaded host; one over 10 minutes
+     * holds libvirt's start job hostage */
+    if (ms < 100 || ms > 10 * 60 * 1000) {
+        issue(l, VH_ISSUE_ERROR, line_of(l, g, key),
+              "%s: '%s' is out of range (expected 100ms to 10m)", key, v);
+        return;
+    }
+    *out = ms;
+}
+
+static void
+unknown_key(Loader *l, const char *g, const char *key, const char *known)
+{
+    issue(l, VH_ISSUE_UNKNOWN, line_of(l, g, key), "unknown key '%s' in [%s] (known: %s)", key, g,
+          known);
+}
+
+/* ---- sections ---------------------------------------------------------------------------- */
+
+static void
+load_host(Loader *l, GKeyFile *kf, const char *g)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, g, NULL, NULL);
+    VhPolicy *p = l->policy;
+
+    for (guint i = 0; keys[i] != NULL; i++) {
+        const char *k = keys[i];
+
+        if (strcmp(k, "enabled") == 0) {
+            get_bool(l, kf, g, k, &p->enabled);
+        } else if (strcmp(k, "max-active-devices") == 0) {
+            get_int(l, kf, g, k, 1, 256, &p->max_active_devices);
+        } else if (strcmp(k, "lock-memory") == 0) {
+            g_autofree char *v = g_key_file_get_value(kf, g, k, NULL);
+
+            if (g_strcmp0(v, "required") == 0)
+                p->lock_memory = VH_LOCK_MEMORY_REQUIRED;
+            else if (g_strcmp0(v, "limit") == 0)
+                p->lock_memory = VH_LOCK_MEMORY_LIMIT;
+            else if (g_strcmp0(v, "off") == 0)
+                p->lock_memory = VH_LOCK_MEMORY_OFF;
+            else
+                issue(l, VH_ISSUE_ERROR, line_of(l, g, k),
+                      "%s: invalid value '%s' (expected required, limit or off)", k, v);
+        } else if (strcmp(k, "memory-reserve") == 0) {
+            get_size(l, kf, g, k, &p->memory_reserve);
+        } else if (strcmp(k, "memory-overhead") == 0) {
+            get_size(l, kf, g, k, &p->memory_overhead);
+        } else if (strcmp(k, "step-timeout") == 0) {
+            get_duration(l, kf, g, k, &p->step_timeout_ms);
+        } else if (strcmp(k, "refuse-migration") == 0) {
+            get_bool(l, kf, g, k, &p->refuse_migration);
+        } else {
+            unknown_key(l, g, k,
+                        "enabled, max-active-devices, lock-memory, memory-reserve, "
+                        "memory-overhead, step-timeout, refuse-migration");
+        }
+    }
+}
+
+static void
+load_domain(Loader *l, GKeyFile *kf, const char *g, const char *name)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, g, NULL, NULL);
+    VhPolicyDomain *d = NULL;
+
+    if (name[0] == '\0') {
+        issue(l, VH_ISSUE_ERROR, line_of(l, g, NULL),
+              "section [%s] names no domain (expected [domain NAME] or [domain *])", g);
+        return;
+    }
+    if (strcmp(name, "*") != 0) {
+        for (guint i = 0; i < l->policy->domains->len && d == NULL; i++) {
+            VhPolicyDomain *x = g_ptr_array_index(l->policy->domains, i);
+
+            if (strcmp(x->name, name) == 0)
+                d = x;
+        }
+        if (d == NULL) {
+            d = g_new0(VhPolicyDomain, 1);
+            d->name = g_strdup(name);
+            d->max_devices = -1;
+            g_ptr_array_add(l->policy->domains, d);
+        }
+    }
+    for (guint i = 0; keys[i] != NULL; i++) {
+        if (strcmp(keys[i], "max-devices") == 0)
+            get_int(l, kf, g, keys[i], 1, 64,
+                    d != NULL ? &d->max_devices : &l->policy->default_max_devices);
+        else
+            unknown_key(l, g, keys[i], "max-devices");
+    }
+}
+
+/* "10de:2204" */
+static gboolean
+parse_ids(const char *s, guint16 *vendor, guint16 *device)
+{
+    if (strlen(s) != 9 || s[4] != ':' || strspn(s, "0123456789abcdefABCDEF:") != 9)
+        return FALSE;
+    *vendor = (guint16)g_ascii_strtoull(s, NULL, 16);
+    *device = (guint16)g_ascii_strtoull(s + 5, NULL, 16);
+    return TRUE;
+}
+
+/* "10de:2204:1458:403b" or "10de:2204" */
+static gboolean
+parse_identity(const char *s, VhPolicyDevice *pd)
+{
+    g_auto(GStrv) f = g_strsplit(s, ":", -1);
+    guint n = g_strv_length(f);
+
+    if (n != 2 && n != 4)
+        return FALSE;
+    for (guint i = 0; i < n; i++) {
+        if (strlen(f[i]) != 4 || strspn(f[i], "0123456789abcdefABCDEF") != 4)
+            return FALSE;
+        pd->identity[i] = (guint16)g_ascii_strtoull(f[i], NULL, 16);
+    }
+    pd->identity_has_subsystem = n == 4;
+    return TRUE;
+}
+
+/* "0000:01:00.0", "10de:2204" or "10de:2204 0000:01:00.0" */
+static gboolean
+parse_device_spec(const char *spec, VhPolicyDevice *pd)
+{
+    g_auto(GStrv) parts = g_strsplit(spec, " ", -1);
+    guint n = g_strv_length(parts);
+    VhPciAddress addr;
+
+    if (n == 1 && parse_ids(parts[0], &pd->vendor_id, &pd->device_id)) {
+        pd->has_ids = TRUE;
+        return TRUE;
+    }
+    if (n == 2 && !parse_ids(parts[0], &pd->vendor_id, &pd->device_id))
+        return FALSE;
+    if ((n != 1 && n != 2) || !vh_pci_address_parse(parts[n - 1], &addr, NULL))
+        return FALSE;
+    pd->has_ids = n == 2;
+    pd->has_address = TRUE;
+    vh_pci_address_format(&addr, pd->address);
+    return TRUE;
+}
+
+static const VhPolicyDevice *
+find_device(VhPolicy *p, const VhPolicyDevice *like)
+{
+    for (guint i = 0; i < p->devices->len; i++) {
+        const VhPolicyDevice *pd = g_ptr_array_index(p->devices, i);
+
+        if (pd->has_address == like->has_address && pd->has_ids == like->has_ids &&
+            (!pd->has_address || strcmp(pd->address, like->address) == 0) &&
+            (!pd->has_ids ||
+             (pd->vendor_id == like->vendor_id && pd->device_id == like->device_id)))
+            return pd;
+    }
+    return NULL;
+}
+
+static void
+load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, g, NULL, NULL);
+    g_autofree VhPolicyDevice *pd = g_new0(VhPolicyDevice, 1);
+    const VhPolicyDevice *twin;
+    int line = line_of(l, g, NULL);
+
+    if (!parse_device_spec(spec, pd)) {
+        issue(l, VH_ISSUE_ERROR, line,
+              "invalid device '%s' in [%s] (expected an address like 0000:01:00.0, an ID like "
+              "10de:2204, or both: 10de:2204 0000:01:00.0)",
+              spec, g);
+        return;
+    }
+    if ((twin = find_device(l->policy, pd)) != NULL) {
+        issue(l, VH_ISSUE_ERROR, line, "[%s] is already defined at %s:%d (keep one)", g,
+              twin->file, twin->line);
+        return;
+    }
+    pd->spec = g_strdup(spec);
+    pd->enabled = TRUE;
+    pd->file = g_strdup(l->file);
+    pd->line = line;
+    for (guint i = 0; keys[i] != NULL; i++) {
+        const char *k = keys[i];
+
+        if (strcmp(k, "enabled") == 0) {
+            get_bool(l, kf, g, k, &pd->enabled);
+        } else if (strcmp(k, "domains") == 0) {
+            g_auto(GStrv) list = g_key_file_get_string_list(kf, g, k, NULL, NULL);
+            g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+            for (guint j = 0; list != NULL && list[j] != NULL; j++) {
+                g_strstrip(list[j]);
+                if (list[j][0] != '\0')
+                    g_ptr_array_add(names, g_strdup(list[j]));
+            }
+            g_ptr_array_add(names, NULL);
+            g_strfreev(pd->domains);
+            pd->domains = (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+            if (pd->domains[0] == NULL)
+                g_clear_pointer(&pd->domains, g_strfreev); /* empty: any domain */
+        } else if (strcmp(k, "identity") == 0) {
+            g_autofree char *v = g_key_file_get_value(kf, g, k, NULL);
+
+            if (parse_identity(v, pd))
+                pd->has_identity = TRUE;
+            else
+                issue(l, VH_ISSUE_ERROR, line_of(l, g, k),
+                      "%s: invalid identity '%s' (expected VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)", k, v);
+        } else {
+            unknown_key(l, g, k, "enabled, domains, identity");
+        }
+    }
+    g_ptr_array_add(l->policy->devices, g_steal_pointer(&pd));
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+static gboolean
+file_is_trusted(Loader *l, guint owner)
+{
+    struct stat st;
+
+    if (lstat(l->file, &st) != 0) {
+        issue(l, VH_ISSUE_ERROR, 0, "ignored: cannot read it: %s", g_strerror(errno));
+        return FALSE;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        issue(l, VH_ISSUE_ERROR, 0, "ignored: not a regular file");
+        return FALSE;
+    }
+    if (st.st_uid != owner) {
+        if (owner == 0)
+            issue(l, VH_ISSUE_ERROR, 0, "ignored: owned by uid %u, not root (fix: chown root %s)",
+                  (guint)st.st_uid, l->file);
+        else
+            issue(l, VH_ISSUE_ERROR, 0, "ignored: owned by uid %u, not uid %u (fix: chown %u %s)",
+                  (guint)st.st_uid, owner, owner, l->file);
+        return FALSE;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        issue(l, VH_ISSUE_ERROR, 0, "ignored: writable by group or others (fix: chmod go-w %s)",
+              l->file);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+load_one(VhPolicy *policy, const char *path, guint owner)
+{
+    Loader l = {.policy = policy, .file = path};
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *clean = NULL;
+    g_auto(GStrv) groups = NULL;
+
+    g_ptr_array_add(policy->files, g_strdup(path));
+    if (!file_is_trusted(&l, owner))
+        return;
+    text = vh_sysfs_read_big(path, MAX_POLICY_FILE, &error);
+    if (text == NULL) {
+        issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
+        return;
+    }
+    l.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    clean = scan(&l, text);
+    if (clean == NULL || !g_key_file_load_from_data(kf, clean, -1, G_KEY_FILE_NONE, &error)) {
+        if (error != NULL)
+            issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
+        g_hash_table_unref(l.lines);
+        return;
+    }
+    groups = g_key_file_get_groups(kf, NULL);
+    for (guint i = 0; groups[i] != NULL; i++) {
+        const char *g = groups[i];
+
+        if (strcmp(g, "host") == 0)
+            load_host(&l, kf, g);
+        else if (g_str_has_prefix(g, "domain ") || strcmp(g, "domain") == 0)
+            load_domain(&l, kf, g, g[6] != '\0' ? g + 7 : "");
+        else if (g_str_has_prefix(g, "device ") || strcmp(g, "device") == 0)
+            load_device(&l, kf, g, g[6] != '\0' ? g + 7 : "");
+        else
+            issue(&l, VH_ISSUE_UNKNOWN, line_of(&l, g, NULL),
+                  "unknown section [%s] (expected [host], [domain NAME] or [device ADDRESS])", g);
+    }
+    g_hash_table_unref(l.lines);
+}
+
+VhPolicy *
+vh_policy_load_file(const char *path, guint owner)
+{
+    VhPolicy *policy = vh_policy_new();
+
+    load_one(policy, path, owner);
+    return policy;
+}
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+VhPolicy *
+vh_policy_load(const VhHost *host)
+{
+    VhPolicy *policy = vh_policy_new();
+    g_autofree char *main_file = g_build_filename(host->config_dir, VH_POLICY_MAIN_FILE, NULL);
+    g_autofree char *dropins = g_build_filename(host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
+    g_autoptr(GDir) dir = g_dir_open(dropins, 0, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+
+    if (vh_sysfs_exists(main_file))
+        load_one(policy, main_file, host->config_owner);
+    /* only *.conf: editors' backups and package managers' .dpkg-old/.rpmsave files are not
+     * policy */
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        if (g_str_has_suffix(name, ".conf") && name[0] != '.')
+            g_ptr_array_add(names, g_strdup(name));
+    }
+    g_ptr_array_sort(names, compare_names);
+    for (guint i = 0; i < names->len; i++) {
+        g_autofree char *path = g_build_filename(dropins, g_ptr_array_index(names, i), NULL);
+
+        load_one(policy, path, host->config_owner);
+    }
+    return policy;
+}

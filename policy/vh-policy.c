@@ -1,0 +1,140 @@
+/* vfio-handoff policy: the model and its questions */
+#include "config.h"
+
+#include <string.h>
+
+#include "vh-policy.h"
+
+static void
+device_free(VhPolicyDevice *pd)
+{
+    g_free(pd->spec);
+    g_strfreev(pd->domains);
+    g_free(pd->file);
+    g_free(pd);
+}
+
+static void
+domain_free(VhPolicyDomain *d)
+{
+    g_free(d->name);
+    g_free(d);
+}
+
+static void
+issue_free(VhPolicyIssue *issue)
+{
+    g_free(issue->file);
+    g_free(issue->message);
+    g_free(issue);
+}
+
+VhPolicy *
+vh_policy_new(void)
+{
+    VhPolicy *p = g_new0(VhPolicy, 1);
+
+    /* DESIGN §3 defaults (VMware: 8 devices per host, 6 per VM) */
+    p->enabled = TRUE;
+    p->max_active_devices = 8;
+    p->lock_memory = VH_LOCK_MEMORY_REQUIRED;
+    p->memory_reserve = G_GUINT64_CONSTANT(1) << 30;
+    p->memory_overhead = G_GUINT64_CONSTANT(1) << 30;
+    p->step_timeout_ms = 10 * 1000;
+    p->refuse_migration = TRUE;
+    p->default_max_devices = 6;
+    p->domains = g_ptr_array_new_with_free_func((GDestroyNotify)domain_free);
+    p->devices = g_ptr_array_new_with_free_func((GDestroyNotify)device_free);
+    p->issues = g_ptr_array_new_with_free_func((GDestroyNotify)issue_free);
+    p->files = g_ptr_array_new_with_free_func(g_free);
+    return p;
+}
+
+void
+vh_policy_free(VhPolicy *policy)
+{
+    if (policy == NULL)
+        return;
+    g_ptr_array_unref(policy->domains);
+    g_ptr_array_unref(policy->devices);
+    g_ptr_array_unref(policy->issues);
+    g_ptr_array_unref(policy->files);
+    g_free(policy);
+}
+
+gboolean
+vh_policy_has_errors(const VhPolicy *policy, gboolean strict)
+{
+    for (guint i = 0; i < policy->issues->len; i++) {
+        const VhPolicyIssue *issue = g_ptr_array_index(policy->issues, i);
+
+        if (strict || issue->severity == VH_ISSUE_ERROR)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+char *
+vh_policy_issue_to_string(const VhPolicyIssue *issue)
+{
+    if (issue->line > 0)
+        return g_strdup_printf("%s:%d: %s", issue->file, issue->line, issue->message);
+    return g_strdup_printf("%s: %s", issue->file, issue->message);
+}
+
+const VhPolicyDevice *
+vh_policy_device_for(const VhPolicy *policy, const VhPciDevice *dev)
+{
+    const VhPolicyDevice *by_address = NULL, *by_ids = NULL;
+
+    for (guint i = 0; i < policy->devices->len; i++) {
+        const VhPolicyDevice *pd = g_ptr_array_index(policy->devices, i);
+        gboolean address_ok = !pd->has_address || strcmp(pd->address, dev->name) == 0;
+        gboolean ids_ok =
+            !pd->has_ids || (pd->vendor_id == dev->vendor_id && pd->device_id == dev->device_id);
+
+        if (!address_ok || !ids_ok)
+            continue;
+        if (pd->has_address && pd->has_ids)
+            return pd; /* the most specific */
+        if (pd->has_address)
+            by_address = pd;
+        else
+            by_ids = pd;
+    }
+    return by_address != NULL ? by_address : by_ids;
+}
+
+gboolean
+vh_policy_device_allows_domain(const VhPolicyDevice *pd, const char *domain)
+{
+    if (pd->domains == NULL || pd->domains[0] == NULL)
+        return TRUE;
+    return g_strv_contains((const char *const *)pd->domains, domain);
+}
+
+int
+vh_policy_max_devices_for(const VhPolicy *policy, const char *domain)
+{
+    for (guint i = 0; i < policy->domains->len; i++) {
+        const VhPolicyDomain *d = g_ptr_array_index(policy->domains, i);
+
+        if (strcmp(d->name, domain) == 0 && d->max_devices >= 0)
+            return d->max_devices;
+    }
+    return policy->default_max_devices;
+}
+
+const char *
+vh_lock_memory_to_string(VhLockMemory mode)
+{
+    switch (mode) {
+    case VH_LOCK_MEMORY_REQUIRED:
+        return "required";
+    case VH_LOCK_MEMORY_LIMIT:
+        return "limit";
+    case VH_LOCK_MEMORY_OFF:
+        return "off";
+    }
+    g_assert_not_reached();
+}
