@@ -14,6 +14,8 @@ static const VhCommand commands[] = {
      vh_cmd_list, FALSE},
     {"groups", "list IOMMU groups with their members and viability", vh_cmd_groups, FALSE},
     {"show", "show everything known about one device", vh_cmd_show, FALSE},
+    {"plan", "show every check and sysfs write the hook would make when a domain starts",
+     vh_cmd_plan, FALSE},
     {"policy", "policy validate [FILE]: check the policy files, every problem with file:line",
      vh_cmd_policy, FALSE},
 };

@@ -54,7 +54,7 @@ pci_chain_of(const char *path)
     return chain;
 }
 
-static void
+static VhUse *
 add_use(Collector *c, VhUseKind kind, const char *device, gboolean direct, const char *subject,
         const char *detail)
 {
@@ -63,7 +63,7 @@ add_use(Collector *c, VhUseKind kind, const char *device, gboolean direct, const
     GPtrArray *list;
 
     if (g_hash_table_contains(c->seen, key))
-        return;
+        return NULL;
     g_hash_table_add(c->seen, g_steal_pointer(&key));
     use = g_new0(VhUse, 1);
     use->kind = kind;
@@ -78,6 +78,7 @@ add_use(Collector *c, VhUseKind kind, const char *device, gboolean direct, const
         g_hash_table_insert(c->usage->by_device, g_strdup(device), list);
     }
     g_ptr_array_add(list, use);
+    return use;
 }
 
 static void
@@ -520,8 +521,10 @@ node_sysfs_dir(Collector *c, const char *node)
 }
 
 static void
-attribute_node(Collector *c, const char *node, const char *holder)
+attribute_node(Collector *c, const char *node, const char *holder, int pid)
 {
+    VhUse *use;
+
     g_autofree char *dir = NULL;
     g_autoptr(GPtrArray) chain = NULL;
     int group;
@@ -534,7 +537,8 @@ attribute_node(Collector *c, const char *node, const char *holder)
         for (guint i = 0; g != NULL && i < g->members->len; i++) {
             VhPciDevice *dev = g_ptr_array_index(g->members, i);
 
-            add_use(c, VH_USE_OPEN_NODE, dev->name, TRUE, node, holder);
+            if ((use = add_use(c, VH_USE_OPEN_NODE, dev->name, TRUE, node, holder)) != NULL)
+                use->pid = pid;
         }
         return;
     }
@@ -543,8 +547,9 @@ attribute_node(Collector *c, const char *node, const char *holder)
         return;
     chain = pci_chain_of(dir);
     /* a node in use pins the device that owns it, not the bridges above */
-    if (chain->len > 0)
-        add_use(c, VH_USE_OPEN_NODE, g_ptr_array_index(chain, 0), TRUE, node, holder);
+    if (chain->len > 0 &&
+        (use = add_use(c, VH_USE_OPEN_NODE, g_ptr_array_index(chain, 0), TRUE, node, holder)))
+        use->pid = pid;
 }
 
 static void
@@ -584,7 +589,7 @@ collect_open_nodes(Collector *c)
                 comm = vh_sysfs_read(comm_path, NULL);
             }
             holder = g_strdup_printf("%s (pid %s)", comm != NULL ? comm : "?", pid);
-            attribute_node(c, target, holder);
+            attribute_node(c, target, holder, atoi(pid));
         }
     }
 }

@@ -23,6 +23,7 @@ typedef struct {
     gboolean direct; /* the device nearest the resource; FALSE for a bridge above it */
     char *subject;   /* "/dev/sda1", "enp3s0", "fb0", "/dev/dri/card0" */
     char *detail;    /* "/mnt/usb", "br0", "Xorg (pid 1234)" */
+    int pid;         /* the process holding an open node; 0 otherwise */
 } VhUse;
 
 typedef struct {

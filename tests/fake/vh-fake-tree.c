@@ -625,6 +625,23 @@ build_host(Builder *b, GError **error)
     if (g_strcmp0(iommu, "none") != 0 &&
         !link_at(b->sys, "class/iommu/dmar0", "devices/virtual/iommu/dmar0", error))
         return FALSE;
+    {
+        g_autofree char *avail = get(b, "host", "memory-available");
+        guint64 avail_kib = avail != NULL ? g_ascii_strtoull(avail, NULL, 10) * 1024 * 1024
+                                          : G_GUINT64_CONSTANT(16) * 1024 * 1024;
+        int free_pages = g_key_file_has_key(b->kf, "host", "hugepages-free", NULL)
+                             ? g_key_file_get_integer(b->kf, "host", "hugepages-free", NULL)
+                             : 0;
+
+        /* memory-available in GiB; huge pages of the default 2 MiB size */
+        if (!put(proc, "meminfo", error,
+                 "MemTotal:       %" G_GUINT64_FORMAT " kB\nMemFree:        %" G_GUINT64_FORMAT
+                 " kB\nMemAvailable:   %" G_GUINT64_FORMAT " kB\nHugepagesize:       2048 kB\n",
+                 avail_kib * 2, avail_kib, avail_kib) ||
+            !put(b->sys, "kernel/mm/hugepages/hugepages-2048kB/free_hugepages", error, "%d\n",
+                 free_pages))
+            return FALSE;
+    }
     if (!put(proc, "cmdline", error, "%s\n", cmdline ? cmdline : "BOOT_IMAGE=/vmlinuz ro quiet") ||
         !put(proc, "sys/kernel/osrelease", error, "%s\n", kernel) ||
         !put(proc, "cpuinfo", error, "processor\t: 0\nvendor_id\t: %s\n",

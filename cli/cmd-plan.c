@@ -1,0 +1,207 @@
+/* vfio-handoff plan DOMAIN: what the hook would check and write when DOMAIN starts */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <stdlib.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "vh-cli.h"
+#include "vh-handoff-plan.h"
+#include "vh-host-facts.h"
+
+/* The domain's definition from libvirt, read-only (the live one if it runs). */
+static char *
+domain_xml_from_libvirt(const char *uri, const char *name, GError **error)
+{
+    virConnectPtr conn = virConnectOpenReadOnly(uri);
+    virDomainPtr dom = NULL;
+    char *xml = NULL;
+    char *out = NULL;
+
+    if (conn == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "cannot connect to libvirt%s%s: %s (or give the domain with --xml FILE)",
+                    uri != NULL ? " at " : "", uri != NULL ? uri : "", virGetLastErrorMessage());
+        return NULL;
+    }
+    dom = virDomainLookupByName(conn, name);
+    if (dom == NULL)
+        dom = virDomainLookupByUUIDString(conn, name);
+    if (dom == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "no domain '%s' in libvirt (see: virsh list --all)", name);
+    } else if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot read the definition of '%s': %s",
+                    name, virGetLastErrorMessage());
+    } else {
+        out = g_strdup(xml);
+        free(xml);
+    }
+    if (dom != NULL)
+        virDomainFree(dom);
+    virConnectClose(conn);
+    return out;
+}
+
+static void
+print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *steps)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    vh_cli_json_string_or_null(b, "domain", def->name);
+    json_builder_set_member_name(b, "allowed");
+    json_builder_add_boolean_value(b, eval->allowed);
+    json_builder_set_member_name(b, "checks");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < eval->checks->len; i++) {
+        VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "check", c->id);
+        vh_cli_json_string_or_null(b, "subject", c->subject);
+        json_builder_set_member_name(b, "passed");
+        json_builder_add_boolean_value(b, c->passed);
+        vh_cli_json_string_or_null(b, "reason", c->reason);
+        vh_cli_json_string_or_null(b, "fix", c->fix);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "handoff");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < eval->handoff->len; i++)
+        json_builder_add_string_value(b, ((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "left_alone");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < eval->left_alone->len; i++)
+        json_builder_add_string_value(b,
+                                      ((VhPciDevice *)g_ptr_array_index(eval->left_alone, i))->name);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "steps");
+    json_builder_begin_array(b);
+    for (guint i = 0; steps != NULL && i < steps->len; i++) {
+        VhStep *s = g_ptr_array_index((GPtrArray *)steps, i);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "action", vh_step_kind_to_string(s->kind));
+        vh_cli_json_string_or_null(b, "device", s->device);
+        vh_cli_json_string_or_null(b, "path", s->path);
+        vh_cli_json_string_or_null(b, "value", s->value);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vh_cli_print_json(b);
+}
+
+static void
+print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *steps)
+{
+    const VhPolicyCheck *failed = vh_evaluation_first_failure(eval);
+
+    printf("checks for domain '%s' at start:\n", def->name);
+    for (guint i = 0; i < eval->checks->len; i++) {
+        VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
+
+        printf("  %s  %-18s %-13s %s", c->passed ? "PASS" : "FAIL", c->id, c->subject, c->reason);
+        if (c->fix != NULL)
+            printf(" (fix: %s)", c->fix);
+        printf("\n");
+    }
+    for (guint i = 0; i < eval->left_alone->len; i++)
+        printf("  note: %s is already on vfio-pci and not handed off by vfio-handoff: left as it "
+               "is\n",
+               ((VhPciDevice *)g_ptr_array_index(eval->left_alone, i))->name);
+    if (failed != NULL) {
+        printf("\nThe hook would refuse to start %s: %s: %s (%s)\n", def->name, failed->subject,
+               failed->reason, failed->fix);
+        return;
+    }
+    printf("\nsysfs steps at start (prepare):\n");
+    for (guint i = 0; i < steps->len; i++) {
+        g_autofree char *text = vh_step_describe(g_ptr_array_index((GPtrArray *)steps, i));
+
+        printf("  %2u. %s\n", i + 1, text);
+    }
+    if (steps->len == 0)
+        printf("  none: nothing to hand off\n");
+    printf("\nThe hook would hand %u device%s to vfio-pci and let %s start; when it stops, each "
+           "goes back to the driver it had.\n",
+           eval->handoff->len, eval->handoff->len == 1 ? "" : "s", def->name);
+}
+
+int
+vh_cmd_plan(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    char *xml_file = NULL;
+    char *uri = NULL;
+    const GOptionEntry entries[] = {
+        {"xml", 0, 0, G_OPTION_ARG_FILENAME, &xml_file,
+         "Read the domain definition from FILE instead of libvirt", "FILE"},
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (as virsh -c)", "URI"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "plan", "[DOMAIN]",
+        "Show what the hook would do when DOMAIN starts: every policy check with its result, "
+        "reason and fix, then every sysfs write, in order. Changes nothing.",
+        "DOMAIN is a libvirt domain name or UUID, read from libvirt; with --xml FILE the "
+        "definition comes from FILE and libvirt is not needed.\n"
+        "Exit status: 0 when the start would be allowed, 1 when it would be refused.",
+        entries);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhDomainDef) def = NULL;
+    g_autoptr(VhHostFacts) facts = NULL;
+    g_autoptr(VhEvaluation) eval = NULL;
+    g_autoptr(GPtrArray) steps = NULL;
+    g_autofree char *xml_owned = NULL;
+    g_autofree char *uri_owned = NULL;
+    VhFacts input;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    /* GOption allocated these */
+    xml_owned = xml_file;
+    uri_owned = uri;
+    if (rc >= 0)
+        return rc;
+    if ((xml_file == NULL && argc != 2) || argc > 2) {
+        vh_cli_error("plan takes one DOMAIN (or --xml FILE) (see: vfio-handoff plan --help)");
+        return VH_EXIT_USAGE;
+    }
+    if (xml_file != NULL) {
+        def = vh_domain_def_load_file(xml_file, &error);
+    } else {
+        g_autofree char *xml = domain_xml_from_libvirt(uri, argv[1], &error);
+
+        if (xml != NULL)
+            def = vh_domain_def_parse(xml, strlen(xml), &error);
+    }
+    if (def == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    if (xml_file != NULL && argc == 2 && strcmp(argv[1], def->name) != 0) {
+        vh_cli_error("%s defines domain '%s', not '%s'", xml_file, def->name, argv[1]);
+        return VH_EXIT_FAILED;
+    }
+    facts = vh_host_facts_load(vh_host_new_from_environment(), &error);
+    if (facts == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    vh_host_facts_for_domain(facts, def, &input);
+    eval = vh_policy_evaluate(&input);
+    steps = vh_handoff_plan_detach(facts->host, eval->handoff);
+    if (json)
+        print_json(def, eval, eval->allowed ? steps : NULL);
+    else
+        print_text(def, eval, steps);
+    return eval->allowed ? VH_EXIT_OK : VH_EXIT_FAILED;
+}

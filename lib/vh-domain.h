@@ -1,0 +1,42 @@
+/* vfio-handoff: what a libvirt domain definition says about PCI devices and memory */
+#pragma once
+
+#include <glib.h>
+
+#include "vh-pci-address.h"
+
+G_BEGIN_DECLS
+
+/* a domain definition is tens of KiB; the hook reads one from stdin */
+#define VH_DOMAIN_XML_MAX (4 * 1024 * 1024)
+
+typedef struct {
+    char address[VH_PCI_ADDRESS_BUFSIZE];
+    gboolean managed; /* managed='yes': libvirt's own; vfio-handoff hands off managed='no' */
+} VhDomainHostdev;
+
+typedef struct {
+    char *name;
+    char *uuid;
+    guint64 memory_kib;     /* <memory>: the most the guest can have */
+    gboolean locked;        /* <memoryBacking><locked/> */
+    guint64 hard_limit_kib; /* <memtune><hard_limit>; 0 when absent */
+    gboolean hugepages;     /* <memoryBacking><hugepages> */
+    guint64 hugepage_kib;   /* its <page size>; 0: the host's default size */
+    GPtrArray *hostdevs;    /* VhDomainHostdev *: PCI subsystem hostdevs, in document order */
+} VhDomainDef;
+
+/*
+ * Parses a domain's XML (at most VH_DOMAIN_XML_MAX bytes; no network, no entity expansion;
+ * the root must be <domain>). Errors name what is wrong: the XML, a memory unit, a hostdev
+ * address out of range.
+ */
+VhDomainDef *vh_domain_def_parse(const char *xml, gsize len, GError **error);
+VhDomainDef *vh_domain_def_load_file(const char *path, GError **error);
+void vh_domain_def_free(VhDomainDef *def);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDomainDef, vh_domain_def_free)
+
+/* The hostdevs vfio-handoff hands off (managed='no'), as addresses. */
+GPtrArray *vh_domain_def_unmanaged(const VhDomainDef *def);
+
+G_END_DECLS

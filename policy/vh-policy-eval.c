@@ -1,0 +1,442 @@
+/* vfio-handoff policy: evaluation. Pure: every input is in VhFacts. */
+#include "config.h"
+
+#include <string.h>
+
+#include "vh-policy-eval.h"
+#include "vh-units.h"
+
+typedef struct {
+    const VhFacts *f;
+    VhEvaluation *e;
+} Eval;
+
+static void
+check_free(VhPolicyCheck *c)
+{
+    g_free(c->subject);
+    g_free(c->reason);
+    g_free(c->fix);
+    g_free(c);
+}
+
+void
+vh_evaluation_free(VhEvaluation *eval)
+{
+    if (eval == NULL)
+        return;
+    g_ptr_array_unref(eval->checks);
+    g_ptr_array_unref(eval->handoff);
+    g_ptr_array_unref(eval->left_alone);
+    g_free(eval);
+}
+
+const VhPolicyCheck *
+vh_evaluation_first_failure(const VhEvaluation *eval)
+{
+    for (guint i = 0; i < eval->checks->len; i++) {
+        const VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
+
+        if (!c->passed)
+            return c;
+    }
+    return NULL;
+}
+
+/* Records a check; @fix NULL means it passed. Takes ownership of @reason and @fix. */
+static void
+add(Eval *ev, const char *id, const char *subject, char *reason, char *fix)
+{
+    VhPolicyCheck *c = g_new0(VhPolicyCheck, 1);
+
+    c->id = id;
+    c->subject = g_strdup(subject);
+    c->passed = fix == NULL;
+    c->reason = reason;
+    c->fix = fix;
+    g_ptr_array_add(ev->e->checks, c);
+}
+
+#define PASS(ev, id, subject, ...) add(ev, id, subject, g_strdup_printf(__VA_ARGS__), NULL)
+#define FAIL(ev, id, subject, fix, ...) add(ev, id, subject, g_strdup_printf(__VA_ARGS__), fix)
+
+static char *
+identity_string(guint16 v, guint16 d, guint16 sv, guint16 sd, gboolean with_subsystem)
+{
+    if (with_subsystem)
+        return g_strdup_printf("%04x:%04x:%04x:%04x", v, d, sv, sd);
+    return g_strdup_printf("%04x:%04x", v, d);
+}
+
+/* the first reason of @kind in a verdict, or NULL */
+static const VhReason *
+reason_of(const VhVerdict *v, VhReasonKind kind)
+{
+    for (guint i = 0; i < v->reasons->len; i++) {
+        const VhReason *r = g_ptr_array_index(v->reasons, i);
+
+        if (r->kind == kind)
+            return r;
+    }
+    return NULL;
+}
+
+/* A reason of host use other than a VM holding the group node (that is "held", below). */
+static const VhReason *
+in_use_reason(const VhVerdict *v)
+{
+    for (guint i = 0; i < v->reasons->len; i++) {
+        const VhReason *r = g_ptr_array_index(v->reasons, i);
+
+        if (r->kind == VH_REASON_IN_USE && strstr(r->text, "/dev/vfio/") == NULL)
+            return r;
+    }
+    return NULL;
+}
+
+/* The live holding of @dev by a domain other than this one, else a stale one, else NULL. */
+static const VhHolding *
+holding_of(Eval *ev, const VhPciDevice *dev, gboolean *other_live)
+{
+    const VhHolding *stale = NULL;
+
+    *other_live = FALSE;
+    for (guint i = 0; ev->f->holdings != NULL && i < ev->f->holdings->len; i++) {
+        const VhHolding *h = g_ptr_array_index((GPtrArray *)ev->f->holdings, i);
+
+        if (strcmp(h->device, dev->name) != 0 ||
+            g_strcmp0(h->domain_name, ev->f->domain->name) == 0)
+            continue;
+        if (h->alive) {
+            *other_live = TRUE;
+            return h;
+        }
+        stale = h;
+    }
+    return stale;
+}
+
+static gboolean
+check_held(Eval *ev, const VhPciDevice *dev)
+{
+    gboolean live;
+    const VhHolding *h = holding_of(ev, dev, &live);
+
+    if (h != NULL && live) {
+        if (h->domain_name != NULL)
+            FAIL(ev, "not-held", dev->name,
+                 g_strdup_printf("stop %s first: virsh shutdown %s", h->domain_name, h->domain_name),
+                 "held by the running domain %s (pid %d, %s)", h->domain_name, h->pid, h->via);
+        else
+            FAIL(ev, "not-held", dev->name, g_strdup("stop that process first"),
+                 "held by process %d, not a libvirt domain (%s)", h->pid, h->via);
+        return FALSE;
+    }
+    if (h != NULL)
+        PASS(ev, "not-held", dev->name, "was held by %s (pid %d), which is gone: taken over",
+             h->domain_name != NULL ? h->domain_name : "a process", h->pid);
+    else
+        PASS(ev, "not-held", dev->name, "no other domain holds it");
+    return TRUE;
+}
+
+/* The companions of @dev: which are handed off with it, which are fine as they are, which block */
+static void
+check_group(Eval *ev, const VhPciDevice *dev)
+{
+    VhIommuGroup *group = vh_inventory_group_of(ev->f->inventory, dev);
+    g_autoptr(GPtrArray) companions = NULL;
+    g_autoptr(GString) along = g_string_new(NULL);
+
+    if (group == NULL) {
+        FAIL(ev, "group-integrity", dev->name, g_strdup("run: vfio-handoff check"),
+             "no IOMMU group: the IOMMU is off");
+        return;
+    }
+    companions = vh_inventory_companions(ev->f->inventory, dev);
+    for (guint i = 0; i < companions->len; i++) {
+        VhPciDevice *c = g_ptr_array_index(companions, i);
+        const VhVerdict *cv = vh_verdicts_get(ev->f->verdicts, c->name);
+        const VhReason *r;
+        gboolean live;
+
+        if (vh_pci_device_is_viable_member(c))
+            continue; /* vfio-pci, pci-stub or no driver: acceptable as it is */
+        if ((r = reason_of(cv, VH_REASON_HOST_CRITICAL)) != NULL ||
+            (r = reason_of(cv, VH_REASON_GROUP_CRITICAL)) != NULL || (r = in_use_reason(cv)) != NULL) {
+            FAIL(ev, "group-integrity", dev->name,
+                 g_strdup("the whole group goes to the VM, and the host needs that device; "
+                          "choose another device"),
+                 "companion %s (%s) in IOMMU group %d cannot be handed off: %s", c->name,
+                 c->driver, group->number, r->text);
+            return;
+        }
+        if (holding_of(ev, c, &live) != NULL && live) {
+            FAIL(ev, "group-integrity", dev->name, g_strdup("stop the domain holding it first"),
+                 "companion %s in IOMMU group %d is held by another domain", c->name,
+                 group->number);
+            return;
+        }
+        g_string_append_printf(along, "%s%s (%s)", along->len > 0 ? ", " : "", c->name, c->driver);
+        if (!g_ptr_array_find(ev->e->handoff, c, NULL))
+            g_ptr_array_add(ev->e->handoff, c);
+    }
+    if (along->len > 0)
+        PASS(ev, "group-integrity", dev->name,
+             "IOMMU group %d: its companion %s will be handed off too", group->number, along->str);
+    else
+        PASS(ev, "group-integrity", dev->name, "IOMMU group %d: no other endpoint needs moving",
+             group->number);
+}
+
+/* Per-device checks; FALSE when the device cannot go. */
+static void
+check_device(Eval *ev, const char *address)
+{
+    const VhDomainDef *dom = ev->f->domain;
+    const VhPciDevice *dev = vh_inventory_lookup(ev->f->inventory, address);
+    const VhPolicyDevice *pd;
+    const VhVerdict *v;
+    const VhReason *r;
+
+    if (dev == NULL) {
+        FAIL(ev, "device-present", address,
+             g_strdup_printf("correct the <hostdev> address in %s (see: vfio-handoff list)",
+                             dom->name),
+             "no PCI device at this address on this host");
+        return;
+    }
+    pd = vh_policy_device_for(ev->f->policy, dev);
+    if (pd == NULL)
+        FAIL(ev, "device-enabled", address, g_strdup_printf("vfio-handoff enable %s", address),
+             "not enabled for passthrough");
+    else if (!pd->enabled)
+        FAIL(ev, "device-enabled", address, g_strdup_printf("vfio-handoff enable %s", address),
+             "disabled by [device %s] at %s:%d", pd->spec, pd->file, pd->line);
+    else
+        PASS(ev, "device-enabled", address, "enabled by [device %s] at %s:%d", pd->spec, pd->file,
+             pd->line);
+
+    if (pd != NULL && pd->enabled) {
+        if (vh_policy_device_allows_domain(pd, dom->name)) {
+            if (pd->domains == NULL)
+                PASS(ev, "domain-allowed", address, "any domain may use it");
+            else
+                PASS(ev, "domain-allowed", address, "%s is one of its domains", dom->name);
+        } else {
+            g_autofree char *list = g_strjoinv(", ", pd->domains);
+
+            FAIL(ev, "domain-allowed", address,
+                 g_strdup_printf("vfio-handoff enable %s --domain %s", address, dom->name),
+                 "may be used only by %s, not by %s", list, dom->name);
+        }
+        if (pd->has_identity) {
+            g_autofree char *pinned =
+                identity_string(pd->identity[0], pd->identity[1], pd->identity[2],
+                                pd->identity[3], pd->identity_has_subsystem);
+            g_autofree char *now =
+                identity_string(dev->vendor_id, dev->device_id, dev->subsys_vendor_id,
+                                dev->subsys_device_id, pd->identity_has_subsystem);
+
+            if (strcmp(pinned, now) == 0)
+                PASS(ev, "identity", address, "holds %s, as pinned", now);
+            else
+                FAIL(ev, "identity", address,
+                     g_strdup_printf("check the hardware, then pin it again: vfio-handoff enable "
+                                     "%s",
+                                     address),
+                     "now holds %s, not the pinned %s: the hardware changed", now, pinned);
+        } else {
+            PASS(ev, "identity", address, "no identity pinned");
+        }
+    }
+
+    v = vh_verdicts_get(ev->f->verdicts, dev->name);
+    if ((r = reason_of(v, VH_REASON_HOST_CRITICAL)) != NULL ||
+        (r = reason_of(v, VH_REASON_GROUP_CRITICAL)) != NULL)
+        FAIL(ev, "not-host-critical", address,
+             g_strdup("the host needs it; choose another device"), "%s", r->text);
+    else if ((r = reason_of(v, VH_REASON_BRIDGE)) != NULL ||
+             (r = reason_of(v, VH_REASON_CHIPSET)) != NULL ||
+             (r = reason_of(v, VH_REASON_SRIOV_PF)) != NULL)
+        FAIL(ev, "not-host-critical", address,
+             g_strdup(r->fix != NULL ? r->fix : "choose another device"), "%s", r->text);
+    else
+        PASS(ev, "not-host-critical", address, "the host does not depend on it");
+
+    if ((r = in_use_reason(v)) != NULL)
+        FAIL(ev, "not-in-use", address, g_strdup(r->fix), "%s", r->text);
+    else
+        PASS(ev, "not-in-use", address, "no host process or interface uses it");
+
+    check_held(ev, dev);
+
+    if (vh_pci_device_is_on_vfio(dev)) {
+        gboolean live;
+
+        /* prepared by someone else (nodedev-detach, a boot option): left alone, but its group
+         * must still be complete */
+        if (holding_of(ev, dev, &live) == NULL)
+            g_ptr_array_add(ev->e->left_alone, (gpointer)dev);
+    } else if (!g_ptr_array_find(ev->e->handoff, dev, NULL)) {
+        g_ptr_array_add(ev->e->handoff, (gpointer)dev);
+    }
+    check_group(ev, dev);
+}
+
+static guint
+held_by_others(Eval *ev)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; ev->f->holdings != NULL && i < ev->f->holdings->len; i++) {
+        const VhHolding *h = g_ptr_array_index((GPtrArray *)ev->f->holdings, i);
+
+        if (h->alive && g_strcmp0(h->domain_name, ev->f->domain->name) != 0)
+            g_hash_table_add(seen, h->device);
+    }
+    return g_hash_table_size(seen);
+}
+
+static void
+check_limits(Eval *ev, guint requested)
+{
+    const VhDomainDef *dom = ev->f->domain;
+    int max = vh_policy_max_devices_for(ev->f->policy, dom->name);
+    guint others = held_by_others(ev), total = others + ev->e->handoff->len;
+
+    if ((int)requested <= max)
+        PASS(ev, "domain-limit", dom->name, "%u of at most %d devices for %s", requested, max,
+             dom->name);
+    else
+        FAIL(ev, "domain-limit", dom->name,
+             g_strdup_printf("remove hostdevs from %s, or raise max-devices in [domain %s]",
+                             dom->name, dom->name),
+             "%s asks for %u devices, more than max-devices=%d", dom->name, requested, max);
+    if ((int)total <= ev->f->policy->max_active_devices)
+        PASS(ev, "host-limit", "host", "%u of at most %d devices handed off on this host", total,
+             ev->f->policy->max_active_devices);
+    else
+        FAIL(ev, "host-limit", "host",
+             g_strdup("stop a VM that holds devices, or raise max-active-devices in [host]"),
+             "handing off %u more devices would make %u on this host, more than "
+             "max-active-devices=%d",
+             ev->e->handoff->len, total, ev->f->policy->max_active_devices);
+}
+
+static void
+check_memory(Eval *ev)
+{
+    const VhDomainDef *dom = ev->f->domain;
+    const VhPolicy *p = ev->f->policy;
+    guint64 mem = dom->memory_kib * 1024, need = mem + p->memory_overhead;
+    g_autofree char *mem_s = vh_format_size(mem);
+
+    switch (p->lock_memory) {
+    case VH_LOCK_MEMORY_OFF:
+        PASS(ev, "lock-memory", dom->name, "not checked (lock-memory=off)");
+        break;
+    case VH_LOCK_MEMORY_REQUIRED:
+    case VH_LOCK_MEMORY_LIMIT:
+        if (dom->locked) {
+            PASS(ev, "lock-memory", dom->name, "its memory is locked (<memoryBacking><locked/>)");
+        } else if (p->lock_memory == VH_LOCK_MEMORY_LIMIT && dom->hard_limit_kib * 1024 >= need) {
+            g_autofree char *limit = vh_format_size(dom->hard_limit_kib * 1024);
+
+            PASS(ev, "lock-memory", dom->name, "its hard limit %s covers %s of memory and the "
+                                               "overhead", limit, mem_s);
+        } else if (p->lock_memory == VH_LOCK_MEMORY_LIMIT) {
+            g_autofree char *limit = vh_format_size(dom->hard_limit_kib * 1024);
+            g_autofree char *need_s = vh_format_size(need);
+
+            FAIL(ev, "lock-memory", dom->name,
+                 g_strdup_printf("set <memtune><hard_limit> to at least %s, or lock its memory "
+                                 "(vfio-handoff add does both)",
+                                 need_s),
+                 "%s has no <locked/> memory and its hard limit (%s) is below memory + "
+                 "memory-overhead (%s)",
+                 dom->name, dom->hard_limit_kib > 0 ? limit : "none", need_s);
+        } else {
+            FAIL(ev, "lock-memory", dom->name,
+                 g_strdup_printf("add <memoryBacking><locked/></memoryBacking> to %s (vfio-handoff "
+                                 "add does it), or set lock-memory in [host]",
+                                 dom->name),
+                 "%s does not lock its memory, and lock-memory=required", dom->name);
+        }
+        break;
+    }
+
+    if (dom->hugepages) {
+        g_autofree char *free_s = vh_format_size(ev->f->hugepages_free_kib * 1024);
+
+        if (ev->f->hugepages_free_kib * 1024 >= mem)
+            PASS(ev, "memory-admission", dom->name, "%s fits in %s of free huge pages", mem_s,
+                 free_s);
+        else
+            FAIL(ev, "memory-admission", dom->name,
+                 g_strdup("reserve more huge pages (vm.nr_hugepages), or give the guest less memory"),
+                 "%s of guest memory does not fit in %s of free huge pages", mem_s, free_s);
+        return;
+    }
+    {
+        guint64 avail = ev->f->mem_available_kib * 1024;
+        guint64 usable = avail > p->memory_reserve ? avail - p->memory_reserve : 0;
+        g_autofree char *avail_s = vh_format_size(avail);
+        g_autofree char *reserve_s = vh_format_size(p->memory_reserve);
+        g_autofree char *usable_s = vh_format_size(usable);
+
+        if (mem <= usable)
+            PASS(ev, "memory-admission", dom->name,
+                 "%s fits in %s available less the %s reserve", mem_s, avail_s, reserve_s);
+        else
+            FAIL(ev, "memory-admission", dom->name,
+                 g_strdup("free host memory, give the guest less, or lower memory-reserve in "
+                          "[host]"),
+                 "%s of guest memory does not fit: %s available less the %s reserve leaves %s",
+                 mem_s, avail_s, reserve_s, usable_s);
+    }
+}
+
+VhEvaluation *
+vh_policy_evaluate(const VhFacts *f)
+{
+    Eval ev = {.f = f};
+    g_autoptr(GPtrArray) requested = vh_domain_def_unmanaged(f->domain);
+
+    ev.e = g_new0(VhEvaluation, 1);
+    ev.e->checks = g_ptr_array_new_with_free_func((GDestroyNotify)check_free);
+    ev.e->handoff = g_ptr_array_new();
+    ev.e->left_alone = g_ptr_array_new();
+
+    if (vh_policy_has_errors(f->policy, FALSE)) {
+        const VhPolicyIssue *first = NULL;
+        g_autofree char *where = NULL;
+
+        for (guint i = 0; i < f->policy->issues->len && first == NULL; i++) {
+            const VhPolicyIssue *x = g_ptr_array_index(f->policy->issues, i);
+
+            if (x->severity == VH_ISSUE_ERROR)
+                first = x;
+        }
+        where = vh_policy_issue_to_string(first);
+        FAIL(&ev, "policy-valid", "host", g_strdup("run: vfio-handoff policy validate"),
+             "the policy has errors (first: %s)", where);
+    } else {
+        PASS(&ev, "policy-valid", "host", "the policy has no errors");
+    }
+    if (f->policy->enabled)
+        PASS(&ev, "host-enabled", "host", "passthrough is enabled on this host");
+    else
+        FAIL(&ev, "host-enabled", "host",
+             g_strdup("set enabled=true in [host] of the policy"),
+             "passthrough is turned off on this host ([host] enabled=false)");
+
+    for (guint i = 0; i < requested->len; i++)
+        check_device(&ev, g_ptr_array_index(requested, i));
+    if (requested->len > 0) {
+        check_limits(&ev, requested->len);
+        check_memory(&ev);
+    }
+    ev.e->allowed = vh_evaluation_first_failure(ev.e) == NULL;
+    return ev.e;
+}
