@@ -29,6 +29,8 @@ int vh_cmd_show(int argc, char **argv);
 int vh_cmd_check(int argc, char **argv);
 int vh_cmd_policy(int argc, char **argv);
 int vh_cmd_plan(int argc, char **argv);
+int vh_cmd_enable(int argc, char **argv);
+int vh_cmd_disable(int argc, char **argv);
 
 /* "vfio-handoff: MESSAGE" on stderr. */
 void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);

@@ -15,7 +15,7 @@ rc=0; "$VH_CLI" frob 2>"$tap_tmp/err" || rc=$?
 is "an unknown command is a usage error" 2 "$rc"
 is "an unknown command is named, with the fix" \
     "vfio-handoff: unknown command 'frob' (see: vfio-handoff --help)" "$(cat "$tap_tmp/err")"
-for verb in list groups show check "policy validate"; do
+for verb in list groups show check "policy validate" plan; do
     rc=0; help=$("$VH_CLI" $verb --help) || rc=$?
     is "$verb --help exits 0" 0 "$rc"
     like "$verb --help shows its usage and --json" "vfio-handoff $verb.*--json" "$(echo $help)"
@@ -117,6 +117,94 @@ run "$proot" policy validate "$VH_SRCDIR/tests/data/policy/unknown-key.conf"
 is "policy validate FILE checks that file alone" 1 "$rc"
 run "$proot" policy
 is "policy without a subcommand is a usage error" 2 "$rc"
+
+# ---- enable and disable
+eroot=$(tree boot-nvme)
+dropins=$eroot/etc/vfio-handoff/conf.d
+run "$eroot" enable 0000:02:00.0
+is "enable refuses the boot NVMe" 1 "$rc"
+is "enable names why: the root filesystem" \
+    "vfio-handoff: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (the host needs it; --force enables it anyway)" "$err"
+run "$eroot" enable 0000:03:00.0
+is "enable refuses a device sharing a group with the boot NVMe" \
+    "vfio-handoff: 0000:03:00.0: shares IOMMU group 2 with host-critical 0000:02:00.0 (/dev/mapper/vg0-root is mounted at /) (the host needs it; --force enables it anyway)" "$err"
+run "$(tree usb-disk)" enable 0000:00:14.0
+is "enable refuses the USB controller holding the mounted disk" \
+    "vfio-handoff: 0000:00:14.0: host-critical: /dev/sda1 is mounted at / (the host needs it; --force enables it anyway)" "$(echo "$err" | head -n 1)"
+run "$(tree default-route)" enable 0000:04:00.0
+is "enable refuses the default-route NIC" \
+    "vfio-handoff: 0000:04:00.0: host-critical: eno1 carries the default route (through br0) (the host needs it; --force enables it anyway)" "$err"
+run "$eroot" enable 0000:00:1d.0
+is "enable refuses a bridge, even a critical one" 1 "$rc"
+run "$eroot" enable 0000:04:00.0 0000:02:00.0
+is "enable writes nothing when one device is refused" "" "$(ls "$dropins" 2>/dev/null)"
+run "$eroot" enable 0000:04:00.0 --domain win11 --domain ml-box
+is "enable of a free NVMe exits 0" 0 "$rc"
+like "enable says what it wrote" "^enabled 0000:04:00.0 \(.*\) for win11, ml-box, identity 144d:a808:144d:a801 pinned: .*/conf.d/50-0000:04:00.0.conf$" "$out"
+is "the drop-in holds the device, its domains and its identity" \
+    "[device 0000:04:00.0]|enabled=true|domains=win11;ml-box|identity=144d:a808:144d:a801" \
+    "$(grep -v '^#' "$dropins/50-0000:04:00.0.conf" | paste -sd'|')"
+is "the drop-in is the only file there (no temporary left)" "50-0000:04:00.0.conf" "$(ls -A "$dropins")"
+is "the drop-in is not writable by others" "644" "$(stat -c %a "$dropins/50-0000:04:00.0.conf")"
+run "$eroot" policy validate
+is "the policy stays valid after enable" 0 "$rc"
+if [ -n "${STRACE:-}" ] && "$STRACE" -f -o /dev/null true 2>/dev/null; then
+    VH_ROOT=$eroot "$STRACE" -f -qq -e trace=rename,renameat,renameat2 -o "$tap_tmp/rename.log" \
+        "$VH_CLI" enable 0000:04:00.0 >/dev/null 2>&1
+    like "enable replaces the drop-in atomically (rename of a temporary)" \
+        'rename.*conf\.d/\.50-0000:04:00\.0\.conf\.[A-Za-z0-9]{6}".*"[^"]*conf\.d/50-0000:04:00\.0\.conf"' "$(cat "$tap_tmp/rename.log")"
+else
+    skip "strace is not usable here"
+fi
+run "$eroot" enable --force 0000:02:00.0
+is "enable --force enables the boot NVMe" 0 "$rc"
+like "enable --force warns what it means" "^vfio-handoff: warning: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at /; it is enabled, but the hook refuses to hand it off while the host depends on it$" "$err"
+run "$eroot" disable 0000:02:00.0 0000:04:00.0
+is "disable exits 0" 0 "$rc"
+is "disable removes the drop-ins" "" "$(ls -A "$dropins")"
+run "$eroot" disable 0000:04:00.0
+is "disable of a device not enabled is a no-op" "0000:04:00.0 was not enabled by vfio-handoff enable: nothing to do" "$out"
+run "$eroot" enable 0000:09:00.0
+is "enable of a missing device fails" "vfio-handoff: no PCI device at '0000:09:00.0' (see: vfio-handoff list)" "$err"
+
+# ---- plan
+proot=$(tree gpu-audio)
+snapshot() {
+    (cd "$1" && find . -path ./.fake -prune -o -printf '%p %y %l %m %s\n' | sort && find . -path ./.fake -prune -o -type f -print0 | sort -z | xargs -0 cat | md5sum)
+}
+run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
+is "plan refuses a domain whose device is not enabled" 1 "$rc"
+like "plan gives the refusal with its fix" "^The hook would refuse to start gpu-vm: 0000:01:00.0: not enabled for passthrough \(vfio-handoff enable 0000:01:00.0\)$" "$out"
+run "$proot" enable 01:00.0
+before=$(snapshot "$proot")
+run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
+after=$(snapshot "$proot")
+is "plan allows the enabled GPU" 0 "$rc"
+is "plan prints every check, passing" 13 "$(echo "$out" | grep -c '^  PASS ')"
+is "plan prints the exact sysfs writes in order" "$(cat <<STEPS
+   1. write 'vfio-pci' to $proot/sys/bus/pci/devices/0000:01:00.0/driver_override
+   2. write '0000:01:00.0' to $proot/sys/bus/pci/drivers/nouveau/unbind
+   3. write '0000:01:00.0' to $proot/sys/bus/pci/drivers_probe
+   4. verify $proot/sys/bus/pci/devices/0000:01:00.0/driver -> vfio-pci
+   5. verify $proot/dev/vfio/1 exists
+   6. write 'vfio-pci' to $proot/sys/bus/pci/devices/0000:01:00.1/driver_override
+   7. write '0000:01:00.1' to $proot/sys/bus/pci/drivers/snd_hda_intel/unbind
+   8. write '0000:01:00.1' to $proot/sys/bus/pci/drivers_probe
+   9. verify $proot/sys/bus/pci/devices/0000:01:00.1/driver -> vfio-pci
+  10. verify $proot/dev/vfio/1 exists
+STEPS
+)" "$(echo "$out" | grep -E '^ +[0-9]+\. ')"
+is "plan changes nothing on the host (tree snapshot before and after)" "$before" "$after"
+run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml" --json
+is "plan --json lists the handoff" '["0000:01:00.0","0000:01:00.1"]' "$(echo "$out" | jq -c '.handoff')"
+is "plan --json lists the steps" 10 "$(echo "$out" | jq '.steps | length')"
+run "$proot" plan other --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
+is "plan refuses a name that is not the file's domain" "vfio-handoff: $VH_SRCDIR/tests/data/domain/gpu.xml defines domain 'gpu-vm', not 'other'" "$err"
+echo '<domain><name>x</name><devices><hostdev mode="subsystem" type="pci"><source><address bus="0x100" slot="0" function="0"/></source></hostdev></devices></domain>' >"$tap_tmp/bad.xml"
+run "$proot" plan --xml "$tap_tmp/bad.xml"
+is "plan names a bad hostdev address" "vfio-handoff: $tap_tmp/bad.xml: hostdev 1: invalid PCI address bus='0x100' (at most 0xff)" "$err"
+run "$proot" plan
+is "plan without a domain is a usage error" 2 "$rc"
 
 # ---- check on this machine (read-only; production roots)
 rc=0
