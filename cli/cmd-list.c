@@ -11,8 +11,8 @@ print_table(const VhCliView *view)
     GPtrArray *devices = view->inventory->devices;
     gboolean more = FALSE;
 
-    printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %s\n", "ADDRESS", "ID", "CLASS", "DRIVER",
-           "GROUP", "PASS", "NAME");
+    printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %-7s  %s\n", "ADDRESS", "ID", "CLASS", "DRIVER",
+           "GROUP", "PASS", "ENABLED", "NAME");
     for (guint i = 0; i < devices->len; i++) {
         VhPciDevice *dev = g_ptr_array_index(devices, i);
         const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
@@ -24,8 +24,9 @@ print_table(const VhCliView *view)
         g_autofree char *group = dev->iommu_group >= 0 ? g_strdup_printf("%d", dev->iommu_group)
                                                        : g_strdup("-");
 
-        printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %s\n", dev->name, ids, cls,
-               dev->driver != NULL ? dev->driver : "-", group, v->passable ? "yes" : "no", name);
+        printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %-7s  %s\n", dev->name, ids, cls,
+               dev->driver != NULL ? dev->driver : "-", group, v->passable ? "yes" : "no",
+               vh_cli_policy_state(view, dev), name);
         /* why not: the first reason, most serious first; `show` has them all */
         if (!v->passable) {
             VhReason *r = g_ptr_array_index(v->reasons, 0);

@@ -15,6 +15,42 @@ print_list_field(const char *label, GPtrArray *values)
 }
 
 static void
+print_policy(const VhCliView *view, const VhPciDevice *dev)
+{
+    const VhPolicyDevice *pd = vh_policy_device_for(view->policy, dev);
+
+    if (pd == NULL) {
+        printf("  %-13snot enabled for passthrough (run: vfio-handoff enable %s)\n", "policy:",
+               dev->name);
+        return;
+    }
+    printf("  %-13s%s by [device %s] at %s:%d\n", "policy:", pd->enabled ? "enabled" : "disabled",
+           pd->spec, pd->file, pd->line);
+    if (!pd->enabled)
+        return;
+    if (pd->domains != NULL) {
+        g_autofree char *list = g_strjoinv(", ", pd->domains);
+
+        printf("  %-13sonly %s\n", "domains:", list);
+    } else {
+        printf("  %-13sany\n", "domains:");
+    }
+    if (!pd->has_identity)
+        printf("  %-13snone pinned\n", "identity:");
+    else if (vh_cli_identity_matches(pd, dev) && pd->identity_has_subsystem)
+        printf("  %-13s%04x:%04x:%04x:%04x pinned, and the device matches\n", "identity:",
+               pd->identity[0], pd->identity[1], pd->identity[2], pd->identity[3]);
+    else if (vh_cli_identity_matches(pd, dev))
+        printf("  %-13s%04x:%04x pinned, and the device matches\n", "identity:", pd->identity[0],
+               pd->identity[1]);
+    else
+        printf("  %-13spinned %04x:%04x:%04x:%04x, but the device is %04x:%04x:%04x:%04x: the "
+               "hook refuses it until it is enabled again\n",
+               "identity:", pd->identity[0], pd->identity[1], pd->identity[2], pd->identity[3],
+               dev->vendor_id, dev->device_id, dev->subsys_vendor_id, dev->subsys_device_id);
+}
+
+static void
 print_device(const VhCliView *view, const VhPciDevice *dev)
 {
     const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
@@ -73,6 +109,7 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     else if (dev->sriov_totalvfs >= 0)
         printf("  %-13sPF, %d of %d VFs enabled\n", "SR-IOV:", dev->sriov_numvfs,
                dev->sriov_totalvfs);
+    print_policy(view, dev);
     printf("  %-13s%s\n", "passable:", v->passable ? "yes" : "no");
     for (guint i = 0; i < v->reasons->len; i++) {
         VhReason *r = g_ptr_array_index(v->reasons, i);

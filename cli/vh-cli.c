@@ -61,6 +61,7 @@ vh_cli_view_load(GError **error)
     if (view->usage == NULL)
         return NULL;
     view->verdicts = vh_verdicts_compute(view->inventory, view->usage);
+    view->policy = vh_policy_load(view->host);
     return g_steal_pointer(&view);
 }
 
@@ -98,6 +99,7 @@ vh_cli_view_free(VhCliView *view)
 {
     if (view == NULL)
         return;
+    vh_policy_free(view->policy);
     vh_verdicts_free(view->verdicts);
     vh_host_usage_free(view->usage);
     vh_inventory_free(view->inventory);
@@ -219,6 +221,68 @@ device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice 
     json_builder_end_array(b);
 }
 
+const char *
+vh_cli_policy_state(const VhCliView *view, const VhPciDevice *dev)
+{
+    const VhPolicyDevice *pd = vh_policy_device_for(view->policy, dev);
+
+    return pd == NULL ? "-" : pd->enabled ? "yes" : "no";
+}
+
+gboolean
+vh_cli_identity_matches(const VhPolicyDevice *pd, const VhPciDevice *dev)
+{
+    if (!pd->has_identity)
+        return TRUE;
+    return pd->identity[0] == dev->vendor_id && pd->identity[1] == dev->device_id &&
+           (!pd->identity_has_subsystem || (pd->identity[2] == dev->subsys_vendor_id &&
+                                            pd->identity[3] == dev->subsys_device_id));
+}
+
+static void
+policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
+{
+    const VhPolicyDevice *pd = vh_policy_device_for(view->policy, dev);
+
+    json_builder_set_member_name(b, "policy");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "enabled");
+    json_builder_add_boolean_value(b, pd != NULL && pd->enabled);
+    if (pd != NULL) {
+        g_autofree char *section = g_strconcat("device ", pd->spec, NULL);
+
+        vh_cli_json_string_or_null(b, "section", section);
+        vh_cli_json_string_or_null(b, "file", pd->file);
+        json_builder_set_member_name(b, "line");
+        json_builder_add_int_value(b, pd->line);
+        json_builder_set_member_name(b, "domains");
+        if (pd->domains != NULL) {
+            json_builder_begin_array(b);
+            for (guint i = 0; pd->domains[i] != NULL; i++)
+                json_builder_add_string_value(b, pd->domains[i]);
+            json_builder_end_array(b);
+        } else {
+            json_builder_add_null_value(b); /* any domain */
+        }
+        json_builder_set_member_name(b, "identity");
+        if (pd->has_identity) {
+            g_autofree char *id = pd->identity_has_subsystem
+                                      ? g_strdup_printf("%04x:%04x:%04x:%04x", pd->identity[0],
+                                                        pd->identity[1], pd->identity[2],
+                                                        pd->identity[3])
+                                      : g_strdup_printf("%04x:%04x", pd->identity[0],
+                                                        pd->identity[1]);
+
+            json_builder_add_string_value(b, id);
+        } else {
+            json_builder_add_null_value(b);
+        }
+        json_builder_set_member_name(b, "identity_matches");
+        json_builder_add_boolean_value(b, vh_cli_identity_matches(pd, dev));
+    }
+    json_builder_end_object(b);
+}
+
 void
 vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev,
                       gboolean detailed)
@@ -258,6 +322,7 @@ vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    policy_to_json(b, view, dev);
     if (detailed)
         device_details_to_json(b, view, dev);
     json_builder_end_object(b);

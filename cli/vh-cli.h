@@ -7,6 +7,7 @@
 #include "vh-host-usage.h"
 #include "vh-host.h"
 #include "vh-inventory.h"
+#include "vh-policy.h"
 #include "vh-verdict.h"
 
 G_BEGIN_DECLS
@@ -51,6 +52,7 @@ typedef struct {
     VhInventory *inventory;
     VhHostUsage *usage;
     VhVerdicts *verdicts;
+    VhPolicy *policy;
 } VhCliView;
 
 VhCliView *vh_cli_view_load(GError **error);
@@ -69,6 +71,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliView, vh_cli_view_free)
 /* Device fields common to list and show; @detailed adds everything show knows. */
 void vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev,
                            gboolean detailed);
+
+/* "yes" (enabled), "no" (disabled by a section), "-" (no section names it) */
+const char *vh_cli_policy_state(const VhCliView *view, const VhPciDevice *dev);
+
+/* Whether @dev still has the identity pinned by @pd (TRUE when none is pinned). */
+gboolean vh_cli_identity_matches(const VhPolicyDevice *pd, const VhPciDevice *dev);
 
 /* Prints a JSON document on stdout with a final newline: indented on a terminal, compact
  * otherwise. */

@@ -28,7 +28,7 @@ like "an unknown option is named" "^vfio-handoff: Unknown option --bogus \(see: 
 # ---- list
 run "$root" list
 is "list exits 0" 0 "$rc"
-like "list shows the GPU as passable" '^0000:01:00\.0 +10de:2204 +VGA compatible controller +nouveau +1 +yes +NVIDIA' "$out"
+like "list shows the GPU as passable" '^0000:01:00\.0 +10de:2204 +VGA compatible controller +nouveau +1 +yes +- +NVIDIA' "$out"
 like "list says why the root port is not passable" '└ PCI bridge: stays with the host' "$out"
 run "$root" list --json
 is "list --json exits 0" 0 "$rc"
@@ -205,6 +205,23 @@ run "$proot" plan --xml "$tap_tmp/bad.xml"
 is "plan names a bad hostdev address" "vfio-handoff: $tap_tmp/bad.xml: hostdev 1: invalid PCI address bus='0x100' (at most 0xff)" "$err"
 run "$proot" plan
 is "plan without a domain is a usage error" 2 "$rc"
+
+# ---- the policy view in list and show
+vroot=$(tree twin-gpus)
+run "$vroot" enable 0000:01:00.0 --domain win11
+run "$vroot" list
+like "list shows the enabled device" '^0000:01:00\.0 .* yes +yes +NVIDIA' "$out"
+like "list shows a device that is not enabled" '^0000:02:00\.0 .* yes +- +NVIDIA' "$out"
+run "$vroot" show 0000:01:00.0 --json
+is "show --json gives the policy: enabled, domains, identity, match" \
+    '{"enabled":true,"domains":["win11"],"identity":"10de:2204:0000:0000","identity_matches":true}' \
+    "$(echo "$out" | jq -c '.policy | {enabled, domains, identity, identity_matches}')"
+sed -i 's/^identity=.*/identity=10de:2206:0000:0000/' "$vroot/etc/vfio-handoff/conf.d/50-0000:01:00.0.conf"
+run "$vroot" show 0000:01:00.0
+like "show warns when the hardware no longer matches the pinned identity" \
+    'identity: +pinned 10de:2206:0000:0000, but the device is 10de:2204:0000:0000: the hook refuses it until it is enabled again' "$out"
+run "$vroot" show 0000:02:00.0
+like "show says how to enable a device" 'policy: +not enabled for passthrough \(run: vfio-handoff enable 0000:02:00.0\)' "$out"
 
 # ---- check on this machine (read-only; production roots)
 rc=0
