@@ -6,10 +6,9 @@
 
 #include <gio/gio.h>
 #include <stdlib.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include "vh-cli.h"
+#include "vh-libvirt.h"
 #include "vh-handoff-plan.h"
 #include "vh-host-facts.h"
 
@@ -17,33 +16,37 @@
 static char *
 domain_xml_from_libvirt(const char *uri, const char *name, GError **error)
 {
-    virConnectPtr conn = virConnectOpenReadOnly(uri);
+    const VhLibvirt *lv = vh_libvirt_load(error);
+    virConnectPtr conn;
     virDomainPtr dom = NULL;
     char *xml = NULL;
     char *out = NULL;
 
+    if (lv == NULL)
+        return NULL;
+    conn = lv->connect_open_read_only(uri);
     if (conn == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                     "cannot connect to libvirt%s%s: %s (or give the domain with --xml FILE)",
-                    uri != NULL ? " at " : "", uri != NULL ? uri : "", virGetLastErrorMessage());
+                    uri != NULL ? " at " : "", uri != NULL ? uri : "", lv->get_last_error_message());
         return NULL;
     }
-    dom = virDomainLookupByName(conn, name);
+    dom = lv->domain_lookup_by_name(conn, name);
     if (dom == NULL)
-        dom = virDomainLookupByUUIDString(conn, name);
+        dom = lv->domain_lookup_by_uuid_string(conn, name);
     if (dom == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                     "no domain '%s' in libvirt (see: virsh list --all)", name);
-    } else if ((xml = virDomainGetXMLDesc(dom, 0)) == NULL) {
+    } else if ((xml = lv->domain_get_xml_desc(dom, 0)) == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot read the definition of '%s': %s",
-                    name, virGetLastErrorMessage());
+                    name, lv->get_last_error_message());
     } else {
         out = g_strdup(xml);
         free(xml);
     }
     if (dom != NULL)
-        virDomainFree(dom);
-    virConnectClose(conn);
+        lv->domain_free(dom);
+    lv->connect_close(conn);
     return out;
 }
 
@@ -103,6 +106,7 @@ static void
 print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *steps)
 {
     const VhPolicyCheck *failed = vh_evaluation_first_failure(eval);
+    g_autoptr(GPtrArray) requested = vh_domain_def_unmanaged(def);
 
     printf("checks for domain '%s' at start:\n", def->name);
     for (guint i = 0; i < eval->checks->len; i++) {
@@ -120,6 +124,11 @@ print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
     if (failed != NULL) {
         printf("\nThe hook would refuse to start %s: %s: %s (%s)\n", def->name, failed->subject,
                failed->reason, failed->fix);
+        return;
+    }
+    if (requested->len == 0) {
+        printf("\n%s has no PCI <hostdev managed='no'>: the hook leaves its start alone.\n",
+               def->name);
         return;
     }
     printf("\nsysfs steps at start (prepare):\n");

@@ -205,6 +205,11 @@ run "$proot" plan --xml "$tap_tmp/bad.xml"
 is "plan names a bad hostdev address" "vfio-handoff: $tap_tmp/bad.xml: hostdev 1: invalid PCI address bus='0x100' (at most 0xff)" "$err"
 run "$proot" plan
 is "plan without a domain is a usage error" 2 "$rc"
+run "$proot" plan -c test:///default test
+is "plan reads a domain from libvirt (the test driver)" 0 "$rc"
+like "plan says when the hook has nothing to do" "^test has no PCI <hostdev managed='no'>: the hook leaves its start alone\.$" "$out"
+run "$proot" plan -c test:///default no-such-domain
+is "plan names a domain libvirt does not know" "vfio-handoff: no domain 'no-such-domain' in libvirt (see: virsh list --all)" "$err"
 
 # ---- the policy view in list and show
 vroot=$(tree twin-gpus)

@@ -1,0 +1,51 @@
+/* vfio-handoff CLI: libvirt, loaded on demand */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <gio/gio.h>
+
+#include "vh-libvirt.h"
+
+static VhLibvirt table;
+
+static void
+quiet(void *data, virErrorPtr error)
+{
+}
+static gboolean loaded;
+
+const VhLibvirt *
+vh_libvirt_load(GError **error)
+{
+    void *lib;
+
+    if (loaded)
+        return &table;
+    lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "cannot load libvirt (%s): install libvirt0, or give the domain with --xml FILE",
+                    dlerror());
+        return NULL;
+    }
+#define SYM(field, name)                                                                          \
+    if ((table.field = (typeof(table.field))dlsym(lib, #name)) == NULL) {                         \
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,                                  \
+                    "the installed libvirt lacks %s (libvirt >= 6.5 is needed)", #name);          \
+        dlclose(lib);                                                                             \
+        return NULL;                                                                              \
+    }
+    SYM(connect_open_read_only, virConnectOpenReadOnly)
+    SYM(connect_close, virConnectClose)
+    SYM(domain_lookup_by_name, virDomainLookupByName)
+    SYM(domain_lookup_by_uuid_string, virDomainLookupByUUIDString)
+    SYM(domain_get_xml_desc, virDomainGetXMLDesc)
+    SYM(domain_free, virDomainFree)
+    SYM(get_last_error_message, virGetLastErrorMessage)
+    SYM(set_error_func, virSetErrorFunc)
+#undef SYM
+    /* errors are reported once, by the verb, with the fix; not also by libvirt on stderr */
+    table.set_error_func(NULL, quiet);
+    loaded = TRUE;
+    return &table;
+}

@@ -1,0 +1,29 @@
+/* vfio-handoff CLI: libvirt, loaded only by the verbs that talk to it */
+#pragma once
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+G_BEGIN_DECLS
+
+/*
+ * libvirt and what it links pull ~40 shared objects into a process: 7 ms of dynamic loading
+ * that `list`, `check` and bash completion should not pay. The verbs that need libvirt call
+ * vh_libvirt_load() and then go through this table (same prototypes as libvirt's headers).
+ */
+typedef struct {
+    typeof(virConnectOpenReadOnly) *connect_open_read_only;
+    typeof(virConnectClose) *connect_close;
+    typeof(virDomainLookupByName) *domain_lookup_by_name;
+    typeof(virDomainLookupByUUIDString) *domain_lookup_by_uuid_string;
+    typeof(virDomainGetXMLDesc) *domain_get_xml_desc;
+    typeof(virDomainFree) *domain_free;
+    typeof(virGetLastErrorMessage) *get_last_error_message;
+    typeof(virSetErrorFunc) *set_error_func;
+} VhLibvirt;
+
+/* Loads libvirt.so.0 once; NULL with an error naming the package when it is missing. */
+const VhLibvirt *vh_libvirt_load(GError **error);
+
+G_END_DECLS
