@@ -39,8 +39,7 @@ vh_cmd_check(int argc, char **argv)
         g_autoptr(JsonBuilder) b = json_builder_new();
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "passthrough_possible");
-        json_builder_add_boolean_value(b, ok);
+        vh_cli_json_bool(b, "passthrough_possible", ok);
         json_builder_set_member_name(b, "checks");
         json_builder_begin_array(b);
         for (guint i = 0; i < items->len; i++) {

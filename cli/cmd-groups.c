@@ -68,8 +68,7 @@ vh_cmd_groups(int argc, char **argv)
             json_builder_begin_object(b);
             json_builder_set_member_name(b, "group");
             json_builder_add_int_value(b, group->number);
-            json_builder_set_member_name(b, "viable");
-            json_builder_add_boolean_value(b, viable);
+            vh_cli_json_bool(b, "viable", viable);
             json_builder_set_member_name(b, "blockers");
             json_builder_begin_array(b);
             for (guint j = 0; j < blockers->len; j++)

@@ -57,8 +57,7 @@ print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
 
     json_builder_begin_object(b);
     vh_cli_json_string_or_null(b, "domain", def->name);
-    json_builder_set_member_name(b, "allowed");
-    json_builder_add_boolean_value(b, eval->allowed);
+    vh_cli_json_bool(b, "allowed", eval->allowed);
     json_builder_set_member_name(b, "checks");
     json_builder_begin_array(b);
     for (guint i = 0; i < eval->checks->len; i++) {
@@ -67,8 +66,7 @@ print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "check", c->id);
         vh_cli_json_string_or_null(b, "subject", c->subject);
-        json_builder_set_member_name(b, "passed");
-        json_builder_add_boolean_value(b, c->passed);
+        vh_cli_json_bool(b, "passed", c->passed);
         vh_cli_json_string_or_null(b, "reason", c->reason);
         vh_cli_json_string_or_null(b, "fix", c->fix);
         json_builder_end_object(b);

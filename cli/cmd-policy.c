@@ -46,8 +46,7 @@ validate(int argc, char **argv)
         g_autoptr(JsonBuilder) b = json_builder_new();
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "valid");
-        json_builder_add_boolean_value(b, valid);
+        vh_cli_json_bool(b, "valid", valid);
         json_builder_set_member_name(b, "files");
         json_builder_begin_array(b);
         for (guint i = 0; i < policy->files->len; i++)

@@ -80,8 +80,7 @@ void
 vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const char *member)
 {
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "iommu_groups");
-    json_builder_add_boolean_value(b, view->inventory->has_iommu_groups);
+    vh_cli_json_bool(b, "iommu_groups", view->inventory->has_iommu_groups);
     json_builder_set_member_name(b, member);
     json_builder_begin_array(b);
 }
@@ -115,6 +114,13 @@ vh_cli_json_string_or_null(JsonBuilder *b, const char *member, const char *value
         json_builder_add_string_value(b, value);
     else
         json_builder_add_null_value(b);
+}
+
+void
+vh_cli_json_bool(JsonBuilder *b, const char *member, gboolean value)
+{
+    json_builder_set_member_name(b, member);
+    json_builder_add_boolean_value(b, value);
 }
 
 static void
@@ -197,8 +203,7 @@ device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice 
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "address", c->name);
         vh_cli_json_string_or_null(b, "driver", c->driver);
-        json_builder_set_member_name(b, "passable");
-        json_builder_add_boolean_value(b, cv->passable);
+        vh_cli_json_bool(b, "passable", cv->passable);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -213,8 +218,7 @@ device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice 
         vh_cli_json_string_or_null(b, "kind", vh_use_kind_to_string(use->kind));
         vh_cli_json_string_or_null(b, "subject", use->subject);
         vh_cli_json_string_or_null(b, "detail", use->detail);
-        json_builder_set_member_name(b, "direct");
-        json_builder_add_boolean_value(b, use->direct);
+        vh_cli_json_bool(b, "direct", use->direct);
         vh_cli_json_string_or_null(b, "text", text);
         json_builder_end_object(b);
     }
@@ -246,8 +250,7 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
 
     json_builder_set_member_name(b, "policy");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "enabled");
-    json_builder_add_boolean_value(b, pd != NULL && pd->enabled);
+    vh_cli_json_bool(b, "enabled", pd != NULL && pd->enabled);
     if (pd != NULL) {
         g_autofree char *section = g_strconcat("device ", pd->spec, NULL);
 
@@ -277,8 +280,7 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
         } else {
             json_builder_add_null_value(b);
         }
-        json_builder_set_member_name(b, "identity_matches");
-        json_builder_add_boolean_value(b, vh_cli_identity_matches(pd, dev));
+        vh_cli_json_bool(b, "identity_matches", vh_cli_identity_matches(pd, dev));
     }
     json_builder_end_object(b);
 }
@@ -302,14 +304,10 @@ vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *
     vh_cli_json_string_or_null(b, "driver", dev->driver);
     vh_cli_json_string_or_null(b, "driver_override", dev->driver_override);
     json_int_or_null(b, "iommu_group", dev->iommu_group, dev->iommu_group >= 0);
-    json_builder_set_member_name(b, "endpoint");
-    json_builder_add_boolean_value(b, vh_pci_device_is_endpoint(dev));
-    json_builder_set_member_name(b, "passable");
-    json_builder_add_boolean_value(b, v->passable);
-    json_builder_set_member_name(b, "host_critical");
-    json_builder_add_boolean_value(b, v->host_critical);
-    json_builder_set_member_name(b, "in_use");
-    json_builder_add_boolean_value(b, v->in_use);
+    vh_cli_json_bool(b, "endpoint", vh_pci_device_is_endpoint(dev));
+    vh_cli_json_bool(b, "passable", v->passable);
+    vh_cli_json_bool(b, "host_critical", v->host_critical);
+    vh_cli_json_bool(b, "in_use", v->in_use);
     json_builder_set_member_name(b, "reasons");
     json_builder_begin_array(b);
     for (guint i = 0; i < v->reasons->len; i++) {

@@ -85,4 +85,7 @@ void vh_cli_print_json(JsonBuilder *b);
 /* A member of a JSON object holding a string or null. */
 void vh_cli_json_string_or_null(JsonBuilder *b, const char *member, const char *value);
 
+/* A member of a JSON object holding a boolean. */
+void vh_cli_json_bool(JsonBuilder *b, const char *member, gboolean value);
+
 G_END_DECLS

@@ -211,38 +211,66 @@ holdings(const Case *c)
     return out;
 }
 
+/* Everything one evaluation borrows, kept alive together. */
+typedef struct {
+    VhTestHost *t;
+    VhDomainDef *def;
+    VhPolicy *policy;
+    GPtrArray *held;
+    VhEvaluation *eval;
+} Run;
+
+static void
+run_free(Run *r)
+{
+    vh_evaluation_free(r->eval);
+    g_ptr_array_unref(r->held);
+    vh_policy_free(r->policy);
+    vh_domain_def_free(r->def);
+    vh_test_host_free(r->t);
+    g_free(r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Run, run_free)
+
+static Run *
+evaluate(const Case *c)
+{
+    Run *r = g_new0(Run, 1);
+    g_autofree char *conf = NULL;
+    g_autofree char *xml = domain_xml(c);
+    g_autoptr(GError) error = NULL;
+    VhFacts facts = {0};
+
+    r->t = vh_test_host_new(c->scenario);
+    conf = g_build_filename(r->t->host->config_dir, "vfio-handoff.conf", NULL);
+    r->def = vh_domain_def_parse(xml, strlen(xml), &error);
+    g_assert_no_error(error);
+    r->held = holdings(c);
+    g_assert_true(g_file_set_contents(conf, c->policy, -1, NULL));
+    g_assert_cmpint(g_chmod(conf, 0644), ==, 0);
+    r->policy = vh_policy_load(r->t->host);
+    facts.policy = r->policy;
+    facts.inventory = r->t->inventory;
+    facts.verdicts = r->t->verdicts;
+    facts.domain = r->def;
+    facts.holdings = r->held;
+    facts.mem_available_kib = (c->available_gib ? c->available_gib : 16) * GIB_KIB;
+    facts.hugepages_free_kib = c->hugepages_kib;
+    r->eval = vh_policy_evaluate(&facts);
+    return r;
+}
+
 static void
 run_case(gconstpointer data)
 {
     const Case *c = data;
-    g_autoptr(VhTestHost) t = vh_test_host_new(c->scenario);
-    g_autofree char *conf = g_build_filename(t->host->config_dir, "vfio-handoff.conf", NULL);
-    g_autofree char *xml = domain_xml(c);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VhDomainDef) def = vh_domain_def_parse(xml, strlen(xml), &error);
-    g_autoptr(GPtrArray) held = holdings(c);
-    g_autoptr(VhPolicy) policy = NULL;
-    g_autoptr(VhEvaluation) eval = NULL;
+    g_autoptr(Run) r = evaluate(c);
     g_auto(GStrv) parts = NULL;
     g_autofree char *expected = NULL;
     const VhPolicyCheck *found = NULL;
-    VhFacts facts = {0};
 
-    g_assert_no_error(error);
-    g_assert_true(g_file_set_contents(conf, c->policy, -1, NULL));
-    g_assert_cmpint(g_chmod(conf, 0644), ==, 0);
-    policy = vh_policy_load(t->host);
-    facts.policy = policy;
-    facts.inventory = t->inventory;
-    facts.verdicts = t->verdicts;
-    facts.domain = def;
-    facts.holdings = held;
-    facts.mem_available_kib = (c->available_gib ? c->available_gib : 16) * GIB_KIB;
-    facts.hugepages_free_kib = c->hugepages_kib;
-    eval = vh_policy_evaluate(&facts);
-
-    for (guint i = 0; i < eval->checks->len && found == NULL; i++) {
-        const VhPolicyCheck *k = g_ptr_array_index(eval->checks, i);
+    for (guint i = 0; i < r->eval->checks->len && found == NULL; i++) {
+        const VhPolicyCheck *k = g_ptr_array_index(r->eval->checks, i);
 
         if (strcmp(k->id, c->check) == 0 && strcmp(k->subject, c->subject) == 0)
             found = k;
@@ -250,13 +278,13 @@ run_case(gconstpointer data)
     if (found == NULL)
         g_error("case '%s': no check %s for %s", c->name, c->check, c->subject);
     parts = g_strsplit(c->reason, "%ROOT%", -1);
-    expected = g_strjoinv(t->root, parts);
+    expected = g_strjoinv(r->t->root, parts);
     g_assert_cmpstr(found->reason, ==, expected);
     g_assert_cmpint(found->passed, ==, c->passed);
     /* a failure always says what to do, and the evaluation as a whole fails with it */
     if (!c->passed) {
         g_assert_nonnull(found->fix);
-        g_assert_false(eval->allowed);
+        g_assert_false(r->eval->allowed);
     } else {
         g_assert_null(found->fix);
     }
@@ -265,30 +293,18 @@ run_case(gconstpointer data)
 static void
 test_allowed_plan(void)
 {
-    g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
-    g_autofree char *conf = g_build_filename(t->host->config_dir, "vfio-handoff.conf", NULL);
-    const Case c = {.hostdevs = "0000:01:00.0", .backing = LOCKED, .memtune = "", .holdings = ""};
-    g_autofree char *xml = domain_xml(&c);
-    g_autoptr(VhDomainDef) def = vh_domain_def_parse(xml, strlen(xml), NULL);
-    g_autoptr(VhPolicy) policy = NULL;
-    g_autoptr(VhEvaluation) eval = NULL;
-    VhFacts facts = {0};
+    const Case c = {.scenario = "gpu-audio", .policy = GPU_POLICY, .hostdevs = "0000:01:00.0",
+                    .backing = LOCKED, .memtune = "", .holdings = ""};
+    g_autoptr(Run) r = evaluate(&c);
 
-    g_assert_true(g_file_set_contents(conf, GPU_POLICY, -1, NULL));
-    g_assert_cmpint(g_chmod(conf, 0644), ==, 0);
-    policy = vh_policy_load(t->host);
-    facts.policy = policy;
-    facts.inventory = t->inventory;
-    facts.verdicts = t->verdicts;
-    facts.domain = def;
-    facts.mem_available_kib = 16 * GIB_KIB;
-    eval = vh_policy_evaluate(&facts);
-    g_assert_true(eval->allowed);
-    g_assert_null(vh_evaluation_first_failure(eval));
+    g_assert_true(r->eval->allowed);
+    g_assert_null(vh_evaluation_first_failure(r->eval));
     /* the requested GPU first, then its companion */
-    g_assert_cmpuint(eval->handoff->len, ==, 2);
-    g_assert_cmpstr(((VhPciDevice *)g_ptr_array_index(eval->handoff, 0))->name, ==, "0000:01:00.0");
-    g_assert_cmpstr(((VhPciDevice *)g_ptr_array_index(eval->handoff, 1))->name, ==, "0000:01:00.1");
+    g_assert_cmpuint(r->eval->handoff->len, ==, 2);
+    g_assert_cmpstr(((VhPciDevice *)g_ptr_array_index(r->eval->handoff, 0))->name, ==,
+                    "0000:01:00.0");
+    g_assert_cmpstr(((VhPciDevice *)g_ptr_array_index(r->eval->handoff, 1))->name, ==,
+                    "0000:01:00.1");
 }
 
 int
