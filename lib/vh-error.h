@@ -14,6 +14,7 @@ typedef enum {
     VH_ERROR_AMBIGUOUS,        /* a vendor:device ID matched several devices */
     VH_ERROR_IO,               /* reading or writing a host file failed */
     VH_ERROR_UNSUPPORTED,      /* the host cannot do what was asked */
+    VH_ERROR_TIMED_OUT,        /* a kernel write hung past step-timeout and was abandoned */
 } VhError;
 
 GQuark vh_error_quark(void);

@@ -17,7 +17,9 @@ vh_host_new_system(void)
     host->config_dir = g_strdup(VH_SYSCONFDIR "/vfio-handoff");
     host->libvirt_hooks_dir = g_strdup(VH_LIBVIRT_HOOKS_DIR);
     host->modules_dir = g_strdup("/lib/modules");
+    host->libvirt_run_dir = g_strdup(VH_RUNSTATEDIR "/libvirt/qemu");
     host->config_owner = 0;
+    host->is_system = TRUE;
     return host;
 }
 
@@ -33,6 +35,7 @@ vh_host_new_rooted(const char *root)
     host->config_dir = g_build_filename(root, "etc", "vfio-handoff", NULL);
     host->libvirt_hooks_dir = g_build_filename(root, "etc", "libvirt", "hooks", NULL);
     host->modules_dir = g_build_filename(root, "lib", "modules", NULL);
+    host->libvirt_run_dir = g_build_filename(root, "run", "libvirt", "qemu", NULL);
     /* a fake root belongs to whoever built it; files there are checked against that user */
     host->config_owner = (guint)geteuid();
     return host;
@@ -59,6 +62,7 @@ vh_host_free(VhHost *host)
     g_free(host->run_dir);
     g_free(host->config_dir);
     g_free(host->libvirt_hooks_dir);
+    g_free(host->libvirt_run_dir);
     g_free(host->modules_dir);
     g_free(host);
 }

@@ -18,7 +18,9 @@ typedef struct {
     char *config_dir;  /* /etc/vfio-handoff: the policy */
     char *libvirt_hooks_dir; /* /etc/libvirt/hooks */
     char *modules_dir; /* /lib/modules */
+    char *libvirt_run_dir; /* /run/libvirt/qemu: QEMU pid files */
     guint config_owner; /* the uid policy files must belong to: root, or whoever owns a fake root */
+    gboolean is_system;  /* the running system's roots (modules may be loaded) */
 } VhHost;
 
 /* The running system's own roots. */

@@ -2,6 +2,27 @@
 #include "config.h"
 
 #include "vh-host-facts.h"
+#include "vh-journal.h"
+
+/* What the journal says is held: alive until its QEMU pid is known to be gone (a hold taken at
+ * prepare has no pid until `started`). */
+static void
+add_journal_holdings(VhHostFacts *f)
+{
+    g_autoptr(GPtrArray) holds = vh_journal_list(f->host);
+
+    for (guint i = 0; i < holds->len; i++) {
+        VhHold *j = g_ptr_array_index(holds, i);
+        VhHolding *h = g_new0(VhHolding, 1);
+
+        h->device = g_strdup(j->address);
+        h->domain_name = g_strdup(j->domain);
+        h->pid = j->qemu_pid;
+        h->alive = j->qemu_pid == 0 || vh_host_pid_alive(f->host, j->qemu_pid);
+        h->via = g_strdup("journal");
+        g_ptr_array_add(f->holdings, h);
+    }
+}
 
 VhHostFacts *
 vh_host_facts_load(VhHost *host, GError **error)
@@ -18,6 +39,7 @@ vh_host_facts_load(VhHost *host, GError **error)
         return NULL;
     f->verdicts = vh_verdicts_compute(f->inventory, f->usage);
     f->holdings = vh_holdings_from_processes(host, f->usage);
+    add_journal_holdings(f);
     if (!vh_host_memory_read(host, &f->memory, error))
         return NULL;
     return g_steal_pointer(&f);
