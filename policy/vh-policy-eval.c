@@ -123,7 +123,12 @@ check_held(Eval *ev, const VhPciDevice *dev)
     const VhHolding *h = holding_of(ev, dev, &live);
 
     if (h != NULL && live) {
-        if (h->domain_name != NULL)
+        if (h->domain_name != NULL && h->pid == 0)
+            FAIL(ev, "not-held", dev->name,
+                 g_strdup_printf("wait for %s to start, then stop it: virsh shutdown %s",
+                                 h->domain_name, h->domain_name),
+                 "held by the domain %s, which is starting (%s)", h->domain_name, h->via);
+        else if (h->domain_name != NULL)
             FAIL(ev, "not-held", dev->name,
                  g_strdup_printf("stop %s first: virsh shutdown %s", h->domain_name, h->domain_name),
                  "held by the running domain %s (pid %d, %s)", h->domain_name, h->pid, h->via);
@@ -138,6 +143,28 @@ check_held(Eval *ev, const VhPciDevice *dev)
     else
         PASS(ev, "not-held", dev->name, "no other domain holds it");
     return TRUE;
+}
+
+/* Puts @dev on the hand-off list, or the left-alone list. A device already on vfio-pci is
+ * taken over when a holder that is gone left it there, and left alone when someone else
+ * prepared it (nodedev-detach, a boot option): its group must still be complete. */
+static void
+take(Eval *ev, const VhPciDevice *dev)
+{
+    gboolean live;
+    const VhHolding *h;
+
+    if (g_ptr_array_find(ev->e->handoff, dev, NULL) || g_ptr_array_find(ev->e->left_alone, dev, NULL))
+        return;
+    if (!vh_pci_device_is_on_vfio(dev)) {
+        g_ptr_array_add(ev->e->handoff, (gpointer)dev);
+        return;
+    }
+    h = holding_of(ev, dev, &live);
+    if (h != NULL && !live)
+        g_ptr_array_add(ev->e->handoff, (gpointer)dev);
+    else if (h == NULL)
+        g_ptr_array_add(ev->e->left_alone, (gpointer)dev);
 }
 
 /* The companions of @dev: which are handed off with it, which are fine as they are, which block */
@@ -160,6 +187,10 @@ check_group(Eval *ev, const VhPciDevice *dev)
         const VhReason *r;
         gboolean live;
 
+        if (vh_pci_device_is_on_vfio(c) && holding_of(ev, c, &live) != NULL && !live) {
+            take(ev, c); /* left on vfio-pci by a holder that is gone */
+            continue;
+        }
         if (vh_pci_device_is_viable_member(c))
             continue; /* vfio-pci, pci-stub or no driver: acceptable as it is */
         if ((r = reason_of(cv, VH_REASON_HOST_CRITICAL)) != NULL ||
@@ -178,8 +209,7 @@ check_group(Eval *ev, const VhPciDevice *dev)
             return;
         }
         g_string_append_printf(along, "%s%s (%s)", along->len > 0 ? ", " : "", c->name, c->driver);
-        if (!g_ptr_array_find(ev->e->handoff, c, NULL))
-            g_ptr_array_add(ev->e->handoff, c);
+        take(ev, c);
     }
     if (along->len > 0)
         PASS(ev, "group-integrity", dev->name,
@@ -271,16 +301,7 @@ check_device(Eval *ev, const char *address)
 
     check_held(ev, dev);
 
-    if (vh_pci_device_is_on_vfio(dev)) {
-        gboolean live;
-
-        /* prepared by someone else (nodedev-detach, a boot option): left alone, but its group
-         * must still be complete */
-        if (holding_of(ev, dev, &live) == NULL)
-            g_ptr_array_add(ev->e->left_alone, (gpointer)dev);
-    } else if (!g_ptr_array_find(ev->e->handoff, dev, NULL)) {
-        g_ptr_array_add(ev->e->handoff, (gpointer)dev);
-    }
+    take(ev, dev);
     check_group(ev, dev);
 }
 

@@ -8,7 +8,7 @@
  *
  * Faults, for the failure tests, come from ROOT/.fake/faults (re-read at every write):
  *   [fail]  bind=BDF;...  unbind=BDF;...  probe=BDF;...   the step fails (bind/unbind: EIO;
- *                                                          probe: the device stays unbound)
+ *                                                          probe: EINVAL, the device unbound)
  *   [hang]  bind=BDF;...  unbind=BDF;...  probe=BDF;...   the write blocks until the line is
  *                                                          removed from the file
  * Every state change is appended to ROOT/.fake/log ("bind 0000:01:00.0 vfio-pci").
@@ -314,8 +314,9 @@ k_probe(const char *bdf)
     if (drv == NULL || !driver_registered(drv))
         return 0;
     if (fault("fail", "probe", bdf)) {
+        /* drivers/base/bus.c drivers_probe_store(): -EINVAL when the rescan fails */
         klog("probe-failed %s %s", bdf, drv);
-        return 0;
+        return -EINVAL;
     }
     return do_bind(bdf, dir, drv);
 }

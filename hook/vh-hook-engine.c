@@ -1,0 +1,234 @@
+/*
+ * vfio-handoff-hook-engine: the hook's work, exec'd by vfio-handoff-hook when a call concerns
+ * vfio-handoff. argv is libvirt's (DOMAIN OP SUBOP EXTRA), the domain XML is on stdin. It never
+ * writes stdout and never calls libvirt (the daemon is waiting on it). Its stderr, on failure,
+ * is one line: "vfio-handoff: DOMAIN: DEVICE: REASON (FIX)" — libvirt shows it to the user.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vh-handoff.h"
+#include "vh-hook-log.h"
+#include "vh-host-facts.h"
+
+typedef struct {
+    const char *domain;
+    VhHost *host;
+    VhDomainDef *def; /* NULL when stdin held no usable XML (release may still act) */
+    VhPolicy *policy;
+    VhBindOptions opts;
+} Hook;
+
+G_GNUC_PRINTF(3, 4)
+static int
+refuse(Hook *h, const char *subject, const char *fmt, ...)
+{
+    g_autofree char *text = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (subject != NULL)
+        fprintf(stderr, "vfio-handoff: %s: %s: %s\n", h->domain, subject, text);
+    else
+        fprintf(stderr, "vfio-handoff: %s: %s\n", h->domain, text);
+    vh_hook_log(subject, "refuse", "failed", 0, "%s", text);
+    return 1;
+}
+
+/* the lock is held for at most a few steps by another hook */
+static guint
+lock_timeout(const Hook *h)
+{
+    return h->opts.timeout_ms * 4;
+}
+
+static int
+op_prepare(Hook *h)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhJournalLock) lock = NULL;
+    g_autoptr(VhHostFacts) facts = NULL;
+    g_autoptr(VhEvaluation) eval = NULL;
+    g_autoptr(GPtrArray) requested = NULL;
+    const VhPolicyCheck *failed;
+    VhFacts input;
+    gint64 t0 = g_get_monotonic_time();
+
+    if (h->def == NULL)
+        return refuse(h, NULL, "cannot read the domain XML from stdin");
+    requested = vh_domain_def_unmanaged(h->def);
+    if (requested->len == 0)
+        return 0;
+    lock = vh_journal_lock(h->host, lock_timeout(h), &error);
+    if (lock == NULL)
+        return refuse(h, NULL, "%s (try again)", error->message);
+    h->opts.close_fd = vh_journal_lock_fd(lock);
+    facts = vh_host_facts_load(vh_host_new_from_environment(), &error);
+    if (facts == NULL)
+        return refuse(h, NULL, "%s", error->message);
+    vh_host_facts_for_domain(facts, h->def, &input);
+    eval = vh_policy_evaluate(&input);
+    if ((failed = vh_evaluation_first_failure(eval)) != NULL) {
+        gboolean about_device = strcmp(failed->subject, "host") != 0 &&
+                                strcmp(failed->subject, h->domain) != 0;
+
+        return refuse(h, about_device ? failed->subject : NULL, "%s (%s)", failed->reason,
+                      failed->fix);
+    }
+    if (!vh_handoff_detach(h->host, eval->handoff, h->def->name, h->def->uuid, &h->opts, &error))
+        return refuse(h, NULL, "%s", error->message);
+    for (guint i = 0; i < eval->handoff->len; i++)
+        vh_hook_log(((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name, "detach", "ok",
+                    g_get_monotonic_time() - t0, "handed to vfio-pci");
+    return 0;
+}
+
+/* libvirt's pid file of a running domain: RUN/libvirt/qemu/NAME.pid */
+static int
+qemu_pid(Hook *h)
+{
+    g_autofree char *name = g_strconcat(h->domain, ".pid", NULL);
+    g_autofree char *path = g_build_filename(h->host->libvirt_run_dir, name, NULL);
+    g_autofree char *text = NULL;
+
+    if (strchr(h->domain, '/') != NULL || !g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    return atoi(text);
+}
+
+static int
+op_started(Hook *h)
+{
+    g_autoptr(VhJournalLock) lock = vh_journal_lock(h->host, lock_timeout(h), NULL);
+    int pid = qemu_pid(h);
+
+    if (lock != NULL && pid > 0) {
+        vh_handoff_record_pid(h->host, h->domain, pid);
+        vh_hook_log(NULL, "started", "ok", 0, "QEMU pid %d recorded", pid);
+    }
+    return 0;
+}
+
+static int
+op_release(Hook *h)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhJournalLock) lock = vh_journal_lock(h->host, lock_timeout(h), &error);
+    g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
+    gint64 t0 = g_get_monotonic_time();
+    guint failed;
+
+    if (lock == NULL) {
+        vh_hook_log(NULL, "release", "failed", 0, "%s; run: vfio-handoff recover",
+                    error->message);
+        return 0; /* libvirt ignores it; recover finishes the job */
+    }
+    h->opts.close_fd = vh_journal_lock_fd(lock);
+    failed = vh_handoff_give_back_domain(h->host, h->domain, &h->opts, failures);
+    for (guint i = 0; i < failures->len; i++)
+        vh_hook_log(NULL, "give-back", "failed", 0, "%s (it stays in the journal: run "
+                    "vfio-handoff recover)", (char *)g_ptr_array_index(failures, i));
+    if (failed == 0)
+        vh_hook_log(NULL, "give-back", "ok", g_get_monotonic_time() - t0,
+                    "every device is back on its driver");
+    return 0;
+}
+
+static int
+refuse_move(Hook *h, const char *what)
+{
+    g_autoptr(GPtrArray) requested = h->def != NULL ? vh_domain_def_unmanaged(h->def) : NULL;
+    g_autoptr(GPtrArray) holds = vh_journal_for_domain(h->host, h->domain);
+    guint n = MAX(requested != NULL ? requested->len : 0, holds->len);
+
+    if (n == 0 || !h->policy->refuse_migration)
+        return 0;
+    return refuse(h, NULL, "%s is refused: the %u PCI device%s handed off to it cannot move "
+                  "with it (set refuse-migration=false in [host] to allow)",
+                  what, n, n == 1 ? "" : "s");
+}
+
+static int
+op_migrate(Hook *h)
+{
+    return refuse_move(h, "migration");
+}
+
+static int
+op_restore(Hook *h)
+{
+    return refuse_move(h, "restoring a saved state");
+}
+
+/* the daemon restarted: bring the journal's pid up to date; never fail (libvirt would kill
+ * the running VM) */
+static int
+op_reconnect(Hook *h)
+{
+    return op_started(h);
+}
+
+static const struct {
+    const char *op, *sub;
+    int (*run)(Hook *h);
+} ops[] = {
+    {"prepare", "begin", op_prepare}, {"started", "begin", op_started},
+    {"release", "end", op_release},   {"migrate", "begin", op_migrate},
+    {"restore", "begin", op_restore}, {"reconnect", "begin", op_reconnect},
+};
+
+static char *
+read_stdin(gsize *len)
+{
+    GString *s = g_string_new(NULL);
+    char buf[65536];
+    ssize_t n;
+
+    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+        if (s->len + (gsize)n > VH_DOMAIN_XML_MAX) {
+            g_string_free(s, TRUE);
+            return NULL;
+        }
+        g_string_append_len(s, buf, n);
+    }
+    *len = s->len;
+    return g_string_free(s, FALSE);
+}
+
+int
+main(int argc, char **argv)
+{
+    Hook h = {0};
+    g_autofree char *xml = NULL;
+    gsize len = 0;
+    int rc = 0;
+
+    if (argc < 4)
+        return 0;
+    h.domain = argv[1];
+    h.host = vh_host_new_from_environment();
+    h.policy = vh_policy_load(h.host);
+    h.opts.timeout_ms = (guint)h.policy->step_timeout_ms;
+    h.opts.close_fd = -1;
+    vh_hook_log_open(h.host, h.domain, argv[2]);
+    if ((xml = read_stdin(&len)) != NULL)
+        h.def = vh_domain_def_parse(xml, len, NULL);
+    if (!h.policy->enabled) {
+        vh_hook_log(NULL, argv[2], "skipped", 0, "passthrough is turned off ([host] enabled=false)");
+    } else {
+        for (gsize i = 0; i < G_N_ELEMENTS(ops); i++) {
+            if (strcmp(argv[2], ops[i].op) == 0 && strcmp(argv[3], ops[i].sub) == 0)
+                rc = ops[i].run(&h);
+        }
+    }
+    vh_hook_log_close(rc == 0);
+    vh_domain_def_free(h.def);
+    vh_policy_free(h.policy);
+    vh_host_free(h.host);
+    return rc;
+}

@@ -1,0 +1,198 @@
+#!/bin/sh
+# The libvirt hook, driven as libvirt drives it (argv DOMAIN OP SUBOP -, the domain XML on
+# stdin) on fake hosts served by the fake kernel (a FUSE filesystem with the kernel's binding
+# semantics), so every sysfs write really happens and is checked by reading back.
+. "${VH_SRCDIR:?}/tests/cli/tap.sh"
+
+command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is not installed"; exit 0; }
+[ -r /dev/fuse ] && [ -w /dev/fuse ] || { echo "1..0 # SKIP /dev/fuse is not usable: no fake kernel"; exit 0; }
+VH_HOOK=${VH_HOOK:?VH_HOOK must name vfio-handoff-hook}
+export VH_HOOK_ENGINE=${VH_HOOK_ENGINE:?VH_HOOK_ENGINE must name vfio-handoff-hook-engine}
+
+kernels=
+# host NAME: a fresh fake host with its fake kernel running; prints its root
+host() {
+    h=$tap_tmp/host-$1-$tap_n
+    "$VH_FAKE_TOOL" build "$scenarios/$1.conf" "$h" >&2 || return 1
+    printf '[host]\nstep-timeout=1s\n' >"$h/etc/vfio-handoff/vfio-handoff.conf"
+    chmod 644 "$h/etc/vfio-handoff/vfio-handoff.conf"
+    "$VH_FAKE_TOOL" kernel "$h" >&2 &
+    kernels="$kernels $!"
+    n=0
+    while [ ! -e "$h/.fake/kernel.ready" ] && [ $n -lt 500 ]; do sleep 0.02; n=$((n + 1)); done
+    echo "$h"
+}
+stop_kernels() {
+    for k in $kernels; do kill "$k" 2>/dev/null; done
+    wait 2>/dev/null
+}
+trap 'stop_kernels; rm -rf "$tap_tmp"' EXIT
+
+# domain NAME DEVICE...: domain XML with managed='no' PCI hostdevs and locked memory
+domain() {
+    name=$1
+    shift
+    printf "<domain type='kvm' id='1'><name>%s</name><memory unit='GiB'>2</memory>" "$name"
+    printf "<memoryBacking><locked/></memoryBacking><devices>"
+    for d in "$@"; do
+        printf "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/></source></hostdev>" \
+            "${d%%:*}" "$(echo "$d" | cut -d: -f2)" "$(echo "$d" | cut -d: -f3 | cut -d. -f1)" "${d##*.}"
+    done
+    printf "</devices></domain>\n"
+}
+
+# hook ROOT DOMAIN OP SUBOP XMLFILE: runs the hook; sets rc, out, err
+hook() {
+    rc=0
+    VH_ROOT=$1 "$VH_HOOK" "$2" "$3" "$4" - <"$5" >"$tap_tmp/out" 2>"$tap_tmp/err" || rc=$?
+    out=$(cat "$tap_tmp/out")
+    err=$(cat "$tap_tmp/err")
+}
+
+drv() { basename "$(readlink "$1/sys/bus/pci/devices/$2/driver" 2>/dev/null)" 2>/dev/null || echo -; }
+ovr() { cat "$1/sys/bus/pci/devices/$2/driver_override"; }
+# every device's driver and override: the state a refusal must leave untouched
+state() { for d in "$1"/sys/bus/pci/devices/*; do b=$(basename "$d"); echo "$b $(drv "$1" "$b") $(ovr "$1" "$b")"; done; }
+journal() { ls "$1/run/vfio-handoff/devices" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+enable() { VH_ROOT=$1 "$VH_CLI" enable "$2" >/dev/null; }
+
+# ---- start and stop of a GPU with its HDMI audio function
+r=$(host gpu-audio)
+enable "$r" 0000:01:00.0
+domain gpu-vm 0000:01:00.0 >"$tap_tmp/gpu.xml"
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+is "prepare hands the GPU off (exit 0)" 0 "$rc"
+is "prepare writes nothing on stdout" "" "$out"
+is "the GPU is on vfio-pci" vfio-pci "$(drv "$r" 0000:01:00.0)"
+is "its audio companion is on vfio-pci too" vfio-pci "$(drv "$r" 0000:01:00.1)"
+is "/dev/vfio/1 exists" yes "$([ -e "$r/dev/vfio/1" ] && echo yes)"
+is "the journal holds both" "0000:01:00.0 0000:01:00.1" "$(journal "$r")"
+mkdir -p "$r/run/libvirt/qemu" "$r/proc/4242" && echo 4242 >"$r/run/libvirt/qemu/gpu-vm.pid"
+hook "$r" gpu-vm started begin "$tap_tmp/gpu.xml"
+is "started records the QEMU pid" "qemu-pid=4242" "$(grep qemu-pid "$r/run/vfio-handoff/devices/0000:01:00.0")"
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+is "release exits 0" 0 "$rc"
+is "release writes nothing on stdout" "" "$out"
+is "the GPU is back on nouveau" nouveau "$(drv "$r" 0000:01:00.0)"
+is "the audio function is back on snd_hda_intel" snd_hda_intel "$(drv "$r" 0000:01:00.1)"
+is "driver_override is clear again" "(null) (null)" "$(ovr "$r" 0000:01:00.0) $(ovr "$r" 0000:01:00.1)"
+is "the journal is empty" "" "$(journal "$r")"
+is "/dev/vfio/1 is gone" no "$([ -e "$r/dev/vfio/1" ] && echo yes || echo no)"
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+is "release a second time is a no-op (exit 0)" 0 "$rc"
+
+# ---- refusals: one line on stderr, exit 1, nothing changed
+refusal() { # DESC ROOT DOMAIN XML EXPECTED
+    before=$(state "$2")
+    hook "$2" "$3" prepare begin "$4"
+    is "refused: $1 (exit 1)" 1 "$rc"
+    is "refused: $1 (the reason)" "$5" "$err"
+    is "refused: $1 (nothing changed)" "$before" "$(state "$2")"
+    hook "$2" "$3" release end "$4"
+    is "refused: $1 (release after the failed prepare is a no-op)" "0 $before" "$rc $(state "$2")"
+}
+r=$(host gpu-audio)
+refusal "a device not enabled" "$r" gpu-vm "$tap_tmp/gpu.xml" \
+    "vfio-handoff: gpu-vm: 0000:01:00.0: not enabled for passthrough (vfio-handoff enable 0000:01:00.0)"
+VH_ROOT=$r "$VH_CLI" enable 0000:01:00.0 --domain win11 >/dev/null
+refusal "a domain not allowed" "$r" gpu-vm "$tap_tmp/gpu.xml" \
+    "vfio-handoff: gpu-vm: 0000:01:00.0: may be used only by win11, not by gpu-vm (vfio-handoff enable 0000:01:00.0 --domain gpu-vm)"
+enable "$r" 0000:01:00.0
+sed 's/<memoryBacking><locked\/><\/memoryBacking>//' "$tap_tmp/gpu.xml" >"$tap_tmp/unlocked.xml"
+refusal "memory not locked" "$r" gpu-vm "$tap_tmp/unlocked.xml" \
+    "vfio-handoff: gpu-vm: gpu-vm does not lock its memory, and lock-memory=required (add <memoryBacking><locked/></memoryBacking> to gpu-vm (vfio-handoff add does it), or set lock-memory in [host])"
+sed -i 's/^identity=.*/identity=10de:2206:1458:403b/' "$r/etc/vfio-handoff/conf.d/50-0000:01:00.0.conf"
+refusal "hardware changed" "$r" gpu-vm "$tap_tmp/gpu.xml" \
+    "vfio-handoff: gpu-vm: 0000:01:00.0: now holds 10de:2204:1458:403b, not the pinned 10de:2206:1458:403b: the hardware changed (check the hardware, then pin it again: vfio-handoff enable 0000:01:00.0)"
+r=$(host boot-nvme)
+VH_ROOT=$r "$VH_CLI" enable --force 0000:02:00.0 >/dev/null 2>&1
+domain nvme-vm 0000:02:00.0 >"$tap_tmp/nvme.xml"
+refusal "the boot disk" "$r" nvme-vm "$tap_tmp/nvme.xml" \
+    "vfio-handoff: nvme-vm: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (the host needs it; choose another device)"
+
+# ---- a failure at the 3rd of 4 devices: everything taken is given back
+r=$(host twin-gpus)
+enable "$r" 0000:01:00.0
+enable "$r" 0000:02:00.0
+domain twin-vm 0000:01:00.0 0000:02:00.0 >"$tap_tmp/twin.xml"
+before=$(state "$r")
+printf '[fail]\nprobe=0000:02:00.0\n' >"$r/.fake/faults"
+hook "$r" twin-vm prepare begin "$tap_tmp/twin.xml"
+is "a device the kernel refuses fails the start (exit 1)" 1 "$rc"
+is "the refusal names the device and the kernel's error" \
+    "vfio-handoff: twin-vm: 0000:02:00.0: writing '0000:02:00.0' to $r/sys/bus/pci/drivers_probe failed: Invalid argument" "$err"
+is "the devices already handed off are given back" "$before" "$(state "$r")"
+is "the journal is empty after the rollback" "" "$(journal "$r")"
+rm -f "$r/.fake/faults"
+
+# ---- an unbind that hangs in the kernel: the hook gives up after step-timeout (1 s)
+r=$(host gpu-audio)
+enable "$r" 0000:01:00.0
+printf '[hang]\nunbind=0000:01:00.1\n' >"$r/.fake/faults"
+t0=$(date +%s%N)
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+t1=$(date +%s%N)
+is "a hanging unbind fails the start (exit 1)" 1 "$rc"
+like "the refusal says the kernel is stuck" "^vfio-handoff: gpu-vm: 0000:01:00.1: writing '0000:01:00.1' to .*/drivers/snd_hda_intel/unbind did not finish in 1000 ms \\(the kernel is stuck on it\\)$" "$err"
+ms=$(((t1 - t0) / 1000000))
+if [ "$ms" -lt 2000 ]; then ok "the hook returned within step-timeout + 1 s ($ms ms)"; else not_ok "the hook returned within step-timeout + 1 s" "took $ms ms"; fi
+is "the stuck device stays in the journal for recover" "state=stuck" "$(grep '^state=' "$r/run/vfio-handoff/devices/0000:01:00.1")"
+is "the other device was given back" nouveau "$(drv "$r" 0000:01:00.0)"
+rm -f "$r/.fake/faults"
+
+# ---- two domains racing for one device: exactly one wins
+r=$(host gpu-audio)
+enable "$r" 0000:01:00.0
+domain vm-a 0000:01:00.0 >"$tap_tmp/a.xml"
+domain vm-b 0000:01:00.0 >"$tap_tmp/b.xml"
+(VH_ROOT=$r "$VH_HOOK" vm-a prepare begin - <"$tap_tmp/a.xml" 2>"$tap_tmp/err-a"; echo $? >"$tap_tmp/rc-a") &
+(VH_ROOT=$r "$VH_HOOK" vm-b prepare begin - <"$tap_tmp/b.xml" 2>"$tap_tmp/err-b"; echo $? >"$tap_tmp/rc-b") &
+wait_for_rc() { n=0; while [ ! -s "$1" ] && [ $n -lt 500 ]; do sleep 0.02; n=$((n + 1)); done; }
+wait_for_rc "$tap_tmp/rc-a"
+wait_for_rc "$tap_tmp/rc-b"
+is "exactly one of two racing starts succeeds" "0 1" "$(cat "$tap_tmp/rc-a" "$tap_tmp/rc-b" | sort | tr '\n' ' ' | sed 's/ $//')"
+like "the loser is told who holds the device" \
+    "^vfio-handoff: vm-[ab]: 0000:01:00.0: held by the domain vm-[ab], which is starting \\(journal\\)" \
+    "$(cat "$tap_tmp/err-a" "$tap_tmp/err-b")"
+winner=vm-a
+[ "$(cat "$tap_tmp/rc-b")" = 0 ] && winner=vm-b
+# the winner's QEMU ran as pid 31337 and died without a release: a stale holder
+mkdir -p "$r/run/libvirt/qemu" && echo 31337 >"$r/run/libvirt/qemu/$winner.pid"
+hook "$r" "$winner" started begin "$tap_tmp/a.xml"
+domain vm-c 0000:01:00.0 >"$tap_tmp/c.xml"
+hook "$r" vm-c prepare begin "$tap_tmp/c.xml"
+is "a stale holder (QEMU gone) is taken over" 0 "$rc"
+is "the journal now names the new domain" "domain=vm-c" "$(grep '^domain=' "$r/run/vfio-handoff/devices/0000:01:00.0")"
+is "it keeps the driver to give back to" "driver=nouveau" "$(grep '^driver=' "$r/run/vfio-handoff/devices/0000:01:00.0")"
+hook "$r" vm-c release end "$tap_tmp/c.xml"
+is "the taken-over device goes back to its driver" "nouveau snd_hda_intel" "$(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
+
+# ---- migrate, restore, reconnect, and ops that are none of the hook's business
+r=$(host gpu-audio)
+enable "$r" 0000:01:00.0
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+hook "$r" gpu-vm migrate begin "$tap_tmp/gpu.xml"
+is "migrate of a domain with handed-off devices is refused" 1 "$rc"
+is "the refusal says why and how to allow it" \
+    "vfio-handoff: gpu-vm: migration is refused: the 2 PCI devices handed off to it cannot move with it (set refuse-migration=false in [host] to allow)" "$err"
+for op in "reconnect begin" "start begin" "stopped end" "restore end" "attach begin"; do
+    # shellcheck disable=SC2086
+    hook "$r" gpu-vm $op "$tap_tmp/gpu.xml"
+    is "$op exits 0 and writes nothing on stdout" "0 " "$rc $out"
+done
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+
+# ---- the fast path: a domain without managed='no' PCI hostdevs never reaches the engine
+echo "<domain type='kvm'><name>plain</name><devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev></devices></domain>" >"$tap_tmp/plain.xml"
+for op in "prepare begin" "release end" "started begin" "migrate begin"; do
+    rc=0
+    # shellcheck disable=SC2086
+    VH_ROOT=$r VH_HOOK_ENGINE=/nonexistent "$VH_HOOK" plain $op - <"$tap_tmp/plain.xml" >"$tap_tmp/out" 2>&1 || rc=$?
+    is "fast path: $op of a domain without our devices exits 0 without the engine" "0 " "$rc $(cat "$tap_tmp/out")"
+done
+printf '[host]\nenabled=false\n' >"$r/etc/vfio-handoff/vfio-handoff.conf"
+before=$(state "$r")
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+is "with [host] enabled=false the hook does nothing at all" "0 $before" "$rc $(state "$r")"
+
+done_testing
