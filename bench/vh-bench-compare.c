@@ -3,7 +3,8 @@
  * with its output discarded, and prints each one's median, min and max wall time and the
  * median of the per-pair ratios A/B (pairs cancel the drift of a noisy machine).
  *
- *   vh-bench-compare [-n RUNS] [-w WARMUP] --label-a TEXT --label-b TEXT -- CMD_A... --vs CMD_B...
+ *   vh-bench-compare [-n RUNS] [-w WARMUP] [--stdin FILE] --label-a TEXT --label-b TEXT
+ *                    -- CMD_A... --vs CMD_B...
  */
 #include "config.h"
 
@@ -19,6 +20,8 @@
 
 extern char **environ;
 
+static const char *stdin_file = "/dev/null";
+
 static double
 run_once(char **argv)
 {
@@ -28,6 +31,7 @@ run_once(char **argv)
     int status;
 
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, stdin_file, O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -73,6 +77,8 @@ main(int argc, char **argv)
             runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
             warmup = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--stdin") == 0 && i + 1 < argc)
+            stdin_file = argv[++i];
         else if (strcmp(argv[i], "--label-a") == 0 && i + 1 < argc)
             label_a = argv[++i];
         else if (strcmp(argv[i], "--label-b") == 0 && i + 1 < argc)
@@ -90,7 +96,7 @@ main(int argc, char **argv)
         }
     }
     if (cmd_a == NULL || cmd_b == NULL || cmd_a[0] == NULL || cmd_b[0] == NULL || runs < 1) {
-        fprintf(stderr, "usage: vh-bench-compare [-n RUNS] [-w WARMUP] [--label-a TEXT] "
+        fprintf(stderr, "usage: vh-bench-compare [-n RUNS] [-w WARMUP] [--stdin FILE] [--label-a TEXT] "
                         "[--label-b TEXT] -- CMD_A... --vs CMD_B...\n");
         return 2;
     }
@@ -109,9 +115,9 @@ main(int argc, char **argv)
     {
         double ma = median(a, runs), mb = median(b, runs), mr = median(r, runs);
 
-        printf("  %-34s median %7.2f ms  (min %.2f, max %.2f)\n", label_a, ma * 1e3, a[0] * 1e3,
+        printf("  %-34s median %7.3f ms  (min %.3f, max %.3f)\n", label_a, ma * 1e3, a[0] * 1e3,
                a[runs - 1] * 1e3);
-        printf("  %-34s median %7.2f ms  (min %.2f, max %.2f)\n", label_b, mb * 1e3, b[0] * 1e3,
+        printf("  %-34s median %7.3f ms  (min %.3f, max %.3f)\n", label_b, mb * 1e3, b[0] * 1e3,
                b[runs - 1] * 1e3);
         printf("  ratio %s / %s: %.2f (median of %d paired runs)\n", label_a, label_b, mr, runs);
     }
