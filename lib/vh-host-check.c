@@ -353,7 +353,8 @@ check_libvirt(Checker *c)
     }
     /* libvirt lists its hooks when it starts (notes/libvirt-internals.md §1): a hook newer
      * than the daemon may not be called until it restarts */
-    if (hook_ok && daemon_start_time(c, &d) >= 0 && st.st_mtime > daemon_start_time(c, &d)) {
+    /* ctime: when the hook was installed here (an install may keep the file's mtime) */
+    if (hook_ok && daemon_start_time(c, &d) >= 0 && st.st_ctime > daemon_start_time(c, &d)) {
         g_autofree char *fix = g_strdup_printf("systemctl restart %s", d.name);
 
         add(c, "libvirt-daemon", VH_CHECK_WARN,
