@@ -32,6 +32,10 @@ int vh_cmd_policy(int argc, char **argv);
 int vh_cmd_plan(int argc, char **argv);
 int vh_cmd_enable(int argc, char **argv);
 int vh_cmd_disable(int argc, char **argv);
+int vh_cmd_status(int argc, char **argv);
+int vh_cmd_detach(int argc, char **argv);
+int vh_cmd_reattach(int argc, char **argv);
+int vh_cmd_recover(int argc, char **argv);
 
 /* "vfio-handoff: MESSAGE" on stderr. */
 void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);

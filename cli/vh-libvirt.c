@@ -41,6 +41,7 @@ vh_libvirt_load(GError **error)
     SYM(domain_lookup_by_uuid_string, virDomainLookupByUUIDString)
     SYM(domain_get_xml_desc, virDomainGetXMLDesc)
     SYM(domain_free, virDomainFree)
+    SYM(domain_is_active, virDomainIsActive)
     SYM(get_last_error_message, virGetLastErrorMessage)
     SYM(set_error_func, virSetErrorFunc)
 #undef SYM

@@ -19,6 +19,7 @@ typedef struct {
     typeof(virDomainLookupByUUIDString) *domain_lookup_by_uuid_string;
     typeof(virDomainGetXMLDesc) *domain_get_xml_desc;
     typeof(virDomainFree) *domain_free;
+    typeof(virDomainIsActive) *domain_is_active;
     typeof(virGetLastErrorMessage) *get_last_error_message;
     typeof(virSetErrorFunc) *set_error_func;
 } VhLibvirt;

@@ -7,6 +7,17 @@
 
 G_BEGIN_DECLS
 
+/* The owner of devices detached by hand (`vfio-handoff detach`): libvirt forbids '/' in domain
+ * names, so no domain can be called this. A domain may use such a device (prepared by someone
+ * else, DESIGN §4) and its release does not give it back; `reattach` does. */
+#define VH_JOURNAL_MANUAL "/manual"
+
+static inline gboolean
+vh_journal_is_manual(const char *domain)
+{
+    return domain != NULL && domain[0] == '/';
+}
+
 typedef enum {
     VH_HOLD_DETACHING, /* written before the device is taken from its driver */
     VH_HOLD_HELD,      /* on vfio-pci for its domain */

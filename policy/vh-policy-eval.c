@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vh-policy-eval.h"
+#include "vh-journal.h"
 #include "vh-units.h"
 
 typedef struct {
@@ -104,7 +105,8 @@ holding_of(Eval *ev, const VhPciDevice *dev, gboolean *other_live)
     for (guint i = 0; ev->f->holdings != NULL && i < ev->f->holdings->len; i++) {
         const VhHolding *h = g_ptr_array_index((GPtrArray *)ev->f->holdings, i);
 
-        if (strcmp(h->device, dev->name) != 0 ||
+        /* a device detached by hand is prepared for any domain to use: not a holding */
+        if (strcmp(h->device, dev->name) != 0 || vh_journal_is_manual(h->domain_name) ||
             g_strcmp0(h->domain_name, ev->f->domain->name) == 0)
             continue;
         if (h->alive) {
@@ -313,7 +315,8 @@ held_by_others(Eval *ev)
     for (guint i = 0; ev->f->holdings != NULL && i < ev->f->holdings->len; i++) {
         const VhHolding *h = g_ptr_array_index((GPtrArray *)ev->f->holdings, i);
 
-        if (h->alive && g_strcmp0(h->domain_name, ev->f->domain->name) != 0)
+        if (h->alive && g_strcmp0(h->domain_name, ev->f->domain->name) != 0 &&
+            !vh_journal_is_manual(h->domain_name))
             g_hash_table_add(seen, h->device);
     }
     return g_hash_table_size(seen);

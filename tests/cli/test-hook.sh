@@ -41,6 +41,7 @@ domain() {
     printf "</devices></domain>\n"
 }
 
+# (run ROOT ARGS...: the CLI on ROOT, from tap.sh)
 # hook ROOT DOMAIN OP SUBOP XMLFILE: runs the hook; sets rc, out, err
 hook() {
     rc=0
@@ -181,6 +182,61 @@ for op in "reconnect begin" "start begin" "stopped end" "restore end" "attach be
     is "$op exits 0 and writes nothing on stdout" "0 " "$rc $out"
 done
 hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+
+# ---- after a crash: status shows the orphans, recover gives them back
+r=$(host gpu-audio)
+enable "$r" 0000:01:00.0
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+mkdir -p "$r/run/libvirt/qemu" && echo 777 >"$r/run/libvirt/qemu/gpu-vm.pid"
+hook "$r" gpu-vm started begin "$tap_tmp/gpu.xml"
+# QEMU (pid 777) died and the daemon never ran release: the devices stay on vfio-pci
+run "$r" status --json
+is "status --json (golden file, times left out)" "$(cat "$VH_SRCDIR/tests/data/golden/status.json")" \
+    "$(echo "$out" | jq -c 'del(.devices[].since)')"
+run "$r" status
+like "status flags the orphans and says what to run" "^2 orphans and 0 stuck: run vfio-handoff recover to give them back\.$" "$out"
+before=$(state "$r")
+run "$r" recover --dry-run --offline
+is "recover --dry-run says what it would do" \
+    "would give 0000:01:00.1 back to snd_hda_intel (domain gpu-vm: its QEMU (pid 777) is gone)|would give 0000:01:00.0 back to nouveau (domain gpu-vm: its QEMU (pid 777) is gone)" \
+    "$(echo "$out" | paste -sd'|')"
+is "recover --dry-run changes nothing" "$before $(journal "$r")" "$(state "$r") $(journal "$r")"
+run "$r" recover --offline
+is "recover gives both back (exit 0)" 0 "$rc"
+is "after recover each device is on its original driver" "nouveau snd_hda_intel" "$(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
+is "after recover driver_override is clear" "(null) (null)" "$(ovr "$r" 0000:01:00.0) $(ovr "$r" 0000:01:00.1)"
+is "after recover the journal is empty" "" "$(journal "$r")"
+run "$r" recover --offline
+is "recover with an empty journal has nothing to do" "The journal is empty: nothing to recover." "$out"
+# a domain still starting (no pid yet) cannot be judged offline
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+run "$r" recover --offline
+is "recover --offline keeps a hold without a pid, and says why (exit 1)" 1 "$rc"
+like "... naming what to do instead" "^kept 0000:01:00.0: held by gpu-vm: no QEMU pid was recorded, so --offline cannot tell whether it runs \(drop --offline to ask libvirt\)$" "$out"
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+
+# ---- detach and reattach by hand
+run "$r" detach 0000:01:00.0
+is "detach hands the device and its companion to vfio-pci" "0 vfio-pci vfio-pci" "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
+run "$r" status
+like "status shows devices detached by hand" "^0000:01:00\.0 +\(by hand\) +held" "$out"
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+is "a domain may use a device detached by hand" 0 "$rc"
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+is "the domain's release leaves a device detached by hand on vfio-pci" vfio-pci "$(drv "$r" 0000:01:00.0)"
+run "$r" recover --offline
+like "recover leaves devices detached by hand to reattach" "^kept 0000:01:00\.0: detached by hand" "$out"
+run "$r" reattach 0000:01:00.0 0000:01:00.1
+is "reattach gives them back to their drivers" "0 nouveau snd_hda_intel" "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
+is "reattach clears the journal" "" "$(journal "$r")"
+run "$r" reattach 0000:01:00.0
+is "reattach of a device not handed off is a no-op" "0000:01:00.0 is not handed off: nothing to do" "$out"
+r2=$(host boot-nvme)
+run "$r2" detach 0000:04:00.0
+is "detach refuses a device that is not enabled" "vfio-handoff: 0000:04:00.0: not enabled for passthrough (vfio-handoff enable 0000:04:00.0)" "$err"
+VH_ROOT=$r2 "$VH_CLI" enable --force 0000:02:00.0 >/dev/null 2>&1
+run "$r2" detach 0000:02:00.0
+is "detach refuses the boot disk like the hook does" "vfio-handoff: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (the host needs it; choose another device)" "$err"
 
 # ---- the fast path: a domain without managed='no' PCI hostdevs never reaches the engine
 echo "<domain type='kvm'><name>plain</name><devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev></devices></domain>" >"$tap_tmp/plain.xml"

@@ -1,0 +1,87 @@
+/* vfio-handoff reattach DEVICE...: give back devices detached by hand (or left by a domain
+ * that is gone) to the driver they had */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vh-bind.h"
+#include "vh-cli.h"
+#include "vh-handoff.h"
+#include "vh-policy.h"
+
+int
+vh_cmd_reattach(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "reattach", "DEVICE...",
+        "Give devices back from vfio-pci to the driver they had before vfio-handoff took them "
+        "(detached by hand, or left behind by a domain whose QEMU is gone). A device held by a "
+        "running domain is refused: stop the domain instead.",
+        "DEVICE is a PCI address.", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhHost) host = NULL;
+    g_autoptr(VhJournalLock) lock = NULL;
+    g_autoptr(VhPolicy) policy = NULL;
+    VhBindOptions opts = {.close_fd = -1};
+    int status = VH_EXIT_OK;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc < 2) {
+        vh_cli_error("reattach needs at least one DEVICE (see: vfio-handoff status)");
+        return VH_EXIT_USAGE;
+    }
+    host = vh_host_new_from_environment();
+    policy = vh_policy_load(host);
+    lock = vh_journal_lock(host, 30000, &error);
+    if (lock == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    opts.timeout_ms = (guint)policy->step_timeout_ms;
+    opts.close_fd = vh_journal_lock_fd(lock);
+    for (int i = 1; i < argc; i++) {
+        char name[VH_PCI_ADDRESS_BUFSIZE];
+        VhPciAddress addr;
+        g_autoptr(VhHold) h = NULL;
+        g_autofree char *driver = NULL;
+
+        if (!vh_pci_address_parse(argv[i], &addr, &error)) {
+            vh_cli_error("%s", error->message);
+            return VH_EXIT_USAGE;
+        }
+        vh_pci_address_format(&addr, name);
+        h = vh_journal_get(host, name);
+        if (h == NULL) {
+            driver = vh_bind_current_driver(host, name);
+            if (g_strcmp0(driver, "vfio-pci") == 0) {
+                vh_cli_error("%s is on vfio-pci, but not by vfio-handoff: left as it is (virsh "
+                             "nodedev-reattach gives it back)",
+                             name);
+                status = VH_EXIT_FAILED;
+            } else {
+                printf("%s is not handed off: nothing to do\n", name);
+            }
+            continue;
+        }
+        if (!vh_journal_is_manual(h->domain) &&
+            (h->qemu_pid == 0 || vh_host_pid_alive(host, h->qemu_pid))) {
+            vh_cli_error("%s is held by the domain %s, which is running: stop it instead (virsh "
+                         "shutdown %s)",
+                         name, h->domain, h->domain);
+            status = VH_EXIT_FAILED;
+            continue;
+        }
+        driver = g_strdup(h->driver);
+        g_clear_error(&error);
+        if (!vh_handoff_give_back(host, h, &opts, &error)) {
+            vh_cli_error("%s (it stays in the journal, stuck)", error->message);
+            status = VH_EXIT_FAILED;
+            continue;
+        }
+        printf("gave %s back to %s\n", name, driver != NULL ? driver : "no driver (as it was)");
+    }
+    return status;
+}

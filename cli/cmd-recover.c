@@ -1,0 +1,155 @@
+/* vfio-handoff recover: give back every device whose domain is no longer running */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vh-cli.h"
+#include "vh-handoff.h"
+#include "vh-libvirt.h"
+#include "vh-policy.h"
+
+typedef enum { DOMAIN_RUNNING, DOMAIN_GONE, DOMAIN_UNKNOWN } DomainState;
+
+/* Whether @h's domain runs: libvirt's answer, or with --offline its QEMU pid's. */
+static DomainState
+domain_state(const VhHost *host, const VhHold *h, const VhLibvirt *lv, virConnectPtr conn,
+             char **why)
+{
+    virDomainPtr dom;
+    int active;
+
+    if (conn == NULL) {
+        if (h->qemu_pid <= 0) {
+            *why = g_strdup("no QEMU pid was recorded, so --offline cannot tell whether it runs "
+                            "(drop --offline to ask libvirt)");
+            return DOMAIN_UNKNOWN;
+        }
+        if (vh_host_pid_alive(host, h->qemu_pid)) {
+            *why = g_strdup_printf("its QEMU (pid %d) is running", h->qemu_pid);
+            return DOMAIN_RUNNING;
+        }
+        *why = g_strdup_printf("its QEMU (pid %d) is gone", h->qemu_pid);
+        return DOMAIN_GONE;
+    }
+    dom = lv->domain_lookup_by_name(conn, h->domain);
+    if (dom == NULL) {
+        *why = g_strdup("libvirt does not know the domain any more");
+        return DOMAIN_GONE;
+    }
+    active = lv->domain_is_active(dom);
+    lv->domain_free(dom);
+    if (active == 1) {
+        *why = g_strdup("libvirt says it is running");
+        return DOMAIN_RUNNING;
+    }
+    *why = g_strdup("libvirt says it is not running");
+    return DOMAIN_GONE;
+}
+
+int
+vh_cmd_recover(int argc, char **argv)
+{
+    gboolean dry_run = FALSE, offline = FALSE;
+    char *uri = NULL;
+    const GOptionEntry entries[] = {
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Say what would be given back; change "
+                                                         "nothing", NULL},
+        {"offline", 0, 0, G_OPTION_ARG_NONE, &offline,
+         "Do not ask libvirt: trust the recorded QEMU pid alone", NULL},
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (as virsh -c)", "URI"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "recover", NULL,
+        "Give back every journaled device whose domain is no longer running — after a hook was "
+        "killed, a give back failed, or the libvirt daemon died at the wrong moment — and "
+        "report each result, including devices that cannot be returned and why. Devices "
+        "detached by hand are left to vfio-handoff reattach.",
+        "Exit status: 0 when every device that should go back went back, 1 otherwise.", entries);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhHost) host = NULL;
+    g_autoptr(VhJournalLock) lock = NULL;
+    g_autoptr(VhPolicy) policy = NULL;
+    g_autoptr(GPtrArray) holds = NULL;
+    g_autofree char *uri_owned = NULL;
+    const VhLibvirt *lv = NULL;
+    virConnectPtr conn = NULL;
+    VhBindOptions opts = {.close_fd = -1};
+    guint failed = 0, returned = 0;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    uri_owned = uri;
+    if (rc >= 0)
+        return rc;
+    if (argc > 1) {
+        vh_cli_error("recover takes no arguments, got '%s'", argv[1]);
+        return VH_EXIT_USAGE;
+    }
+    host = vh_host_new_from_environment();
+    policy = vh_policy_load(host);
+    lock = vh_journal_lock(host, 30000, &error);
+    if (lock == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    holds = vh_journal_list(host);
+    if (holds->len == 0) {
+        printf("The journal is empty: nothing to recover.\n");
+        return VH_EXIT_OK;
+    }
+    if (!offline) {
+        if ((lv = vh_libvirt_load(&error)) == NULL ||
+            (conn = lv->connect_open_read_only(uri)) == NULL) {
+            vh_cli_error("cannot ask libvirt which domains run: %s (or trust the QEMU pids: "
+                         "vfio-handoff recover --offline)",
+                         lv != NULL ? lv->get_last_error_message() : error->message);
+            return VH_EXIT_FAILED;
+        }
+    }
+    opts.timeout_ms = (guint)policy->step_timeout_ms;
+    opts.close_fd = vh_journal_lock_fd(lock);
+    /* last taken, first given back */
+    for (guint i = holds->len; i > 0; i--) {
+        VhHold *h = g_ptr_array_index(holds, i - 1);
+        g_autofree char *why = NULL;
+        g_autofree char *driver = g_strdup(h->driver);
+        DomainState state;
+
+        if (vh_journal_is_manual(h->domain)) {
+            printf("kept %s: detached by hand (vfio-handoff reattach %s gives it back)\n",
+                   h->address, h->address);
+            continue;
+        }
+        state = domain_state(host, h, lv, conn, &why);
+        if (state == DOMAIN_RUNNING) {
+            printf("kept %s: held by %s, and %s\n", h->address, h->domain, why);
+            continue;
+        }
+        if (state == DOMAIN_UNKNOWN) {
+            printf("kept %s: held by %s: %s\n", h->address, h->domain, why);
+            failed++;
+            continue;
+        }
+        if (dry_run) {
+            printf("would give %s back to %s (domain %s: %s)\n", h->address,
+                   driver != NULL ? driver : "no driver", h->domain, why);
+            continue;
+        }
+        g_clear_error(&error);
+        if (!vh_handoff_give_back(host, h, &opts, &error)) {
+            printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, error->message);
+            failed++;
+            continue;
+        }
+        returned++;
+        printf("gave %s back to %s (domain %s: %s)\n", h->address,
+               driver != NULL ? driver : "no driver", h->domain, why);
+    }
+    if (conn != NULL)
+        lv->connect_close(conn);
+    if (!dry_run)
+        printf("\n%u device%s given back, %u could not be.\n", returned, returned == 1 ? "" : "s",
+               failed);
+    return failed == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
+}

@@ -1,0 +1,116 @@
+/* vfio-handoff status: which devices are handed off, to whom, since when, and orphans */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "vh-cli.h"
+#include "vh-journal.h"
+
+static char *
+since_text(gint64 since)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(since);
+
+    return t != NULL ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
+}
+
+/* "running", "gone" (an orphan), or "" when no pid is known yet */
+static const char *
+qemu_state(const VhHost *host, const VhHold *h)
+{
+    if (vh_journal_is_manual(h->domain) || h->qemu_pid <= 0)
+        return "";
+    return vh_host_pid_alive(host, h->qemu_pid) ? "running" : "gone";
+}
+
+int
+vh_cmd_status(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "status", NULL,
+        "Show the devices vfio-handoff has handed off: to which domain (or by hand), since when, "
+        "the driver each goes back to, its state (held, or stuck when a step failed), and the "
+        "domain's QEMU process. A device whose QEMU is gone is an orphan: vfio-handoff recover "
+        "gives it back.",
+        NULL, entries);
+    g_autoptr(VhHost) host = NULL;
+    g_autoptr(GPtrArray) holds = NULL;
+    guint orphans = 0, stuck = 0;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc > 1) {
+        vh_cli_error("status takes no arguments, got '%s'", argv[1]);
+        return VH_EXIT_USAGE;
+    }
+    host = vh_host_new_from_environment();
+    holds = vh_journal_list(host);
+    if (json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "devices");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < holds->len; i++) {
+            VhHold *h = g_ptr_array_index(holds, i);
+            gboolean manual = vh_journal_is_manual(h->domain);
+            const char *q = qemu_state(host, h);
+            g_autofree char *since = since_text(h->since);
+
+            json_builder_begin_object(b);
+            vh_cli_json_string_or_null(b, "address", h->address);
+            vh_cli_json_string_or_null(b, "domain", manual ? NULL : h->domain);
+            vh_cli_json_bool(b, "by_hand", manual);
+            vh_cli_json_string_or_null(b, "state", vh_hold_state_to_string(h->state));
+            vh_cli_json_string_or_null(b, "reason", h->reason);
+            vh_cli_json_string_or_null(b, "since", since);
+            vh_cli_json_string_or_null(b, "driver", h->driver);
+            vh_cli_json_string_or_null(b, "driver_override", h->driver_override);
+            vh_cli_json_string_or_null(b, "identity", h->identity);
+            json_builder_set_member_name(b, "qemu_pid");
+            if (h->qemu_pid > 0)
+                json_builder_add_int_value(b, h->qemu_pid);
+            else
+                json_builder_add_null_value(b);
+            vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        vh_cli_print_json(b);
+        return VH_EXIT_OK;
+    }
+    if (holds->len == 0) {
+        printf("No device is handed off.\n");
+        return VH_EXIT_OK;
+    }
+    printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", "DEVICE", "DOMAIN", "STATE", "SINCE",
+           "GOES BACK TO", "QEMU");
+    for (guint i = 0; i < holds->len; i++) {
+        VhHold *h = g_ptr_array_index(holds, i);
+        const char *q = qemu_state(host, h);
+        g_autofree char *since = since_text(h->since);
+        g_autofree char *qemu = vh_journal_is_manual(h->domain) ? g_strdup("-")
+                                : h->qemu_pid > 0 ? g_strdup_printf("%d (%s)", h->qemu_pid, q)
+                                                  : g_strdup("starting");
+
+        printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", h->address,
+               vh_journal_is_manual(h->domain) ? "(by hand)" : h->domain,
+               vh_hold_state_to_string(h->state), since,
+               h->driver != NULL ? h->driver : "no driver", qemu);
+        if (h->reason != NULL)
+            printf("%14s└ %s\n", "", h->reason);
+        orphans += g_strcmp0(q, "gone") == 0;
+        stuck += h->state == VH_HOLD_STUCK;
+    }
+    if (orphans > 0 || stuck > 0)
+        printf("\n%u orphan%s and %u stuck: run vfio-handoff recover to give them back.\n",
+               orphans, orphans == 1 ? "" : "s", stuck);
+    return VH_EXIT_OK;
+}
