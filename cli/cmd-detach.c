@@ -31,12 +31,10 @@ vh_cmd_detach(int argc, char **argv)
         "off unless every DEVICE passes.",
         NULL);
     g_autoptr(GError) error = NULL;
-    g_autoptr(VhHost) host = NULL;
-    g_autoptr(VhJournalLock) lock = NULL;
+    g_autoptr(VhCliChange) change = NULL;
     g_autoptr(VhHostFacts) facts = NULL;
     g_autoptr(VhDomainDef) def = NULL;
     g_autoptr(VhEvaluation) eval = NULL;
-    VhBindOptions opts = {.close_fd = -1};
     VhFacts input;
     gboolean refused = FALSE;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
@@ -47,9 +45,9 @@ vh_cmd_detach(int argc, char **argv)
         vh_cli_error("detach needs at least one DEVICE (see: vfio-handoff list)");
         return VH_EXIT_USAGE;
     }
-    host = vh_host_new_from_environment();
-    lock = vh_journal_lock(host, 30000, &error);
-    if (lock == NULL || (facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL) {
+    if ((change = vh_cli_change_begin()) == NULL)
+        return VH_EXIT_FAILED;
+    if ((facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
@@ -83,9 +81,8 @@ vh_cmd_detach(int argc, char **argv)
     }
     if (refused)
         return VH_EXIT_FAILED;
-    opts.timeout_ms = (guint)facts->policy->step_timeout_ms;
-    opts.close_fd = vh_journal_lock_fd(lock);
-    if (!vh_handoff_detach(host, eval->handoff, VH_JOURNAL_MANUAL, NULL, &opts, &error)) {
+    if (!vh_handoff_detach(change->host, eval->handoff, VH_JOURNAL_MANUAL, NULL, &change->opts,
+                           &error)) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }

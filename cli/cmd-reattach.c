@@ -20,10 +20,7 @@ vh_cmd_reattach(int argc, char **argv)
         "running domain is refused: stop the domain instead.",
         "DEVICE is a PCI address.", NULL);
     g_autoptr(GError) error = NULL;
-    g_autoptr(VhHost) host = NULL;
-    g_autoptr(VhJournalLock) lock = NULL;
-    g_autoptr(VhPolicy) policy = NULL;
-    VhBindOptions opts = {.close_fd = -1};
+    g_autoptr(VhCliChange) change = NULL;
     int status = VH_EXIT_OK;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -33,15 +30,8 @@ vh_cmd_reattach(int argc, char **argv)
         vh_cli_error("reattach needs at least one DEVICE (see: vfio-handoff status)");
         return VH_EXIT_USAGE;
     }
-    host = vh_host_new_from_environment();
-    policy = vh_policy_load(host);
-    lock = vh_journal_lock(host, 30000, &error);
-    if (lock == NULL) {
-        vh_cli_error("%s", error->message);
+    if ((change = vh_cli_change_begin()) == NULL)
         return VH_EXIT_FAILED;
-    }
-    opts.timeout_ms = (guint)policy->step_timeout_ms;
-    opts.close_fd = vh_journal_lock_fd(lock);
     for (int i = 1; i < argc; i++) {
         char name[VH_PCI_ADDRESS_BUFSIZE];
         VhPciAddress addr;
@@ -53,9 +43,9 @@ vh_cmd_reattach(int argc, char **argv)
             return VH_EXIT_USAGE;
         }
         vh_pci_address_format(&addr, name);
-        h = vh_journal_get(host, name);
+        h = vh_journal_get(change->host, name);
         if (h == NULL) {
-            driver = vh_bind_current_driver(host, name);
+            driver = vh_bind_current_driver(change->host, name);
             if (g_strcmp0(driver, "vfio-pci") == 0) {
                 vh_cli_error("%s is on vfio-pci, but not by vfio-handoff: left as it is (virsh "
                              "nodedev-reattach gives it back)",
@@ -67,7 +57,7 @@ vh_cmd_reattach(int argc, char **argv)
             continue;
         }
         if (!vh_journal_is_manual(h->domain) &&
-            (h->qemu_pid == 0 || vh_host_pid_alive(host, h->qemu_pid))) {
+            (h->qemu_pid == 0 || vh_host_pid_alive(change->host, h->qemu_pid))) {
             vh_cli_error("%s is held by the domain %s, which is running: stop it instead (virsh "
                          "shutdown %s)",
                          name, h->domain, h->domain);
@@ -76,7 +66,7 @@ vh_cmd_reattach(int argc, char **argv)
         }
         driver = g_strdup(h->driver);
         g_clear_error(&error);
-        if (!vh_handoff_give_back(host, h, &opts, &error)) {
+        if (!vh_handoff_give_back(change->host, h, &change->opts, &error)) {
             vh_cli_error("%s (it stays in the journal, stuck)", error->message);
             status = VH_EXIT_FAILED;
             continue;

@@ -68,14 +68,11 @@ vh_cmd_recover(int argc, char **argv)
         "detached by hand are left to vfio-handoff reattach.",
         "Exit status: 0 when every device that should go back went back, 1 otherwise.", entries);
     g_autoptr(GError) error = NULL;
-    g_autoptr(VhHost) host = NULL;
-    g_autoptr(VhJournalLock) lock = NULL;
-    g_autoptr(VhPolicy) policy = NULL;
+    g_autoptr(VhCliChange) change = NULL;
     g_autoptr(GPtrArray) holds = NULL;
     g_autofree char *uri_owned = NULL;
     const VhLibvirt *lv = NULL;
     virConnectPtr conn = NULL;
-    VhBindOptions opts = {.close_fd = -1};
     guint failed = 0, returned = 0;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -86,14 +83,9 @@ vh_cmd_recover(int argc, char **argv)
         vh_cli_error("recover takes no arguments, got '%s'", argv[1]);
         return VH_EXIT_USAGE;
     }
-    host = vh_host_new_from_environment();
-    policy = vh_policy_load(host);
-    lock = vh_journal_lock(host, 30000, &error);
-    if (lock == NULL) {
-        vh_cli_error("%s", error->message);
+    if ((change = vh_cli_change_begin()) == NULL)
         return VH_EXIT_FAILED;
-    }
-    holds = vh_journal_list(host);
+    holds = vh_journal_list(change->host);
     if (holds->len == 0) {
         printf("The journal is empty: nothing to recover.\n");
         return VH_EXIT_OK;
@@ -107,8 +99,6 @@ vh_cmd_recover(int argc, char **argv)
             return VH_EXIT_FAILED;
         }
     }
-    opts.timeout_ms = (guint)policy->step_timeout_ms;
-    opts.close_fd = vh_journal_lock_fd(lock);
     /* last taken, first given back */
     for (guint i = holds->len; i > 0; i--) {
         VhHold *h = g_ptr_array_index(holds, i - 1);
@@ -121,7 +111,7 @@ vh_cmd_recover(int argc, char **argv)
                    h->address, h->address);
             continue;
         }
-        state = domain_state(host, h, lv, conn, &why);
+        state = domain_state(change->host, h, lv, conn, &why);
         if (state == DOMAIN_RUNNING) {
             printf("kept %s: held by %s, and %s\n", h->address, h->domain, why);
             continue;
@@ -137,7 +127,7 @@ vh_cmd_recover(int argc, char **argv)
             continue;
         }
         g_clear_error(&error);
-        if (!vh_handoff_give_back(host, h, &opts, &error)) {
+        if (!vh_handoff_give_back(change->host, h, &change->opts, &error)) {
             printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, error->message);
             failed++;
             continue;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "vh-cli.h"
+#include "vh-journal.h"
 
 void
 vh_cli_error(const char *fmt, ...)
@@ -91,6 +92,36 @@ vh_cli_json_end_inventory(JsonBuilder *b)
     json_builder_end_array(b);
     json_builder_end_object(b);
     vh_cli_print_json(b);
+}
+
+VhCliChange *
+vh_cli_change_begin(void)
+{
+    g_autoptr(GError) error = NULL;
+    VhCliChange *c = g_new0(VhCliChange, 1);
+
+    c->host = vh_host_new_from_environment();
+    c->policy = vh_policy_load(c->host);
+    c->lock = vh_journal_lock(c->host, 30000, &error);
+    if (c->lock == NULL) {
+        vh_cli_error("%s", error->message);
+        vh_cli_change_end(c);
+        return NULL;
+    }
+    c->opts.timeout_ms = (guint)c->policy->step_timeout_ms;
+    c->opts.close_fd = vh_journal_lock_fd(c->lock);
+    return c;
+}
+
+void
+vh_cli_change_end(VhCliChange *c)
+{
+    if (c == NULL)
+        return;
+    vh_journal_unlock(c->lock);
+    vh_policy_free(c->policy);
+    vh_host_free(c->host);
+    g_free(c);
 }
 
 void

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "vh-bind.h"
 #include "vh-host-usage.h"
 #include "vh-host.h"
 #include "vh-inventory.h"
@@ -71,6 +72,20 @@ void vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const ch
 void vh_cli_json_end_inventory(JsonBuilder *b);
 void vh_cli_view_free(VhCliView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliView, vh_cli_view_free)
+
+/* What a verb that moves devices between drivers holds: the host, its policy, the journal
+ * lock, and the bind options (step-timeout; the lock fd closed in writer children). */
+typedef struct VhCliChange {
+    VhHost *host;
+    VhPolicy *policy;
+    struct VhJournalLock *lock;
+    VhBindOptions opts;
+} VhCliChange;
+
+/* Takes the journal lock (waiting up to 30 s); reports a failure on stderr and returns NULL. */
+VhCliChange *vh_cli_change_begin(void);
+void vh_cli_change_end(VhCliChange *change);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliChange, vh_cli_change_end)
 
 /* Device fields common to list and show; @detailed adds everything show knows. */
 void vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev,
