@@ -130,6 +130,7 @@ vh_cmd_enable(int argc, char **argv)
         VhDropin dropin = {.device = dev, .domains = domains, .why = name};
         g_autofree char *text = vh_policy_dropin_text(&dropin);
         g_autofree char *who = domains != NULL ? g_strjoinv(", ", domains) : g_strdup("any domain");
+        g_autofree char *identity = vh_pci_device_identity(dev);
         g_autoptr(GError) error = NULL;
         gboolean forcible;
         const VhReason *r = refusal(v, &forcible);
@@ -138,9 +139,8 @@ vh_cmd_enable(int argc, char **argv)
             vh_cli_error("%s: %s", dev->name, error->message);
             return VH_EXIT_FAILED;
         }
-        printf("enabled %s (%s) for %s, identity %04x:%04x:%04x:%04x pinned: %s\n", dev->name,
-               name, who, dev->vendor_id, dev->device_id, dev->subsys_vendor_id,
-               dev->subsys_device_id, path);
+        printf("enabled %s (%s) for %s, identity %s pinned: %s\n", dev->name, name, who, identity,
+               path);
         for (guint j = 0; j < companions->len; j++) {
             VhPciDevice *c = g_ptr_array_index(companions, j);
 

@@ -35,19 +35,19 @@ print_policy(const VhCliView *view, const VhPciDevice *dev)
     } else {
         printf("  %-13sany\n", "domains:");
     }
-    if (!pd->has_identity)
+    if (!pd->has_identity) {
         printf("  %-13snone pinned\n", "identity:");
-    else if (vh_cli_identity_matches(pd, dev) && pd->identity_has_subsystem)
-        printf("  %-13s%04x:%04x:%04x:%04x pinned, and the device matches\n", "identity:",
-               pd->identity[0], pd->identity[1], pd->identity[2], pd->identity[3]);
-    else if (vh_cli_identity_matches(pd, dev))
-        printf("  %-13s%04x:%04x pinned, and the device matches\n", "identity:", pd->identity[0],
-               pd->identity[1]);
-    else
-        printf("  %-13spinned %04x:%04x:%04x:%04x, but the device is %04x:%04x:%04x:%04x: the "
-               "hook refuses it until it is enabled again\n",
-               "identity:", pd->identity[0], pd->identity[1], pd->identity[2], pd->identity[3],
-               dev->vendor_id, dev->device_id, dev->subsys_vendor_id, dev->subsys_device_id);
+    } else {
+        g_autofree char *pinned = vh_policy_device_identity(pd);
+        g_autofree char *now = vh_pci_device_identity(dev);
+
+        if (vh_policy_identity_matches(pd, dev))
+            printf("  %-13s%s pinned, and the device matches\n", "identity:", pinned);
+        else
+            printf("  %-13spinned %s, but the device is %s: the hook refuses it until it is "
+                   "enabled again\n",
+                   "identity:", pinned, now);
+    }
 }
 
 static void

@@ -264,16 +264,6 @@ vh_cli_policy_state(const VhCliView *view, const VhPciDevice *dev)
     return pd == NULL ? "-" : pd->enabled ? "yes" : "no";
 }
 
-gboolean
-vh_cli_identity_matches(const VhPolicyDevice *pd, const VhPciDevice *dev)
-{
-    if (!pd->has_identity)
-        return TRUE;
-    return pd->identity[0] == dev->vendor_id && pd->identity[1] == dev->device_id &&
-           (!pd->identity_has_subsystem || (pd->identity[2] == dev->subsys_vendor_id &&
-                                            pd->identity[3] == dev->subsys_device_id));
-}
-
 static void
 policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
 {
@@ -298,20 +288,12 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
         } else {
             json_builder_add_null_value(b); /* any domain */
         }
-        json_builder_set_member_name(b, "identity");
-        if (pd->has_identity) {
-            g_autofree char *id = pd->identity_has_subsystem
-                                      ? g_strdup_printf("%04x:%04x:%04x:%04x", pd->identity[0],
-                                                        pd->identity[1], pd->identity[2],
-                                                        pd->identity[3])
-                                      : g_strdup_printf("%04x:%04x", pd->identity[0],
-                                                        pd->identity[1]);
+        {
+            g_autofree char *id = vh_policy_device_identity(pd);
 
-            json_builder_add_string_value(b, id);
-        } else {
-            json_builder_add_null_value(b);
+            vh_cli_json_string_or_null(b, "identity", id);
         }
-        vh_cli_json_bool(b, "identity_matches", vh_cli_identity_matches(pd, dev));
+        vh_cli_json_bool(b, "identity_matches", vh_policy_identity_matches(pd, dev));
     }
     json_builder_end_object(b);
 }

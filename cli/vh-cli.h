@@ -94,9 +94,6 @@ void vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDev
 /* "yes" (enabled), "no" (disabled by a section), "-" (no section names it) */
 const char *vh_cli_policy_state(const VhCliView *view, const VhPciDevice *dev);
 
-/* Whether @dev still has the identity pinned by @pd (TRUE when none is pinned). */
-gboolean vh_cli_identity_matches(const VhPolicyDevice *pd, const VhPciDevice *dev);
-
 /* Prints a JSON document on stdout with a final newline: indented on a terminal, compact
  * otherwise. */
 void vh_cli_print_json(JsonBuilder *b);

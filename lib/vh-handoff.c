@@ -62,8 +62,7 @@ vh_handoff_detach(const VhHost *host, const GPtrArray *devices, const char *doma
         VhHold *h = g_new0(VhHold, 1);
 
         h->address = g_strdup(dev->name);
-        h->identity = g_strdup_printf("%04x:%04x:%04x:%04x", dev->vendor_id, dev->device_id,
-                                      dev->subsys_vendor_id, dev->subsys_device_id);
+        h->identity = vh_pci_device_identity(dev);
         h->domain = g_strdup(domain);
         h->uuid = g_strdup(uuid);
         if (stale != NULL && g_strcmp0(stale->domain, domain) != 0) {

@@ -392,21 +392,6 @@ vh_inventory_lookup(const VhInventory *inv, const char *name)
     return g_hash_table_lookup(inv->by_name, name);
 }
 
-/* "10de:2204": exactly four hex digits on each side */
-static gboolean
-parse_ids(const char *arg, guint16 *vendor, guint16 *device)
-{
-    if (strlen(arg) != 9 || arg[4] != ':')
-        return FALSE;
-    for (int i = 0; i < 9; i++) {
-        if (i != 4 && !g_ascii_isxdigit(arg[i]))
-            return FALSE;
-    }
-    *vendor = (guint16)g_ascii_strtoull(arg, NULL, 16);
-    *device = (guint16)g_ascii_strtoull(arg + 5, NULL, 16);
-    return TRUE;
-}
-
 VhPciDevice *
 vh_inventory_resolve(const VhInventory *inv, const char *arg, GError **error)
 {
@@ -415,7 +400,7 @@ vh_inventory_resolve(const VhInventory *inv, const char *arg, GError **error)
     char name[VH_PCI_ADDRESS_BUFSIZE];
     VhPciDevice *dev;
 
-    if (parse_ids(arg, &vendor, &device)) {
+    if (vh_pci_ids_parse(arg, &vendor, &device)) {
         g_autoptr(GPtrArray) matches = g_ptr_array_new();
         g_autoptr(GString) list = g_string_new(NULL);
 

@@ -57,6 +57,27 @@ vh_pci_device_ids(const VhPciDevice *dev)
 }
 
 char *
+vh_pci_device_identity(const VhPciDevice *dev)
+{
+    return g_strdup_printf("%04x:%04x:%04x:%04x", dev->vendor_id, dev->device_id,
+                           dev->subsys_vendor_id, dev->subsys_device_id);
+}
+
+gboolean
+vh_pci_ids_parse(const char *text, guint16 *vendor, guint16 *device)
+{
+    if (strlen(text) != 9 || text[4] != ':')
+        return FALSE;
+    for (int i = 0; i < 9; i++) {
+        if (i != 4 && !g_ascii_isxdigit(text[i]))
+            return FALSE;
+    }
+    *vendor = (guint16)g_ascii_strtoull(text, NULL, 16);
+    *device = (guint16)g_ascii_strtoull(text + 5, NULL, 16);
+    return TRUE;
+}
+
+char *
 vh_pci_device_display_name(const VhPciDevice *dev)
 {
     if (dev->vendor_name != NULL && dev->device_name != NULL)

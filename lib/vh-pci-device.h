@@ -71,6 +71,12 @@ gboolean vh_pci_device_is_viable_member(const VhPciDevice *dev);
 /* "10de:2204" */
 char *vh_pci_device_ids(const VhPciDevice *dev);
 
+/* "10de:2204:1458:403b": vendor, device and subsystem IDs, what a policy pins */
+char *vh_pci_device_identity(const VhPciDevice *dev);
+
+/* Parses "10de:2204" strictly: four hex digits, a colon, four hex digits. */
+gboolean vh_pci_ids_parse(const char *text, guint16 *vendor, guint16 *device);
+
 /* "NVIDIA Corporation GA102 [GeForce RTX 3090]", or the IDs when pci.ids knows neither. */
 char *vh_pci_device_display_name(const VhPciDevice *dev);
 

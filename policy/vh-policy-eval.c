@@ -61,14 +61,6 @@ add(Eval *ev, const char *id, const char *subject, char *reason, char *fix)
 #define PASS(ev, id, subject, ...) add(ev, id, subject, g_strdup_printf(__VA_ARGS__), NULL)
 #define FAIL(ev, id, subject, fix, ...) add(ev, id, subject, g_strdup_printf(__VA_ARGS__), fix)
 
-static char *
-identity_string(guint16 v, guint16 d, guint16 sv, guint16 sd, gboolean with_subsystem)
-{
-    if (with_subsystem)
-        return g_strdup_printf("%04x:%04x:%04x:%04x", v, d, sv, sd);
-    return g_strdup_printf("%04x:%04x", v, d);
-}
-
 /* the first reason of @kind in a verdict, or NULL */
 static const VhReason *
 reason_of(const VhVerdict *v, VhReasonKind kind)
@@ -263,14 +255,11 @@ check_device(Eval *ev, const char *address)
                  "may be used only by %s, not by %s", list, dom->name);
         }
         if (pd->has_identity) {
-            g_autofree char *pinned =
-                identity_string(pd->identity[0], pd->identity[1], pd->identity[2],
-                                pd->identity[3], pd->identity_has_subsystem);
-            g_autofree char *now =
-                identity_string(dev->vendor_id, dev->device_id, dev->subsys_vendor_id,
-                                dev->subsys_device_id, pd->identity_has_subsystem);
+            g_autofree char *pinned = vh_policy_device_identity(pd);
+            g_autofree char *now = pd->identity_has_subsystem ? vh_pci_device_identity(dev)
+                                                              : vh_pci_device_ids(dev);
 
-            if (strcmp(pinned, now) == 0)
+            if (vh_policy_identity_matches(pd, dev))
                 PASS(ev, "identity", address, "holds %s, as pinned", now);
             else
                 FAIL(ev, "identity", address,

@@ -271,17 +271,6 @@ load_domain(Loader *l, GKeyFile *kf, const char *g, const char *name)
     }
 }
 
-/* "10de:2204" */
-static gboolean
-parse_ids(const char *s, guint16 *vendor, guint16 *device)
-{
-    if (strlen(s) != 9 || s[4] != ':' || strspn(s, "0123456789abcdefABCDEF:") != 9)
-        return FALSE;
-    *vendor = (guint16)g_ascii_strtoull(s, NULL, 16);
-    *device = (guint16)g_ascii_strtoull(s + 5, NULL, 16);
-    return TRUE;
-}
-
 /* "10de:2204:1458:403b" or "10de:2204" */
 static gboolean
 parse_identity(const char *s, VhPolicyDevice *pd)
@@ -308,11 +297,11 @@ parse_device_spec(const char *spec, VhPolicyDevice *pd)
     guint n = g_strv_length(parts);
     VhPciAddress addr;
 
-    if (n == 1 && parse_ids(parts[0], &pd->vendor_id, &pd->device_id)) {
+    if (n == 1 && vh_pci_ids_parse(parts[0], &pd->vendor_id, &pd->device_id)) {
         pd->has_ids = TRUE;
         return TRUE;
     }
-    if (n == 2 && !parse_ids(parts[0], &pd->vendor_id, &pd->device_id))
+    if (n == 2 && !vh_pci_ids_parse(parts[0], &pd->vendor_id, &pd->device_id))
         return FALSE;
     if ((n != 1 && n != 2) || !vh_pci_address_parse(parts[n - 1], &addr, NULL))
         return FALSE;

@@ -24,6 +24,7 @@ vh_policy_dropin_text(const VhDropin *d)
     GString *s = g_string_new(NULL);
     g_autoptr(GDateTime) now = g_date_time_new_now_local();
     g_autofree char *date = g_date_time_format(now, "%Y-%m-%d");
+    g_autofree char *identity = NULL;
 
     g_string_append_printf(s, "# Written by `vfio-handoff enable` on %s: %s\n", date, d->why);
     g_string_append_printf(s, "# Undo with: vfio-handoff disable %s\n", d->device->name);
@@ -34,9 +35,8 @@ vh_policy_dropin_text(const VhDropin *d)
         g_string_append_printf(s, "domains=%s\n", list);
     }
     /* the identity at enable time: the hook refuses if the address later holds other hardware */
-    g_string_append_printf(s, "identity=%04x:%04x:%04x:%04x\n", d->device->vendor_id,
-                           d->device->device_id, d->device->subsys_vendor_id,
-                           d->device->subsys_device_id);
+    identity = vh_pci_device_identity(d->device);
+    g_string_append_printf(s, "identity=%s\n", identity);
     return g_string_free(s, FALSE);
 }
 

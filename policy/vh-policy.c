@@ -113,6 +113,27 @@ vh_policy_device_allows_domain(const VhPolicyDevice *pd, const char *domain)
     return g_strv_contains((const char *const *)pd->domains, domain);
 }
 
+char *
+vh_policy_device_identity(const VhPolicyDevice *pd)
+{
+    if (!pd->has_identity)
+        return NULL;
+    if (pd->identity_has_subsystem)
+        return g_strdup_printf("%04x:%04x:%04x:%04x", pd->identity[0], pd->identity[1],
+                               pd->identity[2], pd->identity[3]);
+    return g_strdup_printf("%04x:%04x", pd->identity[0], pd->identity[1]);
+}
+
+gboolean
+vh_policy_identity_matches(const VhPolicyDevice *pd, const VhPciDevice *dev)
+{
+    if (!pd->has_identity)
+        return TRUE;
+    return pd->identity[0] == dev->vendor_id && pd->identity[1] == dev->device_id &&
+           (!pd->identity_has_subsystem || (pd->identity[2] == dev->subsys_vendor_id &&
+                                            pd->identity[3] == dev->subsys_device_id));
+}
+
 int
 vh_policy_max_devices_for(const VhPolicy *policy, const char *domain)
 {

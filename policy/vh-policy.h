@@ -97,6 +97,12 @@ const VhPolicyDevice *vh_policy_device_for(const VhPolicy *policy, const VhPciDe
 
 gboolean vh_policy_device_allows_domain(const VhPolicyDevice *pd, const char *domain);
 
+/* The pinned identity as written ("10de:2204:1458:403b" or "10de:2204"); NULL when none. */
+char *vh_policy_device_identity(const VhPolicyDevice *pd);
+
+/* Whether @dev still has the identity @pd pins (TRUE when none is pinned). */
+gboolean vh_policy_identity_matches(const VhPolicyDevice *pd, const VhPciDevice *dev);
+
 /* max-devices of [domain NAME], else of [domain *] */
 int vh_policy_max_devices_for(const VhPolicy *policy, const char *domain);
 
