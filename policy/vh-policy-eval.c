@@ -213,12 +213,36 @@ check_group(Eval *ev, const VhPciDevice *dev)
              group->number);
 }
 
+/*
+ * The enabled section of another device this domain asks for in @dev's IOMMU group, or NULL.
+ * The whole group goes to the VM with an enabled device anyway, so a companion the policy does
+ * not name (the GPU's audio function, which `add` lists next to the GPU) goes with it.
+ */
+static const VhPolicyDevice *
+enabled_mate(Eval *ev, const VhPciDevice *dev, const VhPciDevice **mate)
+{
+    g_autoptr(GPtrArray) requested = vh_domain_def_unmanaged(ev->f->domain);
+    VhIommuGroup *group = vh_inventory_group_of(ev->f->inventory, dev);
+
+    for (guint i = 0; group != NULL && i < requested->len; i++) {
+        const VhPciDevice *m = vh_inventory_lookup(ev->f->inventory, g_ptr_array_index(requested, i));
+        const VhPolicyDevice *pd = m != NULL && m != dev ? vh_policy_device_for(ev->f->policy, m) : NULL;
+
+        if (pd != NULL && pd->enabled && vh_inventory_group_of(ev->f->inventory, m) == group) {
+            *mate = m;
+            return pd;
+        }
+    }
+    return NULL;
+}
+
 /* Per-device checks; FALSE when the device cannot go. */
 static void
 check_device(Eval *ev, const char *address)
 {
     const VhDomainDef *dom = ev->f->domain;
     const VhPciDevice *dev = vh_inventory_lookup(ev->f->inventory, address);
+    const VhPciDevice *mate = NULL;
     const VhPolicyDevice *pd;
     const VhVerdict *v;
     const VhReason *r;
@@ -231,7 +255,10 @@ check_device(Eval *ev, const char *address)
         return;
     }
     pd = vh_policy_device_for(ev->f->policy, dev);
-    if (pd == NULL)
+    if (pd == NULL && (pd = enabled_mate(ev, dev, &mate)) != NULL)
+        PASS(ev, "device-enabled", address, "goes with %s, enabled by [device %s] at %s:%d",
+             mate->name, pd->spec, pd->file, pd->line);
+    else if (pd == NULL)
         FAIL(ev, "device-enabled", address, g_strdup_printf("vfio-handoff enable %s", address),
              "not enabled for passthrough");
     else if (!pd->enabled)
@@ -254,7 +281,7 @@ check_device(Eval *ev, const char *address)
                  g_strdup_printf("vfio-handoff enable %s --domain %s", address, dom->name),
                  "may be used only by %s, not by %s", list, dom->name);
         }
-        if (pd->has_identity) {
+        if (pd->has_identity && mate == NULL) {
             g_autofree char *pinned = vh_policy_device_identity(pd);
             g_autofree char *now = pd->identity_has_subsystem ? vh_pci_device_identity(dev)
                                                               : vh_pci_device_ids(dev);
