@@ -1,0 +1,41 @@
+/* vfio-handoff: libvirt domain XML primitives, shared by reading (vh-domain.c) and editing
+ * (vh-domain-edit.c) a definition */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+#include "vh-pci-address.h"
+
+G_BEGIN_DECLS
+
+/* Parses a domain's XML safely: at most VH_DOMAIN_XML_MAX bytes, no network, no entity
+ * expansion, no blank-node removal (an edit keeps the document's layout); root <domain>. */
+xmlDoc *vh_domain_xml_read(const char *xml, gsize len, GError **error);
+
+/* Is @n the element @name? */
+gboolean vh_domain_xml_is(const xmlNode *n, const char *name);
+
+/* The first child element @name of @n, or NULL. */
+xmlNode *vh_domain_xml_child(const xmlNode *n, const char *name);
+
+/* An attribute's value (g_free), or NULL. */
+char *vh_domain_xml_attr(const xmlNode *n, const char *name);
+
+/* The element's text, stripped (g_free). */
+char *vh_domain_xml_text(const xmlNode *n);
+
+/* libvirt's scaled integers (<memory unit='GiB'>8</memory>; default unit KiB), in KiB. */
+gboolean vh_domain_xml_scaled_kib(const xmlNode *n, guint64 *kib, GError **error);
+
+/* A PCI <address domain= bus= slot= function=/> (hex or decimal) as "DDDD:BB:SS.F". @index
+ * numbers the hostdev in errors. */
+gboolean vh_domain_xml_pci_address(const xmlNode *a, int index, char out[VH_PCI_ADDRESS_BUFSIZE],
+                                   GError **error);
+
+/* The <source><address> of a PCI subsystem <hostdev>, as above; FALSE (no error) for other
+ * hostdevs, FALSE with @error for a PCI one without a valid source address. */
+gboolean vh_domain_xml_hostdev_source(const xmlNode *hostdev, int index,
+                                      char out[VH_PCI_ADDRESS_BUFSIZE], GError **error);
+
+G_END_DECLS
