@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "vh-cli.h"
+#include "vh-error.h"
 #include "vh-libvirt.h"
 #include "vh-handoff-plan.h"
 #include "vh-host-facts.h"
@@ -17,35 +18,27 @@ static char *
 domain_xml_from_libvirt(const char *uri, const char *name, GError **error)
 {
     const VhLibvirt *lv = vh_libvirt_load(error);
+    g_autoptr(GError) local = NULL;
     virConnectPtr conn;
-    virDomainPtr dom = NULL;
+    virDomainPtr dom;
     char *xml = NULL;
     char *out = NULL;
 
     if (lv == NULL)
         return NULL;
-    conn = lv->connect_open_read_only(uri);
-    if (conn == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "cannot connect to libvirt%s%s: %s (or give the domain with --xml FILE)",
-                    uri != NULL ? " at " : "", uri != NULL ? uri : "", lv->get_last_error_message());
+    if ((conn = vh_libvirt_open(lv, uri, TRUE, &local)) == NULL) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s (or give the domain with --xml FILE)",
+                    local->message);
         return NULL;
     }
-    dom = lv->domain_lookup_by_name(conn, name);
-    if (dom == NULL)
-        dom = lv->domain_lookup_by_uuid_string(conn, name);
-    if (dom == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "no domain '%s' in libvirt (see: virsh list --all)", name);
-    } else if ((xml = lv->domain_get_xml_desc(dom, 0)) == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot read the definition of '%s': %s",
-                    name, lv->get_last_error_message());
-    } else {
+    if ((dom = vh_libvirt_domain(lv, conn, name, error)) != NULL) {
+        if ((xml = lv->domain_get_xml_desc(dom, 0)) == NULL)
+            g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "cannot read the definition of '%s': %s",
+                        name, lv->get_last_error_message());
         out = g_strdup(xml);
         free(xml);
-    }
-    if (dom != NULL)
         lv->domain_free(dom);
+    }
     lv->connect_close(conn);
     return out;
 }
@@ -75,13 +68,14 @@ print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
     json_builder_set_member_name(b, "handoff");
     json_builder_begin_array(b);
     for (guint i = 0; i < eval->handoff->len; i++)
-        json_builder_add_string_value(b, ((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name);
+        json_builder_add_string_value(b,
+                                      ((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name);
     json_builder_end_array(b);
     json_builder_set_member_name(b, "left_alone");
     json_builder_begin_array(b);
     for (guint i = 0; i < eval->left_alone->len; i++)
-        json_builder_add_string_value(b,
-                                      ((VhPciDevice *)g_ptr_array_index(eval->left_alone, i))->name);
+        json_builder_add_string_value(
+            b, ((VhPciDevice *)g_ptr_array_index(eval->left_alone, i))->name);
     json_builder_end_array(b);
     json_builder_set_member_name(b, "steps");
     json_builder_begin_array(b);

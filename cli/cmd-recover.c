@@ -53,8 +53,10 @@ vh_cmd_recover(int argc, char **argv)
     gboolean dry_run = FALSE, offline = FALSE;
     char *uri = NULL;
     const GOptionEntry entries[] = {
-        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Say what would be given back; change "
-                                                         "nothing", NULL},
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+         "Say what would be given back; change "
+         "nothing",
+         NULL},
         {"offline", 0, 0, G_OPTION_ARG_NONE, &offline,
          "Do not ask libvirt: trust the recorded QEMU pid alone", NULL},
         {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (as virsh -c)", "URI"},
@@ -92,10 +94,10 @@ vh_cmd_recover(int argc, char **argv)
     }
     if (!offline) {
         if ((lv = vh_libvirt_load(&error)) == NULL ||
-            (conn = lv->connect_open_read_only(uri)) == NULL) {
+            (conn = vh_libvirt_open(lv, uri, TRUE, &error)) == NULL) {
             vh_cli_error("cannot ask libvirt which domains run: %s (or trust the QEMU pids: "
                          "vfio-handoff recover --offline)",
-                         lv != NULL ? lv->get_last_error_message() : error->message);
+                         error->message);
             return VH_EXIT_FAILED;
         }
     }

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <gio/gio.h>
 
+#include "vh-error.h"
 #include "vh-libvirt.h"
 
 static VhLibvirt table;
@@ -23,18 +24,20 @@ vh_libvirt_load(GError **error)
         return &table;
     lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "cannot load libvirt (%s): install libvirt0, or give the domain with --xml FILE",
-                    dlerror());
+        g_set_error(
+            error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+            "cannot load libvirt (%s): install libvirt0, or give the domain with --xml FILE",
+            dlerror());
         return NULL;
     }
-#define SYM(field, name)                                                                          \
-    if ((table.field = (typeof(table.field))dlsym(lib, #name)) == NULL) {                         \
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,                                  \
-                    "the installed libvirt lacks %s (libvirt >= 6.5 is needed)", #name);          \
-        dlclose(lib);                                                                             \
-        return NULL;                                                                              \
+#define SYM(field, name)                                                                           \
+    if ((table.field = (typeof(table.field))dlsym(lib, #name)) == NULL) {                          \
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,                                   \
+                    "the installed libvirt lacks %s (libvirt >= 6.5 is needed)", #name);           \
+        dlclose(lib);                                                                              \
+        return NULL;                                                                               \
     }
+    SYM(connect_open, virConnectOpen)
     SYM(connect_open_read_only, virConnectOpenReadOnly)
     SYM(connect_close, virConnectClose)
     SYM(domain_lookup_by_name, virDomainLookupByName)
@@ -42,6 +45,9 @@ vh_libvirt_load(GError **error)
     SYM(domain_get_xml_desc, virDomainGetXMLDesc)
     SYM(domain_free, virDomainFree)
     SYM(domain_is_active, virDomainIsActive)
+    SYM(domain_is_persistent, virDomainIsPersistent)
+    SYM(domain_get_name, virDomainGetName)
+    SYM(domain_define_xml_flags, virDomainDefineXMLFlags)
     SYM(get_last_error_message, virGetLastErrorMessage)
     SYM(set_error_func, virSetErrorFunc)
 #undef SYM
@@ -49,4 +55,29 @@ vh_libvirt_load(GError **error)
     table.set_error_func(NULL, quiet);
     loaded = TRUE;
     return &table;
+}
+
+virConnectPtr
+vh_libvirt_open(const VhLibvirt *lv, const char *uri, gboolean read_only, GError **error)
+{
+    virConnectPtr conn = read_only ? lv->connect_open_read_only(uri) : lv->connect_open(uri);
+
+    if (conn == NULL)
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "cannot connect to libvirt%s%s: %s",
+                    uri != NULL ? " at " : "", uri != NULL ? uri : "",
+                    lv->get_last_error_message());
+    return conn;
+}
+
+virDomainPtr
+vh_libvirt_domain(const VhLibvirt *lv, virConnectPtr conn, const char *name, GError **error)
+{
+    virDomainPtr dom = lv->domain_lookup_by_name(conn, name);
+
+    if (dom == NULL)
+        dom = lv->domain_lookup_by_uuid_string(conn, name);
+    if (dom == NULL)
+        g_set_error(error, VH_ERROR, VH_ERROR_NOT_FOUND,
+                    "no domain '%s' in libvirt (see: virsh list --all)", name);
+    return dom;
 }

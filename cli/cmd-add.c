@@ -1,0 +1,74 @@
+/* vfio-handoff add DOMAIN DEVICE...: VMware's "Add PCI device", on a shut-off libvirt domain */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "vh-cli.h"
+#include "vh-hostdev-change.h"
+
+int
+vh_cmd_add(int argc, char **argv)
+{
+    gboolean only = FALSE, dry_run = FALSE;
+    g_autofree char *uri = NULL;
+    const GOptionEntry entries[] = {
+        {"only", 0, 0, G_OPTION_ARG_NONE, &only,
+         "Add just the devices named, not the other functions of their IOMMU groups (they are "
+         "still handed off at start)",
+         NULL},
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+         "Print the change as a unified diff of the domain's XML; define nothing", NULL},
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (as virsh -c)", "URI"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "add", "DOMAIN DEVICE...",
+        "Add PCI devices to a shut-off domain's persistent definition: a <hostdev "
+        "mode='subsystem' type='pci' managed='no'> for each device and, unless --only, for the "
+        "other endpoints of its IOMMU group (a GPU's audio function), the functions of one "
+        "physical device sharing one guest slot; and, as lock-memory in the policy asks, "
+        "<memoryBacking><locked/> and a <memtune><hard_limit> of guest memory + "
+        "memory-overhead. What it changed is recorded in the domain's <metadata>, so `remove` "
+        "undoes exactly that.",
+        "DOMAIN is a libvirt domain name or UUID; DEVICE a PCI address (0000:01:00.0) or a "
+        "vendor:device ID matching one device. Each device must be enabled for this domain "
+        "(vfio-handoff enable), match its pinned identity, not be needed by the host, and fit "
+        "the domain's max-devices; else nothing is changed. Adding a device already there "
+        "changes nothing.",
+        entries);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhHostFacts) facts = NULL;
+    g_autoptr(VhHostdevResult) result = NULL;
+    VhHostdevRequest req = {.only = FALSE};
+    const VhLibvirt *lv;
+    virConnectPtr conn;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc < 3) {
+        vh_cli_error("add needs a DOMAIN and at least one DEVICE (see: vfio-handoff add --help)");
+        return VH_EXIT_USAGE;
+    }
+    if ((facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL ||
+        (lv = vh_libvirt_load(&error)) == NULL ||
+        (conn = vh_libvirt_open(lv, uri, FALSE, &error)) == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    req.devices = argv + 2;
+    req.only = only;
+    req.dry_run = dry_run;
+    result = vh_hostdev_add(lv, conn, facts, argv[1], &req, &error);
+    lv->connect_close(conn);
+    if (result == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    vh_hostdev_result_print(result, "add", dry_run);
+    if (result->defined)
+        printf("When %s starts, the hook hands its devices to vfio-pci; when it stops, each goes "
+               "back to its driver (see: vfio-handoff plan %s).\n",
+               result->domain, result->domain);
+    return VH_EXIT_OK;
+}

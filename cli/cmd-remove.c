@@ -1,0 +1,72 @@
+/* vfio-handoff remove DOMAIN DEVICE...|--all: undoes what add did */
+#include "config.h"
+
+#include "vh-cli.h"
+#include "vh-hostdev-change.h"
+
+int
+vh_cmd_remove(int argc, char **argv)
+{
+    gboolean all = FALSE, dry_run = FALSE;
+    g_autofree char *uri = NULL;
+    const GOptionEntry entries[] = {
+        {"all", 'a', 0, G_OPTION_ARG_NONE, &all, "Remove every device vfio-handoff added", NULL},
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+         "Print the change as a unified diff of the domain's XML; define nothing", NULL},
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (as virsh -c)", "URI"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "remove", "DOMAIN DEVICE...|--all",
+        "Remove PCI devices from a shut-off domain's persistent definition: each device goes "
+        "with the functions `add` brought along with it (and the root port it made for them). "
+        "Once no device added by vfio-handoff is left, the memory settings `add` changed are "
+        "put back as they were; settings the domain had before, or that were changed since, "
+        "stay.",
+        "DOMAIN is a libvirt domain name or UUID; DEVICE a PCI address (0000:01:00.0) or a "
+        "vendor:device ID. A <hostdev> written by hand is removed alone. Removing a device "
+        "that is not there changes nothing.",
+        entries);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhInventory) inventory = NULL;
+    g_autoptr(VhHost) host = NULL;
+    g_autoptr(VhHostdevResult) result = NULL;
+    VhHostdevRequest req = {.all = FALSE};
+    const VhLibvirt *lv;
+    virConnectPtr conn;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc < 2 || (argc < 3 && !all) || (argc > 2 && all)) {
+        vh_cli_error("remove needs a DOMAIN and either DEVICEs or --all (see: vfio-handoff remove "
+                     "--help)");
+        return VH_EXIT_USAGE;
+    }
+    /* the host is read only to resolve vendor:device IDs */
+    for (int i = 2; i < argc && inventory == NULL; i++) {
+        if (vh_pci_address_parse(argv[i], &(VhPciAddress){0}, NULL))
+            continue;
+        host = vh_host_new_from_environment();
+        if ((inventory = vh_inventory_load(host, 0, &error)) == NULL) {
+            vh_cli_error("%s", error->message);
+            return VH_EXIT_FAILED;
+        }
+    }
+    if ((lv = vh_libvirt_load(&error)) == NULL ||
+        (conn = vh_libvirt_open(lv, uri, FALSE, &error)) == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    req.devices = argv + 2;
+    req.all = all;
+    req.dry_run = dry_run;
+    result = vh_hostdev_remove(lv, conn, inventory, argv[1], &req, &error);
+    lv->connect_close(conn);
+    if (result == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    vh_hostdev_result_print(result, "remove", dry_run);
+    return VH_EXIT_OK;
+}

@@ -1,0 +1,319 @@
+/* vfio-handoff CLI: add and remove, through libvirt's API (DESIGN §1.4, §5). The definition
+ * is read inactive and secure (passwords kept, so defining it back loses nothing), edited with
+ * libxml2 (lib/vh-domain-edit.c), checked against the policy, and defined with validation. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh-cli.h"
+#include "vh-diff.h"
+#include "vh-domain-edit.h"
+#include "vh-error.h"
+#include "vh-hostdev-change.h"
+#include "vh-policy-eval.h"
+
+void
+vh_hostdev_result_free(VhHostdevResult *r)
+{
+    if (r == NULL)
+        return;
+    g_free(r->domain);
+    g_free(r->before);
+    g_free(r->after);
+    g_ptr_array_unref(r->changes);
+    g_ptr_array_unref(r->notes);
+    g_ptr_array_unref(r->warnings);
+    g_free(r);
+}
+
+/* A domain's persistent definition, open for a change. */
+typedef struct {
+    const VhLibvirt *lv;
+    virConnectPtr conn;
+    virDomainPtr dom;
+    VhHostdevResult *r;
+} Session;
+
+static void
+session_close(Session *s)
+{
+    if (s->dom != NULL)
+        s->lv->domain_free(s->dom);
+    vh_hostdev_result_free(s->r);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_close)
+
+static char *
+persistent_xml(Session *s, GError **error)
+{
+    char *xml = s->lv->domain_get_xml_desc(s->dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    char *out;
+
+    if (xml == NULL) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "cannot read the definition of '%s': %s",
+                    s->r->domain, s->lv->get_last_error_message());
+        return NULL;
+    }
+    out = g_strdup(xml);
+    free(xml);
+    return out;
+}
+
+/* Finds the domain and reads its definition; refuses a transient or running one. */
+static gboolean
+session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *domain,
+             const char *verb, GError **error)
+{
+    const char *name;
+    int persistent, active;
+
+    s->lv = lv;
+    s->conn = conn;
+    s->r = g_new0(VhHostdevResult, 1);
+    s->r->changes = g_ptr_array_new_with_free_func(g_free);
+    s->r->notes = g_ptr_array_new_with_free_func(g_free);
+    s->r->warnings = g_ptr_array_new_with_free_func(g_free);
+    if ((s->dom = vh_libvirt_domain(lv, conn, domain, error)) == NULL)
+        return FALSE;
+    name = lv->domain_get_name(s->dom);
+    s->r->domain = g_strdup(name != NULL ? name : domain);
+    persistent = lv->domain_is_persistent(s->dom);
+    active = lv->domain_is_active(s->dom);
+    if (persistent < 0 || active < 0) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "cannot ask libvirt about '%s': %s",
+                    s->r->domain, lv->get_last_error_message());
+        return FALSE;
+    }
+    if (persistent == 0) {
+        g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
+                    "'%s' is a transient domain, and vfio-handoff changes persistent definitions "
+                    "(make it persistent: virsh dumpxml %s > %s.xml && virsh define %s.xml)",
+                    s->r->domain, s->r->domain, s->r->domain, s->r->domain);
+        return FALSE;
+    }
+    if (active == 1) {
+        /* VMware: power the VM off first. A running QEMU keeps its devices until it stops. */
+        g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
+                    "'%s' is running: shut it down first (virsh shutdown %s), then %s again",
+                    s->r->domain, s->r->domain, verb);
+        return FALSE;
+    }
+    s->r->before = persistent_xml(s, error);
+    return s->r->before != NULL;
+}
+
+/* Defines @edit's document, unless the definition changed since it was read. */
+static gboolean
+session_define(Session *s, const VhDomainEdit *edit, gboolean dry_run, GError **error)
+{
+    g_autofree char *now = NULL;
+    virDomainPtr defined;
+
+    for (guint i = 0; i < vh_domain_edit_changes(edit)->len; i++)
+        g_ptr_array_add(s->r->changes,
+                        g_strdup(g_ptr_array_index((GPtrArray *)vh_domain_edit_changes(edit), i)));
+    s->r->after = vh_domain_edit_to_xml(edit);
+    if (dry_run || s->r->changes->len == 0) {
+        if (s->r->changes->len == 0) {
+            g_free(s->r->after);
+            s->r->after = g_strdup(s->r->before); /* byte for byte: nothing to show */
+        }
+        return TRUE;
+    }
+    /* someone else (virsh edit, virt-manager) may have saved it meanwhile: theirs wins */
+    if ((now = persistent_xml(s, error)) == NULL)
+        return FALSE;
+    if (strcmp(now, s->r->before) != 0) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "the definition of '%s' changed while vfio-handoff edited it: nothing was "
+                    "changed (run the command again)",
+                    s->r->domain);
+        return FALSE;
+    }
+    defined = s->lv->domain_define_xml_flags(s->conn, s->r->after, VIR_DOMAIN_DEFINE_VALIDATE);
+    if (defined == NULL) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "libvirt refused the new definition of '%s': %s (nothing was changed)",
+                    s->r->domain, s->lv->get_last_error_message());
+        return FALSE;
+    }
+    s->lv->domain_free(defined);
+    s->r->defined = TRUE;
+    return TRUE;
+}
+
+static void G_GNUC_PRINTF(2, 3) note(GPtrArray *list, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(list, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+/* The checks that hold until start whatever happens meanwhile refuse `add`; the others (in use,
+ * memory available, held by another domain) may change by then and are only told. */
+static gboolean
+refuses_add(const char *id)
+{
+    static const char *const ids[] = {
+        "policy-valid", "device-present",    "device-enabled", "domain-allowed",
+        "identity",     "not-host-critical", "domain-limit",   NULL};
+
+    return g_strv_contains(ids, id);
+}
+
+static gboolean
+check_policy(Session *s, const VhHostFacts *facts, GPtrArray *touched, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(VhDomainDef) def = vh_domain_def_parse(s->r->after, strlen(s->r->after), &local);
+    g_autoptr(VhEvaluation) eval = NULL;
+    VhFacts input;
+
+    if (def == NULL) {
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "the definition of '%s': %s",
+                    s->r->domain, local->message);
+        return FALSE;
+    }
+    vh_host_facts_for_domain(facts, def, &input);
+    eval = vh_policy_evaluate(&input);
+    for (guint i = 0; i < eval->checks->len; i++) {
+        const VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
+        gboolean ours = g_ptr_array_find_with_equal_func(touched, c->subject, g_str_equal, NULL) ||
+                        strcmp(c->subject, "host") == 0 || strcmp(c->subject, def->name) == 0;
+
+        if (c->passed)
+            continue;
+        if (ours && refuses_add(c->id)) {
+            g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED, "cannot add to %s: %s: %s (fix: %s)",
+                        s->r->domain, c->subject, c->reason, c->fix);
+            return FALSE;
+        }
+        note(s->r->warnings, "%s: %s (fix: %s)", c->subject, c->reason, c->fix);
+    }
+    return TRUE;
+}
+
+VhHostdevResult *
+vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts,
+               const char *domain, const VhHostdevRequest *req, GError **error)
+{
+    g_auto(Session) s = {0};
+    g_autoptr(VhDomainEdit) edit = NULL;
+    g_autoptr(GPtrArray) touched = g_ptr_array_new_with_free_func(g_free);
+
+    if (!session_open(&s, lv, conn, domain, "add", error) ||
+        (edit = vh_domain_edit_new(s.r->before, error)) == NULL)
+        return NULL;
+    for (guint i = 0; req->devices[i] != NULL; i++) {
+        VhPciDevice *dev = vh_inventory_resolve(facts->inventory, req->devices[i], error);
+        g_autoptr(GPtrArray) set = g_ptr_array_new();
+        g_autoptr(GPtrArray) companions = NULL;
+
+        if (dev == NULL)
+            return NULL;
+        if (g_ptr_array_find_with_equal_func(touched, dev->name, g_str_equal, NULL))
+            continue; /* named twice, or a companion of one named before */
+        g_ptr_array_add(set, dev->name);
+        companions = vh_inventory_companions(facts->inventory, dev);
+        for (guint j = 0; !req->only && j < companions->len; j++)
+            g_ptr_array_add(set, ((VhPciDevice *)g_ptr_array_index(companions, j))->name);
+        for (guint j = 0; j < set->len; j++) {
+            const char *a = g_ptr_array_index(set, j);
+            gboolean managed = FALSE;
+
+            g_ptr_array_add(touched, g_strdup(a));
+            if (vh_domain_edit_has_hostdev(edit, a, &managed))
+                note(s.r->notes, "%s is already in %s%s", a, s.r->domain,
+                     managed ? " as managed='yes': libvirt binds it itself and vfio-handoff "
+                               "leaves it alone"
+                             : "");
+        }
+        if (!vh_domain_edit_add_hostdevs(edit, (const char *const *)set->pdata, set->len, error)) {
+            g_prefix_error(error, "%s: ", s.r->domain);
+            return NULL;
+        }
+    }
+    if (facts->policy->lock_memory != VH_LOCK_MEMORY_OFF &&
+        !vh_domain_edit_lock_memory(edit, facts->policy->lock_memory == VH_LOCK_MEMORY_REQUIRED,
+                                    facts->policy->memory_overhead, error)) {
+        g_prefix_error(error, "%s: ", s.r->domain);
+        return NULL;
+    }
+    s.r->after = vh_domain_edit_to_xml(edit);
+    if (!check_policy(&s, facts, touched, error))
+        return NULL;
+    g_clear_pointer(&s.r->after, g_free);
+    if (!session_define(&s, edit, req->dry_run, error))
+        return NULL;
+    return g_steal_pointer(&s.r);
+}
+
+VhHostdevResult *
+vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhInventory *inventory,
+                  const char *domain, const VhHostdevRequest *req, GError **error)
+{
+    g_auto(Session) s = {0};
+    g_autoptr(VhDomainEdit) edit = NULL;
+
+    if (!session_open(&s, lv, conn, domain, "remove", error) ||
+        (edit = vh_domain_edit_new(s.r->before, error)) == NULL)
+        return NULL;
+    if (req->all && !vh_domain_edit_remove_all(edit))
+        note(s.r->notes, "vfio-handoff added no devices to %s: nothing to remove", s.r->domain);
+    for (guint i = 0; req->devices != NULL && req->devices[i] != NULL; i++) {
+        char address[VH_PCI_ADDRESS_BUFSIZE];
+        VhPciAddress parsed;
+
+        /* an address needs no host: the hardware may be gone already */
+        if (vh_pci_address_parse(req->devices[i], &parsed, NULL)) {
+            vh_pci_address_format(&parsed, address);
+        } else {
+            VhPciDevice *dev =
+                inventory != NULL ? vh_inventory_resolve(inventory, req->devices[i], error) : NULL;
+
+            if (dev == NULL) {
+                if (inventory == NULL)
+                    vh_pci_address_parse(req->devices[i], &parsed, error);
+                return NULL;
+            }
+            g_strlcpy(address, dev->name, sizeof address);
+        }
+        if (!vh_domain_edit_has_hostdev(edit, address, NULL))
+            note(s.r->notes, "%s is not in %s: nothing to remove", address, s.r->domain);
+        else if (!vh_domain_edit_remove_hostdevs(edit, address, error))
+            return NULL;
+    }
+    if (!session_define(&s, edit, req->dry_run, error))
+        return NULL;
+    return g_steal_pointer(&s.r);
+}
+
+void
+vh_hostdev_result_print(const VhHostdevResult *r, const char *verb, gboolean dry_run)
+{
+    for (guint i = 0; i < r->notes->len; i++)
+        vh_cli_error("%s", (const char *)g_ptr_array_index(r->notes, i));
+    for (guint i = 0; i < r->warnings->len; i++)
+        vh_cli_error("warning: as the host is now, the hook would refuse to start %s: %s",
+                     r->domain, (const char *)g_ptr_array_index(r->warnings, i));
+    if (r->changes->len == 0) {
+        printf("Nothing to change in %s.\n", r->domain);
+        return;
+    }
+    if (dry_run) {
+        g_autofree char *a = g_strdup_printf("%s (defined)", r->domain);
+        g_autofree char *b = g_strdup_printf("%s (after %s)", r->domain, verb);
+        g_autofree char *diff = vh_diff_unified(r->before, r->after, a, b);
+
+        fputs(diff, stdout);
+        return;
+    }
+    printf("%s:\n", r->domain);
+    for (guint i = 0; i < r->changes->len; i++)
+        printf("  %s\n", (const char *)g_ptr_array_index(r->changes, i));
+    printf("Defined the new configuration of %s in libvirt.\n", r->domain);
+}

@@ -1,0 +1,52 @@
+/* vfio-handoff CLI: adding and removing a domain's hostdevs through libvirt (add, remove) */
+#pragma once
+
+#include <glib.h>
+
+#include "vh-host-facts.h"
+#include "vh-libvirt.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    char **devices;   /* DEVICE arguments: addresses or vendor:device IDs */
+    gboolean only;    /* add: just the devices named, not their IOMMU group companions */
+    gboolean all;     /* remove: every device vfio-handoff added */
+    gboolean dry_run; /* define nothing */
+} VhHostdevRequest;
+
+typedef struct {
+    char *domain;        /* the domain's name */
+    char *before;        /* its persistent definition, as libvirt gave it */
+    char *after;         /* the definition after the change (the same when nothing changed) */
+    GPtrArray *changes;  /* char *: what changed, one sentence each */
+    GPtrArray *notes;    /* char *: what was left as it is, and why */
+    GPtrArray *warnings; /* char *: what the hook would still refuse at start today */
+    gboolean defined;    /* the new definition was given to libvirt */
+} VhHostdevResult;
+
+void vh_hostdev_result_free(VhHostdevResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHostdevResult, vh_hostdev_result_free)
+
+/*
+ * `add`: refuses a running or transient domain; resolves the devices (with their IOMMU group's
+ * other endpoints unless @req->only); edits the persistent definition (inactive, secure) with
+ * the memory settings the policy asks for; checks the edited domain against the policy as the
+ * hook will at start (refusing what cannot change by then: not enabled, another domain's,
+ * identity, host-critical, past the domain's limit); and defines it with validation, unless
+ * @req->dry_run. Nothing is defined on any error.
+ */
+VhHostdevResult *vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts,
+                                const char *domain, const VhHostdevRequest *req, GError **error);
+
+/* `remove`: the reverse of add, undoing exactly what it recorded. @inventory (may be NULL)
+ * resolves vendor:device IDs; an address needs no host, as the hardware may be gone. */
+VhHostdevResult *vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn,
+                                   const VhInventory *inventory, const char *domain,
+                                   const VhHostdevRequest *req, GError **error);
+
+/* Reports a result: with @dry_run the unified diff on stdout; else what changed. Notes and
+ * warnings go to stderr. */
+void vh_hostdev_result_print(const VhHostdevResult *result, const char *verb, gboolean dry_run);
+
+G_END_DECLS
