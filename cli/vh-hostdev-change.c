@@ -33,6 +33,7 @@ typedef struct {
     const VhLibvirt *lv;
     virConnectPtr conn;
     virDomainPtr dom;
+    gboolean secure;
     VhHostdevResult *r;
 } Session;
 
@@ -48,7 +49,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_close)
 static char *
 persistent_xml(Session *s, GError **error)
 {
-    char *xml = s->lv->domain_get_xml_desc(s->dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    /* secure: passwords are kept, or defining it back would drop them; a dry run defines
+     * nothing, and its diff (pasted into a bug report, say) then shows no password */
+    char *xml = s->lv->domain_get_xml_desc(
+        s->dom, VIR_DOMAIN_XML_INACTIVE | (s->secure ? VIR_DOMAIN_XML_SECURE : 0));
     char *out;
 
     if (xml == NULL) {
@@ -64,13 +68,14 @@ persistent_xml(Session *s, GError **error)
 /* Finds the domain and reads its definition; refuses a transient or running one. */
 static gboolean
 session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *domain,
-             const char *verb, GError **error)
+             const char *verb, gboolean dry_run, GError **error)
 {
     const char *name;
     int persistent, active;
 
     s->lv = lv;
     s->conn = conn;
+    s->secure = !dry_run;
     s->r = g_new0(VhHostdevResult, 1);
     s->r->changes = g_ptr_array_new_with_free_func(g_free);
     s->r->notes = g_ptr_array_new_with_free_func(g_free);
@@ -205,7 +210,7 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts
     g_autoptr(VhDomainEdit) edit = NULL;
     g_autoptr(GPtrArray) touched = g_ptr_array_new_with_free_func(g_free);
 
-    if (!session_open(&s, lv, conn, domain, "add", error) ||
+    if (!session_open(&s, lv, conn, domain, "add", req->dry_run, error) ||
         (edit = vh_domain_edit_new(s.r->before, error)) == NULL)
         return NULL;
     for (guint i = 0; req->devices[i] != NULL; i++) {
@@ -259,7 +264,7 @@ vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhInventory *in
     g_auto(Session) s = {0};
     g_autoptr(VhDomainEdit) edit = NULL;
 
-    if (!session_open(&s, lv, conn, domain, "remove", error) ||
+    if (!session_open(&s, lv, conn, domain, "remove", req->dry_run, error) ||
         (edit = vh_domain_edit_new(s.r->before, error)) == NULL)
         return NULL;
     if (req->all && !vh_domain_edit_remove_all(edit))
