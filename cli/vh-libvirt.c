@@ -22,7 +22,9 @@ vh_libvirt_load(GError **error)
 
     if (loaded)
         return &table;
-    lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+    /* lazy: of libvirt's thousands of functions a verb calls ten; binding them all up front
+     * costs ~1 ms (callgrind: 6 of 52 million instructions of `add --dry-run`) */
+    lib = dlopen("libvirt.so.0", RTLD_LAZY | RTLD_LOCAL);
     if (lib == NULL) {
         g_set_error(
             error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

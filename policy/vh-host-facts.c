@@ -31,7 +31,8 @@ vh_host_facts_load(VhHost *host, GError **error)
 
     f->host = host;
     f->policy = vh_policy_load(host);
-    f->inventory = vh_inventory_load(host, VH_INVENTORY_NAMES, error);
+    /* decisions need no names: pci.ids (1.3 MB) is parsed only by the verbs that print them */
+    f->inventory = vh_inventory_load(host, VH_INVENTORY_NONE, error);
     if (f->inventory == NULL)
         return NULL;
     f->usage = vh_host_usage_collect(host, f->inventory, error);
