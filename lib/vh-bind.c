@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
 #include <libkmod.h>
 
 #include "vh-bind.h"
@@ -154,12 +155,46 @@ node_exists(const VhHost *host, const char *path, const char *unused)
     return vh_sysfs_exists(path);
 }
 
+/*
+ * libkmod, loaded when vfio-pci must be: it links libcrypto, whose relocation every run of
+ * the CLI and the hook engine would otherwise pay (~1 ms) to load a module once per boot.
+ */
+typedef struct {
+    typeof(kmod_new) *new_ctx;
+    typeof(kmod_unref) *unref_ctx;
+    typeof(kmod_module_new_from_name) *module_new_from_name;
+    typeof(kmod_module_probe_insert_module) *module_probe_insert_module;
+    typeof(kmod_module_unref) *module_unref;
+} Kmod;
+
+static gboolean
+kmod_load(Kmod *k, GError **error)
+{
+    void *lib = dlopen("libkmod.so.2", RTLD_NOW | RTLD_LOCAL);
+
+    if (lib == NULL || (k->new_ctx = (typeof(k->new_ctx))dlsym(lib, "kmod_new")) == NULL ||
+        (k->unref_ctx = (typeof(k->unref_ctx))dlsym(lib, "kmod_unref")) == NULL ||
+        (k->module_new_from_name =
+             (typeof(k->module_new_from_name))dlsym(lib, "kmod_module_new_from_name")) == NULL ||
+        (k->module_probe_insert_module = (typeof(k->module_probe_insert_module))dlsym(
+             lib, "kmod_module_probe_insert_module")) == NULL ||
+        (k->module_unref = (typeof(k->module_unref))dlsym(lib, "kmod_module_unref")) == NULL) {
+        g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
+                    "cannot load libkmod to load the vfio-pci module (%s): install libkmod2, or "
+                    "run: modprobe vfio-pci",
+                    dlerror());
+        return FALSE;
+    }
+    return TRUE; /* the library stays loaded */
+}
+
 gboolean
 vh_bind_ensure_vfio_pci(const VhHost *host, const VhBindOptions *opts, GError **error)
 {
     g_autofree char *dir = g_build_filename(host->sysfs, "bus/pci/drivers/vfio-pci", NULL);
     struct kmod_ctx *ctx;
     struct kmod_module *mod = NULL;
+    Kmod k;
     int r;
 
     if (vh_sysfs_exists(dir))
@@ -170,18 +205,20 @@ vh_bind_ensure_vfio_pci(const VhHost *host, const VhBindOptions *opts, GError **
                     host->sysfs);
         return FALSE;
     }
-    ctx = kmod_new(NULL, NULL);
+    if (!kmod_load(&k, error))
+        return FALSE;
+    ctx = k.new_ctx(NULL, NULL);
     if (ctx == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
                     "cannot load kernel modules here (libkmod found no module directory)");
         return FALSE;
     }
-    r = kmod_module_new_from_name(ctx, "vfio-pci", &mod);
+    r = k.module_new_from_name(ctx, "vfio-pci", &mod);
     if (r == 0)
-        r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+        r = k.module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
     if (mod != NULL)
-        kmod_module_unref(mod);
-    kmod_unref(ctx);
+        k.module_unref(mod);
+    k.unref_ctx(ctx);
     if (r < 0) {
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
                     "cannot load the vfio-pci kernel module: %s (run: vfio-handoff check)",
@@ -239,15 +276,16 @@ vh_bind_detach(const VhHost *host, const char *address, int group, const VhBindO
 }
 
 gboolean
-vh_bind_give_back(const VhHost *host, const char *address, const char *driver,
-                  const char *override, const VhBindOptions *opts, GError **error)
+vh_bind_give_back(const VhHost *host, const char *address, const char *driver, const char *override,
+                  const VhBindOptions *opts, GError **error)
 {
     g_autofree char *override_path = device_path(host, address, "driver_override");
     g_autofree char *current = vh_bind_current_driver(host, address);
     g_autofree char *value = g_strconcat(override != NULL ? override : "", "\n", NULL);
 
     if (g_strcmp0(current, "vfio-pci") == 0) {
-        g_autofree char *unbind = g_strdup_printf("%s/bus/pci/drivers/vfio-pci/unbind", host->sysfs);
+        g_autofree char *unbind =
+            g_strdup_printf("%s/bus/pci/drivers/vfio-pci/unbind", host->sysfs);
 
         if (!vh_bind_write(host, unbind, address, opts, error))
             return FALSE;
