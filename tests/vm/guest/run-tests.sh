@@ -258,6 +258,53 @@ t2=$(date +%s%N)
 echo "# timing: raw sysfs floor for one e1000e: to vfio-pci $(((t1 - t0) / 1000000)) ms, back $(((t2 - t1) / 1000000)) ms (the hook's per-device times are above)"
 is "the floor measurement left the NIC on e1000e" e1000e "$(drv "$d")"
 
+# ---- add / remove with the real libvirtd: from a plain definition to a start, no hand edit
+{
+    echo "<domain type='qemu'><name>added-vm</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"
+    echo "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+    echo "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
+} >"$tap_tmp/added-vm.xml"
+virsh -q define "$tap_tmp/added-vm.xml" >/dev/null
+virsh dumpxml --inactive added-vm >"$tap_tmp/added-vm.orig"
+rc=0
+"$VH_CLI" add added-vm "$two" --dry-run >"$tap_tmp/add.diff" 2>&1 || rc=$?
+is "add --dry-run on a shut-off domain exits 0" 0 "$rc"
+is "add --dry-run defines nothing" "$(cat "$tap_tmp/added-vm.orig")" "$(virsh dumpxml --inactive added-vm)"
+rc=0
+"$VH_CLI" add added-vm "$two" >"$tap_tmp/add" 2>&1 || rc=$?
+is "add of a function of a two-function NIC succeeds" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/add"
+virsh dumpxml --inactive added-vm >"$tap_tmp/added-vm.new"
+is "libvirt has both functions as managed='no' hostdevs" 2 \
+    "$(grep -c "<hostdev mode='subsystem' type='pci' managed='no'>" "$tap_tmp/added-vm.new")"
+guest_slots=$(sed -n "/<hostdev /,/<\/hostdev>/p" "$tap_tmp/added-vm.new" | grep "<address type='pci'" |
+    sed -E "s/.* bus='([^']*)' slot='([^']*)' function='([^']*)'( multifunction='on')?.*/\1:\2.\3\4/")
+bus_slot=$(echo "$guest_slots" | head -n 1 | cut -d. -f1)
+is "in one guest slot as functions 0 (multifunction) and 1" \
+    "$bus_slot.0x0 multifunction='on' $bus_slot.0x1" "$(echo $guest_slots)"
+like "with locked memory" "<locked/>" "$(cat "$tap_tmp/added-vm.new")"
+rc=0
+virsh start added-vm >"$tap_tmp/start" 2>&1 || rc=$?
+is "virsh start of the domain as add left it succeeds" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/start"
+is "both functions are on vfio-pci while it runs" "vfio-pci vfio-pci" "$(drv "$two") $(drv "$two_b")"
+like "the guest sees one two-function device (info pci)" "Bus +[0-9]+, device +0, function 1:" \
+    "$(virsh qemu-monitor-command added-vm --hmp 'info pci' 2>&1)"
+rc=0
+"$VH_CLI" add added-vm "$nic" >"$tap_tmp/add" 2>&1 || rc=$?
+is "add on a running domain is refused" 1 "$rc"
+is "add names how to stop it" "vfio-handoff: 'added-vm' is running: shut it down first (virsh shutdown added-vm), then add again" \
+    "$(cat "$tap_tmp/add")"
+virsh destroy added-vm >/dev/null 2>&1
+wait_driver "$two" e1000e 20
+wait_driver "$two_b" e1000e 20
+is "destroy gives both back" "e1000e e1000e" "$(drv "$two") $(drv "$two_b")"
+rc=0
+"$VH_CLI" remove added-vm "$two" >"$tap_tmp/remove" 2>&1 || rc=$?
+is "remove succeeds" 0 "$rc"
+is "remove restores the original definition" "$(cat "$tap_tmp/added-vm.orig")" "$(virsh dumpxml --inactive added-vm)"
+virsh -q undefine added-vm >/dev/null
+
 # ---- timings of the kernel's own work here (the floor a handoff cannot beat)
 t0=$(date +%s%N)
 /share/bin/vh-sysfs-sequence /sys /dev "$spare" e1000e >/dev/null
