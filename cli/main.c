@@ -28,7 +28,17 @@ static const VhCommand commands[] = {
      vh_cmd_plan, FALSE},
     {"policy", "policy validate [FILE]: check the policy files, every problem with file:line",
      vh_cmd_policy, FALSE},
+    {"complete", "bash completion's candidates for a command line", vh_cmd_complete, TRUE},
 };
+
+void
+vh_cli_list_verbs(const char *prefix)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (!commands[i].hidden && g_str_has_prefix(commands[i].name, prefix))
+            printf("%s\n", commands[i].name);
+    }
+}
 
 static void
 usage(FILE *out)

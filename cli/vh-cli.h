@@ -39,6 +39,10 @@ int vh_cmd_status(int argc, char **argv);
 int vh_cmd_detach(int argc, char **argv);
 int vh_cmd_reattach(int argc, char **argv);
 int vh_cmd_recover(int argc, char **argv);
+int vh_cmd_complete(int argc, char **argv);
+
+/* Prints the visible verbs starting with @prefix, one per line (for completion). */
+void vh_cli_list_verbs(const char *prefix);
 
 /* "vfio-handoff: MESSAGE" on stderr. */
 void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);

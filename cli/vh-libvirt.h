@@ -16,6 +16,7 @@ typedef struct {
     typeof(virConnectOpen) *connect_open;
     typeof(virConnectOpenReadOnly) *connect_open_read_only;
     typeof(virConnectClose) *connect_close;
+    typeof(virConnectListAllDomains) *connect_list_all_domains;
     typeof(virDomainLookupByName) *domain_lookup_by_name;
     typeof(virDomainLookupByUUIDString) *domain_lookup_by_uuid_string;
     typeof(virDomainGetXMLDesc) *domain_get_xml_desc;

@@ -281,6 +281,44 @@ is "remove --all of a domain vfio-handoff never changed" \
 run "$aroot" add --help
 like "add --help explains the verb" "Add PCI devices to a shut-off domain" "$out"
 
+# ---- completion (the hidden `complete` verb, and the bash script over it)
+run "$aroot" complete re
+is "complete offers the verbs by prefix" "remove reattach recover" "$(echo $out)"
+run "$aroot" complete show 0000:01:00.
+is "complete offers the host's devices" "0000:01:00.0 0000:01:00.1" "$(echo $out)"
+run "$aroot" complete add -c "$node" ""
+is "complete offers shut-off domains to add" "nas win11" "$(echo "$out" | sort | xargs)"
+run "$aroot" complete plan --connect="$node" w
+is "complete offers domains to plan, with the URI given" "win11" "$out"
+run "$aroot" complete policy ""
+is "complete offers policy's subcommand" "validate" "$out"
+# every verb's options, as complete knows them, are the ones its --help lists
+for verb in check list groups show enable disable add remove status detach reattach recover plan policy; do
+    run "$aroot" complete "$verb" --
+    known=$(echo "$out" | grep -v '^--help$' | sort | xargs)
+    if [ "$verb" = policy ]; then run "$aroot" policy validate --help; else run "$aroot" "$verb" --help; fi
+    helped=$(echo "$out" | sed -n 's/^  \(-[a-zA-Z], \)\{0,1\}\(--[a-z-]*\).*/\2/p' | grep -v '^--help$' | sort | xargs)
+    is "complete knows exactly the options of $verb --help" "$helped" "$known"
+done
+if [ -r /usr/share/bash-completion/bash_completion ]; then
+    comp() { # the COMPREPLY of the bash script for a command line (as typed, cursor at the end)
+        VH_ROOT=$aroot PATH="$(dirname "$VH_CLI"):$PATH" bash -c '
+            . /usr/share/bash-completion/bash_completion
+            . "$0"
+            COMP_LINE=$1 COMP_POINT=${#1}
+            read -ra COMP_WORDS <<<"$1"
+            case $1 in *" ") COMP_WORDS+=("") ;; esac
+            COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+            _vfio_handoff
+            echo "${COMPREPLY[*]}"' "$VH_SRCDIR/packaging/bash-completion/vfio-handoff" "$1"
+    }
+    is "bash completes a verb" "enable" "$(comp "vfio-handoff ena")"
+    is "bash completes an address after its colons" "00.0 00.1" "$(comp "vfio-handoff show 0000:01:00.")"
+    is "bash completes options" "--dry-run" "$(comp "vfio-handoff add --d")"
+else
+    skip "bash-completion is not installed: the script is not tried"
+fi
+
 # ---- check on this machine (read-only; production roots)
 rc=0
 "$VH_CLI" check >"$tap_tmp/out" 2>&1 || rc=$?
