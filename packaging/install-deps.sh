@@ -4,12 +4,15 @@
 #
 #   packaging/install-deps.sh          build + test dependencies
 #   packaging/install-deps.sh --vm     also what `make check-vm` needs (QEMU, debootstrap)
+#   packaging/install-deps.sh --bench  also what `make bench` compares against (virt-xml)
 set -eu
 
 want_vm=no
+want_bench=no
 for arg in "$@"; do
     case "$arg" in
     --vm) want_vm=yes ;;
+    --bench) want_bench=yes ;;
     -h | --help)
         sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
@@ -37,6 +40,7 @@ if command -v apt-get >/dev/null 2>&1; then
           libglib2.0-dev libxml2-dev libpci-dev pciutils libvirt-dev libjson-glib-dev
           libkmod-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq bash-completion patch"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-system-x86 qemu-utils debootstrap e2fsprogs"
+    [ "$want_bench" = yes ] && pkgs="$pkgs virtinst"
     missing=
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -57,6 +61,7 @@ elif command -v dnf >/dev/null 2>&1; then
           glib2-devel libxml2-devel pciutils-devel pciutils libvirt-devel json-glib-devel
           kmod-devel fuse3-devel fuse3 strace valgrind libvirt-client jq bash-completion patch"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-system-x86 qemu-img debootstrap e2fsprogs"
+    [ "$want_bench" = yes ] && pkgs="$pkgs virt-install"
     # shellcheck disable=SC2086
     $SUDO dnf install -y -q $pkgs
 else
