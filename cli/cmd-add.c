@@ -1,8 +1,6 @@
 /* vfio-handoff add DOMAIN DEVICE...: VMware's "Add PCI device", on a shut-off libvirt domain */
 #include "config.h"
 
-#include <stdio.h>
-
 #include "vh-cli.h"
 #include "vh-hostdev-change.h"
 
@@ -38,10 +36,7 @@ vh_cmd_add(int argc, char **argv)
         entries);
     g_autoptr(GError) error = NULL;
     g_autoptr(VhHostFacts) facts = NULL;
-    g_autoptr(VhHostdevResult) result = NULL;
     VhHostdevRequest req = {.only = FALSE};
-    const VhLibvirt *lv;
-    virConnectPtr conn;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     if (rc >= 0)
@@ -50,25 +45,12 @@ vh_cmd_add(int argc, char **argv)
         vh_cli_error("add needs a DOMAIN and at least one DEVICE (see: vfio-handoff add --help)");
         return VH_EXIT_USAGE;
     }
-    if ((facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL ||
-        (lv = vh_libvirt_load(&error)) == NULL ||
-        (conn = vh_libvirt_open(lv, uri, FALSE, &error)) == NULL) {
+    if ((facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
     req.devices = argv + 2;
     req.only = only;
     req.dry_run = dry_run;
-    result = vh_hostdev_add(lv, conn, facts, argv[1], &req, &error);
-    lv->connect_close(conn);
-    if (result == NULL) {
-        vh_cli_error("%s", error->message);
-        return VH_EXIT_FAILED;
-    }
-    vh_hostdev_result_print(result, "add", dry_run);
-    if (result->defined)
-        printf("When %s starts, the hook hands its devices to vfio-pci; when it stops, each goes "
-               "back to its driver (see: vfio-handoff plan %s).\n",
-               result->domain, result->domain);
-    return VH_EXIT_OK;
+    return vh_hostdev_command("add", uri, facts, argv[1], &req);
 }

@@ -28,12 +28,8 @@ vh_cmd_remove(int argc, char **argv)
         "that is not there changes nothing.",
         entries);
     g_autoptr(GError) error = NULL;
-    g_autoptr(VhInventory) inventory = NULL;
-    g_autoptr(VhHost) host = NULL;
-    g_autoptr(VhHostdevResult) result = NULL;
+    g_autoptr(VhHostFacts) facts = NULL;
     VhHostdevRequest req = {.all = FALSE};
-    const VhLibvirt *lv;
-    virConnectPtr conn;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     if (rc >= 0)
@@ -44,29 +40,16 @@ vh_cmd_remove(int argc, char **argv)
         return VH_EXIT_USAGE;
     }
     /* the host is read only to resolve vendor:device IDs */
-    for (int i = 2; i < argc && inventory == NULL; i++) {
+    for (int i = 2; i < argc && facts == NULL; i++) {
         if (vh_pci_address_parse(argv[i], &(VhPciAddress){0}, NULL))
             continue;
-        host = vh_host_new_from_environment();
-        if ((inventory = vh_inventory_load(host, 0, &error)) == NULL) {
+        if ((facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL) {
             vh_cli_error("%s", error->message);
             return VH_EXIT_FAILED;
         }
     }
-    if ((lv = vh_libvirt_load(&error)) == NULL ||
-        (conn = vh_libvirt_open(lv, uri, FALSE, &error)) == NULL) {
-        vh_cli_error("%s", error->message);
-        return VH_EXIT_FAILED;
-    }
     req.devices = argv + 2;
     req.all = all;
     req.dry_run = dry_run;
-    result = vh_hostdev_remove(lv, conn, inventory, argv[1], &req, &error);
-    lv->connect_close(conn);
-    if (result == NULL) {
-        vh_cli_error("%s", error->message);
-        return VH_EXIT_FAILED;
-    }
-    vh_hostdev_result_print(result, "remove", dry_run);
-    return VH_EXIT_OK;
+    return vh_hostdev_command("remove", uri, facts, argv[1], &req);
 }

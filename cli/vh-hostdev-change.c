@@ -51,8 +51,8 @@ persistent_xml(Session *s, GError **error)
 {
     /* secure: passwords are kept, or defining it back would drop them; a dry run defines
      * nothing, and its diff (pasted into a bug report, say) then shows no password */
-    char *xml = s->lv->domain_get_xml_desc(
-        s->dom, VIR_DOMAIN_XML_INACTIVE | (s->secure ? VIR_DOMAIN_XML_SECURE : 0));
+    char *xml = s->lv->domain_get_xml_desc(s->dom, VIR_DOMAIN_XML_INACTIVE |
+                                                       (s->secure ? VIR_DOMAIN_XML_SECURE : 0));
     char *out;
 
     if (xml == NULL) {
@@ -258,7 +258,7 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts
 }
 
 VhHostdevResult *
-vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhInventory *inventory,
+vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts,
                   const char *domain, const VhHostdevRequest *req, GError **error)
 {
     g_auto(Session) s = {0};
@@ -277,11 +277,12 @@ vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhInventory *in
         if (vh_pci_address_parse(req->devices[i], &parsed, NULL)) {
             vh_pci_address_format(&parsed, address);
         } else {
-            VhPciDevice *dev =
-                inventory != NULL ? vh_inventory_resolve(inventory, req->devices[i], error) : NULL;
+            VhPciDevice *dev = facts != NULL
+                                   ? vh_inventory_resolve(facts->inventory, req->devices[i], error)
+                                   : NULL;
 
             if (dev == NULL) {
-                if (inventory == NULL)
+                if (facts == NULL)
                     vh_pci_address_parse(req->devices[i], &parsed, error);
                 return NULL;
             }
@@ -297,8 +298,8 @@ vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhInventory *in
     return g_steal_pointer(&s.r);
 }
 
-void
-vh_hostdev_result_print(const VhHostdevResult *r, const char *verb, gboolean dry_run)
+static void
+print_result(const VhHostdevResult *r, const char *verb, gboolean dry_run)
 {
     for (guint i = 0; i < r->notes->len; i++)
         vh_cli_error("%s", (const char *)g_ptr_array_index(r->notes, i));
@@ -321,4 +322,34 @@ vh_hostdev_result_print(const VhHostdevResult *r, const char *verb, gboolean dry
     for (guint i = 0; i < r->changes->len; i++)
         printf("  %s\n", (const char *)g_ptr_array_index(r->changes, i));
     printf("Defined the new configuration of %s in libvirt.\n", r->domain);
+    if (strcmp(verb, "add") == 0)
+        printf("When %s starts, the hook hands its devices to vfio-pci; when it stops, each goes "
+               "back to its driver (see: vfio-handoff plan %s).\n",
+               r->domain, r->domain);
+}
+
+int
+vh_hostdev_command(const char *verb, const char *uri, const VhHostFacts *facts, const char *domain,
+                   const VhHostdevRequest *req)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhHostdevResult) result = NULL;
+    const VhLibvirt *lv = vh_libvirt_load(&error);
+    virConnectPtr conn = lv != NULL ? vh_libvirt_open(lv, uri, FALSE, &error) : NULL;
+
+    if (conn == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    if (strcmp(verb, "add") == 0)
+        result = vh_hostdev_add(lv, conn, facts, domain, req, &error);
+    else
+        result = vh_hostdev_remove(lv, conn, facts, domain, req, &error);
+    lv->connect_close(conn);
+    if (result == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    print_result(result, verb, req->dry_run);
+    return VH_EXIT_OK;
 }

@@ -39,14 +39,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHostdevResult, vh_hostdev_result_free)
 VhHostdevResult *vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts,
                                 const char *domain, const VhHostdevRequest *req, GError **error);
 
-/* `remove`: the reverse of add, undoing exactly what it recorded. @inventory (may be NULL)
+/* `remove`: the reverse of add, undoing exactly what it recorded. @facts (may be NULL)
  * resolves vendor:device IDs; an address needs no host, as the hardware may be gone. */
 VhHostdevResult *vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn,
-                                   const VhInventory *inventory, const char *domain,
+                                   const VhHostFacts *facts, const char *domain,
                                    const VhHostdevRequest *req, GError **error);
 
-/* Reports a result: with @dry_run the unified diff on stdout; else what changed. Notes and
- * warnings go to stderr. */
-void vh_hostdev_result_print(const VhHostdevResult *result, const char *verb, gboolean dry_run);
+/*
+ * The verbs: connects to @uri (NULL: libvirt's default), runs `add` or `remove` (@verb), and
+ * reports on stdout (with --dry-run the unified diff, else what changed) and stderr (errors,
+ * notes, warnings). Returns the exit status.
+ */
+int vh_hostdev_command(const char *verb, const char *uri, const VhHostFacts *facts,
+                       const char *domain, const VhHostdevRequest *req);
 
 G_END_DECLS

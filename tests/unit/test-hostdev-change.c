@@ -99,7 +99,7 @@ remove_devices(Fixture *f, const char *domain, const char *device, GError **erro
     char *devices[] = {(char *)device, NULL};
     VhHostdevRequest req = {.devices = device != NULL ? devices : NULL, .all = device == NULL};
 
-    return vh_hostdev_remove(f->lv, f->conn, f->facts->inventory, domain, &req, error);
+    return vh_hostdev_remove(f->lv, f->conn, f->facts, domain, &req, error);
 }
 
 static void
