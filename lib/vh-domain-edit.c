@@ -347,12 +347,6 @@ record_child(xmlNode *handoff, const char *name)
     return xmlNewDocNode(handoff->doc, handoff->ns, BAD_CAST_STR(name), NULL);
 }
 
-static char *
-prop(const xmlNode *n, const char *name)
-{
-    return vh_domain_xml_attr(n, name);
-}
-
 static void
 set_prop(xmlNode *n, const char *name, const char *value)
 {
@@ -369,7 +363,7 @@ set_of(VhDomainEdit *edit, const char *address)
         if (!is_ours(s, "set"))
             continue;
         for (xmlNode *h = s->children; h != NULL; h = h->next) {
-            g_autofree char *a = is_ours(h, "hostdev") ? prop(h, "address") : NULL;
+            g_autofree char *a = is_ours(h, "hostdev") ? vh_domain_xml_attr(h, "address") : NULL;
 
             if (g_strcmp0(a, address) == 0)
                 return s;
@@ -428,7 +422,8 @@ is_pcie(const VhDomainEdit *edit)
     g_autofree char *machine = type != NULL ? vh_domain_xml_attr(type, "machine") : NULL;
 
     for (xmlNode *c = devices != NULL ? devices->children : NULL; c != NULL; c = c->next) {
-        g_autofree char *model = vh_domain_xml_is(c, "controller") ? prop(c, "model") : NULL;
+        g_autofree char *model =
+            vh_domain_xml_is(c, "controller") ? vh_domain_xml_attr(c, "model") : NULL;
 
         if (g_strcmp0(model, "pcie-root") == 0)
             return TRUE;
@@ -442,27 +437,45 @@ number(const char *s)
     return s != NULL ? (guint)strtoul(s, NULL, 0) : 0;
 }
 
+/* Is @n a guest PCI address (<address type='pci'>, not a hostdev's <source> one)? Its bus and
+ * slot; a missing attribute is 0, as libvirt reads it. */
+static gboolean
+guest_pci_address(const xmlNode *n, guint *domain, guint *bus, guint *slot)
+{
+    g_autofree char *type = NULL;
+    g_autofree char *d = NULL;
+    g_autofree char *b = NULL;
+    g_autofree char *s = NULL;
+
+    if (!vh_domain_xml_is(n, "address") || vh_domain_xml_is(n->parent, "source"))
+        return FALSE;
+    type = vh_domain_xml_attr(n, "type");
+    if (g_strcmp0(type, "pci") != 0)
+        return FALSE;
+    d = vh_domain_xml_attr(n, "domain");
+    b = vh_domain_xml_attr(n, "bus");
+    s = vh_domain_xml_attr(n, "slot");
+    *domain = number(d);
+    *bus = number(b);
+    *slot = number(s);
+    return TRUE;
+}
+
 /* The guest PCI addresses in use, as a bitmap of bus 0's slots, and the highest PCI
  * controller index. */
 static void
 guest_pci_usage(const xmlNode *n, guint32 *bus0_slots, int *max_index)
 {
     for (xmlNode *c = n->children; c != NULL; c = c->next) {
+        guint domain, bus, slot;
+
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (vh_domain_xml_is(c, "address") && !vh_domain_xml_is(c->parent, "source")) {
-            g_autofree char *type = prop(c, "type");
-            g_autofree char *domain = prop(c, "domain");
-            g_autofree char *bus = prop(c, "bus");
-            g_autofree char *slot = prop(c, "slot");
-
-            if (g_strcmp0(type, "pci") == 0 && number(domain) == 0 && number(bus) == 0 &&
-                slot != NULL && number(slot) < 32)
-                *bus0_slots |= 1u << number(slot);
-        }
+        if (guest_pci_address(c, &domain, &bus, &slot) && domain == 0 && bus == 0 && slot < 32)
+            *bus0_slots |= 1u << slot;
         if (vh_domain_xml_is(c, "controller")) {
-            g_autofree char *type = prop(c, "type");
-            g_autofree char *index = prop(c, "index");
+            g_autofree char *type = vh_domain_xml_attr(c, "type");
+            g_autofree char *index = vh_domain_xml_attr(c, "index");
 
             if (g_strcmp0(type, "pci") == 0 && index != NULL && (int)number(index) > *max_index)
                 *max_index = (int)number(index);
@@ -730,8 +743,8 @@ unlock_memory(VhDomainEdit *edit, xmlNode *handoff)
         changed(edit, "unlocked the guest's memory (vfio-handoff had locked it)");
     }
     if ((mine = our_child(handoff, "hard-limit")) != NULL && limit != NULL) {
-        g_autofree char *kib = prop(mine, "kib");
-        g_autofree char *previous = prop(mine, "previous-kib");
+        g_autofree char *kib = vh_domain_xml_attr(mine, "kib");
+        g_autofree char *previous = vh_domain_xml_attr(mine, "previous-kib");
         guint64 now = 0;
 
         if (!vh_domain_xml_scaled_kib(limit, &now, NULL) || kib == NULL ||
@@ -775,18 +788,13 @@ static gboolean
 bus_in_use(const xmlNode *n, guint bus)
 {
     for (xmlNode *c = n->children; c != NULL; c = c->next) {
-        g_autofree char *type = NULL;
-        g_autofree char *b = NULL;
+        guint domain, b, slot;
 
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (vh_domain_xml_is(c, "address") && !vh_domain_xml_is(c->parent, "source") &&
-            !vh_domain_xml_is(c->parent, "controller")) {
-            type = prop(c, "type");
-            b = prop(c, "bus");
-            if (g_strcmp0(type, "pci") == 0 && b != NULL && number(b) == bus)
-                return TRUE;
-        }
+        if (!vh_domain_xml_is(c->parent, "controller") &&
+            guest_pci_address(c, &domain, &b, &slot) && b == bus)
+            return TRUE;
         if (bus_in_use(c, bus))
             return TRUE;
     }
@@ -801,9 +809,10 @@ remove_controller(VhDomainEdit *edit, guint index)
     if (devices == NULL || bus_in_use(devices, index))
         return; /* something else has been put on that root port since: it stays */
     for (xmlNode *c = first_element(devices); c != NULL; c = next_element(c)) {
-        g_autofree char *type = vh_domain_xml_is(c, "controller") ? prop(c, "type") : NULL;
-        g_autofree char *i = type != NULL ? prop(c, "index") : NULL;
-        g_autofree char *model = type != NULL ? prop(c, "model") : NULL;
+        g_autofree char *type =
+            vh_domain_xml_is(c, "controller") ? vh_domain_xml_attr(c, "type") : NULL;
+        g_autofree char *i = type != NULL ? vh_domain_xml_attr(c, "index") : NULL;
+        g_autofree char *model = type != NULL ? vh_domain_xml_attr(c, "model") : NULL;
 
         if (g_strcmp0(type, "pci") == 0 && g_strcmp0(model, "pcie-root-port") == 0 && i != NULL &&
             number(i) == index) {
@@ -817,10 +826,10 @@ remove_controller(VhDomainEdit *edit, guint index)
 static void
 remove_set(VhDomainEdit *edit, xmlNode *set)
 {
-    g_autofree char *controller = prop(set, "controller");
+    g_autofree char *controller = vh_domain_xml_attr(set, "controller");
 
     for (xmlNode *h = set->children; h != NULL; h = h->next) {
-        g_autofree char *address = is_ours(h, "hostdev") ? prop(h, "address") : NULL;
+        g_autofree char *address = is_ours(h, "hostdev") ? vh_domain_xml_attr(h, "address") : NULL;
         xmlNode *hostdev = address != NULL ? find_hostdev(edit, address) : NULL;
 
         if (hostdev != NULL) {
