@@ -109,24 +109,27 @@ session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *do
     return s->r->before != NULL;
 }
 
-/* Defines @edit's document, unless the definition changed since it was read. */
+/* Takes what @edit changed, and the document it leaves, into the result. */
+static void
+session_take_edit(Session *s, const VhDomainEdit *edit)
+{
+    const GPtrArray *changes = vh_domain_edit_changes(edit);
+
+    for (guint i = 0; i < changes->len; i++)
+        g_ptr_array_add(s->r->changes, g_strdup(g_ptr_array_index((GPtrArray *)changes, i)));
+    /* nothing changed: byte for byte what libvirt gave, nothing to show */
+    s->r->after = changes->len > 0 ? vh_domain_edit_to_xml(edit) : g_strdup(s->r->before);
+}
+
+/* Defines the result's new document, unless the definition changed since it was read. */
 static gboolean
-session_define(Session *s, const VhDomainEdit *edit, gboolean dry_run, GError **error)
+session_define(Session *s, gboolean dry_run, GError **error)
 {
     g_autofree char *now = NULL;
     virDomainPtr defined;
 
-    for (guint i = 0; i < vh_domain_edit_changes(edit)->len; i++)
-        g_ptr_array_add(s->r->changes,
-                        g_strdup(g_ptr_array_index((GPtrArray *)vh_domain_edit_changes(edit), i)));
-    s->r->after = vh_domain_edit_to_xml(edit);
-    if (dry_run || s->r->changes->len == 0) {
-        if (s->r->changes->len == 0) {
-            g_free(s->r->after);
-            s->r->after = g_strdup(s->r->before); /* byte for byte: nothing to show */
-        }
+    if (dry_run || s->r->changes->len == 0)
         return TRUE;
-    }
     /* someone else (virsh edit, virt-manager) may have saved it meanwhile: theirs wins */
     if ((now = persistent_xml(s, error)) == NULL)
         return FALSE;
@@ -248,11 +251,8 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts
         g_prefix_error(error, "%s: ", s.r->domain);
         return NULL;
     }
-    s.r->after = vh_domain_edit_to_xml(edit);
-    if (!check_policy(&s, facts, touched, error))
-        return NULL;
-    g_clear_pointer(&s.r->after, g_free);
-    if (!session_define(&s, edit, req->dry_run, error))
+    session_take_edit(&s, edit);
+    if (!check_policy(&s, facts, touched, error) || !session_define(&s, req->dry_run, error))
         return NULL;
     return g_steal_pointer(&s.r);
 }
@@ -293,7 +293,8 @@ vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *fa
         else if (!vh_domain_edit_remove_hostdevs(edit, address, error))
             return NULL;
     }
-    if (!session_define(&s, edit, req->dry_run, error))
+    session_take_edit(&s, edit);
+    if (!session_define(&s, req->dry_run, error))
         return NULL;
     return g_steal_pointer(&s.r);
 }
