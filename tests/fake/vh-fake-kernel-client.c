@@ -57,6 +57,50 @@ vh_fake_kernel_start(const char *root, GError **error)
     return NULL;
 }
 
+VhFakeKernel *
+vh_fake_kernel_start_or_skip(const char *root)
+{
+    g_autoptr(GError) error = NULL;
+    VhFakeKernel *k = vh_fake_kernel_start(root, &error);
+
+    if (k == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED)) {
+        g_test_skip(error->message);
+        return NULL;
+    }
+    g_assert_no_error(error);
+    return k;
+}
+
+static GStrv
+log_lines(const char *root)
+{
+    g_autofree char *path = g_build_filename(root, ".fake", "log", NULL);
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_new0(char *, 1);
+    g_strchomp(text);
+    return text[0] != '\0' ? g_strsplit(text, "\n", -1) : g_new0(char *, 1);
+}
+
+char *
+vh_fake_kernel_log(const char *root, guint from_line)
+{
+    g_auto(GStrv) lines = log_lines(root);
+
+    if (from_line >= g_strv_length(lines))
+        return g_strdup("");
+    return g_strjoinv("|", lines + from_line);
+}
+
+guint
+vh_fake_kernel_log_lines(const char *root)
+{
+    g_auto(GStrv) lines = log_lines(root);
+
+    return g_strv_length(lines);
+}
+
 void
 vh_fake_kernel_stop(VhFakeKernel *k)
 {

@@ -20,9 +20,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <glib.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +35,7 @@ static struct {
     int base;        /* ROOT/sys, opened before the mount hides it */
     char *root;      /* ROOT */
     GMutex lock;     /* the device lock: one state change at a time */
+    struct fuse_session *se; /* asked to exit by SIGTERM (libfuse's signal handlers) */
 } K;
 
 /* "/bus/pci/drivers_probe" -> "bus/pci/drivers_probe"; "/" -> "." */
@@ -190,7 +194,8 @@ maybe_hang(const char *step, const char *bdf)
     if (!fault("hang", step, bdf))
         return;
     klog("hang %s %s", step, bdf);
-    while (fault("hang", step, bdf))
+    /* until the fault is lifted, or the kernel is told to stop: a stop must never wait on it */
+    while (fault("hang", step, bdf) && !fuse_session_exited(K.se))
         g_usleep(20 * 1000);
 }
 
@@ -445,6 +450,10 @@ k_write_control(const char *path, const char *buf, size_t size)
         g_autofree char *dir = g_path_get_dirname(path);
         g_autofree char *name = g_path_get_basename(dir);
 
+        /* reset_store(): anything but 1 is EINVAL (drivers/pci/pci-sysfs.c); the attribute
+         * exists only where the device has a reset method, which the tree models */
+        if (strcmp(bdf, "1") != 0)
+            return -EINVAL;
         klog("reset %s", name);
         break;
     }
@@ -606,6 +615,13 @@ vh_fake_kernel_serve(const char *root)
     struct fuse *fuse;
     int rc;
 
+    /* a test that dies (an assertion, a kill) takes its fake kernel with it: no mount and no
+     * process is left behind, and no writer stays hung on a fault */
+    pid_t parent = getppid();
+
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        return 1; /* it died before the request took */
     K.root = g_strdup(root);
     K.base = open(sys, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (K.base < 0) {
@@ -620,7 +636,8 @@ vh_fake_kernel_serve(const char *root)
         g_printerr("vh-fake kernel: cannot mount FUSE on %s (is /dev/fuse usable?)\n", sys);
         return 77;
     }
-    if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0) {
+    K.se = fuse_get_session(fuse);
+    if (fuse_set_signal_handlers(K.se) != 0) {
         fuse_unmount(fuse);
         fuse_destroy(fuse);
         return 1;

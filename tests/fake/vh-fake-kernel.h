@@ -17,6 +17,17 @@ typedef struct VhFakeKernel VhFakeKernel;
  */
 VhFakeKernel *vh_fake_kernel_start(const char *root, GError **error);
 
+/* vh_fake_kernel_start() for a GTest case: NULL after g_test_skip() where FUSE is not usable
+ * or the fake kernel was built without it; asserts on any other failure. */
+VhFakeKernel *vh_fake_kernel_start_or_skip(const char *root);
+
+/* The state changes the fake kernel made (ROOT/.fake/log), one per line, from @from_line on
+ * (0: all), joined by "|": what tests compare sequences with. */
+char *vh_fake_kernel_log(const char *root, guint from_line);
+
+/* The number of lines in ROOT/.fake/log now, to pass as @from_line later. */
+guint vh_fake_kernel_log_lines(const char *root);
+
 /* Unmounts and waits for the daemon. */
 void vh_fake_kernel_stop(VhFakeKernel *kernel);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhFakeKernel, vh_fake_kernel_stop)
