@@ -1,72 +1,178 @@
 #!/bin/sh
-# Runs every test of vfio-handoff from a clean checkout: installs the build dependencies
-# (asking sudo for that step only when not root), then
-#   1. the regular build with warnings as errors: make check (unit, fake kernel, CLI tests)
+# Runs every test of vfio-handoff, from a git checkout or a release tarball, as root or as a
+# user with sudo (asked for only where root is needed: installing packages, the VM test bed):
+#   1. the build with warnings as errors: make check (unit, fake kernel, CLI tests)
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: make check
-#   3. make distcheck (the release tarball builds and passes its tests)
-#   4. make check-vm: the VM test bed, a real kernel with an emulated IOMMU (needs root; the
-#      guest image is built once and cached, see tests/vm/vm-run.sh)
-# and ends with one line "tests: N passed, N failed". Exit status 0 only when all passed.
+#   3. a build without the fake kernel (--without-fuse): its tests skip, with the reason
+#   4. make distcheck (the release tarball builds, passes its tests, installs and uninstalls)
+#   5. make check-mutants (each breaking change to the safety-critical code is caught)
+#   6. make check-vm: the VM test bed, a real kernel with an emulated IOMMU
+# Stages 1 to 5 run under tests/host-guard.sh, which proves they wrote nothing outside the
+# build tree and left no process or mount behind. Everything is built in _build/, afresh each
+# run; a source tree configured in place (./autogen.sh && make) is left as it is, and built
+# from a copy. Ends with "tests: N passed, N failed, N skipped": a stage that cannot run here
+# is a skip with its reason, a stage that breaks without a failing test is a failure.
+# Exit status 0 only when nothing failed.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
-
-packaging/install-deps.sh --vm
-[ -x configure ] || NOCONFIGURE=1 ./autogen.sh
+out=$top/_build
 
 passed=0
 failed=0
-count_tap() {
-    # a TAP stream: "ok N" and "not ok N" lines (skips count as passed)
-    p=$(grep -c '^ok ' "$1" || true)
-    f=$(grep -c '^not ok ' "$1" || true)
-    passed=$((passed + p))
-    failed=$((failed + f))
+skipped=0
+reasons=
+tally() {
+    if [ -n "$reasons" ]; then
+        echo "skipped:"
+        printf '%s' "$reasons"
+    fi
+    echo "tests: $passed passed, $failed failed, $skipped skipped"
+}
+skip() {
+    skipped=$((skipped + 1))
+    reasons="$reasons  $1
+"
 }
 
-count() {
-    # automake's summary of one test-suite.log: "# PASS:  N" and "# FAIL:  N" (+ ERROR)
+# root for one command: itself when root, else through sudo (-H: root's own cache)
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    else
+        sudo -H "$@"
+    fi
+}
+can_be_root() { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }
+
+if ! packaging/install-deps.sh --vm; then
+    failed=$((failed + 1))
+    echo "==> the build dependencies could not be installed (packaging/install-deps.sh --vm)"
+    tally
+    exit 1
+fi
+
+rm -rf "$out"
+mkdir -p "$out"
+if [ -f "$top/config.status" ]; then
+    # autotools builds in another directory only from an unconfigured source tree
+    echo "==> the source tree is configured in place: building from a copy (make distdir)"
+    make -s -C "$top" distdir distdir="$out/src" >"$out/distdir.log" 2>&1 ||
+        { cat "$out/distdir.log"; failed=$((failed + 1)); tally; exit 1; }
+    src=$out/src
+else
+    [ -x configure ] || NOCONFIGURE=1 ./autogen.sh >"$out/autogen.log" 2>&1 ||
+        { cat "$out/autogen.log"; failed=$((failed + 1)); tally; exit 1; }
+    src=$top
+fi
+
+# counters of one stage, from automake's summary in test-suite.log or from a TAP stream
+count_log() {
     p=$(sed -n 's/^# PASS: *//p' "$1" | head -n 1)
     f=$(sed -n 's/^# FAIL: *//p' "$1" | head -n 1)
     e=$(sed -n 's/^# ERROR: *//p' "$1" | head -n 1)
+    s=$(sed -n 's/^# SKIP: *//p' "$1" | head -n 1)
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0} + ${e:-0}))
+    skipped=$((skipped + ${s:-0}))
+    # a whole test that skipped says why in its log
+    for t in $(sed -n 's/^SKIP: \([^ ]*\).*/\1/p' "$1" | sort -u); do
+        reasons="$reasons  $t: $(grep -m 1 -E '^(SKIP|# SKIP|1\.\.0)' "$(dirname "$1")/$t.log" 2>/dev/null | sed 's/.*SKIP *//')
+"
+    done
+}
+count_tap() {
+    p=$(grep -cE '^ok ' "$1" || true)
+    s=$(grep -cE '^ok .*# SKIP' "$1" || true)
+    f=$(grep -cE '^not ok' "$1" || true)
+    passed=$((passed + p - s))
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    grep -E '^ok .*# SKIP' "$1" | sed 's/^ok [0-9]* *- *# SKIP */  /; s/^ok [0-9]* *# SKIP */  /' >>"$out/skips" || true
 }
 
 status=0
+# stage NAME DIR HOW CMD...: HOW is "log" (count DIR/test-suite.log), "one" (the stage is one
+# test), "mutants" (count its killed and survived) or "vm" (count DIR/tests/vm/vm.tap)
 stage() {
     name=$1
     dir=$2
-    tally=$3 # "count": add this stage's test-suite.log to the totals
+    how=$3
     shift 3
     echo "==> $name"
     mkdir -p "$dir"
-    if ! (cd "$dir" && "$@"); then
+    f0=$failed
+    t0=$(date +%s)
+    rc=0
+    if [ "$how" = vm ]; then
+        (cd "$dir" && "$@") || rc=$?
+    else
+        (cd "$dir" && sh "$src/tests/host-guard.sh" "$out/guard.tap" "$name" "$@") || rc=$?
+    fi
+    case "$how" in
+    log)
+        if [ -f "$dir/test-suite.log" ]; then count_log "$dir/test-suite.log"; fi
+        [ "$rc" -ne 0 ] && [ -f "$dir/test-suite.log" ] &&
+            grep -E '^(FAIL|ERROR)' "$dir/test-suite.log" | head -n 40
+        ;;
+    one)
+        if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+        ;;
+    mutants)
+        m=$(sed -n 's/^mutants: \([0-9]*\) killed, \([0-9]*\) survived\(, \([0-9]*\) broken\)\{0,1\}$/\1 \2 \4/p' "$dir/mutants.log" | tail -n 1)
+        if [ -n "$m" ]; then
+            set -- $m
+            passed=$((passed + $1))
+            failed=$((failed + $2 + ${3:-0}))
+        fi
+        grep -E '^(SURVIVED|BROKEN)' "$dir/mutants.log" || true
+        ;;
+    vm)
+        if grep -q '^1\.\.0 # SKIP' "$dir/tests/vm/vm.tap" 2>/dev/null; then
+            skip "the VM test bed: $(sed -n 's/^1\.\.0 # SKIP *//p' "$dir/tests/vm/vm.tap")"
+        elif [ -f "$dir/tests/vm/vm.tap" ]; then
+            count_tap "$dir/tests/vm/vm.tap"
+        fi
+        ;;
+    esac
+    if [ "$rc" -ne 0 ]; then
         status=1
-        echo "==> $name: FAILED"
-        [ -f "$dir/test-suite.log" ] && grep -E '^(FAIL|ERROR)' "$dir/test-suite.log" | head -n 40
+        if [ "$failed" -eq "$f0" ]; then
+            # it broke before any test could say so: that is a failure too
+            failed=$((failed + 1))
+            echo "==> $name: FAILED (exit $rc) with no failing test to show for it: counted as one failure"
+        else
+            echo "==> $name: FAILED"
+        fi
     fi
-    if [ "$tally" = count ] && [ -f "$dir/test-suite.log" ]; then
-        count "$dir/test-suite.log"
-    fi
-    return 0
+    echo "==> $name: $(($(date +%s) - t0)) s"
 }
 
-stage "build and make check (-Werror)" "$top/_build" count \
-    sh -c "'$top/configure' --enable-werror -q && make -s -j$jobs && make -s -j$jobs check"
-stage "sanitizers (ASan + UBSan): make check" "$top/_build-san" count \
-    sh -c "'$top/configure' --enable-werror --enable-sanitizers -q && make -s -j$jobs && make -s -j$jobs check"
-# distcheck reruns the same tests on the tarball; its pass/fail is the stage's status
-stage "make distcheck" "$top/_build" no sh -c "make -s -j$jobs distcheck >/dev/null"
+main=$out/main
+stage "build and make check (-Werror)" "$main" log \
+    sh -c "'$src/configure' --enable-werror -q && make -s -j$jobs && make -s -j$jobs check"
+stage "sanitizers (ASan + UBSan): make check" "$out/san" log \
+    sh -c "'$src/configure' --enable-werror --enable-sanitizers -q && make -s -j$jobs && make -s -j$jobs check"
+# where libfuse3 is absent the fake kernel's tests skip with the reason, and check passes
+stage "without the fake kernel (--without-fuse): make check skips its tests" "$out/nofuse" one \
+    sh -c "'$src/configure' --without-fuse -q && make -s -j$jobs && make -s -j$jobs check >check.out 2>&1 &&
+           grep -q '^SKIP: tests/cli/test-hook.sh - no fake kernel: vh-fake kernel: built without FUSE' check.out &&
+           grep -q '^SKIP: tests/unit/test-handoff' check.out"
+# distcheck reruns the same tests on the tarball: it counts as one
+stage "make distcheck" "$main" one sh -c "make -s -j$jobs distcheck >distcheck.log 2>&1 || { tail -n 40 distcheck.log; exit 1; }"
+stage "make check-mutants" "$main" mutants sh -c "make -s check-mutants >mutants.log 2>&1"
 
-stage "make check-vm (real kernel, emulated IOMMU)" "$top/_build" no \
-    sh -c "make -s check-vm"
-[ -f "$top/_build/tests/vm/vm.tap" ] && count_tap "$top/_build/tests/vm/vm.tap"
-
-if [ "$passed" -eq 0 ]; then
-    echo "tests: no test ran"
-    exit 1
+if can_be_root; then
+    stage "make check-vm (real kernel, emulated IOMMU)" "$main" vm as_root make -s check-vm
+else
+    skip "the VM test bed: building its guest image (debootstrap) needs root, and sudo is not installed"
 fi
-echo "tests: $passed passed, $failed failed"
+
+[ -f "$out/guard.tap" ] && count_tap "$out/guard.tap"
+if [ -s "$out/skips" ]; then
+    reasons="$reasons$(cat "$out/skips")
+"
+fi
+tally
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -43,10 +43,13 @@ vh_fake_kernel_start(const char *root, GError **error)
             return k;
         }
         if (waitpid(pid, &status, WNOHANG) == pid) {
-            g_set_error(error, G_IO_ERROR,
-                        WIFEXITED(status) && WEXITSTATUS(status) == 77 ? G_IO_ERROR_NOT_SUPPORTED
-                                                                        : G_IO_ERROR_FAILED,
-                        "the fake kernel exited before mounting (status %d)", status);
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                            "no fake kernel: vh-fake was built without FUSE, or cannot mount it "
+                            "here (install libfuse3-dev and reconfigure)");
+            else
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                            "the fake kernel exited before mounting (status %d)", status);
             return NULL;
         }
         g_usleep(10 * 1000);

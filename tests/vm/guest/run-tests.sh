@@ -2,7 +2,10 @@
 # The VM suite, run inside the guest (a real kernel with an emulated Intel IOMMU) by
 # vh-guest-runner. Prints TAP. Everything it changes belongs to the guest.
 set -u
-export VH_CLI=/usr/local/bin/vfio-handoff VH_FAKE_TOOL=/share/bin/vh-fake VH_SRCDIR=/share/src
+# where `make install` put things, as configured (bindir, pkglibexecdir, libvirthooksdir,
+# runstatedir)
+. /share/paths.env
+export VH_CLI=$VH_BINDIR/vfio-handoff VH_FAKE_TOOL=/share/bin/vh-fake VH_SRCDIR=/share/src
 . /share/src/tests/cli/tap.sh
 mark() { echo "<2>vh: $*" >/dev/kmsg; }
 
@@ -155,8 +158,8 @@ rc=0
 "$VH_CLI" enable "$nic" "$two" "$bridged" >"$tap_tmp/enable" 2>&1 || rc=$?
 is "enable of the NICs for the nested domains" 0 "$rc"
 [ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/enable"
-is "the hook is installed where libvirt runs it" /usr/local/libexec/vfio-handoff/vfio-handoff-hook \
-    "$(readlink /etc/libvirt/hooks/qemu.d/50-vfio-handoff)"
+is "the hook is installed where libvirt runs it" "$VH_PKGLIBEXECDIR/vfio-handoff-hook" \
+    "$(readlink "$VH_HOOKSDIR/qemu.d/50-vfio-handoff")"
 
 nested nic-vm "$nic"
 t0=$(date +%s%N)
@@ -209,17 +212,17 @@ is "a refused start leaves every driver as it was" "$before" \
 
 virsh start nic-vm >/dev/null 2>&1
 pid=$(cat /run/libvirt/qemu/nic-vm.pid 2>/dev/null)
-is "the journal records the running QEMU's pid" "qemu-pid=$pid" "$(grep '^qemu-pid=' "/run/vfio-handoff/devices/$nic")"
+is "the journal records the running QEMU's pid" "qemu-pid=$pid" "$(grep '^qemu-pid=' "$VH_RUNSTATEDIR/vfio-handoff/devices/$nic")"
 kill -9 "$pid"
 wait_driver "$nic" e1000e 30
 is "after kill -9 of the nested QEMU the NIC is back on e1000e" e1000e "$(drv "$nic")"
-is "and the journal is empty" "" "$(ls /run/vfio-handoff/devices/ 2>/dev/null)"
+is "and the journal is empty" "" "$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
 journalctl -t vfio-handoff -o json --no-pager 2>/dev/null |
     jq -r 'select(.VH_STEP == "detach" or .VH_STEP == "give-back") | "# timing: hook \(.VH_OP) \(.VH_STEP) \(.VH_DEVICE // "-") \(.VH_DURATION_MS) ms"' | head -n 12
 
 # ---- 4 devices: handed off together (in parallel) vs one domain after another
 hook_run() { # DOMAIN OP SUBOP XML
-    /etc/libvirt/hooks/qemu.d/50-vfio-handoff "$1" "$2" "$3" - <"$4" >/dev/null 2>&1
+    "$VH_HOOKSDIR/qemu.d/50-vfio-handoff" "$1" "$2" "$3" - <"$4" >/dev/null 2>&1
 }
 "$VH_CLI" enable "$spare2" >/dev/null
 nested quad-vm "$spare2" "$nic" "$two"
