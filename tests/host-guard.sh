@@ -58,7 +58,8 @@ tap=$1
 label=$2
 shift 2
 say() { echo "$1 - $label: $2" >>"$tap"; }
-fake_kernels() { pgrep -f 'vh-fake kernel' 2>/dev/null | sort; }
+# (by process name: a command line may mention the fake kernel without being one)
+fake_kernels() { pgrep -x vh-fake 2>/dev/null | sort; }
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/vh-guard-XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 trap 'exit 130' INT TERM

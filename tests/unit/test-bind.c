@@ -86,6 +86,7 @@ test_write_carries_errno(Fixture *f, gconstpointer data)
     g_autofree char *want = g_strdup_printf(
         "writing '" AUDIO "' to %s failed: %s", bind, g_strerror(EBUSY));
     g_autofree char *missing = sys_path(f, "bus/pci/drivers/nosuch/bind");
+    g_autofree char *reset = sys_path(f, "bus/pci/devices/" AUDIO "/reset");
 
     if (f->k == NULL)
         return;
@@ -100,8 +101,7 @@ test_write_carries_errno(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_suffix(error->message, g_strerror(ENOENT)));
     g_clear_error(&error);
     /* and a write the kernel takes returns TRUE */
-    g_assert_true(vh_bind_write(f->t->host, sys_path(f, "bus/pci/devices/" AUDIO "/reset"), "1",
-                                &f->opts, &error));
+    g_assert_true(vh_bind_write(f->t->host, reset, "1", &f->opts, &error));
     g_assert_no_error(error);
 }
 
