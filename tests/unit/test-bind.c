@@ -46,15 +46,15 @@ sys_path(Fixture *f, const char *rel)
     return g_build_filename(f->t->host->sysfs, rel, NULL);
 }
 
-#define assert_driver(f, bdf, expected)                                                           \
-    do {                                                                                          \
-        g_autofree char *d_ = vh_bind_current_driver((f)->t->host, bdf);                          \
-        g_assert_cmpstr(d_, ==, expected);                                                        \
+#define assert_driver(f, bdf, expected)                                                            \
+    do {                                                                                           \
+        g_autofree char *d_ = vh_bind_current_driver((f)->t->host, bdf);                           \
+        g_assert_cmpstr(d_, ==, expected);                                                         \
     } while (0)
-#define assert_override(f, bdf, expected)                                                         \
-    do {                                                                                          \
-        g_autofree char *o_ = vh_bind_current_override((f)->t->host, bdf);                        \
-        g_assert_cmpstr(o_, ==, expected);                                                        \
+#define assert_override(f, bdf, expected)                                                          \
+    do {                                                                                           \
+        g_autofree char *o_ = vh_bind_current_override((f)->t->host, bdf);                         \
+        g_assert_cmpstr(o_, ==, expected);                                                         \
     } while (0)
 
 static void
@@ -69,8 +69,8 @@ test_write_refuses_outside_sysfs(void)
 
     for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *want = g_strdup_printf("refusing to write '%s': not below '%s'", paths[i],
-                                                t->host->sysfs);
+        g_autofree char *want =
+            g_strdup_printf("refusing to write '%s': not below '%s'", paths[i], t->host->sysfs);
 
         g_assert_false(vh_bind_write(t->host, paths[i], "x", &opts, &error));
         g_assert_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT);
@@ -83,8 +83,8 @@ test_write_carries_errno(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *bind = sys_path(f, "bus/pci/drivers/snd_hda_intel/bind");
-    g_autofree char *want = g_strdup_printf(
-        "writing '" AUDIO "' to %s failed: %s", bind, g_strerror(EBUSY));
+    g_autofree char *want =
+        g_strdup_printf("writing '" AUDIO "' to %s failed: %s", bind, g_strerror(EBUSY));
     g_autofree char *missing = sys_path(f, "bus/pci/drivers/nosuch/bind");
     g_autofree char *reset = sys_path(f, "bus/pci/devices/" AUDIO "/reset");
 
@@ -199,8 +199,8 @@ static void
 test_detach_verifies_vfio_node(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *want = g_strdup_printf("%s is on vfio-pci but %s/vfio/7 did not appear", GPU,
-                                            f->t->host->dev);
+    g_autofree char *want =
+        g_strdup_printf("%s is on vfio-pci but %s/vfio/7 did not appear", GPU, f->t->host->dev);
 
     if (f->k == NULL)
         return;

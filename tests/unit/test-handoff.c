@@ -97,10 +97,10 @@ log_of(Fixture *f, guint from, const char *verb, const char *unless)
     return g_strjoinv("|", (char **)keep->pdata);
 }
 
-#define ASSERT_STR(expr, want)                                                                    \
-    do {                                                                                          \
-        g_autofree char *s_ = (expr);                                                             \
-        g_assert_cmpstr(s_, ==, want);                                                            \
+#define ASSERT_STR(expr, want)                                                                     \
+    do {                                                                                           \
+        g_autofree char *s_ = (expr);                                                              \
+        g_assert_cmpstr(s_, ==, want);                                                             \
     } while (0)
 
 static const char ORIGINAL[] = "nouveau:- snd_hda_intel:- nouveau:- snd_hda_intel:-";
@@ -116,9 +116,10 @@ test_detach_and_back(Fixture *f, gconstpointer data)
         return;
     g_assert_true(vh_handoff_detach(f->t->host, f->devices, "vm", "uuid-1", &f->opts, &error));
     g_assert_no_error(error);
-    ASSERT_STR(drivers(f), "vfio-pci:vfio-pci vfio-pci:vfio-pci vfio-pci:vfio-pci vfio-pci:vfio-pci");
+    ASSERT_STR(drivers(f),
+               "vfio-pci:vfio-pci vfio-pci:vfio-pci vfio-pci:vfio-pci vfio-pci:vfio-pci");
     ASSERT_STR(journal(f), GPU1 "=vm:held:nouveau " AUD1 "=vm:held:snd_hda_intel " GPU2
-                           "=vm:held:nouveau " AUD2 "=vm:held:snd_hda_intel");
+                                "=vm:held:nouveau " AUD2 "=vm:held:snd_hda_intel");
     g_assert_true(vh_journal_domain_has_holds(f->t->host, "vm"));
     /* back in reverse order, every record gone */
     from = vh_fake_kernel_log_lines(f->t->root);
@@ -143,8 +144,10 @@ test_original_override_kept(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     /* the user pinned the audio function to its driver with an override of their own */
-    g_assert_cmpint(vh_fake_kernel_write(f->t->host->sysfs, "bus/pci/devices/" AUD1 "/driver_override",
-                                         "snd_hda_intel", 13), ==, 0);
+    g_assert_cmpint(vh_fake_kernel_write(f->t->host->sysfs,
+                                         "bus/pci/devices/" AUD1 "/driver_override",
+                                         "snd_hda_intel", 13),
+                    ==, 0);
     g_ptr_array_add(one, f->devices->pdata[1]);
     g_assert_true(vh_handoff_detach(f->t->host, one, "vm", NULL, &f->opts, &error));
     h = vh_journal_get(f->t->host, AUD1);
@@ -221,11 +224,12 @@ test_parallel(Fixture *f, gconstpointer data)
     g_assert_cmpint(ms, <, 1500);
     /* a device whose write hung is not touched again: stuck, with the reason, for recover */
     ASSERT_STR(journal(f), GPU1 "=vm:stuck:nouveau " AUD1 "=vm:stuck:snd_hda_intel " GPU2
-                           "=vm:stuck:nouveau " AUD2 "=vm:stuck:snd_hda_intel");
+                                "=vm:stuck:nouveau " AUD2 "=vm:stuck:snd_hda_intel");
     {
         g_autoptr(VhHold) h = vh_journal_get(f->t->host, AUD2);
 
-        g_assert_true(g_str_has_suffix(h->reason, "did not finish in 500 ms (the kernel is stuck on it)"));
+        g_assert_true(
+            g_str_has_suffix(h->reason, "did not finish in 500 ms (the kernel is stuck on it)"));
     }
 }
 
@@ -234,8 +238,8 @@ test_rollback(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *probe = g_build_filename(f->t->host->sysfs, "bus/pci/drivers_probe", NULL);
-    g_autofree char *want = g_strdup_printf(GPU2 ": writing '" GPU2 "' to %s failed: %s", probe,
-                                            g_strerror(EINVAL));
+    g_autofree char *want =
+        g_strdup_printf(GPU2 ": writing '" GPU2 "' to %s failed: %s", probe, g_strerror(EINVAL));
     guint from;
 
     if (f->k == NULL)

@@ -197,7 +197,8 @@ test_corrupt_records(void)
     write_record(t, "0000:02:00.0", "this is not a key file\n\x01\x02");
     write_record(t, "0000:02:00.1", "[hold]\naddress=0000:02:00.1\ndomain=vm\nstate=floating\n");
     write_record(t, "0000:03:00.0", "[hold]\naddress=0000:03:00.0\nstate=held\n");
-    write_record(t, ".0000:03:00.0.ABC123", "[hold]\naddress=0000:03:00.0\ndomain=vm\nstate=held\n");
+    write_record(t, ".0000:03:00.0.ABC123",
+                 "[hold]\naddress=0000:03:00.0\ndomain=vm\nstate=held\n");
     /* garbage, an unknown state, no domain, a temporary: none becomes a hold */
     g_assert_null(vh_journal_get(t->host, "0000:02:00.0"));
     g_assert_null(vh_journal_get(t->host, "0000:02:00.1"));
