@@ -136,13 +136,15 @@ stage() {
         if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
         ;;
     mutants)
-        m=$(sed -n 's/^mutants: \([0-9]*\) killed, \([0-9]*\) survived\(, \([0-9]*\) broken\)\{0,1\}$/\1 \2 \4/p' "$dir/mutants.log" | tail -n 1)
-        if [ -n "$m" ]; then
-            set -- $m
-            passed=$((passed + $1))
-            failed=$((failed + $2 + ${3:-0}))
-        fi
+        m=$(grep '^mutants: ' "$dir/mutants.log" | tail -n 1)
+        n_of() { v=$(echo "$m" | sed -n "s/.* \([0-9][0-9]*\) $1.*/\1/p"); echo "${v:-0}"; }
+        passed=$((passed + $(n_of killed)))
+        failed=$((failed + $(n_of survived) + $(n_of broken)))
+        skipped=$((skipped + $(n_of skipped)))
         grep -E '^(SURVIVED|BROKEN)' "$dir/mutants.log" || true
+        if [ "$(n_of skipped)" -gt 0 ]; then
+            echo "  $(n_of skipped) mutants not judged: $(grep -m 1 '^skipped ' "$dir/mutants.log" | sed 's/^[^:]*: //')" >>"$out/skips"
+        fi
         ;;
     vm)
         if grep -q '^1\.\.0 # SKIP' "$dir/tests/vm/vm.tap" 2>/dev/null; then

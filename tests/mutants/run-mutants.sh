@@ -3,7 +3,8 @@
 # (tests/mutants/mutants.txt) and runs the tests that guard it; each mutant must be caught.
 # Works on a private copy of the distributed tree, so the source and build trees are never
 # changed, also when it is interrupted. Prints a line per mutant, then
-# "mutants: N killed, N survived" (and "N broken" for a mutant that does not apply or build).
+# "mutants: N killed, N survived" (then "N skipped" for mutants whose tests all skip here, and
+# "N broken" for a mutant that does not apply or build).
 #   run-mutants.sh              every mutant
 #   run-mutants.sh NAME...      only these
 # Environment: VH_BUILDDIR (the configured build tree, default .), VH_MUTANT_TIMEOUT (seconds
@@ -68,8 +69,20 @@ all=$(cut -f3 "$work/mutants.tsv" | tr ' ' '\n' | sort -u | paste -sd' ')
 make -s -j"$jobs" check TESTS="$all" >"$work/baseline.log" 2>&1 ||
     { grep -E '^(FAIL|ERROR)' "$work/baseline.log"; echo "run-mutants: the tests fail without any mutant" >&2; exit 1; }
 
+# a test that skips here (no fake kernel, say) cannot catch anything: a mutant that only such
+# tests guard is not judged here, and says why
+skipping=$(sed -n 's/^SKIP: \([^ ]*\).*/\1/p' "$work/baseline.log" | sort -u | paste -sd' ')
+skip_reason=$(sed -n 's/^SKIP: [^ ]* .*# SKIP //p; s/^SKIP: [^ ]* - //p' "$work/baseline.log" | head -n 1)
+only_skipping() {
+    for t in $1; do
+        case " $skipping " in *" $t "*) ;; *) return 1 ;; esac
+    done
+    return 0
+}
+
 killed=0
 survived=0
+skipped=0
 broken=0
 tab=$(printf '\t')
 while IFS="$tab" read -r name file tests from to; do
@@ -87,8 +100,13 @@ while IFS="$tab" read -r name file tests from to; do
         echo "BROKEN    $name: does not build"
         sed 's/^/#   /' "$work/mutant.log" | grep -E 'error' | head -n 3
     elif timeout "$limit" make -s -j"$jobs" check TESTS="$tests" >"$work/mutant.log" 2>&1; then
-        survived=$((survived + 1))
-        echo "SURVIVED  $name ($file): $tests all pass"
+        if only_skipping "$tests"; then
+            skipped=$((skipped + 1))
+            echo "skipped   $name ($file): $tests skip here ($skip_reason)"
+        else
+            survived=$((survived + 1))
+            echo "SURVIVED  $name ($file): $tests all pass"
+        fi
     else
         killed=$((killed + 1))
         by=$(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\) .*/\2/p' "$work/mutant.log" | sort -u | paste -sd' ')
@@ -99,9 +117,8 @@ while IFS="$tab" read -r name file tests from to; do
     touch "$file"
 done <"$work/mutants.tsv"
 
-if [ "$broken" -gt 0 ]; then
-    echo "mutants: $killed killed, $survived survived, $broken broken"
-else
-    echo "mutants: $killed killed, $survived survived"
-fi
+tally="mutants: $killed killed, $survived survived"
+[ "$skipped" -gt 0 ] && tally="$tally, $skipped skipped"
+[ "$broken" -gt 0 ] && tally="$tally, $broken broken"
+echo "$tally"
 [ "$survived" -eq 0 ] && [ "$broken" -eq 0 ] && [ "$killed" -gt 0 ]
