@@ -42,7 +42,7 @@ reasons=
 tally() {
     if [ -n "$reasons" ]; then
         echo "skipped:"
-        printf '%s' "$reasons"
+        printf '%s' "$reasons" | awk '!seen[$0]++' # the same reason from several stages once
     fi
     echo "tests: $passed passed, $failed failed, $skipped skipped"
 }
@@ -92,11 +92,12 @@ count_log() {
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0} + ${e:-0}))
     skipped=$((skipped + ${s:-0}))
-    # a whole test that skipped says why in its log
-    for t in $(sed -n 's/^SKIP: \([^ ]*\).*/\1/p' "$1" | sort -u); do
-        reasons="$reasons  $t: $(grep -m 1 -E '^(SKIP|# SKIP|1\.\.0)' "$(dirname "$1")/$t.log" 2>/dev/null | sed 's/.*SKIP *//')
+    # why: "SKIP: NAME N CASE # SKIP REASON" (a GTest case), "SKIP: NAME - REASON" (a script)
+    r=$(sed -n 's/^SKIP: \([^ ]*\) .*# SKIP \(.*\)$/  \1: \2/p; s/^SKIP: \([^ ]*\) - \(.*\)$/  \1: \2/p' "$1" | sort -u)
+    if [ -n "$r" ]; then
+        reasons="$reasons$r
 "
-    done
+    fi
 }
 count_tap() {
     p=$(grep -cE '^ok ' "$1" || true)
