@@ -18,10 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vh-escape.h"
-
-/* the same bound as the engine's XML parser */
-#define MAX_XML (4 * 1024 * 1024)
+#include "vh-hook-contract.h"
 
 static int
 fail(const char *domain, const char *what)
@@ -30,7 +27,7 @@ fail(const char *domain, const char *what)
     return 1;
 }
 
-/* Reads stdin whole; NULL when it is larger than MAX_XML or unreadable. */
+/* Reads stdin whole; NULL when it holds more than VH_DOMAIN_XML_MAX bytes or is unreadable. */
 static char *
 read_stdin(size_t *len)
 {
@@ -43,11 +40,18 @@ read_stdin(size_t *len)
         if (n == cap) {
             char *more;
 
-            if (cap >= MAX_XML) {
+            if (cap >= VH_DOMAIN_XML_MAX) {
+                char extra;
+
+                /* exactly at the bound is allowed, as the engine's parser allows it */
+                while ((r = read(STDIN_FILENO, &extra, 1)) < 0 && errno == EINTR)
+                    ;
+                if (r == 0)
+                    break;
                 free(buf);
                 return NULL;
             }
-            cap *= 2;
+            cap = cap * 2 > VH_DOMAIN_XML_MAX ? VH_DOMAIN_XML_MAX : cap * 2;
             if ((more = realloc(buf, cap + 1)) == NULL) {
                 free(buf);
                 return NULL;
@@ -100,18 +104,18 @@ has_unmanaged_pci_hostdev(const char *xml, size_t len)
     return 0;
 }
 
-/* RUN/domains/NAME exists: the journal holds devices for this domain */
+/* the journal holds devices for this domain (its index exists) */
 static int
 journal_has(const char *domain)
 {
     const char *root = getenv("VH_ROOT");
-    char escaped[1024], path[4096];
+    char run[4096], path[4096];
     struct stat st;
 
-    if (vh_escape_name(domain, escaped, sizeof(escaped)) != 0)
+    snprintf(run, sizeof(run), "%s%s/vfio-handoff", root != NULL ? root : "",
+             root != NULL ? "/run" : VH_RUNSTATEDIR);
+    if (vh_hook_domain_index(run, domain, path, sizeof(path)) != 0)
         return 1; /* cannot tell: let the engine decide */
-    snprintf(path, sizeof(path), "%s%s/vfio-handoff/domains/%s", root != NULL ? root : "",
-             root != NULL ? "/run" : VH_RUNSTATEDIR, escaped);
     return stat(path, &st) == 0;
 }
 
@@ -119,30 +123,25 @@ int
 main(int argc, char **argv)
 {
     const char *engine = getenv("VH_HOOK_ENGINE") ? getenv("VH_HOOK_ENGINE") : VH_HOOK_ENGINE_PATH;
-    const char *domain, *op, *sub;
-    int needs_xml, needs_journal, fd;
+    const char *domain;
+    VhHookOp op;
+    int fd;
     size_t len = 0;
     char *xml;
 
     if (argc < 4)
         return 0; /* not called by libvirt */
     domain = argv[1];
-    op = argv[2];
-    sub = argv[3];
-    /* DESIGN §4: the ops vfio-handoff acts on; every other call is none of its business */
-    needs_xml = strcmp(op, "prepare") == 0 && strcmp(sub, "begin") == 0;
-    needs_journal = (strcmp(op, "release") == 0 && strcmp(sub, "end") == 0) ||
-                    ((strcmp(op, "started") == 0 || strcmp(op, "reconnect") == 0 ||
-                      strcmp(op, "migrate") == 0 || strcmp(op, "restore") == 0) &&
-                     strcmp(sub, "begin") == 0);
-    if (!needs_xml && !needs_journal)
+    op = vh_hook_op(argv[2], argv[3]);
+    if (op == VH_HOOK_OP_OTHER)
         return 0;
     xml = read_stdin(&len);
     if (xml == NULL)
-        return strcmp(op, "prepare") == 0 || strcmp(op, "migrate") == 0
+        return op == VH_HOOK_OP_PREPARE || op == VH_HOOK_OP_MIGRATE
                    ? fail(domain, "cannot read the domain XML from stdin, or it exceeds 4 MiB")
                    : 0;
-    if (!has_unmanaged_pci_hostdev(xml, len) && !(needs_journal && journal_has(domain))) {
+    if (!has_unmanaged_pci_hostdev(xml, len) &&
+        !(vh_hook_op_reads_journal(op) && journal_has(domain))) {
         free(xml);
         return 0;
     }
@@ -151,15 +150,11 @@ main(int argc, char **argv)
     if (fd < 0 || write(fd, xml, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0 ||
         dup2(fd, STDIN_FILENO) < 0) {
         free(xml);
-        return strcmp(op, "release") == 0 || strcmp(op, "reconnect") == 0
-                   ? 0
-                   : fail(domain, "cannot pass the domain XML to the engine");
+        return vh_hook_op_must_succeed(op) ? 0
+                                           : fail(domain, "cannot pass the domain XML to the engine");
     }
     free(xml);
     argv[0] = (char *)engine;
     execv(engine, argv);
-    /* release and reconnect must never fail libvirt (reconnect's failure kills the VM) */
-    if (strcmp(op, "release") == 0 || strcmp(op, "reconnect") == 0)
-        return 0;
-    return fail(domain, "cannot run " VH_HOOK_ENGINE_PATH);
+    return vh_hook_op_must_succeed(op) ? 0 : fail(domain, "cannot run " VH_HOOK_ENGINE_PATH);
 }

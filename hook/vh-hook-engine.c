@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vh-handoff.h"
+#include "vh-hook-contract.h"
 #include "vh-hook-log.h"
 #include "vh-host-facts.h"
 
@@ -173,13 +174,11 @@ op_reconnect(Hook *h)
     return op_started(h);
 }
 
-static const struct {
-    const char *op, *sub;
-    int (*run)(Hook *h);
-} ops[] = {
-    {"prepare", "begin", op_prepare}, {"started", "begin", op_started},
-    {"release", "end", op_release},   {"migrate", "begin", op_migrate},
-    {"restore", "begin", op_restore}, {"reconnect", "begin", op_reconnect},
+/* what each call of the contract does (vh-hook-contract.h) */
+static int (*const ops[])(Hook *h) = {
+    [VH_HOOK_OP_PREPARE] = op_prepare, [VH_HOOK_OP_STARTED] = op_started,
+    [VH_HOOK_OP_RELEASE] = op_release, [VH_HOOK_OP_MIGRATE] = op_migrate,
+    [VH_HOOK_OP_RESTORE] = op_restore, [VH_HOOK_OP_RECONNECT] = op_reconnect,
 };
 
 static char *
@@ -206,9 +205,10 @@ main(int argc, char **argv)
     Hook h = {0};
     g_autofree char *xml = NULL;
     gsize len = 0;
+    VhHookOp op;
     int rc = 0;
 
-    if (argc < 4)
+    if (argc < 4 || (op = vh_hook_op(argv[2], argv[3])) == VH_HOOK_OP_OTHER)
         return 0;
     h.domain = argv[1];
     h.host = vh_host_new_from_environment();
@@ -221,14 +221,11 @@ main(int argc, char **argv)
     if (!h.policy->enabled) {
         vh_hook_log(NULL, argv[2], "skipped", 0, "passthrough is turned off ([host] enabled=false)");
     } else {
-        for (gsize i = 0; i < G_N_ELEMENTS(ops); i++) {
-            if (strcmp(argv[2], ops[i].op) == 0 && strcmp(argv[3], ops[i].sub) == 0)
-                rc = ops[i].run(&h);
-        }
+        rc = ops[op](&h);
     }
     vh_hook_log_close(rc == 0);
     vh_domain_def_free(h.def);
     vh_policy_free(h.policy);
     vh_host_free(h.host);
-    return rc;
+    return vh_hook_op_must_succeed(op) ? 0 : rc;
 }

@@ -3,12 +3,10 @@
 
 #include <glib.h>
 
+#include "vh-hook-contract.h" /* VH_DOMAIN_XML_MAX */
 #include "vh-pci-address.h"
 
 G_BEGIN_DECLS
-
-/* a domain definition is tens of KiB; the hook reads one from stdin */
-#define VH_DOMAIN_XML_MAX (4 * 1024 * 1024)
 
 typedef struct {
     char address[VH_PCI_ADDRESS_BUFSIZE];

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "vh-error.h"
-#include "vh-escape.h"
+#include "vh-hook-contract.h"
 #include "vh-journal.h"
 
 #define GROUP "hold"
@@ -126,14 +126,15 @@ vh_journal_lock_fd(const VhJournalLock *lock)
     return lock->fd;
 }
 
+/* the index the hook's front stats (vh-hook-contract.h) */
 static char *
 domain_dir(const VhHost *host, const char *domain)
 {
-    char escaped[1024];
+    char path[4096];
 
-    if (vh_escape_name(domain, escaped, sizeof(escaped)) != 0)
+    if (vh_hook_domain_index(host->run_dir, domain, path, sizeof(path)) != 0)
         return NULL;
-    return g_build_filename(host->run_dir, "domains", escaped, NULL);
+    return g_strdup(path);
 }
 
 gboolean

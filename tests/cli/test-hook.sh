@@ -285,6 +285,34 @@ done
 rm -f "$tap_tmp/engine-ran"
 VH_ROOT=$r VH_HOOK_ENGINE=$tap_tmp/engine "$VH_HOOK" gpu-vm release end - <"$tap_tmp/gpu.xml" >/dev/null 2>&1
 is "the front execs the engine for a domain with our devices" "gpu-vm release end -" "$(cat "$tap_tmp/engine-ran" 2>/dev/null)"
+# ---- the hook contract (vh-hook-contract.h), the same in the front and the engine
+host gpu-audio
+# sized SIZE: gpu.xml padded with a comment to exactly SIZE bytes
+sized() {
+    body=$(sed 's|</domain>$||' "$tap_tmp/gpu.xml" | tr -d '\n')
+    pad=$(($1 - ${#body} - 17)) # <!-- --> and </domain> and a newline
+    { printf '%s<!--' "$body"; head -c "$pad" /dev/zero | tr '\0' x; printf -- '--></domain>\n'; } >"$2"
+}
+sized 4194304 "$tap_tmp/4mib.xml"
+sized 4194305 "$tap_tmp/4mib+1.xml"
+is "the padded domains are 4 MiB and one byte more" "4194304 4194305" \
+    "$(wc -c <"$tap_tmp/4mib.xml" | tr -d ' ') $(wc -c <"$tap_tmp/4mib+1.xml" | tr -d ' ')"
+hook "$r" gpu-vm prepare begin "$tap_tmp/4mib.xml"
+is "a domain XML of exactly 4 MiB reaches the engine (its policy check answers)" \
+    "1 vfio-handoff: gpu-vm: 0000:01:00.0: not enabled for passthrough (vfio-handoff enable 0000:01:00.0)" "$rc $err"
+hook "$r" gpu-vm prepare begin "$tap_tmp/4mib+1.xml"
+is "one byte more is refused by the front" \
+    "1 vfio-handoff: gpu-vm: cannot read the domain XML from stdin, or it exceeds 4 MiB (reinstall vfio-handoff)" "$rc $err"
+# an engine that cannot run: prepare refuses the start; started, release and reconnect must
+# not fail libvirt (a failed started or reconnect would take a running VM down)
+for op in "prepare begin 1" "started begin 0" "release end 0" "reconnect begin 0" "migrate begin 1"; do
+    set -- $op
+    rc=0
+    VH_ROOT=$r VH_HOOK_ENGINE=/nonexistent "$VH_HOOK" gpu-vm "$1" "$2" - <"$tap_tmp/gpu.xml" >/dev/null 2>"$tap_tmp/err" || rc=$?
+    is "with no engine to run, $1 $2 exits $3" "$3" "$rc"
+done
+like "... and the refusal names the engine" "^vfio-handoff: gpu-vm: cannot run /.*/vfio-handoff-hook-engine \(reinstall vfio-handoff\)$" "$(cat "$tap_tmp/err")"
+
 printf '[host]\nenabled=false\n' >"$r/etc/vfio-handoff/vfio-handoff.conf"
 before=$(state "$r")
 hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
