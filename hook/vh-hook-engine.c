@@ -216,6 +216,15 @@ main(int argc, char **argv)
     h.opts.timeout_ms = (guint)h.policy->step_timeout_ms;
     h.opts.close_fd = -1;
     vh_hook_log_open(h.host, h.domain, argv[2]);
+    /* DESIGN §3: what `policy validate` reports as a problem, the hook logs and goes on with
+     * the rest of the policy (an ignored file, an unknown key) */
+    for (guint i = 0; i < h.policy->issues->len; i++) {
+        const VhPolicyIssue *issue = g_ptr_array_index(h.policy->issues, i);
+        g_autofree char *text = vh_policy_issue_to_string(issue);
+
+        vh_hook_log(NULL, "policy", issue->severity == VH_ISSUE_UNKNOWN ? "warning" : "error", 0,
+                    "%s (run: vfio-handoff policy validate)", text);
+    }
     if ((xml = read_stdin(&len)) != NULL)
         h.def = vh_domain_def_parse(xml, len, NULL);
     if (!h.policy->enabled) {

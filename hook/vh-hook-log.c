@@ -71,8 +71,9 @@ vh_hook_log(const char *device, const char *step, const char *result, gint64 dur
     /* newlines would split a journal field */
     g_strdelimit(message, "\n", ' ');
     if (L.journal_fd >= 0) {
+        /* syslog priorities: info, warning, err */
         to_journal(device, step, result, duration_us, message,
-                   strcmp(result, "ok") == 0 ? 6 : 3);
+                   strcmp(result, "ok") == 0 ? 6 : strcmp(result, "warning") == 0 ? 4 : 3);
         return;
     }
     line = g_strdup_printf("vfio-handoff: domain=%s op=%s device=%s step=%s result=%s "

@@ -285,6 +285,17 @@ done
 rm -f "$tap_tmp/engine-ran"
 VH_ROOT=$r VH_HOOK_ENGINE=$tap_tmp/engine "$VH_HOOK" gpu-vm release end - <"$tap_tmp/gpu.xml" >/dev/null 2>&1
 is "the front execs the engine for a domain with our devices" "gpu-vm release end -" "$(cat "$tap_tmp/engine-ran" 2>/dev/null)"
+# ---- the policy's problems go to the hook's log; the rest of the policy still applies
+host gpu-audio
+enable "$r" 0000:01:00.0
+printf '[host]\nstep-timeout=1s\nstep-timout=5s\n' >"$r/etc/vfio-handoff/vfio-handoff.conf"
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+is "an unknown key does not stop the start" "0 vfio-pci" "$rc $(drv "$r" 0000:01:00.0)"
+like "... and the hook logs it, with the file, the line and what to run" \
+    "^vfio-handoff: domain=gpu-vm op=prepare device=- step=policy result=warning duration_ms=0\.0: .*/etc/vfio-handoff/vfio-handoff\.conf:3: .*step-timout.* \(run: vfio-handoff policy validate\)$" \
+    "$(cat "$r/run/vfio-handoff/hook.log")"
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+
 # ---- the hook contract (vh-hook-contract.h), the same in the front and the engine
 host gpu-audio
 # sized SIZE: gpu.xml padded with a comment to exactly SIZE bytes
