@@ -190,8 +190,9 @@ check_policy(Session *s, const VhHostFacts *facts, GPtrArray *touched, GError **
     eval = vh_policy_evaluate(&input);
     for (guint i = 0; i < eval->checks->len; i++) {
         const VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
-        gboolean ours = g_ptr_array_find_with_equal_func(touched, c->subject, g_str_equal, NULL) ||
-                        strcmp(c->subject, "host") == 0 || strcmp(c->subject, def->name) == 0;
+        /* the host's and the domain's checks, and those of the devices this change names */
+        gboolean ours = c->kind != VH_CHECK_DEVICE ||
+                        g_ptr_array_find_with_equal_func(touched, c->subject, g_str_equal, NULL);
 
         if (c->passed)
             continue;

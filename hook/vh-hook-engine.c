@@ -75,11 +75,8 @@ op_prepare(Hook *h)
     vh_host_facts_for_domain(facts, h->def, &input);
     eval = vh_policy_evaluate(&input);
     if ((failed = vh_evaluation_first_failure(eval)) != NULL) {
-        gboolean about_device = strcmp(failed->subject, "host") != 0 &&
-                                strcmp(failed->subject, h->domain) != 0;
-
-        return refuse(h, about_device ? failed->subject : NULL, "%s (%s)", failed->reason,
-                      failed->fix);
+        return refuse(h, failed->kind == VH_CHECK_DEVICE ? failed->subject : NULL, "%s (%s)",
+                      failed->reason, failed->fix);
     }
     if (!vh_handoff_detach(h->host, eval->handoff, h->def->name, h->def->uuid, &h->opts, &error))
         return refuse(h, NULL, "%s", error->message);

@@ -46,10 +46,11 @@ vh_evaluation_first_failure(const VhEvaluation *eval)
 
 /* Records a check; @fix NULL means it passed. Takes ownership of @reason and @fix. */
 static void
-add(Eval *ev, const char *id, const char *subject, char *reason, char *fix)
+add(Eval *ev, VhCheckKind kind, const char *id, const char *subject, char *reason, char *fix)
 {
     VhPolicyCheck *c = g_new0(VhPolicyCheck, 1);
 
+    c->kind = kind;
     c->id = id;
     c->subject = g_strdup(subject);
     c->passed = fix == NULL;
@@ -58,8 +59,10 @@ add(Eval *ev, const char *id, const char *subject, char *reason, char *fix)
     g_ptr_array_add(ev->e->checks, c);
 }
 
-#define PASS(ev, id, subject, ...) add(ev, id, subject, g_strdup_printf(__VA_ARGS__), NULL)
-#define FAIL(ev, id, subject, fix, ...) add(ev, id, subject, g_strdup_printf(__VA_ARGS__), fix)
+#define PASS(ev, kind, id, subject, ...)                                                           \
+    add(ev, kind, id, subject, g_strdup_printf(__VA_ARGS__), NULL)
+#define FAIL(ev, kind, id, subject, fix, ...)                                                      \
+    add(ev, kind, id, subject, g_strdup_printf(__VA_ARGS__), fix)
 
 /* the first reason of @kind in a verdict, or NULL */
 static const VhReason *
@@ -118,24 +121,26 @@ check_held(Eval *ev, const VhPciDevice *dev)
 
     if (h != NULL && live) {
         if (h->domain_name != NULL && h->pid == 0)
-            FAIL(ev, "not-held", dev->name,
+            FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name,
                  g_strdup_printf("wait for %s to start, then stop it: virsh shutdown %s",
                                  h->domain_name, h->domain_name),
                  "held by the domain %s, which is starting (%s)", h->domain_name, h->via);
         else if (h->domain_name != NULL)
-            FAIL(ev, "not-held", dev->name,
-                 g_strdup_printf("stop %s first: virsh shutdown %s", h->domain_name, h->domain_name),
-                 "held by the running domain %s (pid %d, %s)", h->domain_name, h->pid, h->via);
+            FAIL(
+                ev, VH_CHECK_DEVICE, "not-held", dev->name,
+                g_strdup_printf("stop %s first: virsh shutdown %s", h->domain_name, h->domain_name),
+                "held by the running domain %s (pid %d, %s)", h->domain_name, h->pid, h->via);
         else
-            FAIL(ev, "not-held", dev->name, g_strdup("stop that process first"),
+            FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name, g_strdup("stop that process first"),
                  "held by process %d, not a libvirt domain (%s)", h->pid, h->via);
         return FALSE;
     }
     if (h != NULL)
-        PASS(ev, "not-held", dev->name, "was held by %s (pid %d), which is gone: taken over",
+        PASS(ev, VH_CHECK_DEVICE, "not-held", dev->name,
+             "was held by %s (pid %d), which is gone: taken over",
              h->domain_name != NULL ? h->domain_name : "a process", h->pid);
     else
-        PASS(ev, "not-held", dev->name, "no other domain holds it");
+        PASS(ev, VH_CHECK_DEVICE, "not-held", dev->name, "no other domain holds it");
     return TRUE;
 }
 
@@ -170,7 +175,7 @@ check_group(Eval *ev, const VhPciDevice *dev)
     g_autoptr(GString) along = g_string_new(NULL);
 
     if (group == NULL) {
-        FAIL(ev, "group-integrity", dev->name, g_strdup("run: vfio-handoff check"),
+        FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name, g_strdup("run: vfio-handoff check"),
              "no IOMMU group: the IOMMU is off");
         return;
     }
@@ -189,15 +194,16 @@ check_group(Eval *ev, const VhPciDevice *dev)
             continue; /* vfio-pci, pci-stub or no driver: acceptable as it is */
         if ((r = reason_of(cv, VH_REASON_HOST_CRITICAL)) != NULL ||
             (r = reason_of(cv, VH_REASON_GROUP_CRITICAL)) != NULL || (r = in_use_reason(cv)) != NULL) {
-            FAIL(ev, "group-integrity", dev->name,
+            FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
                  g_strdup("the whole group goes to the VM, and the host needs that device; "
                           "choose another device"),
-                 "companion %s (%s) in IOMMU group %d cannot be handed off: %s", c->name,
-                 c->driver, group->number, r->text);
+                 "companion %s (%s) in IOMMU group %d cannot be handed off: %s", c->name, c->driver,
+                 group->number, r->text);
             return;
         }
         if (holding_of(ev, c, &live) != NULL && live) {
-            FAIL(ev, "group-integrity", dev->name, g_strdup("stop the domain holding it first"),
+            FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
+                 g_strdup("stop the domain holding it first"),
                  "companion %s in IOMMU group %d is held by another domain", c->name,
                  group->number);
             return;
@@ -206,11 +212,11 @@ check_group(Eval *ev, const VhPciDevice *dev)
         take(ev, c);
     }
     if (along->len > 0)
-        PASS(ev, "group-integrity", dev->name,
+        PASS(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
              "IOMMU group %d: its companion %s will be handed off too", group->number, along->str);
     else
-        PASS(ev, "group-integrity", dev->name, "IOMMU group %d: no other endpoint needs moving",
-             group->number);
+        PASS(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
+             "IOMMU group %d: no other endpoint needs moving", group->number);
 }
 
 /*
@@ -248,7 +254,7 @@ check_device(Eval *ev, const char *address)
     const VhReason *r;
 
     if (dev == NULL) {
-        FAIL(ev, "device-present", address,
+        FAIL(ev, VH_CHECK_DEVICE, "device-present", address,
              g_strdup_printf("correct the <hostdev> address in %s (see: vfio-handoff list)",
                              dom->name),
              "no PCI device at this address on this host");
@@ -256,28 +262,31 @@ check_device(Eval *ev, const char *address)
     }
     pd = vh_policy_device_for(ev->f->policy, dev);
     if (pd == NULL && (pd = enabled_mate(ev, dev, &mate)) != NULL)
-        PASS(ev, "device-enabled", address, "goes with %s, enabled by [device %s] at %s:%d",
-             mate->name, pd->spec, pd->file, pd->line);
-    else if (pd == NULL)
-        FAIL(ev, "device-enabled", address, g_strdup_printf("vfio-handoff enable %s", address),
-             "not enabled for passthrough");
-    else if (!pd->enabled)
-        FAIL(ev, "device-enabled", address, g_strdup_printf("vfio-handoff enable %s", address),
-             "disabled by [device %s] at %s:%d", pd->spec, pd->file, pd->line);
-    else
-        PASS(ev, "device-enabled", address, "enabled by [device %s] at %s:%d", pd->spec, pd->file,
+        PASS(ev, VH_CHECK_DEVICE, "device-enabled", address,
+             "goes with %s, enabled by [device %s] at %s:%d", mate->name, pd->spec, pd->file,
              pd->line);
+    else if (pd == NULL)
+        FAIL(ev, VH_CHECK_DEVICE, "device-enabled", address,
+             g_strdup_printf("vfio-handoff enable %s", address), "not enabled for passthrough");
+    else if (!pd->enabled)
+        FAIL(ev, VH_CHECK_DEVICE, "device-enabled", address,
+             g_strdup_printf("vfio-handoff enable %s", address), "disabled by [device %s] at %s:%d",
+             pd->spec, pd->file, pd->line);
+    else
+        PASS(ev, VH_CHECK_DEVICE, "device-enabled", address, "enabled by [device %s] at %s:%d",
+             pd->spec, pd->file, pd->line);
 
     if (pd != NULL && pd->enabled) {
         if (vh_policy_device_allows_domain(pd, dom->name)) {
             if (pd->domains == NULL)
-                PASS(ev, "domain-allowed", address, "any domain may use it");
+                PASS(ev, VH_CHECK_DEVICE, "domain-allowed", address, "any domain may use it");
             else
-                PASS(ev, "domain-allowed", address, "%s is one of its domains", dom->name);
+                PASS(ev, VH_CHECK_DEVICE, "domain-allowed", address, "%s is one of its domains",
+                     dom->name);
         } else {
             g_autofree char *list = g_strjoinv(", ", pd->domains);
 
-            FAIL(ev, "domain-allowed", address,
+            FAIL(ev, VH_CHECK_DEVICE, "domain-allowed", address,
                  g_strdup_printf("vfio-handoff enable %s --domain %s", address, dom->name),
                  "may be used only by %s, not by %s", list, dom->name);
         }
@@ -287,35 +296,35 @@ check_device(Eval *ev, const char *address)
                                                               : vh_pci_device_ids(dev);
 
             if (vh_policy_identity_matches(pd, dev))
-                PASS(ev, "identity", address, "holds %s, as pinned", now);
+                PASS(ev, VH_CHECK_DEVICE, "identity", address, "holds %s, as pinned", now);
             else
-                FAIL(ev, "identity", address,
+                FAIL(ev, VH_CHECK_DEVICE, "identity", address,
                      g_strdup_printf("check the hardware, then pin it again: vfio-handoff enable "
                                      "%s",
                                      address),
                      "now holds %s, not the pinned %s: the hardware changed", now, pinned);
         } else {
-            PASS(ev, "identity", address, "no identity pinned");
+            PASS(ev, VH_CHECK_DEVICE, "identity", address, "no identity pinned");
         }
     }
 
     v = vh_verdicts_get(ev->f->verdicts, dev->name);
     if ((r = reason_of(v, VH_REASON_HOST_CRITICAL)) != NULL ||
         (r = reason_of(v, VH_REASON_GROUP_CRITICAL)) != NULL)
-        FAIL(ev, "not-host-critical", address,
+        FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", address,
              g_strdup("the host needs it; choose another device"), "%s", r->text);
     else if ((r = reason_of(v, VH_REASON_BRIDGE)) != NULL ||
              (r = reason_of(v, VH_REASON_CHIPSET)) != NULL ||
              (r = reason_of(v, VH_REASON_SRIOV_PF)) != NULL)
-        FAIL(ev, "not-host-critical", address,
+        FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", address,
              g_strdup(r->fix != NULL ? r->fix : "choose another device"), "%s", r->text);
     else
-        PASS(ev, "not-host-critical", address, "the host does not depend on it");
+        PASS(ev, VH_CHECK_DEVICE, "not-host-critical", address, "the host does not depend on it");
 
     if ((r = in_use_reason(v)) != NULL)
-        FAIL(ev, "not-in-use", address, g_strdup(r->fix), "%s", r->text);
+        FAIL(ev, VH_CHECK_DEVICE, "not-in-use", address, g_strdup(r->fix), "%s", r->text);
     else
-        PASS(ev, "not-in-use", address, "no host process or interface uses it");
+        PASS(ev, VH_CHECK_DEVICE, "not-in-use", address, "no host process or interface uses it");
 
     check_held(ev, dev);
 
@@ -346,18 +355,19 @@ check_limits(Eval *ev, guint requested)
     guint others = held_by_others(ev), total = others + ev->e->handoff->len;
 
     if ((int)requested <= max)
-        PASS(ev, "domain-limit", dom->name, "%u of at most %d devices for %s", requested, max,
-             dom->name);
+        PASS(ev, VH_CHECK_DOMAIN, "domain-limit", dom->name, "%u of at most %d devices for %s",
+             requested, max, dom->name);
     else
-        FAIL(ev, "domain-limit", dom->name,
+        FAIL(ev, VH_CHECK_DOMAIN, "domain-limit", dom->name,
              g_strdup_printf("remove hostdevs from %s, or raise max-devices in [domain %s]",
                              dom->name, dom->name),
              "%s asks for %u devices, more than max-devices=%d", dom->name, requested, max);
     if ((int)total <= ev->f->policy->max_active_devices)
-        PASS(ev, "host-limit", "host", "%u of at most %d devices handed off on this host", total,
+        PASS(ev, VH_CHECK_HOST, "host-limit", "host",
+             "%u of at most %d devices handed off on this host", total,
              ev->f->policy->max_active_devices);
     else
-        FAIL(ev, "host-limit", "host",
+        FAIL(ev, VH_CHECK_HOST, "host-limit", "host",
              g_strdup("stop a VM that holds devices, or raise max-active-devices in [host]"),
              "handing off %u more devices would make %u on this host, more than "
              "max-active-devices=%d",
@@ -374,22 +384,25 @@ check_memory(Eval *ev)
 
     switch (p->lock_memory) {
     case VH_LOCK_MEMORY_OFF:
-        PASS(ev, "lock-memory", dom->name, "not checked (lock-memory=off)");
+        PASS(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name, "not checked (lock-memory=off)");
         break;
     case VH_LOCK_MEMORY_REQUIRED:
     case VH_LOCK_MEMORY_LIMIT:
         if (dom->locked) {
-            PASS(ev, "lock-memory", dom->name, "its memory is locked (<memoryBacking><locked/>)");
+            PASS(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name,
+                 "its memory is locked (<memoryBacking><locked/>)");
         } else if (p->lock_memory == VH_LOCK_MEMORY_LIMIT && dom->hard_limit_kib * 1024 >= need) {
             g_autofree char *limit = vh_format_size(dom->hard_limit_kib * 1024);
 
-            PASS(ev, "lock-memory", dom->name, "its hard limit %s covers %s of memory and the "
-                                               "overhead", limit, mem_s);
+            PASS(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name,
+                 "its hard limit %s covers %s of memory and the "
+                 "overhead",
+                 limit, mem_s);
         } else if (p->lock_memory == VH_LOCK_MEMORY_LIMIT) {
             g_autofree char *limit = vh_format_size(dom->hard_limit_kib * 1024);
             g_autofree char *need_s = vh_format_size(need);
 
-            FAIL(ev, "lock-memory", dom->name,
+            FAIL(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name,
                  g_strdup_printf("set <memtune><hard_limit> to at least %s, or lock its memory "
                                  "(vfio-handoff add does both)",
                                  need_s),
@@ -397,7 +410,7 @@ check_memory(Eval *ev)
                  "memory-overhead (%s)",
                  dom->name, dom->hard_limit_kib > 0 ? limit : "none", need_s);
         } else {
-            FAIL(ev, "lock-memory", dom->name,
+            FAIL(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name,
                  g_strdup_printf("add <memoryBacking><locked/></memoryBacking> to %s (vfio-handoff "
                                  "add does it), or set lock-memory in [host]",
                                  dom->name),
@@ -410,11 +423,12 @@ check_memory(Eval *ev)
         g_autofree char *free_s = vh_format_size(ev->f->hugepages_free_kib * 1024);
 
         if (ev->f->hugepages_free_kib * 1024 >= mem)
-            PASS(ev, "memory-admission", dom->name, "%s fits in %s of free huge pages", mem_s,
-                 free_s);
+            PASS(ev, VH_CHECK_DOMAIN, "memory-admission", dom->name,
+                 "%s fits in %s of free huge pages", mem_s, free_s);
         else
-            FAIL(ev, "memory-admission", dom->name,
-                 g_strdup("reserve more huge pages (vm.nr_hugepages), or give the guest less memory"),
+            FAIL(ev, VH_CHECK_DOMAIN, "memory-admission", dom->name,
+                 g_strdup(
+                     "reserve more huge pages (vm.nr_hugepages), or give the guest less memory"),
                  "%s of guest memory does not fit in %s of free huge pages", mem_s, free_s);
         return;
     }
@@ -426,10 +440,10 @@ check_memory(Eval *ev)
         g_autofree char *usable_s = vh_format_size(usable);
 
         if (mem <= usable)
-            PASS(ev, "memory-admission", dom->name,
+            PASS(ev, VH_CHECK_DOMAIN, "memory-admission", dom->name,
                  "%s fits in %s available less the %s reserve", mem_s, avail_s, reserve_s);
         else
-            FAIL(ev, "memory-admission", dom->name,
+            FAIL(ev, VH_CHECK_DOMAIN, "memory-admission", dom->name,
                  g_strdup("free host memory, give the guest less, or lower memory-reserve in "
                           "[host]"),
                  "%s of guest memory does not fit: %s available less the %s reserve leaves %s",
@@ -459,15 +473,16 @@ vh_policy_evaluate(const VhFacts *f)
                 first = x;
         }
         where = vh_policy_issue_to_string(first);
-        FAIL(&ev, "policy-valid", "host", g_strdup("run: vfio-handoff policy validate"),
-             "the policy has errors (first: %s)", where);
+        FAIL(&ev, VH_CHECK_HOST, "policy-valid", "host",
+             g_strdup("run: vfio-handoff policy validate"), "the policy has errors (first: %s)",
+             where);
     } else {
-        PASS(&ev, "policy-valid", "host", "the policy has no errors");
+        PASS(&ev, VH_CHECK_HOST, "policy-valid", "host", "the policy has no errors");
     }
     if (f->policy->enabled)
-        PASS(&ev, "host-enabled", "host", "passthrough is enabled on this host");
+        PASS(&ev, VH_CHECK_HOST, "host-enabled", "host", "passthrough is enabled on this host");
     else
-        FAIL(&ev, "host-enabled", "host",
+        FAIL(&ev, VH_CHECK_HOST, "host-enabled", "host",
              g_strdup("set enabled=true in [host] of the policy"),
              "passthrough is turned off on this host ([host] enabled=false)");
 

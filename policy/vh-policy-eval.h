@@ -23,7 +23,15 @@ typedef struct {
     guint64 hugepages_free_kib; /* free huge pages of the domain's backing size */
 } VhFacts;
 
+/* what a check is about, and so whom its subject names */
+typedef enum {
+    VH_CHECK_HOST,   /* the host as a whole: subject "host" */
+    VH_CHECK_DOMAIN, /* the domain: subject its name */
+    VH_CHECK_DEVICE, /* one device: subject its address */
+} VhCheckKind;
+
 typedef struct {
+    VhCheckKind kind;
     const char *id;  /* "host-enabled", "device-enabled", ... */
     char *subject;   /* "host", the domain's name, or a device address */
     gboolean passed;
