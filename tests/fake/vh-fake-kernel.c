@@ -629,13 +629,11 @@ vh_fake_kernel_serve(const char *root)
         return 1;
     }
     fuse = fuse_new(&args, &k_ops, sizeof(k_ops), NULL);
-    if (fuse == NULL) {
-        fuse_opt_free_args(&args);
+    fuse_opt_free_args(&args); /* parsed into the session, which keeps no pointer to them */
+    if (fuse == NULL)
         return 1;
-    }
     if (fuse_mount(fuse, sys) != 0) {
         fuse_destroy(fuse);
-        fuse_opt_free_args(&args);
         g_printerr("vh-fake kernel: cannot mount FUSE on %s (is /dev/fuse usable?)\n", sys);
         return 77;
     }
@@ -643,21 +641,18 @@ vh_fake_kernel_serve(const char *root)
     if (fuse_set_signal_handlers(K.se) != 0) {
         fuse_unmount(fuse);
         fuse_destroy(fuse);
-        fuse_opt_free_args(&args);
         return 1;
     }
     if (g_mkdir_with_parents(state, 0755) != 0 || !g_file_set_contents(ready, pid, -1, NULL)) {
         g_printerr("vh-fake kernel: cannot write %s\n", ready);
         fuse_unmount(fuse);
         fuse_destroy(fuse);
-        fuse_opt_free_args(&args);
         return 1;
     }
     rc = fuse_loop_mt(fuse, 0);
     fuse_remove_signal_handlers(fuse_get_session(fuse));
     fuse_unmount(fuse);
     fuse_destroy(fuse);
-    fuse_opt_free_args(&args);
     unlink(ready);
     return rc == 0 ? 0 : 1;
 }
