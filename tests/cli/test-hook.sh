@@ -285,6 +285,16 @@ done
 rm -f "$tap_tmp/engine-ran"
 VH_ROOT=$r VH_HOOK_ENGINE=$tap_tmp/engine "$VH_HOOK" gpu-vm release end - <"$tap_tmp/gpu.xml" >/dev/null 2>&1
 is "the front execs the engine for a domain with our devices" "gpu-vm release end -" "$(cat "$tap_tmp/engine-ran" 2>/dev/null)"
+# ---- the journal, not the XML, says what a domain holds: a hostdev unplugged while it ran
+# is no longer in the XML at release, and must still go back
+host gpu-audio
+enable "$r" 0000:01:00.0
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+sed 's|<hostdev .*</hostdev>||' "$tap_tmp/gpu.xml" >"$tap_tmp/unplugged.xml"
+hook "$r" gpu-vm release end "$tap_tmp/unplugged.xml"
+is "release gives back what the journal holds, though the XML no longer names it" \
+    "0 nouveau snd_hda_intel " "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1) $(journal "$r")"
+
 # ---- the policy's problems go to the hook's log; the rest of the policy still applies
 host gpu-audio
 enable "$r" 0000:01:00.0
