@@ -11,7 +11,8 @@
 #include <time.h>
 
 #include "vh-fake-tree.h"
-#include "vh-host-facts.h"
+#include "vh-policy-eval.h"
+#include "vh-snapshot.h"
 #include "vh-policy-write.h"
 
 static double
@@ -42,7 +43,10 @@ main(int argc, char **argv)
                                           "<memory unit='GiB'>8</memory>"
                                           "<memoryBacking><locked/></memoryBacking><devices>");
     g_autoptr(GString) policy = g_string_new("[domain *]\nmax-devices=8\n");
-    g_autoptr(VhHostFacts) facts = NULL;
+    g_autoptr(VhHost) host = vh_host_new_rooted(root);
+    g_autoptr(VhPolicy) pol = NULL;
+    g_autoptr(VhSnapshot) snap = NULL;
+    g_autoptr(GPtrArray) requested = NULL;
     g_autoptr(VhDomainDef) def = NULL;
     g_autofree char *conf = NULL;
     double t0, gather, *times = g_new(double, rounds);
@@ -72,13 +76,15 @@ main(int argc, char **argv)
     def = vh_domain_def_parse(xml->str, xml->len, &error);
 
     t0 = cpu_now();
-    facts = vh_host_facts_load(vh_host_new_rooted(root), &error);
+    pol = vh_policy_load(host);
+    snap = vh_snapshot_load(host, VH_SNAPSHOT_NONE, &error);
     gather = cpu_now() - t0;
-    if (facts == NULL || def == NULL) {
+    if (snap == NULL || def == NULL) {
         fprintf(stderr, "vh-bench-evaluate: %s\n", error->message);
         return 1;
     }
-    vh_host_facts_for_domain(facts, def, &input);
+    requested = vh_domain_def_unmanaged(def);
+    input = (VhFacts){pol, snap, def, requested};
     for (guint i = 0; i < rounds; i++) {
         VhEvaluation *eval;
 

@@ -34,8 +34,7 @@ vh_cmd_add(int argc, char **argv)
         "the domain's max-devices; else nothing is changed. Adding a device already there "
         "changes nothing.",
         entries);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VhHostFacts) facts = NULL;
+    g_autoptr(VhCliView) view = NULL;
     VhHostdevRequest req = {.only = FALSE};
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -45,12 +44,10 @@ vh_cmd_add(int argc, char **argv)
         vh_cli_error("add needs a DOMAIN and at least one DEVICE (see: vfio-handoff add --help)");
         return VH_EXIT_USAGE;
     }
-    if ((facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL) {
-        vh_cli_error("%s", error->message);
+    if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NONE)) == NULL)
         return VH_EXIT_FAILED;
-    }
     req.devices = argv + 2;
     req.only = only;
     req.dry_run = dry_run;
-    return vh_hostdev_command("add", uri, facts, argv[1], &req);
+    return vh_hostdev_command("add", uri, view, argv[1], &req);
 }

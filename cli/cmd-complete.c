@@ -114,9 +114,9 @@ offer_detached(const char *cur)
     g_autoptr(GPtrArray) holds = vh_journal_list(host);
 
     for (guint i = 0; i < holds->len; i++) {
-        const VhHold *h = g_ptr_array_index(holds, i);
+        const VhJournalRecord *h = g_ptr_array_index(holds, i);
 
-        if (vh_journal_is_manual(h->domain))
+        if (h->owner == VH_OWNER_BY_HAND)
             offer(h->address, cur);
     }
 }

@@ -6,17 +6,40 @@
 #include <string.h>
 
 #include "vh-cli.h"
-#include "vh-handoff.h"
-#include "vh-host-facts.h"
+#include "vh-policy-eval.h"
+#include "vh-prepare.h"
 
-/* the checks about the device itself; a manual detach is for no domain in particular */
-static gboolean
-applies(const VhPolicyCheck *c)
+/* The devices named on the command line, as addresses; NULL (reported) on a bad one. */
+static GPtrArray *
+resolve(const VhSnapshot *snap, int argc, char **argv)
 {
-    static const char *const skip[] = {"domain-allowed", "domain-limit", "lock-memory",
-                                       "memory-admission", NULL};
+    g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
 
-    return !g_strv_contains(skip, c->id);
+    for (int i = 1; i < argc; i++) {
+        VhPciDevice *dev = vh_inventory_resolve(snap->inventory, argv[i], &error);
+
+        if (dev == NULL) {
+            vh_cli_error("%s", error->message);
+            return NULL;
+        }
+        g_ptr_array_add(devices, g_strdup(dev->name));
+    }
+    return g_steal_pointer(&devices);
+}
+
+static void
+report(const VhEvaluation *eval)
+{
+    for (guint i = 0; i < eval->handoff->len; i++) {
+        VhPciDevice *d = g_ptr_array_index(eval->handoff, i);
+
+        printf("detached %s from %s to vfio-pci (give it back with: vfio-handoff reattach %s)\n",
+               d->name, d->driver != NULL ? d->driver : "no driver", d->name);
+    }
+    for (guint i = 0; i < eval->left_alone->len; i++)
+        printf("%s is already on vfio-pci: left as it is\n",
+               ((VhPciDevice *)g_ptr_array_index(eval->left_alone, i))->name);
 }
 
 int
@@ -32,11 +55,10 @@ vh_cmd_detach(int argc, char **argv)
         NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(VhCliChange) change = NULL;
-    g_autoptr(VhHostFacts) facts = NULL;
-    g_autoptr(VhDomainDef) def = NULL;
+    g_autoptr(VhSnapshot) snap = NULL;
+    g_autoptr(GPtrArray) devices = NULL;
     g_autoptr(VhEvaluation) eval = NULL;
-    VhFacts input;
-    gboolean refused = FALSE;
+    const VhPolicyCheck *failed;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     if (rc >= 0)
@@ -47,53 +69,23 @@ vh_cmd_detach(int argc, char **argv)
     }
     if ((change = vh_cli_change_begin()) == NULL)
         return VH_EXIT_FAILED;
-    if ((facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL) {
+    if ((snap = vh_snapshot_load(change->host, VH_SNAPSHOT_NONE, &error)) == NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    /* the devices as a domain of their own, to run the same evaluation as the hook */
-    def = g_new0(VhDomainDef, 1);
-    def->name = g_strdup(VH_JOURNAL_MANUAL);
-    def->locked = TRUE;
-    def->hostdevs = g_ptr_array_new_with_free_func(g_free);
-    for (int i = 1; i < argc; i++) {
-        VhPciDevice *dev = vh_inventory_resolve(facts->inventory, argv[i], &error);
-        VhDomainHostdev *hd;
-
-        if (dev == NULL) {
-            vh_cli_error("%s", error->message);
-            return VH_EXIT_FAILED;
-        }
-        hd = g_new0(VhDomainHostdev, 1);
-        g_strlcpy(hd->address, dev->name, sizeof(hd->address));
-        g_ptr_array_add(def->hostdevs, hd);
-    }
-    vh_host_facts_for_domain(facts, def, &input);
-    eval = vh_policy_evaluate(&input);
-    /* the first failure, in one line, as the hook reports it */
-    for (guint i = 0; i < eval->checks->len && !refused; i++) {
-        VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
-
-        if (!c->passed && applies(c)) {
-            vh_cli_error("%s: %s (%s)", c->subject, c->reason, c->fix);
-            refused = TRUE;
-        }
-    }
-    if (refused)
+    if ((devices = resolve(snap, argc, argv)) == NULL)
         return VH_EXIT_FAILED;
-    if (!vh_handoff_detach(change->host, eval->handoff, VH_JOURNAL_MANUAL, NULL, &change->opts,
-                           &error)) {
+    /* the hook's evaluation and transaction, for no domain */
+    eval = vh_policy_evaluate(&(VhFacts){change->policy, snap, NULL, devices});
+    if ((failed = vh_evaluation_first_failure(eval)) != NULL) {
+        vh_cli_error("%s: %s (%s)", failed->subject, failed->reason, failed->fix);
+        return VH_EXIT_FAILED;
+    }
+    if (!vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_BY_HAND, NULL, NULL}, eval->handoff,
+                    &change->writer, &error)) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    for (guint i = 0; i < eval->handoff->len; i++) {
-        VhPciDevice *d = g_ptr_array_index(eval->handoff, i);
-
-        printf("detached %s from %s to vfio-pci (give it back with: vfio-handoff reattach %s)\n",
-               d->name, d->driver != NULL ? d->driver : "no driver", d->name);
-    }
-    for (guint i = 0; i < eval->left_alone->len; i++)
-        printf("%s is already on vfio-pci: left as it is\n",
-               ((VhPciDevice *)g_ptr_array_index(eval->left_alone, i))->name);
+    report(eval);
     return VH_EXIT_OK;
 }

@@ -73,7 +73,7 @@ vh_cmd_enable(int argc, char **argv)
             return VH_EXIT_USAGE;
         }
     }
-    view = vh_cli_view_load_or_report();
+    view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);
     if (view == NULL)
         return VH_EXIT_FAILED;
     policy = vh_policy_load(view->host);
@@ -81,7 +81,7 @@ vh_cmd_enable(int argc, char **argv)
     /* every device is checked before anything is written */
     for (int i = 1; i < argc; i++) {
         g_autoptr(GError) error = NULL;
-        VhPciDevice *dev = vh_inventory_resolve(view->inventory, argv[i], &error);
+        VhPciDevice *dev = vh_inventory_resolve(view->snap->inventory, argv[i], &error);
         const VhVerdict *v;
         const VhReason *r;
         const VhPolicyDevice *pd;
@@ -92,7 +92,7 @@ vh_cmd_enable(int argc, char **argv)
             refused = TRUE;
             continue;
         }
-        v = vh_verdicts_get(view->verdicts, dev->name);
+        v = vh_verdicts_get(view->snap->verdicts, dev->name);
         r = refusal(v, &forcible);
         if (r != NULL && !forcible) {
             vh_cli_error("%s: %s", dev->name, r->text);
@@ -123,10 +123,10 @@ vh_cmd_enable(int argc, char **argv)
 
     for (guint i = 0; i < devices->len; i++) {
         VhPciDevice *dev = g_ptr_array_index(devices, i);
-        const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
+        const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
         g_autofree char *name = vh_pci_device_display_name(dev);
         g_autofree char *path = vh_policy_dropin_path(view->host, dev->name);
-        g_autoptr(GPtrArray) companions = vh_inventory_companions(view->inventory, dev);
+        g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
         VhDropin dropin = {.device = dev, .domains = domains, .why = name};
         g_autofree char *text = vh_policy_dropin_text(&dropin);
         g_autofree char *who = domains != NULL ? g_strjoinv(", ", domains) : g_strdup("any domain");
@@ -152,7 +152,7 @@ vh_cmd_enable(int argc, char **argv)
             vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
                          "while the host depends on it",
                          dev->name, r->text);
-        if (!view->inventory->has_iommu_groups)
+        if (!view->snap->inventory->has_iommu_groups)
             vh_cli_error("warning: the IOMMU is off: no handoff can work until it is on (run: "
                          "vfio-handoff check)");
     }

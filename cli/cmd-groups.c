@@ -8,7 +8,7 @@
 static void
 print_groups(const VhCliView *view)
 {
-    GPtrArray *groups = view->inventory->groups;
+    GPtrArray *groups = view->snap->inventory->groups;
 
     for (guint i = 0; i < groups->len; i++) {
         VhIommuGroup *group = g_ptr_array_index(groups, i);
@@ -20,7 +20,7 @@ print_groups(const VhCliView *view)
                viable ? "viable for vfio now" : "not viable for vfio now");
         for (guint j = 0; j < group->members->len; j++) {
             VhPciDevice *dev = g_ptr_array_index(group->members, j);
-            const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
+            const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
             g_autofree char *name = vh_pci_device_display_name(dev);
             g_autofree char *ids = vh_pci_device_ids(dev);
 
@@ -53,15 +53,15 @@ vh_cmd_groups(int argc, char **argv)
         vh_cli_error("groups takes no arguments, got '%s'", argv[1]);
         return VH_EXIT_USAGE;
     }
-    view = vh_cli_view_load_or_report();
+    view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);
     if (view == NULL)
         return VH_EXIT_FAILED;
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
 
         vh_cli_json_begin_inventory(b, view, "groups");
-        for (guint i = 0; i < view->inventory->groups->len; i++) {
-            VhIommuGroup *group = g_ptr_array_index(view->inventory->groups, i);
+        for (guint i = 0; i < view->snap->inventory->groups->len; i++) {
+            VhIommuGroup *group = g_ptr_array_index(view->snap->inventory->groups, i);
             g_autoptr(GPtrArray) blockers = NULL;
             gboolean viable = vh_iommu_group_is_viable(group, &blockers);
 
@@ -82,10 +82,10 @@ vh_cmd_groups(int argc, char **argv)
             json_builder_end_object(b);
         }
         vh_cli_json_end_inventory(b);
-    } else if (view->inventory->has_iommu_groups) {
+    } else if (view->snap->inventory->has_iommu_groups) {
         print_groups(view);
     }
-    if (!view->inventory->has_iommu_groups) {
+    if (!view->snap->inventory->has_iommu_groups) {
         vh_cli_error("the kernel publishes no IOMMU groups: the IOMMU is off (run: vfio-handoff "
                      "check)");
         return VH_EXIT_FAILED;

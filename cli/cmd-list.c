@@ -8,14 +8,14 @@
 static void
 print_table(const VhCliView *view)
 {
-    GPtrArray *devices = view->inventory->devices;
+    GPtrArray *devices = view->snap->inventory->devices;
     gboolean more = FALSE;
 
     printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %-7s  %s\n", "ADDRESS", "ID", "CLASS", "DRIVER",
            "GROUP", "PASS", "ENABLED", "NAME");
     for (guint i = 0; i < devices->len; i++) {
         VhPciDevice *dev = g_ptr_array_index(devices, i);
-        const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
+        const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
         g_autofree char *ids = vh_pci_device_ids(dev);
         g_autofree char *name = vh_pci_device_display_name(dev);
         g_autofree char *cls = dev->class_name != NULL
@@ -40,9 +40,9 @@ print_table(const VhCliView *view)
     }
     if (more)
         printf("\nEvery reason, with its fix: vfio-handoff show DEVICE\n");
-    if (!view->inventory->has_iommu_groups)
+    if (!view->snap->inventory->has_iommu_groups)
         printf("\nThe IOMMU is off: no device can be passed (run: vfio-handoff check).\n");
-    if (!view->usage->processes_complete)
+    if (!view->snap->usage->processes_complete)
         printf("\nNot every process's open files could be read: run as root to see what holds "
                "each device.\n");
 }
@@ -71,15 +71,16 @@ vh_cmd_list(int argc, char **argv)
                      argv[1]);
         return VH_EXIT_USAGE;
     }
-    view = vh_cli_view_load_or_report();
+    view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);
     if (view == NULL)
         return VH_EXIT_FAILED;
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
 
         vh_cli_json_begin_inventory(b, view, "devices");
-        for (guint i = 0; i < view->inventory->devices->len; i++)
-            vh_cli_device_to_json(b, view, g_ptr_array_index(view->inventory->devices, i), FALSE);
+        for (guint i = 0; i < view->snap->inventory->devices->len; i++)
+            vh_cli_device_to_json(b, view, g_ptr_array_index(view->snap->inventory->devices, i),
+                                  FALSE);
         vh_cli_json_end_inventory(b);
     } else {
         print_table(view);

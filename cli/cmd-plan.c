@@ -10,8 +10,8 @@
 #include "vh-cli.h"
 #include "vh-error.h"
 #include "vh-libvirt.h"
-#include "vh-handoff-plan.h"
-#include "vh-host-facts.h"
+#include "vh-policy-eval.h"
+#include "vh-prepare.h"
 
 /* The domain's definition from libvirt, read-only (the live one if it runs). */
 static char *
@@ -159,12 +159,12 @@ vh_cmd_plan(int argc, char **argv)
         entries);
     g_autoptr(GError) error = NULL;
     g_autoptr(VhDomainDef) def = NULL;
-    g_autoptr(VhHostFacts) facts = NULL;
+    g_autoptr(VhCliView) view = NULL;
     g_autoptr(VhEvaluation) eval = NULL;
-    g_autoptr(GPtrArray) steps = NULL;
+    g_autoptr(GPtrArray) requested = NULL;
+    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func((GDestroyNotify)vh_step_free);
     g_autofree char *xml_owned = NULL;
     g_autofree char *uri_owned = NULL;
-    VhFacts input;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     /* GOption allocated these */
@@ -192,14 +192,17 @@ vh_cmd_plan(int argc, char **argv)
         vh_cli_error("%s defines domain '%s', not '%s'", xml_file, def->name, argv[1]);
         return VH_EXIT_FAILED;
     }
-    facts = vh_host_facts_load(vh_host_new_from_environment(), &error);
-    if (facts == NULL) {
+    if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NONE)) == NULL)
+        return VH_EXIT_FAILED;
+    requested = vh_domain_def_unmanaged(def);
+    eval = vh_policy_evaluate(&(VhFacts){view->policy, view->snap, def, requested});
+    /* the hook's own transaction, recording its steps instead of writing them */
+    if (eval->allowed &&
+        !vh_prepare(view->snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, def->name, def->uuid},
+                    eval->handoff, &(VhWriter){.steps = steps}, &error)) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    vh_host_facts_for_domain(facts, def, &input);
-    eval = vh_policy_evaluate(&input);
-    steps = vh_handoff_plan_detach(facts->host, eval->handoff);
     if (json)
         print_json(def, eval, eval->allowed ? steps : NULL);
     else

@@ -7,7 +7,9 @@
 
 #include "vh-bind.h"
 #include "vh-cli.h"
-#include "vh-handoff.h"
+#include "vh-kernel-abi.h"
+#include "vh-holders.h"
+#include "vh-prepare.h"
 #include "vh-policy.h"
 
 int
@@ -35,8 +37,9 @@ vh_cmd_reattach(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         char name[VH_PCI_ADDRESS_BUFSIZE];
         VhPciAddress addr;
-        g_autoptr(VhHold) h = NULL;
+        g_autoptr(VhJournalRecord) h = NULL;
         g_autofree char *driver = NULL;
+        VhHolderState holder;
 
         if (!vh_pci_address_parse(argv[i], &addr, &error)) {
             vh_cli_error("%s", error->message);
@@ -46,7 +49,7 @@ vh_cmd_reattach(int argc, char **argv)
         h = vh_journal_get(change->host, name);
         if (h == NULL) {
             driver = vh_bind_current_driver(change->host, name);
-            if (g_strcmp0(driver, "vfio-pci") == 0) {
+            if (g_strcmp0(driver, VH_DRIVER_VFIO_PCI) == 0) {
                 vh_cli_error("%s is on vfio-pci, but not by vfio-handoff: left as it is (virsh "
                              "nodedev-reattach gives it back)",
                              name);
@@ -56,8 +59,8 @@ vh_cmd_reattach(int argc, char **argv)
             }
             continue;
         }
-        if (!vh_journal_is_manual(h->domain) &&
-            (h->qemu_pid == 0 || vh_host_pid_alive(change->host, h->qemu_pid))) {
+        holder = vh_holder_state_of_record(change->host, h);
+        if (holder == VH_HOLDER_RUNNING || holder == VH_HOLDER_STARTING) {
             vh_cli_error("%s is held by the domain %s, which is running: stop it instead (virsh "
                          "shutdown %s)",
                          name, h->domain, h->domain);
@@ -66,7 +69,7 @@ vh_cmd_reattach(int argc, char **argv)
         }
         driver = g_strdup(h->driver);
         g_clear_error(&error);
-        if (!vh_handoff_give_back(change->host, h, &change->opts, &error)) {
+        if (!vh_prepare_give_back(change->host, h, &change->writer, &error)) {
             vh_cli_error("%s (it stays in the journal, stuck)", error->message);
             status = VH_EXIT_FAILED;
             continue;

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "vh-cli.h"
-#include "vh-handoff.h"
+#include "vh-holders.h"
+#include "vh-prepare.h"
 #include "vh-libvirt.h"
 #include "vh-policy.h"
 
@@ -13,24 +14,27 @@ typedef enum { DOMAIN_RUNNING, DOMAIN_GONE, DOMAIN_UNKNOWN } DomainState;
 
 /* Whether @h's domain runs: libvirt's answer, or with --offline its QEMU pid's. */
 static DomainState
-domain_state(const VhHost *host, const VhHold *h, const VhLibvirt *lv, virConnectPtr conn,
+domain_state(const VhHost *host, const VhJournalRecord *h, const VhLibvirt *lv, virConnectPtr conn,
              char **why)
 {
     virDomainPtr dom;
     int active;
 
     if (conn == NULL) {
-        if (h->qemu_pid <= 0) {
-            *why = g_strdup("no QEMU pid was recorded, so --offline cannot tell whether it runs "
-                            "(drop --offline to ask libvirt)");
-            return DOMAIN_UNKNOWN;
-        }
-        if (vh_host_pid_alive(host, h->qemu_pid)) {
+        switch (vh_holder_state_of_record(host, h)) {
+        case VH_HOLDER_RUNNING:
+        case VH_HOLDER_BY_HAND:
             *why = g_strdup_printf("its QEMU (pid %d) is running", h->qemu_pid);
             return DOMAIN_RUNNING;
+        case VH_HOLDER_GONE:
+            *why = g_strdup_printf("its QEMU (pid %d) is gone", h->qemu_pid);
+            return DOMAIN_GONE;
+        case VH_HOLDER_STARTING:
+            break;
         }
-        *why = g_strdup_printf("its QEMU (pid %d) is gone", h->qemu_pid);
-        return DOMAIN_GONE;
+        *why = g_strdup("no QEMU pid was recorded, so --offline cannot tell whether it runs "
+                        "(drop --offline to ask libvirt)");
+        return DOMAIN_UNKNOWN;
     }
     dom = lv->domain_lookup_by_name(conn, h->domain);
     if (dom == NULL) {
@@ -103,12 +107,12 @@ vh_cmd_recover(int argc, char **argv)
     }
     /* last taken, first given back */
     for (guint i = holds->len; i > 0; i--) {
-        VhHold *h = g_ptr_array_index(holds, i - 1);
+        VhJournalRecord *h = g_ptr_array_index(holds, i - 1);
         g_autofree char *why = NULL;
         g_autofree char *driver = g_strdup(h->driver);
         DomainState state;
 
-        if (vh_journal_is_manual(h->domain)) {
+        if (h->owner == VH_OWNER_BY_HAND) {
             printf("kept %s: detached by hand (vfio-handoff reattach %s gives it back)\n",
                    h->address, h->address);
             continue;
@@ -129,7 +133,7 @@ vh_cmd_recover(int argc, char **argv)
             continue;
         }
         g_clear_error(&error);
-        if (!vh_handoff_give_back(change->host, h, &change->opts, &error)) {
+        if (!vh_prepare_give_back(change->host, h, &change->writer, &error)) {
             printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, error->message);
             failed++;
             continue;

@@ -27,8 +27,7 @@ vh_cmd_remove(int argc, char **argv)
         "vendor:device ID. A <hostdev> written by hand is removed alone. Removing a device "
         "that is not there changes nothing.",
         entries);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(VhHostFacts) facts = NULL;
+    g_autoptr(VhCliView) view = NULL;
     VhHostdevRequest req = {.all = FALSE};
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -40,16 +39,14 @@ vh_cmd_remove(int argc, char **argv)
         return VH_EXIT_USAGE;
     }
     /* the host is read only to resolve vendor:device IDs */
-    for (int i = 2; i < argc && facts == NULL; i++) {
+    for (int i = 2; i < argc && view == NULL; i++) {
         if (vh_pci_address_parse(argv[i], &(VhPciAddress){0}, NULL))
             continue;
-        if ((facts = vh_host_facts_load(vh_host_new_from_environment(), &error)) == NULL) {
-            vh_cli_error("%s", error->message);
+        if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NONE)) == NULL)
             return VH_EXIT_FAILED;
-        }
     }
     req.devices = argv + 2;
     req.all = all;
     req.dry_run = dry_run;
-    return vh_hostdev_command("remove", uri, facts, argv[1], &req);
+    return vh_hostdev_command("remove", uri, view, argv[1], &req);
 }

@@ -53,9 +53,9 @@ print_policy(const VhCliView *view, const VhPciDevice *dev)
 static void
 print_device(const VhCliView *view, const VhPciDevice *dev)
 {
-    const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
-    VhIommuGroup *group = vh_inventory_group_of(view->inventory, dev);
-    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->inventory, dev);
+    const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
+    VhIommuGroup *group = vh_inventory_group_of(view->snap->inventory, dev);
+    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
     g_autofree char *name = vh_pci_device_display_name(dev);
     g_autofree char *ids = vh_pci_device_ids(dev);
     g_autofree char *resets = dev->reset_methods != NULL ? g_strjoinv(" ", dev->reset_methods)
@@ -147,10 +147,10 @@ vh_cmd_show(int argc, char **argv)
                      "10de:2204)");
         return VH_EXIT_USAGE;
     }
-    view = vh_cli_view_load_or_report();
+    view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);
     if (view == NULL)
         return VH_EXIT_FAILED;
-    dev = vh_inventory_resolve(view->inventory, argv[1], &error);
+    dev = vh_inventory_resolve(view->snap->inventory, argv[1], &error);
     if (dev == NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "vh-cli.h"
-#include "vh-journal.h"
+#include "vh-holders.h"
 
 static char *
 since_text(gint64 since)
@@ -14,13 +14,20 @@ since_text(gint64 since)
     return t != NULL ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
 }
 
-/* "running", "gone" (an orphan), or "" when no pid is known yet */
+/* "running", "gone" (an orphan), or "" when no pid is known yet or it was detached by hand */
 static const char *
-qemu_state(const VhHost *host, const VhHold *h)
+qemu_state(const VhHost *host, const VhJournalRecord *h)
 {
-    if (vh_journal_is_manual(h->domain) || h->qemu_pid <= 0)
-        return "";
-    return vh_host_pid_alive(host, h->qemu_pid) ? "running" : "gone";
+    switch (vh_holder_state_of_record(host, h)) {
+    case VH_HOLDER_RUNNING:
+        return "running";
+    case VH_HOLDER_GONE:
+        return "gone";
+    case VH_HOLDER_STARTING:
+    case VH_HOLDER_BY_HAND:
+        break;
+    }
+    return "";
 }
 
 int
@@ -58,14 +65,14 @@ vh_cmd_status(int argc, char **argv)
         json_builder_set_member_name(b, "devices");
         json_builder_begin_array(b);
         for (guint i = 0; i < holds->len; i++) {
-            VhHold *h = g_ptr_array_index(holds, i);
-            gboolean manual = vh_journal_is_manual(h->domain);
+            VhJournalRecord *h = g_ptr_array_index(holds, i);
+            gboolean manual = h->owner == VH_OWNER_BY_HAND;
             const char *q = qemu_state(host, h);
             g_autofree char *since = since_text(h->since);
 
             json_builder_begin_object(b);
             vh_cli_json_string_or_null(b, "address", h->address);
-            vh_cli_json_string_or_null(b, "domain", manual ? NULL : h->domain);
+            vh_cli_json_string_or_null(b, "domain", h->domain);
             vh_cli_json_bool(b, "by_hand", manual);
             vh_cli_json_string_or_null(b, "state", vh_hold_state_to_string(h->state));
             vh_cli_json_string_or_null(b, "reason", h->reason);
@@ -93,15 +100,15 @@ vh_cmd_status(int argc, char **argv)
     printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", "DEVICE", "DOMAIN", "STATE", "SINCE",
            "GOES BACK TO", "QEMU");
     for (guint i = 0; i < holds->len; i++) {
-        VhHold *h = g_ptr_array_index(holds, i);
+        VhJournalRecord *h = g_ptr_array_index(holds, i);
         const char *q = qemu_state(host, h);
         g_autofree char *since = since_text(h->since);
-        g_autofree char *qemu = vh_journal_is_manual(h->domain) ? g_strdup("-")
+        g_autofree char *qemu = h->owner == VH_OWNER_BY_HAND ? g_strdup("-")
                                 : h->qemu_pid > 0 ? g_strdup_printf("%d (%s)", h->qemu_pid, q)
                                                   : g_strdup("starting");
 
         printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", h->address,
-               vh_journal_is_manual(h->domain) ? "(by hand)" : h->domain,
+               h->owner == VH_OWNER_BY_HAND ? "(by hand)" : h->domain,
                vh_hold_state_to_string(h->state), since,
                h->driver != NULL ? h->driver : "no driver", qemu);
         if (h->reason != NULL)

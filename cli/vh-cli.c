@@ -50,27 +50,27 @@ vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv)
 }
 
 VhCliView *
-vh_cli_view_load(GError **error)
+vh_cli_view_load(VhSnapshotFlags flags, GError **error)
 {
-    g_autoptr(VhCliView) view = g_new0(VhCliView, 1);
-
-    view->host = vh_host_new_from_environment();
-    view->inventory = vh_inventory_load(view->host, VH_INVENTORY_NAMES, error);
-    if (view->inventory == NULL)
-        return NULL;
-    view->usage = vh_host_usage_collect(view->host, view->inventory, error);
-    if (view->usage == NULL)
-        return NULL;
-    view->verdicts = vh_verdicts_compute(view->inventory, view->usage);
-    view->policy = vh_policy_load(view->host);
-    return g_steal_pointer(&view);
+    return vh_cli_view_new(vh_host_new_from_environment(), flags, error);
 }
 
 VhCliView *
-vh_cli_view_load_or_report(void)
+vh_cli_view_new(VhHost *host, VhSnapshotFlags flags, GError **error)
+{
+    g_autoptr(VhCliView) view = g_new0(VhCliView, 1);
+
+    view->host = host;
+    view->policy = vh_policy_load(view->host);
+    view->snap = vh_snapshot_load(view->host, flags, error);
+    return view->snap != NULL ? g_steal_pointer(&view) : NULL;
+}
+
+VhCliView *
+vh_cli_view_load_or_report(VhSnapshotFlags flags)
 {
     g_autoptr(GError) error = NULL;
-    VhCliView *view = vh_cli_view_load(&error);
+    VhCliView *view = vh_cli_view_load(flags, &error);
 
     if (view == NULL)
         vh_cli_error("%s", error->message);
@@ -81,7 +81,7 @@ void
 vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const char *member)
 {
     json_builder_begin_object(b);
-    vh_cli_json_bool(b, "iommu_groups", view->inventory->has_iommu_groups);
+    vh_cli_json_bool(b, "iommu_groups", view->snap->inventory->has_iommu_groups);
     json_builder_set_member_name(b, member);
     json_builder_begin_array(b);
 }
@@ -108,8 +108,7 @@ vh_cli_change_begin(void)
         vh_cli_change_end(c);
         return NULL;
     }
-    c->opts.timeout_ms = (guint)c->policy->step_timeout_ms;
-    c->opts.close_fd = vh_journal_lock_fd(c->lock);
+    c->writer.timeout_ms = (guint)c->policy->step_timeout_ms;
     return c;
 }
 
@@ -129,10 +128,8 @@ vh_cli_view_free(VhCliView *view)
 {
     if (view == NULL)
         return;
+    vh_snapshot_free(view->snap);
     vh_policy_free(view->policy);
-    vh_verdicts_free(view->verdicts);
-    vh_host_usage_free(view->usage);
-    vh_inventory_free(view->inventory);
     vh_host_free(view->host);
     g_free(view);
 }
@@ -187,9 +184,9 @@ json_int_or_null(JsonBuilder *b, const char *member, gint64 value, gboolean pres
 static void
 device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
 {
-    VhIommuGroup *group = vh_inventory_group_of(view->inventory, dev);
-    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->inventory, dev);
-    GPtrArray *uses = vh_host_usage_for(view->usage, dev->name);
+    VhIommuGroup *group = vh_inventory_group_of(view->snap->inventory, dev);
+    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
+    GPtrArray *uses = vh_host_usage_for(view->snap->usage, dev->name);
 
     json_hex(b, "revision", dev->revision, 2);
     vh_cli_json_string_or_null(b, "subsystem_name", dev->subsys_name);
@@ -229,7 +226,7 @@ device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice 
     json_builder_begin_array(b);
     for (guint i = 0; i < companions->len; i++) {
         VhPciDevice *c = g_ptr_array_index(companions, i);
-        const VhVerdict *cv = vh_verdicts_get(view->verdicts, c->name);
+        const VhVerdict *cv = vh_verdicts_get(view->snap->verdicts, c->name);
 
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "address", c->name);
@@ -302,7 +299,7 @@ void
 vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev,
                       gboolean detailed)
 {
-    const VhVerdict *v = vh_verdicts_get(view->verdicts, dev->name);
+    const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
 
     json_builder_begin_object(b);
     vh_cli_json_string_or_null(b, "address", dev->name);

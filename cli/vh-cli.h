@@ -5,11 +5,8 @@
 #include <json-glib/json-glib.h>
 
 #include "vh-bind.h"
-#include "vh-host-usage.h"
-#include "vh-host.h"
-#include "vh-inventory.h"
 #include "vh-policy.h"
-#include "vh-verdict.h"
+#include "vh-snapshot.h"
 
 G_BEGIN_DECLS
 
@@ -57,19 +54,19 @@ int vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv);
 GOptionContext *vh_cli_option_context(const char *verb, const char *args, const char *summary,
                                       const char *description, const GOptionEntry *entries);
 
-/* Everything the inventory verbs show, read once. */
+/* The host as a verb sees it: its policy and one snapshot, each read once. */
 typedef struct {
     VhHost *host;
-    VhInventory *inventory;
-    VhHostUsage *usage;
-    VhVerdicts *verdicts;
     VhPolicy *policy;
+    VhSnapshot *snap;
 } VhCliView;
 
-VhCliView *vh_cli_view_load(GError **error);
+/* The host of the environment (VH_ROOT), or @host (taken, freed on failure too). */
+VhCliView *vh_cli_view_load(VhSnapshotFlags flags, GError **error);
+VhCliView *vh_cli_view_new(VhHost *host, VhSnapshotFlags flags, GError **error);
 
 /* vh_cli_view_load(), reporting a failure on stderr (the caller exits 1 on NULL). */
-VhCliView *vh_cli_view_load_or_report(void);
+VhCliView *vh_cli_view_load_or_report(VhSnapshotFlags flags);
 
 /* Opens the JSON document of an inventory verb: {"iommu_groups": BOOL, "@member": [ ... */
 void vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const char *member);
@@ -80,12 +77,12 @@ void vh_cli_view_free(VhCliView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliView, vh_cli_view_free)
 
 /* What a verb that moves devices between drivers holds: the host, its policy, the journal
- * lock, and the bind options (step-timeout; the lock fd closed in writer children). */
+ * lock, and the writer (bounded by step-timeout). */
 typedef struct VhCliChange {
     VhHost *host;
     VhPolicy *policy;
     struct VhJournalLock *lock;
-    VhBindOptions opts;
+    VhWriter writer;
 } VhCliChange;
 
 /* Takes the journal lock (waiting up to 30 s); reports a failure on stderr and returns NULL. */

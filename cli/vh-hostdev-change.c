@@ -174,20 +174,20 @@ refuses_add(const char *id)
 }
 
 static gboolean
-check_policy(Session *s, const VhHostFacts *facts, GPtrArray *touched, GError **error)
+check_policy(Session *s, const VhCliView *view, GPtrArray *touched, GError **error)
 {
     g_autoptr(GError) local = NULL;
     g_autoptr(VhDomainDef) def = vh_domain_def_parse(s->r->after, strlen(s->r->after), &local);
     g_autoptr(VhEvaluation) eval = NULL;
-    VhFacts input;
+    g_autoptr(GPtrArray) requested = NULL;
 
     if (def == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "the definition of '%s': %s",
                     s->r->domain, local->message);
         return FALSE;
     }
-    vh_host_facts_for_domain(facts, def, &input);
-    eval = vh_policy_evaluate(&input);
+    requested = vh_domain_def_unmanaged(def);
+    eval = vh_policy_evaluate(&(VhFacts){view->policy, view->snap, def, requested});
     for (guint i = 0; i < eval->checks->len; i++) {
         const VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
         /* the host's and the domain's checks, and those of the devices this change names */
@@ -207,8 +207,8 @@ check_policy(Session *s, const VhHostFacts *facts, GPtrArray *touched, GError **
 }
 
 VhHostdevResult *
-vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts,
-               const char *domain, const VhHostdevRequest *req, GError **error)
+vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view, const char *domain,
+               const VhHostdevRequest *req, GError **error)
 {
     g_auto(Session) s = {0};
     g_autoptr(VhDomainEdit) edit = NULL;
@@ -218,7 +218,7 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts
         (edit = vh_domain_edit_new(s.r->before, error)) == NULL)
         return NULL;
     for (guint i = 0; req->devices[i] != NULL; i++) {
-        VhPciDevice *dev = vh_inventory_resolve(facts->inventory, req->devices[i], error);
+        VhPciDevice *dev = vh_inventory_resolve(view->snap->inventory, req->devices[i], error);
         g_autoptr(GPtrArray) set = g_ptr_array_new();
         g_autoptr(GPtrArray) companions = NULL;
 
@@ -227,7 +227,7 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts
         if (g_ptr_array_find_with_equal_func(touched, dev->name, g_str_equal, NULL))
             continue; /* named twice, or a companion of one named before */
         g_ptr_array_add(set, dev->name);
-        companions = vh_inventory_companions(facts->inventory, dev);
+        companions = vh_inventory_companions(view->snap->inventory, dev);
         for (guint j = 0; !req->only && j < companions->len; j++)
             g_ptr_array_add(set, ((VhPciDevice *)g_ptr_array_index(companions, j))->name);
         for (guint j = 0; j < set->len; j++) {
@@ -246,20 +246,20 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts
             return NULL;
         }
     }
-    if (facts->policy->lock_memory != VH_LOCK_MEMORY_OFF &&
-        !vh_domain_edit_lock_memory(edit, facts->policy->lock_memory == VH_LOCK_MEMORY_REQUIRED,
-                                    facts->policy->memory_overhead, error)) {
+    if (view->policy->lock_memory != VH_LOCK_MEMORY_OFF &&
+        !vh_domain_edit_lock_memory(edit, view->policy->lock_memory == VH_LOCK_MEMORY_REQUIRED,
+                                    view->policy->memory_overhead, error)) {
         g_prefix_error(error, "%s: ", s.r->domain);
         return NULL;
     }
     session_take_edit(&s, edit);
-    if (!check_policy(&s, facts, touched, error) || !session_define(&s, req->dry_run, error))
+    if (!check_policy(&s, view, touched, error) || !session_define(&s, req->dry_run, error))
         return NULL;
     return g_steal_pointer(&s.r);
 }
 
 VhHostdevResult *
-vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts,
+vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view,
                   const char *domain, const VhHostdevRequest *req, GError **error)
 {
     g_auto(Session) s = {0};
@@ -278,12 +278,12 @@ vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *fa
         if (vh_pci_address_parse(req->devices[i], &parsed, NULL)) {
             vh_pci_address_format(&parsed, address);
         } else {
-            VhPciDevice *dev = facts != NULL
-                                   ? vh_inventory_resolve(facts->inventory, req->devices[i], error)
-                                   : NULL;
+            VhPciDevice *dev =
+                view != NULL ? vh_inventory_resolve(view->snap->inventory, req->devices[i], error)
+                             : NULL;
 
             if (dev == NULL) {
-                if (facts == NULL)
+                if (view == NULL)
                     vh_pci_address_parse(req->devices[i], &parsed, error);
                 return NULL;
             }
@@ -331,7 +331,7 @@ print_result(const VhHostdevResult *r, const char *verb, gboolean dry_run)
 }
 
 int
-vh_hostdev_command(const char *verb, const char *uri, const VhHostFacts *facts, const char *domain,
+vh_hostdev_command(const char *verb, const char *uri, const VhCliView *view, const char *domain,
                    const VhHostdevRequest *req)
 {
     g_autoptr(GError) error = NULL;
@@ -344,9 +344,9 @@ vh_hostdev_command(const char *verb, const char *uri, const VhHostFacts *facts, 
         return VH_EXIT_FAILED;
     }
     if (strcmp(verb, "add") == 0)
-        result = vh_hostdev_add(lv, conn, facts, domain, req, &error);
+        result = vh_hostdev_add(lv, conn, view, domain, req, &error);
     else
-        result = vh_hostdev_remove(lv, conn, facts, domain, req, &error);
+        result = vh_hostdev_remove(lv, conn, view, domain, req, &error);
     lv->connect_close(conn);
     if (result == NULL) {
         vh_cli_error("%s", error->message);

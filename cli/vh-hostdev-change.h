@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "vh-host-facts.h"
+#include "vh-cli.h"
 #include "vh-libvirt.h"
 
 G_BEGIN_DECLS
@@ -36,21 +36,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHostdevResult, vh_hostdev_result_free)
  * identity, host-critical, past the domain's limit); and defines it with validation, unless
  * @req->dry_run. Nothing is defined on any error.
  */
-VhHostdevResult *vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhHostFacts *facts,
+VhHostdevResult *vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view,
                                 const char *domain, const VhHostdevRequest *req, GError **error);
 
-/* `remove`: the reverse of add, undoing exactly what it recorded. @facts (may be NULL)
+/* `remove`: the reverse of add, undoing exactly what it recorded. @view (may be NULL)
  * resolves vendor:device IDs; an address needs no host, as the hardware may be gone. */
-VhHostdevResult *vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn,
-                                   const VhHostFacts *facts, const char *domain,
-                                   const VhHostdevRequest *req, GError **error);
+VhHostdevResult *vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view,
+                                   const char *domain, const VhHostdevRequest *req, GError **error);
 
 /*
  * The verbs: connects to @uri (NULL: libvirt's default), runs `add` or `remove` (@verb), and
  * reports on stdout (with --dry-run the unified diff, else what changed) and stderr (errors,
  * notes, warnings). Returns the exit status.
  */
-int vh_hostdev_command(const char *verb, const char *uri, const VhHostFacts *facts,
-                       const char *domain, const VhHostdevRequest *req);
+int vh_hostdev_command(const char *verb, const char *uri, const VhCliView *view, const char *domain,
+                       const VhHostdevRequest *req);
 
 G_END_DECLS

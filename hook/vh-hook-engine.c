@@ -10,17 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vh-handoff.h"
 #include "vh-hook-contract.h"
 #include "vh-hook-log.h"
-#include "vh-host-facts.h"
+#include "vh-policy-eval.h"
+#include "vh-prepare.h"
 
 typedef struct {
     const char *domain;
     VhHost *host;
     VhDomainDef *def; /* NULL when stdin held no usable XML (release may still act) */
     VhPolicy *policy;
-    VhBindOptions opts;
+    VhWriter writer;
 } Hook;
 
 G_GNUC_PRINTF(3, 4)
@@ -45,19 +45,20 @@ refuse(Hook *h, const char *subject, const char *fmt, ...)
 static guint
 lock_timeout(const Hook *h)
 {
-    return h->opts.timeout_ms * 4;
+    return h->writer.timeout_ms * 4;
 }
 
+/* one snapshot of the host, one policy, one evaluation, one transaction */
 static int
 op_prepare(Hook *h)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VhJournalLock) lock = NULL;
-    g_autoptr(VhHostFacts) facts = NULL;
+    g_autoptr(VhSnapshot) snap = NULL;
     g_autoptr(VhEvaluation) eval = NULL;
     g_autoptr(GPtrArray) requested = NULL;
     const VhPolicyCheck *failed;
-    VhFacts input;
+    VhHandoffOwner owner = {VH_OWNER_DOMAIN, h->domain, NULL};
     gint64 t0 = g_get_monotonic_time();
 
     if (h->def == NULL)
@@ -68,17 +69,16 @@ op_prepare(Hook *h)
     lock = vh_journal_lock(h->host, lock_timeout(h), &error);
     if (lock == NULL)
         return refuse(h, NULL, "%s (try again)", error->message);
-    h->opts.close_fd = vh_journal_lock_fd(lock);
-    facts = vh_host_facts_load(vh_host_new_from_environment(), &error);
-    if (facts == NULL)
+    snap = vh_snapshot_load(h->host, VH_SNAPSHOT_NONE, &error);
+    if (snap == NULL)
         return refuse(h, NULL, "%s", error->message);
-    vh_host_facts_for_domain(facts, h->def, &input);
-    eval = vh_policy_evaluate(&input);
+    eval = vh_policy_evaluate(&(VhFacts){h->policy, snap, h->def, requested});
     if ((failed = vh_evaluation_first_failure(eval)) != NULL) {
         return refuse(h, failed->kind == VH_CHECK_DEVICE ? failed->subject : NULL, "%s (%s)",
                       failed->reason, failed->fix);
     }
-    if (!vh_handoff_detach(h->host, eval->handoff, h->def->name, h->def->uuid, &h->opts, &error))
+    owner.uuid = h->def->uuid;
+    if (!vh_prepare(snap, &owner, eval->handoff, &h->writer, &error))
         return refuse(h, NULL, "%s", error->message);
     for (guint i = 0; i < eval->handoff->len; i++)
         vh_hook_log(((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name, "detach", "ok",
@@ -106,7 +106,7 @@ op_started(Hook *h)
     int pid = qemu_pid(h);
 
     if (lock != NULL && pid > 0) {
-        vh_handoff_record_pid(h->host, h->domain, pid);
+        vh_prepare_record_pid(h->host, h->domain, pid);
         vh_hook_log(NULL, "started", "ok", 0, "QEMU pid %d recorded", pid);
     }
     return 0;
@@ -126,8 +126,7 @@ op_release(Hook *h)
                     error->message);
         return 0; /* libvirt ignores it; recover finishes the job */
     }
-    h->opts.close_fd = vh_journal_lock_fd(lock);
-    failed = vh_handoff_give_back_domain(h->host, h->domain, &h->opts, failures);
+    failed = vh_prepare_give_back_domain(h->host, h->domain, &h->writer, failures);
     for (guint i = 0; i < failures->len; i++)
         vh_hook_log(NULL, "give-back", "failed", 0, "%s (it stays in the journal: run "
                     "vfio-handoff recover)", (char *)g_ptr_array_index(failures, i));
@@ -210,8 +209,7 @@ main(int argc, char **argv)
     h.domain = argv[1];
     h.host = vh_host_new_from_environment();
     h.policy = vh_policy_load(h.host);
-    h.opts.timeout_ms = (guint)h.policy->step_timeout_ms;
-    h.opts.close_fd = -1;
+    h.writer.timeout_ms = (guint)h.policy->step_timeout_ms;
     vh_hook_log_open(h.host, h.domain, argv[2]);
     /* DESIGN §3: what `policy validate` reports as a problem, the hook logs and goes on with
      * the rest of the policy (an ignored file, an unknown key) */

@@ -21,7 +21,7 @@ struct VhJournalLock {
 };
 
 void
-vh_hold_free(VhHold *h)
+vh_journal_record_free(VhJournalRecord *h)
 {
     if (h == NULL)
         return;
@@ -120,12 +120,6 @@ vh_journal_unlock(VhJournalLock *lock)
     g_free(lock);
 }
 
-int
-vh_journal_lock_fd(const VhJournalLock *lock)
-{
-    return lock->fd;
-}
-
 /* the index the hook's front stats (vh-hook-contract.h) */
 static char *
 domain_dir(const VhHost *host, const char *domain)
@@ -137,25 +131,42 @@ domain_dir(const VhHost *host, const char *domain)
     return g_strdup(path);
 }
 
+/* Removes @h from the index of its domain. */
+static void
+unindex(const VhHost *host, const VhJournalRecord *h)
+{
+    g_autofree char *ddir = h->owner == VH_OWNER_DOMAIN ? domain_dir(host, h->domain) : NULL;
+    g_autofree char *mark = ddir != NULL ? g_build_filename(ddir, h->address, NULL) : NULL;
+
+    if (mark != NULL) {
+        g_unlink(mark);
+        g_rmdir(ddir); /* fails while other devices of the domain are held: fine */
+    }
+}
+
+static VhJournalRecord *read_record(const char *path);
+
 gboolean
-vh_journal_put(const VhHost *host, const VhHold *h, GError **error)
+vh_journal_put(const VhHost *host, const VhJournalRecord *h, GError **error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *dir = g_build_filename(host->run_dir, "devices", NULL);
     g_autofree char *path = g_build_filename(dir, h->address, NULL);
-    g_autofree char *ddir = domain_dir(host, h->domain);
+    g_autofree char *ddir = h->owner == VH_OWNER_DOMAIN ? domain_dir(host, h->domain) : NULL;
     g_autofree char *mark = NULL;
     g_autofree char *text = NULL;
+    g_autoptr(VhJournalRecord) before = NULL;
     int fd;
 
-    if (ddir == NULL) {
+    if (h->owner == VH_OWNER_DOMAIN && ddir == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "domain name '%s' is too long",
                     h->domain);
         return FALSE;
     }
     g_key_file_set_string(kf, GROUP, "address", h->address);
     g_key_file_set_string(kf, GROUP, "identity", h->identity != NULL ? h->identity : "");
-    g_key_file_set_string(kf, GROUP, "domain", h->domain);
+    g_key_file_set_string(kf, GROUP, "owner", h->owner == VH_OWNER_BY_HAND ? "by-hand" : "domain");
+    g_key_file_set_string(kf, GROUP, "domain", h->domain != NULL ? h->domain : "");
     g_key_file_set_string(kf, GROUP, "uuid", h->uuid != NULL ? h->uuid : "");
     g_key_file_set_integer(kf, GROUP, "qemu-pid", h->qemu_pid);
     g_key_file_set_string(kf, GROUP, "driver", h->driver != NULL ? h->driver : "");
@@ -166,11 +177,16 @@ vh_journal_put(const VhHost *host, const VhHold *h, GError **error)
     g_key_file_set_int64(kf, GROUP, "since", h->since);
     g_key_file_set_int64(kf, GROUP, "updated", g_get_real_time() / G_USEC_PER_SEC);
     text = g_key_file_to_data(kf, NULL, NULL);
-    if (!ensure_dir(dir, error) || !ensure_dir(ddir, error))
+    if (!ensure_dir(dir, error) || (ddir != NULL && !ensure_dir(ddir, error)))
         return FALSE;
+    before = read_record(path);
+    if (before != NULL && (before->owner != h->owner || g_strcmp0(before->domain, h->domain) != 0))
+        unindex(host, before); /* taken over: the old holder's index must not name it */
     /* g_file_set_contents: temporary file, fsync, rename */
     if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         return FALSE;
+    if (ddir == NULL)
+        return TRUE; /* by hand: no domain to index it under */
     mark = g_build_filename(ddir, h->address, NULL);
     fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -181,12 +197,13 @@ vh_journal_put(const VhHost *host, const VhHold *h, GError **error)
     return TRUE;
 }
 
-static VhHold *
+static VhJournalRecord *
 read_record(const char *path)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autoptr(VhHold) h = g_new0(VhHold, 1);
+    g_autoptr(VhJournalRecord) h = g_new0(VhJournalRecord, 1);
     g_autofree char *state = NULL;
+    g_autofree char *owner = NULL;
 
 #define STR(field, key)                                                                           \
     do {                                                                                          \
@@ -207,7 +224,17 @@ read_record(const char *path)
     STR(reason, "reason");
 #undef STR
     state = g_key_file_get_string(kf, GROUP, "state", NULL);
-    if (h->address == NULL || h->domain == NULL || !state_from_string(state, &h->state))
+    owner = g_key_file_get_string(kf, GROUP, "owner", NULL);
+    /* records written before the owner key named a device detached by hand "/manual" */
+    if (g_strcmp0(owner, "by-hand") == 0 ||
+        (owner == NULL && g_strcmp0(h->domain, "/manual") == 0)) {
+        h->owner = VH_OWNER_BY_HAND;
+        g_clear_pointer(&h->domain, g_free);
+    } else if (owner != NULL && strcmp(owner, "domain") != 0) {
+        return NULL;
+    }
+    if (h->address == NULL || (h->owner == VH_OWNER_DOMAIN && h->domain == NULL) ||
+        !state_from_string(state, &h->state))
         return NULL;
     h->qemu_pid = g_key_file_get_integer(kf, GROUP, "qemu-pid", NULL);
     h->since = g_key_file_get_int64(kf, GROUP, "since", NULL);
@@ -215,7 +242,7 @@ read_record(const char *path)
     return g_steal_pointer(&h);
 }
 
-VhHold *
+VhJournalRecord *
 vh_journal_get(const VhHost *host, const char *address)
 {
     g_autofree char *path = g_build_filename(host->run_dir, "devices", address, NULL);
@@ -227,17 +254,10 @@ gboolean
 vh_journal_remove(const VhHost *host, const char *address, GError **error)
 {
     g_autofree char *path = g_build_filename(host->run_dir, "devices", address, NULL);
-    g_autoptr(VhHold) h = read_record(path);
+    g_autoptr(VhJournalRecord) h = read_record(path);
 
-    if (h != NULL) {
-        g_autofree char *ddir = domain_dir(host, h->domain);
-        g_autofree char *mark = ddir != NULL ? g_build_filename(ddir, address, NULL) : NULL;
-
-        if (mark != NULL) {
-            g_unlink(mark);
-            g_rmdir(ddir); /* fails while other devices of the domain are held: fine */
-        }
-    }
+    if (h != NULL)
+        unindex(host, h);
     if (g_unlink(path) != 0 && errno != ENOENT) {
         vh_error_set_errno(error, errno, "remove", path);
         return FALSE;
@@ -246,9 +266,9 @@ vh_journal_remove(const VhHost *host, const char *address, GError **error)
 }
 
 static int
-compare_holds(gconstpointer a, gconstpointer b)
+compare_records(gconstpointer a, gconstpointer b)
 {
-    const VhHold *x = *(VhHold *const *)a, *y = *(VhHold *const *)b;
+    const VhJournalRecord *x = *(VhJournalRecord *const *)a, *y = *(VhJournalRecord *const *)b;
 
     if (x->since != y->since)
         return x->since < y->since ? -1 : 1;
@@ -258,14 +278,14 @@ compare_holds(gconstpointer a, gconstpointer b)
 GPtrArray *
 vh_journal_list(const VhHost *host)
 {
-    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vh_hold_free);
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vh_journal_record_free);
     g_autofree char *dir = g_build_filename(host->run_dir, "devices", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
 
     while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
         g_autofree char *path = NULL;
-        VhHold *h;
+        VhJournalRecord *h;
 
         if (name[0] == '.')
             continue; /* a temporary of g_file_set_contents */
@@ -273,7 +293,7 @@ vh_journal_list(const VhHost *host)
         if ((h = read_record(path)) != NULL)
             g_ptr_array_add(out, h);
     }
-    g_ptr_array_sort(out, compare_holds);
+    g_ptr_array_sort(out, compare_records);
     return out;
 }
 
@@ -283,27 +303,18 @@ vh_journal_for_domain(const VhHost *host, const char *domain)
     GPtrArray *all = vh_journal_list(host);
 
     for (guint i = all->len; i > 0; i--) {
-        VhHold *h = g_ptr_array_index(all, i - 1);
+        VhJournalRecord *h = g_ptr_array_index(all, i - 1);
 
-        if (strcmp(h->domain, domain) != 0)
+        if (g_strcmp0(h->domain, domain) != 0)
             g_ptr_array_remove_index(all, i - 1);
     }
     return all;
 }
 
-gboolean
-vh_journal_domain_has_holds(const VhHost *host, const char *domain)
+char *
+vh_journal_record_owner_text(const VhJournalRecord *h)
 {
-    g_autofree char *ddir = domain_dir(host, domain);
-
-    return ddir != NULL && g_file_test(ddir, G_FILE_TEST_IS_DIR);
-}
-
-gboolean
-vh_host_pid_alive(const VhHost *host, int pid)
-{
-    g_autofree char *rel = g_strdup_printf("%d", pid);
-    g_autofree char *path = vh_host_proc_path(host, rel);
-
-    return pid > 0 && g_file_test(path, G_FILE_TEST_IS_DIR);
+    if (h->owner == VH_OWNER_BY_HAND)
+        return g_strdup("vfio-handoff detach");
+    return g_strdup_printf("the domain %s", h->domain);
 }

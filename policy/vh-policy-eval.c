@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "vh-policy-eval.h"
-#include "vh-journal.h"
 #include "vh-units.h"
 
 typedef struct {
@@ -91,18 +90,18 @@ in_use_reason(const VhVerdict *v)
 }
 
 /* The live holding of @dev by a domain other than this one, else a stale one, else NULL. */
-static const VhHolding *
+static const VhHolder *
 holding_of(Eval *ev, const VhPciDevice *dev, gboolean *other_live)
 {
-    const VhHolding *stale = NULL;
+    const VhHolder *stale = NULL;
 
     *other_live = FALSE;
-    for (guint i = 0; ev->f->holdings != NULL && i < ev->f->holdings->len; i++) {
-        const VhHolding *h = g_ptr_array_index((GPtrArray *)ev->f->holdings, i);
+    for (guint i = 0; i < ev->f->host->holders->len; i++) {
+        const VhHolder *h = g_ptr_array_index(ev->f->host->holders, i);
 
-        /* a device detached by hand is prepared for any domain to use: not a holding */
-        if (strcmp(h->device, dev->name) != 0 || vh_journal_is_manual(h->domain_name) ||
-            g_strcmp0(h->domain_name, ev->f->domain->name) == 0)
+        /* a device detached by hand is prepared for any domain to use: not held */
+        if (strcmp(h->device, dev->name) != 0 || h->state == VH_HOLDER_BY_HAND ||
+            (ev->f->domain != NULL && g_strcmp0(h->domain_name, ev->f->domain->name) == 0))
             continue;
         if (h->alive) {
             *other_live = TRUE;
@@ -117,10 +116,10 @@ static gboolean
 check_held(Eval *ev, const VhPciDevice *dev)
 {
     gboolean live;
-    const VhHolding *h = holding_of(ev, dev, &live);
+    const VhHolder *h = holding_of(ev, dev, &live);
 
     if (h != NULL && live) {
-        if (h->domain_name != NULL && h->pid == 0)
+        if (h->domain_name != NULL && h->state == VH_HOLDER_STARTING)
             FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name,
                  g_strdup_printf("wait for %s to start, then stop it: virsh shutdown %s",
                                  h->domain_name, h->domain_name),
@@ -151,7 +150,7 @@ static void
 take(Eval *ev, const VhPciDevice *dev)
 {
     gboolean live;
-    const VhHolding *h;
+    const VhHolder *h;
 
     if (g_ptr_array_find(ev->e->handoff, dev, NULL) || g_ptr_array_find(ev->e->left_alone, dev, NULL))
         return;
@@ -170,7 +169,7 @@ take(Eval *ev, const VhPciDevice *dev)
 static void
 check_group(Eval *ev, const VhPciDevice *dev)
 {
-    VhIommuGroup *group = vh_inventory_group_of(ev->f->inventory, dev);
+    VhIommuGroup *group = vh_inventory_group_of(ev->f->host->inventory, dev);
     g_autoptr(GPtrArray) companions = NULL;
     g_autoptr(GString) along = g_string_new(NULL);
 
@@ -179,10 +178,10 @@ check_group(Eval *ev, const VhPciDevice *dev)
              "no IOMMU group: the IOMMU is off");
         return;
     }
-    companions = vh_inventory_companions(ev->f->inventory, dev);
+    companions = vh_inventory_companions(ev->f->host->inventory, dev);
     for (guint i = 0; i < companions->len; i++) {
         VhPciDevice *c = g_ptr_array_index(companions, i);
-        const VhVerdict *cv = vh_verdicts_get(ev->f->verdicts, c->name);
+        const VhVerdict *cv = vh_verdicts_get(ev->f->host->verdicts, c->name);
         const VhReason *r;
         gboolean live;
 
@@ -227,14 +226,16 @@ check_group(Eval *ev, const VhPciDevice *dev)
 static const VhPolicyDevice *
 enabled_mate(Eval *ev, const VhPciDevice *dev, const VhPciDevice **mate)
 {
-    g_autoptr(GPtrArray) requested = vh_domain_def_unmanaged(ev->f->domain);
-    VhIommuGroup *group = vh_inventory_group_of(ev->f->inventory, dev);
+    const GPtrArray *requested = ev->f->devices;
+    VhIommuGroup *group = vh_inventory_group_of(ev->f->host->inventory, dev);
 
     for (guint i = 0; group != NULL && i < requested->len; i++) {
-        const VhPciDevice *m = vh_inventory_lookup(ev->f->inventory, g_ptr_array_index(requested, i));
+        const VhPciDevice *m = vh_inventory_lookup(ev->f->host->inventory,
+                                                   g_ptr_array_index((GPtrArray *)requested, i));
         const VhPolicyDevice *pd = m != NULL && m != dev ? vh_policy_device_for(ev->f->policy, m) : NULL;
 
-        if (pd != NULL && pd->enabled && vh_inventory_group_of(ev->f->inventory, m) == group) {
+        if (pd != NULL && pd->enabled &&
+            vh_inventory_group_of(ev->f->host->inventory, m) == group) {
             *mate = m;
             return pd;
         }
@@ -247,7 +248,7 @@ static void
 check_device(Eval *ev, const char *address)
 {
     const VhDomainDef *dom = ev->f->domain;
-    const VhPciDevice *dev = vh_inventory_lookup(ev->f->inventory, address);
+    const VhPciDevice *dev = vh_inventory_lookup(ev->f->host->inventory, address);
     const VhPciDevice *mate = NULL;
     const VhPolicyDevice *pd;
     const VhVerdict *v;
@@ -255,8 +256,10 @@ check_device(Eval *ev, const char *address)
 
     if (dev == NULL) {
         FAIL(ev, VH_CHECK_DEVICE, "device-present", address,
-             g_strdup_printf("correct the <hostdev> address in %s (see: vfio-handoff list)",
-                             dom->name),
+             dom != NULL ? g_strdup_printf("correct the <hostdev> address in %s (see: "
+                                           "vfio-handoff list)",
+                                           dom->name)
+                         : g_strdup("see: vfio-handoff list"),
              "no PCI device at this address on this host");
         return;
     }
@@ -276,7 +279,7 @@ check_device(Eval *ev, const char *address)
         PASS(ev, VH_CHECK_DEVICE, "device-enabled", address, "enabled by [device %s] at %s:%d",
              pd->spec, pd->file, pd->line);
 
-    if (pd != NULL && pd->enabled) {
+    if (pd != NULL && pd->enabled && dom != NULL) {
         if (vh_policy_device_allows_domain(pd, dom->name)) {
             if (pd->domains == NULL)
                 PASS(ev, VH_CHECK_DEVICE, "domain-allowed", address, "any domain may use it");
@@ -290,6 +293,8 @@ check_device(Eval *ev, const char *address)
                  g_strdup_printf("vfio-handoff enable %s --domain %s", address, dom->name),
                  "may be used only by %s, not by %s", list, dom->name);
         }
+    }
+    if (pd != NULL && pd->enabled) {
         if (pd->has_identity && mate == NULL) {
             g_autofree char *pinned = vh_policy_device_identity(pd);
             g_autofree char *now = pd->identity_has_subsystem ? vh_pci_device_identity(dev)
@@ -308,7 +313,7 @@ check_device(Eval *ev, const char *address)
         }
     }
 
-    v = vh_verdicts_get(ev->f->verdicts, dev->name);
+    v = vh_verdicts_get(ev->f->host->verdicts, dev->name);
     if ((r = reason_of(v, VH_REASON_HOST_CRITICAL)) != NULL ||
         (r = reason_of(v, VH_REASON_GROUP_CRITICAL)) != NULL)
         FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", address,
@@ -337,11 +342,11 @@ held_by_others(Eval *ev)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 
-    for (guint i = 0; ev->f->holdings != NULL && i < ev->f->holdings->len; i++) {
-        const VhHolding *h = g_ptr_array_index((GPtrArray *)ev->f->holdings, i);
+    for (guint i = 0; i < ev->f->host->holders->len; i++) {
+        const VhHolder *h = g_ptr_array_index(ev->f->host->holders, i);
 
-        if (h->alive && g_strcmp0(h->domain_name, ev->f->domain->name) != 0 &&
-            !vh_journal_is_manual(h->domain_name))
+        if (h->alive && h->state != VH_HOLDER_BY_HAND &&
+            (ev->f->domain == NULL || g_strcmp0(h->domain_name, ev->f->domain->name) != 0))
             g_hash_table_add(seen, h->device);
     }
     return g_hash_table_size(seen);
@@ -351,10 +356,12 @@ static void
 check_limits(Eval *ev, guint requested)
 {
     const VhDomainDef *dom = ev->f->domain;
-    int max = vh_policy_max_devices_for(ev->f->policy, dom->name);
+    int max = dom != NULL ? vh_policy_max_devices_for(ev->f->policy, dom->name) : 0;
     guint others = held_by_others(ev), total = others + ev->e->handoff->len;
 
-    if ((int)requested <= max)
+    if (dom == NULL)
+        ; /* by hand: for no domain */
+    else if ((int)requested <= max)
         PASS(ev, VH_CHECK_DOMAIN, "domain-limit", dom->name, "%u of at most %d devices for %s",
              requested, max, dom->name);
     else
@@ -420,9 +427,11 @@ check_memory(Eval *ev)
     }
 
     if (dom->hugepages) {
-        g_autofree char *free_s = vh_format_size(ev->f->hugepages_free_kib * 1024);
+        guint64 free_kib =
+            vh_host_memory_hugepages_free_kib(&ev->f->host->memory, dom->hugepage_kib);
+        g_autofree char *free_s = vh_format_size(free_kib * 1024);
 
-        if (ev->f->hugepages_free_kib * 1024 >= mem)
+        if (free_kib * 1024 >= mem)
             PASS(ev, VH_CHECK_DOMAIN, "memory-admission", dom->name,
                  "%s fits in %s of free huge pages", mem_s, free_s);
         else
@@ -433,7 +442,7 @@ check_memory(Eval *ev)
         return;
     }
     {
-        guint64 avail = ev->f->mem_available_kib * 1024;
+        guint64 avail = ev->f->host->memory.available_kib * 1024;
         guint64 usable = avail > p->memory_reserve ? avail - p->memory_reserve : 0;
         g_autofree char *avail_s = vh_format_size(avail);
         g_autofree char *reserve_s = vh_format_size(p->memory_reserve);
@@ -455,7 +464,7 @@ VhEvaluation *
 vh_policy_evaluate(const VhFacts *f)
 {
     Eval ev = {.f = f};
-    g_autoptr(GPtrArray) requested = vh_domain_def_unmanaged(f->domain);
+    const GPtrArray *requested = f->devices;
 
     ev.e = g_new0(VhEvaluation, 1);
     ev.e->checks = g_ptr_array_new_with_free_func((GDestroyNotify)check_free);
@@ -487,11 +496,11 @@ vh_policy_evaluate(const VhFacts *f)
              "passthrough is turned off on this host ([host] enabled=false)");
 
     for (guint i = 0; i < requested->len; i++)
-        check_device(&ev, g_ptr_array_index(requested, i));
-    if (requested->len > 0) {
+        check_device(&ev, g_ptr_array_index((GPtrArray *)requested, i));
+    if (requested->len > 0)
         check_limits(&ev, requested->len);
+    if (requested->len > 0 && f->domain != NULL)
         check_memory(&ev);
-    }
     ev.e->allowed = vh_evaluation_first_failure(ev.e) == NULL;
     return ev.e;
 }

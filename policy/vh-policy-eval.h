@@ -4,23 +4,18 @@
 #include <glib.h>
 
 #include "vh-domain.h"
-#include "vh-holdings.h"
-#include "vh-host-usage.h"
-#include "vh-inventory.h"
 #include "vh-policy.h"
-#include "vh-verdict.h"
+#include "vh-snapshot.h"
 
 G_BEGIN_DECLS
 
 /* Everything the evaluation looks at. The caller gathers it; evaluation does no I/O. */
 typedef struct {
     const VhPolicy *policy;
-    const VhInventory *inventory;
-    const VhVerdicts *verdicts;
-    const VhDomainDef *domain;
-    const GPtrArray *holdings;  /* VhHolding *: devices held by running VMs (may be NULL) */
-    guint64 mem_available_kib;  /* MemAvailable */
-    guint64 hugepages_free_kib; /* free huge pages of the domain's backing size */
+    const VhSnapshot *host;    /* devices, verdicts, holders, memory */
+    const VhDomainDef *domain; /* the domain that starts; NULL for devices detached by hand
+                                * (`detach`), which are for no domain: no domain check applies */
+    const GPtrArray *devices;  /* char *: the addresses asked for, in order */
 } VhFacts;
 
 /* what a check is about, and so whom its subject names */

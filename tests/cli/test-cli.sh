@@ -184,20 +184,22 @@ is "plan prints every check, passing" 13 "$(echo "$out" | grep -c '^  PASS ')"
 is "plan prints the exact sysfs writes in order" "$(cat <<STEPS
    1. write 'vfio-pci' to $proot/sys/bus/pci/devices/0000:01:00.0/driver_override
    2. write '0000:01:00.0' to $proot/sys/bus/pci/drivers/nouveau/unbind
-   3. write '0000:01:00.0' to $proot/sys/bus/pci/drivers_probe
-   4. verify $proot/sys/bus/pci/devices/0000:01:00.0/driver -> vfio-pci
-   5. verify $proot/dev/vfio/1 exists
-   6. write 'vfio-pci' to $proot/sys/bus/pci/devices/0000:01:00.1/driver_override
-   7. write '0000:01:00.1' to $proot/sys/bus/pci/drivers/snd_hda_intel/unbind
-   8. write '0000:01:00.1' to $proot/sys/bus/pci/drivers_probe
-   9. verify $proot/sys/bus/pci/devices/0000:01:00.1/driver -> vfio-pci
-  10. verify $proot/dev/vfio/1 exists
+   3. verify $proot/sys/bus/pci/devices/0000:01:00.0/driver is gone
+   4. write '0000:01:00.0' to $proot/sys/bus/pci/drivers_probe
+   5. verify $proot/sys/bus/pci/devices/0000:01:00.0/driver -> vfio-pci
+   6. verify $proot/dev/vfio/1 exists
+   7. write 'vfio-pci' to $proot/sys/bus/pci/devices/0000:01:00.1/driver_override
+   8. write '0000:01:00.1' to $proot/sys/bus/pci/drivers/snd_hda_intel/unbind
+   9. verify $proot/sys/bus/pci/devices/0000:01:00.1/driver is gone
+  10. write '0000:01:00.1' to $proot/sys/bus/pci/drivers_probe
+  11. verify $proot/sys/bus/pci/devices/0000:01:00.1/driver -> vfio-pci
+  12. verify $proot/dev/vfio/1 exists
 STEPS
 )" "$(echo "$out" | grep -E '^ +[0-9]+\. ')"
 is "plan changes nothing on the host (tree snapshot before and after)" "$before" "$after"
 run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml" --json
 is "plan --json lists the handoff" '["0000:01:00.0","0000:01:00.1"]' "$(echo "$out" | jq -c '.handoff')"
-is "plan --json lists the steps" 10 "$(echo "$out" | jq '.steps | length')"
+is "plan --json lists the steps" 12 "$(echo "$out" | jq '.steps | length')"
 run "$proot" plan other --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
 is "plan refuses a name that is not the file's domain" "vfio-handoff: $VH_SRCDIR/tests/data/domain/gpu.xml defines domain 'gpu-vm', not 'other'" "$err"
 echo '<domain><name>x</name><devices><hostdev mode="subsystem" type="pci"><source><address bus="0x100" slot="0" function="0"/></source></hostdev></devices></domain>' >"$tap_tmp/bad.xml"

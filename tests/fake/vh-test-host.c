@@ -1,4 +1,5 @@
-/* Test bed: a scenario built into a temporary root, read the way the CLI reads a host */
+/* Test bed: a scenario built into a temporary root, read the way the CLI and the hook read a host
+ * (one snapshot) */
 #include "config.h"
 
 #include "vh-fake-tree.h"
@@ -9,11 +10,11 @@ read_host(VhTestHost *t)
 {
     g_autoptr(GError) error = NULL;
 
-    t->inventory = vh_inventory_load(t->host, VH_INVENTORY_NAMES, &error);
+    t->snap = vh_snapshot_load(t->host, VH_SNAPSHOT_NAMES, &error);
     g_assert_no_error(error);
-    t->usage = vh_host_usage_collect(t->host, t->inventory, &error);
-    g_assert_no_error(error);
-    t->verdicts = vh_verdicts_compute(t->inventory, t->usage);
+    t->inventory = t->snap->inventory;
+    t->usage = t->snap->usage;
+    t->verdicts = t->snap->verdicts;
 }
 
 VhTestHost *
@@ -34,9 +35,7 @@ vh_test_host_new(const char *name)
 void
 vh_test_host_reload(VhTestHost *t)
 {
-    g_clear_pointer(&t->verdicts, vh_verdicts_free);
-    g_clear_pointer(&t->usage, vh_host_usage_free);
-    g_clear_pointer(&t->inventory, vh_inventory_free);
+    g_clear_pointer(&t->snap, vh_snapshot_free);
     read_host(t);
 }
 
@@ -45,9 +44,7 @@ vh_test_host_free(VhTestHost *t)
 {
     if (t == NULL)
         return;
-    vh_verdicts_free(t->verdicts);
-    vh_host_usage_free(t->usage);
-    vh_inventory_free(t->inventory);
+    vh_snapshot_free(t->snap);
     vh_host_free(t->host);
     vh_fake_tree_remove(t->root);
     g_free(t->root);

@@ -1,19 +1,18 @@
-/* Test bed: a scenario built into a temporary root, read the way the CLI reads a host */
+/* Test bed: a scenario built into a temporary root, read the way the CLI and the hook read a host
+ */
 #pragma once
 
 #include <glib.h>
 
-#include "vh-host-usage.h"
-#include "vh-host.h"
-#include "vh-inventory.h"
-#include "vh-verdict.h"
+#include "vh-snapshot.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
     char *root;
     VhHost *host;
-    VhInventory *inventory;
+    VhSnapshot *snap;       /* the host read once, as the hook and the CLI read it */
+    VhInventory *inventory; /* the snapshot's, for short */
     VhHostUsage *usage;
     VhVerdicts *verdicts;
 } VhTestHost;

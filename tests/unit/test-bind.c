@@ -22,7 +22,7 @@
 typedef struct {
     VhTestHost *t;
     VhFakeKernel *k;
-    VhBindOptions opts;
+    VhWriter writer;
 } Fixture;
 
 static void
@@ -30,7 +30,7 @@ setup(Fixture *f, gconstpointer data)
 {
     f->t = vh_test_host_new("gpu-audio");
     f->k = vh_fake_kernel_start_or_skip(f->t->root);
-    f->opts = (VhBindOptions){.timeout_ms = 1000, .close_fd = -1};
+    f->writer = (VhWriter){.timeout_ms = 1000};
 }
 
 static void
@@ -61,7 +61,7 @@ static void
 test_write_refuses_outside_sysfs(void)
 {
     g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
-    VhBindOptions opts = {.timeout_ms = 100, .close_fd = -1};
+    VhWriter opts = {.timeout_ms = 100};
     g_autofree char *outside = g_build_filename(t->root, "etc/passwd", NULL);
     g_autofree char *climbs = g_build_filename(t->host->sysfs, "bus/../../etc/passwd", NULL);
     g_autofree char *prefix = g_strconcat(t->host->sysfs, "-other/x", NULL);
@@ -72,7 +72,7 @@ test_write_refuses_outside_sysfs(void)
         g_autofree char *want =
             g_strdup_printf("refusing to write '%s': not below '%s'", paths[i], t->host->sysfs);
 
-        g_assert_false(vh_bind_write(t->host, paths[i], "x", &opts, &error));
+        g_assert_false(vh_bind_write(t->host, NULL, paths[i], "x", &opts, &error));
         g_assert_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT);
         g_assert_cmpstr(error->message, ==, want);
     }
@@ -91,17 +91,17 @@ test_write_carries_errno(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     /* the kernel's EBUSY (bound already), in the message with the value and the path */
-    g_assert_false(vh_bind_write(f->t->host, bind, AUDIO "\n", &f->opts, &error));
+    g_assert_false(vh_bind_write(f->t->host, NULL, bind, AUDIO "\n", &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);
     g_assert_cmpstr(error->message, ==, want);
     g_clear_error(&error);
     /* open() failing is reported the same way */
-    g_assert_false(vh_bind_write(f->t->host, missing, AUDIO, &f->opts, &error));
+    g_assert_false(vh_bind_write(f->t->host, NULL, missing, AUDIO, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);
     g_assert_true(g_str_has_suffix(error->message, g_strerror(ENOENT)));
     g_clear_error(&error);
     /* and a write the kernel takes returns TRUE */
-    g_assert_true(vh_bind_write(f->t->host, reset, "1", &f->opts, &error));
+    g_assert_true(vh_bind_write(f->t->host, NULL, reset, "1", &f->writer, &error));
     g_assert_no_error(error);
 }
 
@@ -112,17 +112,16 @@ test_write_timeout(Fixture *f, gconstpointer data)
     g_autofree char *unbind = sys_path(f, "bus/pci/drivers/snd_hda_intel/unbind");
     g_autoptr(VhJournalLock) lock = NULL;
     g_autoptr(VhJournalLock) again = NULL;
-    VhBindOptions opts = {.timeout_ms = 300};
+    VhWriter opts = {.timeout_ms = 300};
     gint64 t0, ms;
 
     if (f->k == NULL)
         return;
     lock = vh_journal_lock(f->t->host, 0, &error);
     g_assert_no_error(error);
-    opts.close_fd = vh_journal_lock_fd(lock);
     vh_fake_kernel_set_fault(f->t->root, "hang", "unbind", AUDIO, TRUE);
     t0 = g_get_monotonic_time();
-    g_assert_false(vh_bind_write(f->t->host, unbind, AUDIO, &opts, &error));
+    g_assert_false(vh_bind_write(f->t->host, NULL, unbind, AUDIO, &opts, &error));
     ms = (g_get_monotonic_time() - t0) / 1000;
     g_assert_error(error, VH_ERROR, VH_ERROR_TIMED_OUT);
     g_assert_true(g_str_has_suffix(error->message,
@@ -159,7 +158,7 @@ test_detach(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->opts, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
     g_assert_no_error(error);
     assert_driver(f, AUDIO, "vfio-pci");
     assert_override(f, AUDIO, "vfio-pci");
@@ -171,7 +170,7 @@ test_detach(Fixture *f, gconstpointer data)
                     " vfio-pci");
     /* already on vfio-pci: nothing is written */
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->opts, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
     g_clear_pointer(&log, g_free);
     log = vh_fake_kernel_log(f->t->root, from);
     g_assert_cmpstr(log, ==, "");
@@ -188,7 +187,7 @@ test_detach_probe_fails(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     vh_fake_kernel_set_fault(f->t->root, "fail", "probe", GPU, TRUE);
-    g_assert_false(vh_bind_detach(f->t->host, GPU, 1, &f->opts, &error));
+    g_assert_false(vh_bind_detach(f->t->host, GPU, 1, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);
     g_assert_cmpstr(error->message, ==, want);
     /* the engine gives it back; the writer leaves it as the kernel did */
@@ -205,8 +204,8 @@ test_detach_verifies_vfio_node(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     /* a wrong group number: bound, but its /dev/vfio node never shows */
-    f->opts.timeout_ms = 100;
-    g_assert_false(vh_bind_detach(f->t->host, GPU, 7, &f->opts, &error));
+    f->writer.timeout_ms = 100;
+    g_assert_false(vh_bind_detach(f->t->host, GPU, 7, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_FAILED);
     g_assert_cmpstr(error->message, ==, want);
 }
@@ -223,8 +222,8 @@ test_detach_verifies_binding(Fixture *f, gconstpointer data)
     g_clear_pointer(&f->k, vh_fake_kernel_stop);
     vh_fake_tree_remove(vfio);
     f->k = vh_fake_kernel_start_or_skip(f->t->root);
-    f->opts.timeout_ms = 100;
-    g_assert_false(vh_bind_detach(f->t->host, GPU, 1, &f->opts, &error));
+    f->writer.timeout_ms = 100;
+    g_assert_false(vh_bind_detach(f->t->host, GPU, 1, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_FAILED);
     g_assert_cmpstr(error->message, ==, GPU " did not bind to vfio-pci (it is on no driver)");
 }
@@ -238,9 +237,9 @@ test_give_back(Fixture *f, gconstpointer data)
 
     if (f->k == NULL)
         return;
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->opts, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_true(vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", NULL, &f->opts, &error));
+    g_assert_true(vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", NULL, &f->writer, &error));
     g_assert_no_error(error);
     assert_driver(f, AUDIO, "snd_hda_intel");
     assert_override(f, AUDIO, NULL);
@@ -259,9 +258,9 @@ test_give_back_override(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     /* an override the user had set comes back as it was */
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->opts, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
     g_assert_true(
-        vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", "snd_hda_intel", &f->opts, &error));
+        vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", "snd_hda_intel", &f->writer, &error));
     g_assert_no_error(error);
     assert_override(f, AUDIO, "snd_hda_intel");
     assert_driver(f, AUDIO, "snd_hda_intel");
@@ -275,8 +274,8 @@ test_give_back_no_driver(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     /* a device that had no driver is left unbound, its override cleared */
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->opts, &error));
-    g_assert_true(vh_bind_give_back(f->t->host, AUDIO, NULL, NULL, &f->opts, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
+    g_assert_true(vh_bind_give_back(f->t->host, AUDIO, NULL, NULL, &f->writer, &error));
     g_assert_no_error(error);
     assert_driver(f, AUDIO, NULL);
     assert_override(f, AUDIO, NULL);
@@ -293,7 +292,7 @@ test_give_back_rebound_elsewhere(Fixture *f, gconstpointer data)
         return;
     /* on another driver than vfio-pci or the recorded one: someone else's, left alone */
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_false(vh_bind_give_back(f->t->host, AUDIO, "nouveau", NULL, &f->opts, &error));
+    g_assert_false(vh_bind_give_back(f->t->host, AUDIO, "nouveau", NULL, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_FAILED);
     g_assert_cmpstr(error->message, ==,
                     AUDIO " is on snd_hda_intel, not vfio-pci: something else rebound it; left as "
@@ -310,9 +309,9 @@ test_give_back_bind_fails(Fixture *f, gconstpointer data)
 
     if (f->k == NULL)
         return;
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->opts, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUDIO, TRUE);
-    g_assert_false(vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", NULL, &f->opts, &error));
+    g_assert_false(vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", NULL, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);
     g_assert_true(g_str_has_suffix(error->message, g_strerror(EIO)));
     /* the override is clear already: a later `recover` needs only the bind */

@@ -9,7 +9,8 @@
 
 #include "vh-error.h"
 #include "vh-fake-kernel.h"
-#include "vh-handoff.h"
+#include "vh-hook-contract.h"
+#include "vh-prepare.h"
 #include "vh-test-host.h"
 
 #define GPU1 "0000:01:00.0"
@@ -20,7 +21,7 @@
 typedef struct {
     VhTestHost *t;
     VhFakeKernel *k;
-    VhBindOptions opts;
+    VhWriter writer;
     GPtrArray *devices;
 } Fixture;
 
@@ -31,7 +32,7 @@ setup(Fixture *f, gconstpointer data)
 
     f->t = vh_test_host_new("twin-gpus");
     f->k = vh_fake_kernel_start_or_skip(f->t->root);
-    f->opts = (VhBindOptions){.timeout_ms = 1000, .close_fd = -1};
+    f->writer = (VhWriter){.timeout_ms = 1000};
     f->devices = g_ptr_array_new();
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         VhPciDevice *dev = vh_inventory_lookup(f->t->inventory, names[i]);
@@ -47,6 +48,34 @@ teardown(Fixture *f, gconstpointer data)
     vh_fake_kernel_stop(f->k);
     g_ptr_array_unref(f->devices);
     vh_test_host_free(f->t);
+}
+
+/* What the hook does: a snapshot of the host now, then the transaction over these devices. */
+static gboolean
+detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uuid,
+       const VhWriter *w, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(VhSnapshot) snap = vh_snapshot_load(f->t->host, VH_SNAPSHOT_NONE, &local);
+    g_autoptr(GPtrArray) now = g_ptr_array_new();
+
+    g_assert_no_error(local);
+    for (guint i = 0; i < devices->len; i++) {
+        const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)devices, i);
+
+        g_ptr_array_add(now, vh_inventory_lookup(snap->inventory, dev->name));
+    }
+    return vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, w, error);
+}
+
+/* whether the journal's index names @domain (what the hook's front stats) */
+static gboolean
+indexed(const VhHost *host, const char *domain)
+{
+    char path[4096];
+
+    return vh_hook_domain_index(host->run_dir, domain, path, sizeof(path)) == 0 &&
+           g_file_test(path, G_FILE_TEST_IS_DIR);
 }
 
 static char *
@@ -71,7 +100,7 @@ journal(Fixture *f)
     GString *s = g_string_new(NULL);
 
     for (guint i = 0; i < all->len; i++) {
-        const VhHold *h = g_ptr_array_index(all, i);
+        const VhJournalRecord *h = g_ptr_array_index(all, i);
 
         g_string_append_printf(s, "%s%s=%s:%s:%s", i ? " " : "", h->address, h->domain,
                                vh_hold_state_to_string(h->state), h->driver ? h->driver : "-");
@@ -114,24 +143,24 @@ test_detach_and_back(Fixture *f, gconstpointer data)
 
     if (f->k == NULL)
         return;
-    g_assert_true(vh_handoff_detach(f->t->host, f->devices, "vm", "uuid-1", &f->opts, &error));
+    g_assert_true(detach(f, f->devices, "vm", "uuid-1", &f->writer, &error));
     g_assert_no_error(error);
     ASSERT_STR(drivers(f),
                "vfio-pci:vfio-pci vfio-pci:vfio-pci vfio-pci:vfio-pci vfio-pci:vfio-pci");
     ASSERT_STR(journal(f), GPU1 "=vm:held:nouveau " AUD1 "=vm:held:snd_hda_intel " GPU2
                                 "=vm:held:nouveau " AUD2 "=vm:held:snd_hda_intel");
-    g_assert_true(vh_journal_domain_has_holds(f->t->host, "vm"));
+    g_assert_true(indexed(f->t->host, "vm"));
     /* back in reverse order, every record gone */
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_cmpuint(vh_handoff_give_back_domain(f->t->host, "vm", &f->opts, failures), ==, 0);
+    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, failures), ==, 0);
     g_assert_cmpuint(failures->len, ==, 0);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");
-    g_assert_false(vh_journal_domain_has_holds(f->t->host, "vm"));
+    g_assert_false(indexed(f->t->host, "vm"));
     ASSERT_STR(log_of(f, from, "unbind", NULL),
                AUD2 " vfio-pci|" GPU2 " vfio-pci|" AUD1 " vfio-pci|" GPU1 " vfio-pci");
     /* nothing held: nothing to do */
-    g_assert_cmpuint(vh_handoff_give_back_domain(f->t->host, "vm", &f->opts, NULL), ==, 0);
+    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, NULL), ==, 0);
 }
 
 static void
@@ -139,7 +168,7 @@ test_original_override_kept(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) one = g_ptr_array_new();
-    g_autoptr(VhHold) h = NULL;
+    g_autoptr(VhJournalRecord) h = NULL;
 
     if (f->k == NULL)
         return;
@@ -149,10 +178,10 @@ test_original_override_kept(Fixture *f, gconstpointer data)
                                          "snd_hda_intel", 13),
                     ==, 0);
     g_ptr_array_add(one, f->devices->pdata[1]);
-    g_assert_true(vh_handoff_detach(f->t->host, one, "vm", NULL, &f->opts, &error));
+    g_assert_true(detach(f, one, "vm", NULL, &f->writer, &error));
     h = vh_journal_get(f->t->host, AUD1);
     g_assert_cmpstr(h->driver_override, ==, "snd_hda_intel");
-    g_assert_cmpuint(vh_handoff_give_back_domain(f->t->host, "vm", &f->opts, NULL), ==, 0);
+    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, NULL), ==, 0);
     ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:snd_hda_intel nouveau:- snd_hda_intel:-");
 }
 
@@ -167,7 +196,7 @@ detach_thread(gpointer data)
 {
     Detach *d = data;
 
-    d->ok = vh_handoff_detach(d->f->t->host, d->f->devices, "vm", NULL, &d->f->opts, &d->error);
+    d->ok = detach(d->f, d->f->devices, "vm", NULL, &d->f->writer, &d->error);
     return NULL;
 }
 
@@ -176,7 +205,7 @@ test_journal_before_change(Fixture *f, gconstpointer data)
 {
     Detach d = {.f = f};
     GThread *thread;
-    g_autoptr(VhHold) during = NULL;
+    g_autoptr(VhJournalRecord) during = NULL;
 
     if (f->k == NULL)
         return;
@@ -200,7 +229,7 @@ test_journal_before_change(Fixture *f, gconstpointer data)
     g_thread_join(thread);
     g_assert_no_error(d.error);
     g_assert_true(d.ok);
-    g_assert_cmpuint(vh_handoff_give_back_domain(f->t->host, "vm", &f->opts, NULL), ==, 0);
+    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, NULL), ==, 0);
 }
 
 static void
@@ -213,12 +242,12 @@ test_parallel(Fixture *f, gconstpointer data)
         return;
     /* every unbind hangs for longer than the bound: one after another would take 4 bounds,
      * side by side it takes one */
-    f->opts.timeout_ms = 500;
+    f->writer.timeout_ms = 500;
     for (guint i = 0; i < f->devices->len; i++)
         vh_fake_kernel_set_fault(f->t->root, "hang", "unbind",
                                  ((VhPciDevice *)f->devices->pdata[i])->name, TRUE);
     t0 = g_get_monotonic_time();
-    g_assert_false(vh_handoff_detach(f->t->host, f->devices, "vm", NULL, &f->opts, &error));
+    g_assert_false(detach(f, f->devices, "vm", NULL, &f->writer, &error));
     ms = (g_get_monotonic_time() - t0) / 1000;
     g_assert_error(error, VH_ERROR, VH_ERROR_TIMED_OUT);
     g_assert_cmpint(ms, <, 1500);
@@ -226,7 +255,7 @@ test_parallel(Fixture *f, gconstpointer data)
     ASSERT_STR(journal(f), GPU1 "=vm:stuck:nouveau " AUD1 "=vm:stuck:snd_hda_intel " GPU2
                                 "=vm:stuck:nouveau " AUD2 "=vm:stuck:snd_hda_intel");
     {
-        g_autoptr(VhHold) h = vh_journal_get(f->t->host, AUD2);
+        g_autoptr(VhJournalRecord) h = vh_journal_get(f->t->host, AUD2);
 
         g_assert_true(
             g_str_has_suffix(h->reason, "did not finish in 500 ms (the kernel is stuck on it)"));
@@ -247,7 +276,7 @@ test_rollback(Fixture *f, gconstpointer data)
     /* the third device fails: all four end where they were, in reverse order of taking */
     vh_fake_kernel_set_fault(f->t->root, "fail", "probe", GPU2, TRUE);
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_false(vh_handoff_detach(f->t->host, f->devices, "vm", NULL, &f->opts, &error));
+    g_assert_false(detach(f, f->devices, "vm", NULL, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);
     g_assert_cmpstr(error->message, ==, want);
     ASSERT_STR(drivers(f), ORIGINAL);
@@ -262,24 +291,24 @@ test_takeover(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) one = g_ptr_array_new();
-    g_autoptr(VhHold) h = NULL;
+    g_autoptr(VhJournalRecord) h = NULL;
 
     if (f->k == NULL)
         return;
     g_ptr_array_add(one, f->devices->pdata[0]);
     /* "old" took the GPU and died without a release; "new" takes it over */
-    g_assert_true(vh_handoff_detach(f->t->host, one, "old", NULL, &f->opts, &error));
-    vh_handoff_record_pid(f->t->host, "old", 31337);
+    g_assert_true(detach(f, one, "old", NULL, &f->writer, &error));
+    vh_prepare_record_pid(f->t->host, "old", 31337);
     h = vh_journal_get(f->t->host, GPU1);
     g_assert_cmpint(h->qemu_pid, ==, 31337);
-    g_assert_true(vh_handoff_detach(f->t->host, one, "new", NULL, &f->opts, &error));
+    g_assert_true(detach(f, one, "new", NULL, &f->writer, &error));
     g_assert_no_error(error);
     /* the record names the new holder and still the driver the device came from */
     ASSERT_STR(journal(f), GPU1 "=new:held:nouveau");
-    g_assert_false(vh_journal_domain_has_holds(f->t->host, "old"));
-    g_assert_cmpuint(vh_handoff_give_back_domain(f->t->host, "old", &f->opts, NULL), ==, 0);
+    g_assert_false(indexed(f->t->host, "old"));
+    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "old", &f->writer, NULL), ==, 0);
     ASSERT_STR(drivers(f), "vfio-pci:vfio-pci snd_hda_intel:- nouveau:- snd_hda_intel:-");
-    g_assert_cmpuint(vh_handoff_give_back_domain(f->t->host, "new", &f->opts, NULL), ==, 0);
+    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "new", &f->writer, NULL), ==, 0);
     ASSERT_STR(drivers(f), ORIGINAL);
 }
 
@@ -288,14 +317,14 @@ test_give_back_failure_kept(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(VhHold) h = NULL;
+    g_autoptr(VhJournalRecord) h = NULL;
 
     if (f->k == NULL)
         return;
-    g_assert_true(vh_handoff_detach(f->t->host, f->devices, "vm", NULL, &f->opts, &error));
+    g_assert_true(detach(f, f->devices, "vm", NULL, &f->writer, &error));
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUD1, TRUE);
     /* one device the kernel will not take back: the others go home, it stays stuck */
-    g_assert_cmpuint(vh_handoff_give_back_domain(f->t->host, "vm", &f->opts, failures), ==, 1);
+    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, failures), ==, 1);
     g_assert_cmpuint(failures->len, ==, 1);
     g_assert_true(g_str_has_prefix(failures->pdata[0], AUD1 ": writing '" AUD1 "' to "));
     ASSERT_STR(drivers(f), "nouveau:- -:- nouveau:- snd_hda_intel:-");
@@ -306,7 +335,7 @@ test_give_back_failure_kept(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_suffix(h->reason, g_strerror(EIO)));
     /* recover, once the kernel takes it */
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUD1, FALSE);
-    g_assert_true(vh_handoff_give_back(f->t->host, h, &f->opts, &error));
+    g_assert_true(vh_prepare_give_back(f->t->host, h, &f->writer, &error));
     g_assert_no_error(error);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");

@@ -16,7 +16,7 @@
 
 typedef struct {
     VhTestHost *t;
-    VhHostFacts *facts;
+    VhCliView *view;
     const VhLibvirt *lv;
     virConnectPtr conn;
 } Fixture;
@@ -32,8 +32,8 @@ write_policy(Fixture *f, const char *text)
     g_file_set_contents(path, text, -1, &error);
     g_assert_no_error(error);
     g_assert_cmpint(g_chmod(path, 0644), ==, 0);
-    vh_host_facts_free(f->facts);
-    f->facts = vh_host_facts_load(vh_host_new_rooted(f->t->root), &error);
+    vh_cli_view_free(f->view);
+    f->view = vh_cli_view_new(vh_host_new_rooted(f->t->root), VH_SNAPSHOT_NONE, &error);
     g_assert_no_error(error);
 }
 
@@ -62,7 +62,7 @@ fixture_tear_down(Fixture *f, gconstpointer data)
 {
     if (f->conn != NULL)
         f->lv->connect_close(f->conn);
-    vh_host_facts_free(f->facts);
+    vh_cli_view_free(f->view);
     vh_test_host_free(f->t);
 }
 
@@ -90,7 +90,7 @@ add(Fixture *f, const char *domain, const char *device, gboolean only, gboolean 
     char *devices[] = {(char *)device, NULL};
     VhHostdevRequest req = {.devices = devices, .only = only, .dry_run = dry_run};
 
-    return vh_hostdev_add(f->lv, f->conn, f->facts, domain, &req, error);
+    return vh_hostdev_add(f->lv, f->conn, f->view, domain, &req, error);
 }
 
 static VhHostdevResult *
@@ -99,7 +99,7 @@ remove_devices(Fixture *f, const char *domain, const char *device, GError **erro
     char *devices[] = {(char *)device, NULL};
     VhHostdevRequest req = {.devices = device != NULL ? devices : NULL, .all = device == NULL};
 
-    return vh_hostdev_remove(f->lv, f->conn, f->facts, domain, &req, error);
+    return vh_hostdev_remove(f->lv, f->conn, f->view, domain, &req, error);
 }
 
 static void

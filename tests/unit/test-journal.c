@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vh-holders.h"
+#include "vh-hook-contract.h"
+
 #include "vh-error.h"
 #include "vh-journal.h"
 #include "vh-test-host.h"
@@ -18,10 +21,10 @@
 #define GPU "0000:01:00.0"
 #define AUDIO "0000:01:00.1"
 
-static VhHold *
+static VhJournalRecord *
 hold_new(const char *address, const char *domain, gint64 since)
 {
-    VhHold *h = g_new0(VhHold, 1);
+    VhJournalRecord *h = g_new0(VhJournalRecord, 1);
 
     h->address = g_strdup(address);
     h->identity = g_strdup("10de:2204:1458:403b");
@@ -59,8 +62,8 @@ static void
 test_round_trip(void)
 {
     g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
-    g_autoptr(VhHold) h = hold_new(GPU, "win11", 1700000000);
-    g_autoptr(VhHold) back = NULL;
+    g_autoptr(VhJournalRecord) h = hold_new(GPU, "win11", 1700000000);
+    g_autoptr(VhJournalRecord) back = NULL;
     g_autoptr(GError) error = NULL;
 
     h->qemu_pid = 4242;
@@ -88,8 +91,8 @@ static void
 test_unset_fields(void)
 {
     g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
-    g_autoptr(VhHold) h = hold_new(AUDIO, "win11", 1);
-    g_autoptr(VhHold) back = NULL;
+    g_autoptr(VhJournalRecord) h = hold_new(AUDIO, "win11", 1);
+    g_autoptr(VhJournalRecord) back = NULL;
 
     /* a device that had no driver and no override goes back to exactly that */
     g_clear_pointer(&h->driver, g_free);
@@ -108,8 +111,8 @@ static void
 test_atomic_write(void)
 {
     g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
-    g_autoptr(VhHold) h = hold_new(GPU, "win11", 1);
-    g_autoptr(VhHold) back = NULL;
+    g_autoptr(VhJournalRecord) h = hold_new(GPU, "win11", 1);
+    g_autoptr(VhJournalRecord) back = NULL;
     g_autofree char *names = NULL;
     g_autofree char *run = run_path(t, ".");
     g_autofree char *record = run_path(t, "devices/" GPU);
@@ -130,25 +133,35 @@ test_atomic_write(void)
     g_assert_cmpint(st.st_mode & 07777, ==, 0600);
 }
 
+/* whether the index names @domain: what the hook's front stats (vh-hook-contract.h) */
+static gboolean
+indexed(const VhHost *host, const char *domain)
+{
+    char path[4096];
+
+    return vh_hook_domain_index(host->run_dir, domain, path, sizeof(path)) == 0 &&
+           g_file_test(path, G_FILE_TEST_IS_DIR);
+}
+
 static void
 test_domain_index(void)
 {
     g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
-    g_autoptr(VhHold) a = hold_new(GPU, "my vm/1", 1);
-    g_autoptr(VhHold) b = hold_new(AUDIO, "my vm/1", 1);
+    g_autoptr(VhJournalRecord) a = hold_new(GPU, "my vm/1", 1);
+    g_autoptr(VhJournalRecord) b = hold_new(AUDIO, "my vm/1", 1);
     g_autoptr(GError) error = NULL;
 
-    g_assert_false(vh_journal_domain_has_holds(t->host, "my vm/1"));
+    g_assert_false(indexed(t->host, "my vm/1"));
     g_assert_true(vh_journal_put(t->host, a, NULL));
     g_assert_true(vh_journal_put(t->host, b, NULL));
-    g_assert_true(vh_journal_domain_has_holds(t->host, "my vm/1"));
-    g_assert_false(vh_journal_domain_has_holds(t->host, "my vm"));
+    g_assert_true(indexed(t->host, "my vm/1"));
+    g_assert_false(indexed(t->host, "my vm"));
     /* the index goes with the domain's last record */
     g_assert_true(vh_journal_remove(t->host, GPU, &error));
-    g_assert_true(vh_journal_domain_has_holds(t->host, "my vm/1"));
+    g_assert_true(indexed(t->host, "my vm/1"));
     g_assert_true(vh_journal_remove(t->host, AUDIO, &error));
     g_assert_no_error(error);
-    g_assert_false(vh_journal_domain_has_holds(t->host, "my vm/1"));
+    g_assert_false(indexed(t->host, "my vm/1"));
     g_assert_null(vh_journal_get(t->host, GPU));
     /* removing what is not there is no error */
     g_assert_true(vh_journal_remove(t->host, GPU, &error));
@@ -164,16 +177,17 @@ test_domain_order(void)
         {"0000:02:00.1", "1"}, {"0000:02:00.0", "1"}, {"0000:01:00.0", "2"}, {"0000:03:00.0", "0"}};
 
     for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
-        g_autoptr(VhHold) h = hold_new(order[i][0], i == 3 ? "other" : "vm", atoi(order[i][1]));
+        g_autoptr(VhJournalRecord) h =
+            hold_new(order[i][0], i == 3 ? "other" : "vm", atoi(order[i][1]));
 
         g_assert_true(vh_journal_put(t->host, h, NULL));
     }
     /* in the order taken (time, then address), and only the domain's own */
     holds = vh_journal_for_domain(t->host, "vm");
     g_assert_cmpuint(holds->len, ==, 3);
-    g_assert_cmpstr(((VhHold *)holds->pdata[0])->address, ==, "0000:02:00.0");
-    g_assert_cmpstr(((VhHold *)holds->pdata[1])->address, ==, "0000:02:00.1");
-    g_assert_cmpstr(((VhHold *)holds->pdata[2])->address, ==, "0000:01:00.0");
+    g_assert_cmpstr(((VhJournalRecord *)holds->pdata[0])->address, ==, "0000:02:00.0");
+    g_assert_cmpstr(((VhJournalRecord *)holds->pdata[1])->address, ==, "0000:02:00.1");
+    g_assert_cmpstr(((VhJournalRecord *)holds->pdata[2])->address, ==, "0000:01:00.0");
 }
 
 static void
@@ -190,7 +204,7 @@ static void
 test_corrupt_records(void)
 {
     g_autoptr(VhTestHost) t = vh_test_host_new("twin-gpus");
-    g_autoptr(VhHold) good = hold_new(GPU, "vm", 1);
+    g_autoptr(VhJournalRecord) good = hold_new(GPU, "vm", 1);
     g_autoptr(GPtrArray) all = NULL;
 
     g_assert_true(vh_journal_put(t->host, good, NULL));
@@ -205,7 +219,7 @@ test_corrupt_records(void)
     g_assert_null(vh_journal_get(t->host, "0000:03:00.0"));
     all = vh_journal_list(t->host);
     g_assert_cmpuint(all->len, ==, 1);
-    g_assert_cmpstr(((VhHold *)all->pdata[0])->address, ==, GPU);
+    g_assert_cmpstr(((VhJournalRecord *)all->pdata[0])->address, ==, GPU);
 }
 
 static void
@@ -249,6 +263,50 @@ test_pid_alive(void)
     g_assert_false(vh_host_pid_alive(t->host, -1));
 }
 
+/* a device detached by hand has an owner of its own, not a domain; records written before the
+ * owner key named it "/manual" and read back the same */
+static void
+test_by_hand_owner(void)
+{
+    g_autoptr(VhTestHost) t = vh_test_host_new("twin-gpus");
+    g_autoptr(VhJournalRecord) h = hold_new(GPU, NULL, 1);
+    g_autoptr(VhJournalRecord) back = NULL;
+    g_autoptr(VhJournalRecord) legacy = NULL;
+    g_autofree char *domains = run_path(t, "domains");
+
+    h->owner = VH_OWNER_BY_HAND;
+    g_assert_true(vh_journal_put(t->host, h, NULL));
+    back = vh_journal_get(t->host, GPU);
+    g_assert_nonnull(back);
+    g_assert_cmpint(back->owner, ==, VH_OWNER_BY_HAND);
+    g_assert_null(back->domain);
+    /* no domain indexes it */
+    g_assert_false(g_file_test(domains, G_FILE_TEST_EXISTS));
+    write_record(t, "0000:02:00.0", "[hold]\naddress=0000:02:00.0\ndomain=/manual\nstate=held\n");
+    legacy = vh_journal_get(t->host, "0000:02:00.0");
+    g_assert_nonnull(legacy);
+    g_assert_cmpint(legacy->owner, ==, VH_OWNER_BY_HAND);
+    g_assert_null(legacy->domain);
+    g_assert_true(vh_journal_remove(t->host, GPU, NULL));
+}
+
+/* the one rule for whether a record's holder is still there */
+static void
+test_holder_state(void)
+{
+    g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
+    g_autoptr(VhJournalRecord) h = hold_new(GPU, "vm", 1);
+    g_autofree char *proc = g_build_filename(t->root, "proc", "4242", NULL);
+
+    g_assert_cmpint(vh_holder_state_of_record(t->host, h), ==, VH_HOLDER_STARTING);
+    h->qemu_pid = 4242;
+    g_assert_cmpint(vh_holder_state_of_record(t->host, h), ==, VH_HOLDER_GONE);
+    g_assert_cmpint(g_mkdir_with_parents(proc, 0755), ==, 0);
+    g_assert_cmpint(vh_holder_state_of_record(t->host, h), ==, VH_HOLDER_RUNNING);
+    h->owner = VH_OWNER_BY_HAND;
+    g_assert_cmpint(vh_holder_state_of_record(t->host, h), ==, VH_HOLDER_BY_HAND);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -261,5 +319,7 @@ main(int argc, char **argv)
     g_test_add_func("/vh/journal/domain/order-taken", test_domain_order);
     g_test_add_func("/vh/journal/lock/exclusive", test_lock);
     g_test_add_func("/vh/journal/pid-alive", test_pid_alive);
+    g_test_add_func("/vh/journal/owner/by-hand", test_by_hand_owner);
+    g_test_add_func("/vh/journal/holder-state", test_holder_state);
     return g_test_run();
 }

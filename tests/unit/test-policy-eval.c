@@ -206,18 +206,21 @@ domain_xml(const Case *c)
 static GPtrArray *
 holdings(const Case *c)
 {
-    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vh_holding_free);
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vh_holder_free);
     g_auto(GStrv) items = g_strsplit(c->holdings, ";", -1);
 
     for (guint i = 0; items[i] != NULL && items[i][0] != '\0'; i++) {
         g_auto(GStrv) f = g_strsplit(items[i], " ", -1);
-        VhHolding *h = g_new0(VhHolding, 1);
+        VhHolder *h = g_new0(VhHolder, 1);
 
         g_assert_cmpuint(g_strv_length(f), ==, 4);
         h->device = g_strdup(f[0]);
         h->domain_name = g_strdup(f[1]);
         h->pid = atoi(f[2]);
         h->alive = strcmp(f[3], "alive") == 0;
+        h->state = !h->alive     ? VH_HOLDER_GONE
+                   : h->pid == 0 ? VH_HOLDER_STARTING
+                                 : VH_HOLDER_RUNNING;
         h->via = g_strdup("/dev/vfio/1");
         g_ptr_array_add(out, h);
     }
@@ -230,6 +233,7 @@ typedef struct {
     VhDomainDef *def;
     VhPolicy *policy;
     GPtrArray *held;
+    GPtrArray *requested;
     VhEvaluation *eval;
 } Run;
 
@@ -237,7 +241,9 @@ static void
 run_free(Run *r)
 {
     vh_evaluation_free(r->eval);
-    g_ptr_array_unref(r->held);
+    if (r->held != NULL)
+        g_ptr_array_unref(r->held);
+    g_ptr_array_unref(r->requested);
     vh_policy_free(r->policy);
     vh_domain_def_free(r->def);
     vh_test_host_free(r->t);
@@ -262,13 +268,16 @@ evaluate(const Case *c)
     g_assert_true(g_file_set_contents(conf, c->policy, -1, NULL));
     g_assert_cmpint(g_chmod(conf, 0644), ==, 0);
     r->policy = vh_policy_load(r->t->host);
-    facts.policy = r->policy;
-    facts.inventory = r->t->inventory;
-    facts.verdicts = r->t->verdicts;
-    facts.domain = r->def;
-    facts.holdings = r->held;
-    facts.mem_available_kib = (c->available_gib ? c->available_gib : 16) * GIB_KIB;
-    facts.hugepages_free_kib = c->hugepages_kib;
+    /* the snapshot's holders and memory, as the case gives them */
+    g_ptr_array_unref(r->t->snap->holders);
+    r->t->snap->holders = g_steal_pointer(&r->held);
+    r->t->snap->memory.available_kib = (c->available_gib ? c->available_gib : 16) * GIB_KIB;
+    r->t->snap->memory.hugepage_default_kib = 2048;
+    r->t->snap->memory.n_hugepages = 1;
+    r->t->snap->memory.hugepages[0].page_kib = 2048;
+    r->t->snap->memory.hugepages[0].free_kib = c->hugepages_kib;
+    r->requested = vh_domain_def_unmanaged(r->def);
+    facts = (VhFacts){r->policy, r->t->snap, r->def, r->requested};
     r->eval = vh_policy_evaluate(&facts);
     return r;
 }

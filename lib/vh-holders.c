@@ -3,20 +3,56 @@
 
 #include <string.h>
 
-#include "vh-holdings.h"
+#include "vh-holders.h"
 #include "vh-sysfs.h"
 
 void
-vh_holding_free(VhHolding *holding)
+vh_holder_free(VhHolder *holder)
 {
-    g_free(holding->device);
-    g_free(holding->domain_name);
-    g_free(holding->via);
-    g_free(holding);
+    g_free(holder->device);
+    g_free(holder->domain_name);
+    g_free(holder->via);
+    g_free(holder);
+}
+
+gboolean
+vh_host_pid_alive(const VhHost *host, int pid)
+{
+    g_autofree char *rel = g_strdup_printf("%d", pid);
+    g_autofree char *path = vh_host_proc_path(host, rel);
+
+    return pid > 0 && g_file_test(path, G_FILE_TEST_IS_DIR);
+}
+
+VhHolderState
+vh_holder_state_of_record(const VhHost *host, const VhJournalRecord *r)
+{
+    if (r->owner == VH_OWNER_BY_HAND)
+        return VH_HOLDER_BY_HAND;
+    if (r->qemu_pid <= 0)
+        return VH_HOLDER_STARTING; /* taken at prepare; `started` records the pid */
+    return vh_host_pid_alive(host, r->qemu_pid) ? VH_HOLDER_RUNNING : VH_HOLDER_GONE;
+}
+
+void
+vh_holders_add_journal(GPtrArray *holders, const VhHost *host, const GPtrArray *records)
+{
+    for (guint i = 0; i < records->len; i++) {
+        const VhJournalRecord *r = g_ptr_array_index((GPtrArray *)records, i);
+        VhHolder *h = g_new0(VhHolder, 1);
+
+        h->device = g_strdup(r->address);
+        h->domain_name = g_strdup(r->domain);
+        h->pid = r->qemu_pid;
+        h->state = vh_holder_state_of_record(host, r);
+        h->alive = h->state != VH_HOLDER_GONE;
+        h->via = g_strdup("journal");
+        g_ptr_array_add(holders, h);
+    }
 }
 
 char *
-vh_holdings_guest_name(const char *arg)
+vh_holders_guest_name(const char *arg)
 {
     GString *name = g_string_new(NULL);
     const char *p = g_str_has_prefix(arg, "guest=") ? arg + strlen("guest=") : arg;
@@ -51,29 +87,30 @@ domain_of(const VhHost *host, int pid)
         gsize n = strnlen(arg, len - off);
 
         if (strcmp(arg, "-name") == 0 && off + n + 1 < len)
-            return vh_holdings_guest_name(arg + n + 1);
+            return vh_holders_guest_name(arg + n + 1);
         off += n + 1;
     }
     return NULL;
 }
 
 GPtrArray *
-vh_holdings_from_processes(const VhHost *host, const VhHostUsage *usage)
+vh_holders_from_processes(const VhHost *host, const VhHostUsage *usage)
 {
-    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vh_holding_free);
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vh_holder_free);
 
     for (guint i = 0; i < usage->uses->len; i++) {
         VhUse *use = g_ptr_array_index(usage->uses, i);
-        VhHolding *h;
+        VhHolder *h;
 
         if (use->kind != VH_USE_OPEN_NODE || use->pid <= 0 ||
             !g_str_has_prefix(use->subject, "/dev/vfio/"))
             continue;
-        h = g_new0(VhHolding, 1);
+        h = g_new0(VhHolder, 1);
         h->device = g_strdup(use->device);
         h->domain_name = domain_of(host, use->pid);
         h->pid = use->pid;
-        h->alive = TRUE; /* it holds the node open now */
+        h->state = VH_HOLDER_RUNNING; /* it holds the node open now */
+        h->alive = TRUE;
         h->via = g_strdup(use->subject);
         g_ptr_array_add(out, h);
     }

@@ -1,0 +1,49 @@
+/* vfio-handoff: who holds which device — running VMs, the journal — and whether they still do */
+#pragma once
+
+#include <glib.h>
+
+#include "vh-host-usage.h"
+#include "vh-host.h"
+#include "vh-journal.h"
+
+G_BEGIN_DECLS
+
+/* Whether the holder of a device is still there: the one rule every verb and the hook use. */
+typedef enum {
+    VH_HOLDER_RUNNING,  /* its process runs */
+    VH_HOLDER_STARTING, /* a domain between prepare and `started`: no pid yet, held */
+    VH_HOLDER_BY_HAND,  /* detached by hand: held until `reattach`, usable by any domain */
+    VH_HOLDER_GONE,     /* its process is gone: stale, to take over or recover */
+} VhHolderState;
+
+typedef struct {
+    char *device;      /* the PCI device held */
+    char *domain_name; /* the libvirt domain, or NULL (a vfio user that is not one, by hand) */
+    int pid;           /* the QEMU (or other) process; 0 when not known */
+    VhHolderState state;
+    gboolean alive; /* state is not GONE: a dead holder may be taken over */
+    char *via;      /* how it was seen: "/dev/vfio/7", or "journal" */
+} VhHolder;
+
+void vh_holder_free(VhHolder *holder);
+
+/* The state of the holder a journal record names (its owner, its QEMU pid in /proc). */
+VhHolderState vh_holder_state_of_record(const VhHost *host, const VhJournalRecord *record);
+
+/* Whether process @pid runs on @host (its /proc entry exists). */
+gboolean vh_host_pid_alive(const VhHost *host, int pid);
+
+/*
+ * The devices whose IOMMU group node (/dev/vfio/N) a process holds open, with the libvirt
+ * domain it runs (QEMU's "-name guest=NAME"). Reads /proc/PID/cmdline of those processes only.
+ */
+GPtrArray *vh_holders_from_processes(const VhHost *host, const VhHostUsage *usage);
+
+/* Adds to @holders (VhHolder *) the holder each journal record names. */
+void vh_holders_add_journal(GPtrArray *holders, const VhHost *host, const GPtrArray *records);
+
+/* libvirt's QEMU argument "guest=NAME,debug-threads=on" (commas in NAME doubled) -> NAME */
+char *vh_holders_guest_name(const char *name_arg);
+
+G_END_DECLS

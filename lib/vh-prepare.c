@@ -1,0 +1,194 @@
+/* vfio-handoff: the prepare and give-back transactions, journaled before each change */
+#include "config.h"
+
+#include <string.h>
+
+#include "vh-error.h"
+#include "vh-prepare.h"
+
+typedef struct {
+    const VhHost *host;
+    const VhPciDevice *dev;
+    const VhWriter *w;
+    VhJournalRecord *record;
+    gboolean ok;
+    GError *error;
+} Job;
+
+static gpointer
+detach_job(gpointer data)
+{
+    Job *job = data;
+
+    job->ok = vh_bind_detach(job->host, job->dev->name, job->dev->iommu_group, job->w, &job->error);
+    return NULL;
+}
+
+gboolean
+vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    r->state = VH_HOLD_RETURNING;
+    vh_journal_put(host, r, NULL);
+    if (!vh_bind_give_back(host, r->address, r->driver, r->driver_override, w, &local)) {
+        r->state = VH_HOLD_STUCK;
+        g_free(r->reason);
+        r->reason = g_strdup(local->message);
+        vh_journal_put(host, r, NULL);
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    return vh_journal_remove(host, r->address, error);
+}
+
+/* The record written before @dev is taken. A device already journaled (left on vfio-pci by a
+ * holder that is gone, or by an earlier try of this owner) goes back to what was recorded
+ * then: its driver now is vfio-pci. */
+static VhJournalRecord *
+new_record(const VhSnapshot *snap, const VhHandoffOwner *owner, const VhPciDevice *dev)
+{
+    const VhJournalRecord *before = vh_snapshot_record(snap, dev->name);
+    VhJournalRecord *r = g_new0(VhJournalRecord, 1);
+
+    r->address = g_strdup(dev->name);
+    r->identity = vh_pci_device_identity(dev);
+    r->owner = owner->owner;
+    r->domain = g_strdup(owner->domain);
+    r->uuid = g_strdup(owner->uuid);
+    r->driver = g_strdup(before != NULL ? before->driver : dev->driver);
+    r->driver_override = g_strdup(before != NULL ? before->driver_override : dev->driver_override);
+    r->state = VH_HOLD_DETACHING;
+    r->since = g_get_real_time() / G_USEC_PER_SEC;
+    return r;
+}
+
+static void
+jobs_free(Job *jobs, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        g_clear_error(&jobs[i].error);
+        vh_journal_record_free(jobs[i].record);
+    }
+    g_free(jobs);
+}
+
+/* Journals every device first: a crash from here on leaves a record that `recover` acts on. */
+static gboolean
+journal_all(const VhSnapshot *snap, Job *jobs, guint n, GError **error)
+{
+    for (guint i = 0; i < n; i++) {
+        if (jobs[i].w->steps != NULL)
+            continue; /* recording: the journal is not touched */
+        if (!vh_journal_put(snap->host, jobs[i].record, error)) {
+            for (guint j = 0; j <= i; j++)
+                vh_journal_remove(snap->host, jobs[j].record->address, NULL);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Independent devices in parallel: each waits on its own kernel writes. A recording runs them
+ * one after the other, so the steps come out in order. */
+static void
+detach_all(Job *jobs, guint n, const VhWriter *w)
+{
+    g_autoptr(GPtrArray) threads = g_ptr_array_new();
+
+    for (guint i = 0; i < n; i++) {
+        if (w->steps != NULL)
+            detach_job(&jobs[i]);
+        else
+            g_ptr_array_add(threads, g_thread_new("vh-detach", detach_job, &jobs[i]));
+    }
+    for (guint i = 0; i < threads->len; i++)
+        g_thread_join(g_ptr_array_index(threads, i));
+}
+
+/* Gives back what was taken, last taken first; a device whose write hung is not touched again. */
+static void
+roll_back(const VhHost *host, Job *jobs, guint n, const VhWriter *w)
+{
+    for (guint i = n; i > 0; i--) {
+        Job *job = &jobs[i - 1];
+
+        if (g_error_matches(job->error, VH_ERROR, VH_ERROR_TIMED_OUT)) {
+            job->record->state = VH_HOLD_STUCK;
+            job->record->reason = g_strdup(job->error->message);
+            vh_journal_put(host, job->record, NULL);
+        } else {
+            vh_prepare_give_back(host, job->record, w, NULL);
+        }
+    }
+}
+
+gboolean
+vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray *devices,
+           const VhWriter *w, GError **error)
+{
+    guint n = devices->len;
+    Job *jobs = g_new0(Job, n ? n : 1);
+    Job *failed = NULL;
+
+    for (guint i = 0; i < n; i++) {
+        const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)devices, i);
+
+        jobs[i] =
+            (Job){.host = snap->host, .dev = dev, .w = w, .record = new_record(snap, owner, dev)};
+    }
+    if ((n > 0 && !vh_bind_ensure_vfio_pci(snap->host, w, error)) ||
+        !journal_all(snap, jobs, n, error)) {
+        jobs_free(jobs, n);
+        return FALSE;
+    }
+    detach_all(jobs, n, w);
+    for (guint i = 0; i < n && failed == NULL; i++) {
+        if (!jobs[i].ok)
+            failed = &jobs[i];
+    }
+    if (failed != NULL) {
+        roll_back(snap->host, jobs, n, w);
+        g_propagate_prefixed_error(error, g_steal_pointer(&failed->error),
+                                   "%s: ", failed->dev->name);
+    }
+    for (guint i = 0; failed == NULL && w->steps == NULL && i < n; i++) {
+        jobs[i].record->state = VH_HOLD_HELD;
+        vh_journal_put(snap->host, jobs[i].record, NULL);
+    }
+    jobs_free(jobs, n);
+    return failed == NULL;
+}
+
+guint
+vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w,
+                            GPtrArray *failures)
+{
+    g_autoptr(GPtrArray) records = vh_journal_for_domain(host, domain);
+    guint failed = 0;
+
+    for (guint i = records->len; i > 0; i--) {
+        VhJournalRecord *r = g_ptr_array_index(records, i - 1);
+        g_autoptr(GError) error = NULL;
+
+        if (!vh_prepare_give_back(host, r, w, &error)) {
+            failed++;
+            if (failures != NULL)
+                g_ptr_array_add(failures, g_strdup_printf("%s: %s", r->address, error->message));
+        }
+    }
+    return failed;
+}
+
+void
+vh_prepare_record_pid(const VhHost *host, const char *domain, int pid)
+{
+    g_autoptr(GPtrArray) records = vh_journal_for_domain(host, domain);
+
+    for (guint i = 0; i < records->len; i++) {
+        VhJournalRecord *r = g_ptr_array_index(records, i);
+
+        r->qemu_pid = pid;
+        vh_journal_put(host, r, NULL);
+    }
+}
