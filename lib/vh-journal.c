@@ -144,8 +144,6 @@ unindex(const VhHost *host, const VhJournalRecord *h)
     }
 }
 
-static VhJournalRecord *read_record(const char *path);
-
 gboolean
 vh_journal_put(const VhHost *host, const VhJournalRecord *h, GError **error)
 {
@@ -155,7 +153,6 @@ vh_journal_put(const VhHost *host, const VhJournalRecord *h, GError **error)
     g_autofree char *ddir = h->owner == VH_OWNER_DOMAIN ? domain_dir(host, h->domain) : NULL;
     g_autofree char *mark = NULL;
     g_autofree char *text = NULL;
-    g_autoptr(VhJournalRecord) before = NULL;
     int fd;
 
     if (h->owner == VH_OWNER_DOMAIN && ddir == NULL) {
@@ -179,9 +176,7 @@ vh_journal_put(const VhHost *host, const VhJournalRecord *h, GError **error)
     text = g_key_file_to_data(kf, NULL, NULL);
     if (!ensure_dir(dir, error) || (ddir != NULL && !ensure_dir(ddir, error)))
         return FALSE;
-    before = read_record(path);
-    if (before != NULL && (before->owner != h->owner || g_strcmp0(before->domain, h->domain) != 0))
-        unindex(host, before); /* taken over: the old holder's index must not name it */
+
     /* g_file_set_contents: temporary file, fsync, rename */
     if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
         return FALSE;

@@ -48,7 +48,8 @@ VhJournalLock *vh_journal_lock(const VhHost *host, guint timeout_ms, GError **er
 void vh_journal_unlock(VhJournalLock *lock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhJournalLock, vh_journal_unlock)
 
-/* Writes (temp, fsync, rename) or removes one device's record. */
+/* Writes (temp, fsync, rename) or removes one device's record. Remove a record before writing
+ * it for another owner, so that the old owner's index does not name it. */
 gboolean vh_journal_put(const VhHost *host, const VhJournalRecord *hold, GError **error);
 gboolean vh_journal_remove(const VhHost *host, const char *address, GError **error);
 

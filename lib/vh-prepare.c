@@ -10,6 +10,7 @@ typedef struct {
     const VhHost *host;
     const VhPciDevice *dev;
     const VhWriter *w;
+    const VhJournalRecord *before; /* the device's record in the snapshot, if any */
     VhJournalRecord *record;
     gboolean ok;
     GError *error;
@@ -46,9 +47,8 @@ vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w, 
  * holder that is gone, or by an earlier try of this owner) goes back to what was recorded
  * then: its driver now is vfio-pci. */
 static VhJournalRecord *
-new_record(const VhSnapshot *snap, const VhHandoffOwner *owner, const VhPciDevice *dev)
+new_record(const VhJournalRecord *before, const VhHandoffOwner *owner, const VhPciDevice *dev)
 {
-    const VhJournalRecord *before = vh_snapshot_record(snap, dev->name);
     VhJournalRecord *r = g_new0(VhJournalRecord, 1);
 
     r->address = g_strdup(dev->name);
@@ -78,8 +78,14 @@ static gboolean
 journal_all(const VhSnapshot *snap, Job *jobs, guint n, GError **error)
 {
     for (guint i = 0; i < n; i++) {
+        const VhJournalRecord *b = jobs[i].before;
+
         if (jobs[i].w->steps != NULL)
             continue; /* recording: the journal is not touched */
+        /* taken over: the old owner's index must not name it any more */
+        if (b != NULL && (b->owner != jobs[i].record->owner ||
+                          g_strcmp0(b->domain, jobs[i].record->domain) != 0))
+            vh_journal_remove(snap->host, b->address, NULL);
         if (!vh_journal_put(snap->host, jobs[i].record, error)) {
             for (guint j = 0; j <= i; j++)
                 vh_journal_remove(snap->host, jobs[j].record->address, NULL);
@@ -134,8 +140,13 @@ vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray 
     for (guint i = 0; i < n; i++) {
         const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)devices, i);
 
-        jobs[i] =
-            (Job){.host = snap->host, .dev = dev, .w = w, .record = new_record(snap, owner, dev)};
+        const VhJournalRecord *before = vh_snapshot_record(snap, dev->name);
+
+        jobs[i] = (Job){.host = snap->host,
+                        .dev = dev,
+                        .w = w,
+                        .before = before,
+                        .record = new_record(before, owner, dev)};
     }
     if ((n > 0 && !vh_bind_ensure_vfio_pci(snap->host, w, error)) ||
         !journal_all(snap, jobs, n, error)) {

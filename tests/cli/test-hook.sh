@@ -152,6 +152,32 @@ is "the devices already handed off are given back" "$before" "$(state "$r")"
 is "the journal is empty after the rollback" "" "$(journal "$r")"
 rm -f "$r/.fake/faults"
 
+# ---- plan prints the writer's own steps: the writes prepare makes, one for one
+host twin-gpus
+enable "$r" 0000:01:00.0
+enable "$r" 0000:02:00.0
+domain four-vm 0000:01:00.0 0000:01:00.1 0000:02:00.0 0000:02:00.1 >"$tap_tmp/four.xml"
+run "$r" plan --xml "$tap_tmp/four.xml" --json
+is "plan allows the 4-device domain" 0 "$rc"
+# the kernel sees each path with its links resolved (bus/pci/devices/X -> devices/pci.../X)
+rr=$(readlink -f "$r")
+echo "$out" | jq -r '.steps[] | select(.action == "write") | "\(.path) \(.value)"' |
+    while read -r path value; do
+        printf '%s %s\n' "$(readlink -f "$path" | sed "s|^$rr/||")" "$value"
+    done >"$tap_tmp/planned"
+rm -f "$r/.fake/writes"
+hook "$r" four-vm prepare begin "$tap_tmp/four.xml"
+is "prepare hands off the 4 devices" "0 vfio-pci vfio-pci vfio-pci vfio-pci" \
+    "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1) $(drv "$r" 0000:02:00.0) $(drv "$r" 0000:02:00.1)"
+is "plan lists as many writes as prepare made" "$(wc -l <"$r/.fake/writes")" "$(wc -l <"$tap_tmp/planned")"
+# the devices are detached in parallel: compare each device's writes, in their order
+for d in 0000:01:00.0 0000:01:00.1 0000:02:00.0 0000:02:00.1; do
+    is "plan's writes for $d are prepare's, in order" "$(grep -F "$d" "$r/.fake/writes")" \
+        "$(grep -F "$d" "$tap_tmp/planned")"
+done
+like "... and they are the whole handoff (override, unbind, probe per device)" \
+    "^12$" "$(wc -l <"$tap_tmp/planned" | tr -d ' ')"
+
 # ---- an unbind that hangs in the kernel: the hook gives up after step-timeout (1 s)
 host gpu-audio
 enable "$r" 0000:01:00.0

@@ -11,7 +11,8 @@
  *                                                          probe: EINVAL, the device unbound)
  *   [hang]  bind=BDF;...  unbind=BDF;...  probe=BDF;...   the write blocks until the line is
  *                                                          removed from the file
- * Every state change is appended to ROOT/.fake/log ("bind 0000:01:00.0 vfio-pci").
+ * Every state change is appended to ROOT/.fake/log ("bind 0000:01:00.0 vfio-pci"), every write
+ * to ROOT/.fake/writes.
  */
 #define FUSE_USE_VERSION 31
 #include "config.h"
@@ -540,9 +541,25 @@ k_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_inf
     return n < 0 ? -errno : (int)n;
 }
 
+/* Every write as it arrived, one line each ("sys/PATH VALUE", the value's newline dropped), in
+ * ROOT/.fake/writes: what tests compare against the writer's own record of its steps. */
+static void
+log_write(const char *path, const char *buf, size_t size)
+{
+    g_autofree char *file = g_build_filename(K.root, ".fake", "writes", NULL);
+    g_autofree char *value = g_strndup(buf, size);
+    FILE *f = fopen(file, "ae");
+
+    if (f != NULL) {
+        fprintf(f, "sys/%s %s\n", path, g_strchomp(value));
+        fclose(f);
+    }
+}
+
 static int
 k_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
+    log_write(rel(path), buf, size);
     return k_write_control(rel(path), buf, size);
 }
 
