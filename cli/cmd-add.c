@@ -41,7 +41,8 @@ vh_cmd_add(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc < 3) {
-        vh_cli_error("add needs a DOMAIN and at least one DEVICE (see: vfio-handoff add --help)");
+        vh_cli_error(
+            "add: needs a DOMAIN and at least one DEVICE (fix: see 'vfio-handoff add --help')");
         return VH_EXIT_USAGE;
     }
     if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NONE)) == NULL)

@@ -64,7 +64,7 @@ vh_cmd_detach(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc < 2) {
-        vh_cli_error("detach needs at least one DEVICE (see: vfio-handoff list)");
+        vh_cli_error("detach: needs at least one DEVICE (fix: pick them from 'vfio-handoff list')");
         return VH_EXIT_USAGE;
     }
     if ((change = vh_cli_change_begin()) == NULL)
@@ -78,7 +78,9 @@ vh_cmd_detach(int argc, char **argv)
     /* the hook's evaluation and transaction, for no domain */
     eval = vh_policy_evaluate(&(VhFacts){change->policy, snap, NULL, devices});
     if ((failed = vh_evaluation_first_failure(eval)) != NULL) {
-        vh_cli_error("%s: %s (%s)", failed->subject, failed->reason, failed->fix);
+        g_autofree char *text = vh_policy_check_message(failed, NULL);
+
+        vh_cli_error("%s", text);
         return VH_EXIT_FAILED;
     }
     if (!vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_BY_HAND, NULL, NULL}, eval->handoff,

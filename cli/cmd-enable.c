@@ -63,7 +63,7 @@ vh_cmd_enable(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc < 2) {
-        vh_cli_error("enable needs at least one DEVICE (see: vfio-handoff list)");
+        vh_cli_error("enable: needs at least one DEVICE (fix: pick them from 'vfio-handoff list')");
         return VH_EXIT_USAGE;
     }
     for (guint i = 0; domains != NULL && domains[i] != NULL; i++) {
@@ -153,8 +153,8 @@ vh_cmd_enable(int argc, char **argv)
                          "while the host depends on it",
                          dev->name, r->text);
         if (!view->snap->inventory->has_iommu_groups)
-            vh_cli_error("warning: the IOMMU is off: no handoff can work until it is on (run: "
-                         "vfio-handoff check)");
+            vh_cli_error("warning: the IOMMU is off, no handoff can work until it is on (fix: run "
+                         "'vfio-handoff check')");
     }
     return VH_EXIT_OK;
 }

@@ -86,8 +86,8 @@ vh_cmd_groups(int argc, char **argv)
         print_groups(view);
     }
     if (!view->snap->inventory->has_iommu_groups) {
-        vh_cli_error("the kernel publishes no IOMMU groups: the IOMMU is off (run: vfio-handoff "
-                     "check)");
+        vh_cli_error("IOMMU groups: the kernel publishes none, the IOMMU is off (fix: run "
+                     "'vfio-handoff check')");
         return VH_EXIT_FAILED;
     }
     return VH_EXIT_OK;

@@ -41,7 +41,7 @@ print_table(const VhCliView *view)
     if (more)
         printf("\nEvery reason, with its fix: vfio-handoff show DEVICE\n");
     if (!view->snap->inventory->has_iommu_groups)
-        printf("\nThe IOMMU is off: no device can be passed (run: vfio-handoff check).\n");
+        printf("\nThe IOMMU is off: no device can be passed (fix: run 'vfio-handoff check').\n");
     if (!view->snap->usage->processes_complete)
         printf("\nNot every process's open files could be read: run as root to see what holds "
                "each device.\n");

@@ -114,8 +114,10 @@ print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
                "is\n",
                ((VhPciDevice *)g_ptr_array_index(eval->left_alone, i))->name);
     if (failed != NULL) {
-        printf("\nThe hook would refuse to start %s: %s: %s (%s)\n", def->name, failed->subject,
-               failed->reason, failed->fix);
+        g_autofree char *text = vh_policy_check_message(failed, def->name);
+
+        printf("\nThe hook would refuse to start %s, saying:\n  vfio-handoff: %s: %s\n", def->name,
+               def->name, text);
         return;
     }
     if (requested->len == 0) {
@@ -173,7 +175,7 @@ vh_cmd_plan(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if ((xml_file == NULL && argc != 2) || argc > 2) {
-        vh_cli_error("plan takes one DOMAIN (or --xml FILE) (see: vfio-handoff plan --help)");
+        vh_cli_error("plan: takes one DOMAIN, or --xml FILE (fix: see 'vfio-handoff plan --help')");
         return VH_EXIT_USAGE;
     }
     if (xml_file != NULL) {

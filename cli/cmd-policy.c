@@ -95,9 +95,9 @@ vh_cmd_policy(int argc, char **argv)
         return validate(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("Usage:\n  vfio-handoff policy validate [FILE] [--json]\n\n"
-               "Check the policy files (see: vfio-handoff policy validate --help).\n");
+               "Check the policy files; 'vfio-handoff policy validate --help' says how.\n");
         return VH_EXIT_OK;
     }
-    vh_cli_error("policy needs a subcommand: validate (see: vfio-handoff policy --help)");
+    vh_cli_error("policy: needs a subcommand, validate (fix: see 'vfio-handoff policy --help')");
     return VH_EXIT_USAGE;
 }

@@ -29,7 +29,8 @@ vh_cmd_reattach(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc < 2) {
-        vh_cli_error("reattach needs at least one DEVICE (see: vfio-handoff status)");
+        vh_cli_error(
+            "reattach: needs at least one DEVICE (fix: pick them from 'vfio-handoff status')");
         return VH_EXIT_USAGE;
     }
     if ((change = vh_cli_change_begin()) == NULL)

@@ -99,8 +99,8 @@ vh_cmd_recover(int argc, char **argv)
     if (!offline) {
         if ((lv = vh_libvirt_load(&error)) == NULL ||
             (conn = vh_libvirt_open(lv, uri, TRUE, &error)) == NULL) {
-            vh_cli_error("cannot ask libvirt which domains run: %s (or trust the QEMU pids: "
-                         "vfio-handoff recover --offline)",
+            vh_cli_error("libvirt: cannot tell which domains run, %s (fix: trust the QEMU pids "
+                         "instead, run 'vfio-handoff recover --offline')",
                          error->message);
             return VH_EXIT_FAILED;
         }

@@ -34,8 +34,8 @@ vh_cmd_remove(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc < 2 || (argc < 3 && !all) || (argc > 2 && all)) {
-        vh_cli_error("remove needs a DOMAIN and either DEVICEs or --all (see: vfio-handoff remove "
-                     "--help)");
+        vh_cli_error("remove: needs a DOMAIN and either DEVICEs or --all (fix: see 'vfio-handoff "
+                     "remove --help')");
         return VH_EXIT_USAGE;
     }
     /* the host is read only to resolve vendor:device IDs */

@@ -20,8 +20,8 @@ print_policy(const VhCliView *view, const VhPciDevice *dev)
     const VhPolicyDevice *pd = vh_policy_device_for(view->policy, dev);
 
     if (pd == NULL) {
-        printf("  %-13snot enabled for passthrough (run: vfio-handoff enable %s)\n", "policy:",
-               dev->name);
+        printf("  %-13snot enabled for passthrough (fix: run 'vfio-handoff enable %s')\n",
+               "policy:", dev->name);
         return;
     }
     printf("  %-13s%s by [device %s] at %s:%d\n", "policy:", pd->enabled ? "enabled" : "disabled",

@@ -74,6 +74,6 @@ main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
     }
-    vh_cli_error("unknown command '%s' (see: vfio-handoff --help)", argv[1]);
+    vh_cli_error("%s: unknown command (fix: see 'vfio-handoff --help')", argv[1]);
     return VH_EXIT_USAGE;
 }

@@ -43,7 +43,8 @@ vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv)
     g_autoptr(GError) error = NULL;
 
     if (!g_option_context_parse(ctx, argc, argv, &error)) {
-        vh_cli_error("%s (see: vfio-handoff %s --help)", error->message, (*argv)[0]);
+        vh_cli_error("%s: %s (fix: see 'vfio-handoff %s --help')", (*argv)[0], error->message,
+                     (*argv)[0]);
         return VH_EXIT_USAGE;
     }
     return -1;

@@ -194,14 +194,16 @@ check_policy(Session *s, const VhCliView *view, GPtrArray *touched, GError **err
         gboolean ours = c->kind != VH_CHECK_DEVICE ||
                         g_ptr_array_find_with_equal_func(touched, c->subject, g_str_equal, NULL);
 
+        g_autofree char *text = NULL;
+
         if (c->passed)
             continue;
+        text = vh_policy_check_message(c, s->r->domain);
         if (ours && refuses_add(c->id)) {
-            g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED, "cannot add to %s: %s: %s (fix: %s)",
-                        s->r->domain, c->subject, c->reason, c->fix);
+            g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED, "%s: %s", s->r->domain, text);
             return FALSE;
         }
-        note(s->r->warnings, "%s: %s (fix: %s)", c->subject, c->reason, c->fix);
+        note(s->r->warnings, "%s: %s", s->r->domain, text);
     }
     return TRUE;
 }
@@ -326,7 +328,7 @@ print_result(const VhHostdevResult *r, const char *verb, gboolean dry_run)
     printf("Defined the new configuration of %s in libvirt.\n", r->domain);
     if (strcmp(verb, "add") == 0)
         printf("When %s starts, the hook hands its devices to vfio-pci; when it stops, each goes "
-               "back to its driver (see: vfio-handoff plan %s).\n",
+               "back to its driver ('vfio-handoff plan %s' shows how).\n",
                r->domain, r->domain);
 }
 

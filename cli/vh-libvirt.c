@@ -81,6 +81,6 @@ vh_libvirt_domain(const VhLibvirt *lv, virConnectPtr conn, const char *name, GEr
         dom = lv->domain_lookup_by_uuid_string(conn, name);
     if (dom == NULL)
         g_set_error(error, VH_ERROR, VH_ERROR_NOT_FOUND,
-                    "no domain '%s' in libvirt (see: virsh list --all)", name);
+                    "%s: no such domain in libvirt (fix: pick one from 'virsh list --all')", name);
     return dom;
 }

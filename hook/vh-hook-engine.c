@@ -23,9 +23,11 @@ typedef struct {
     VhWriter writer;
 } Hook;
 
+/* Refuses the call with one line on stderr, "vfio-handoff: DOMAIN: THING: REASON (fix: FIX)",
+ * which libvirt shows to the user; @device (or NULL) names the device in the log. */
 G_GNUC_PRINTF(3, 4)
 static int
-refuse(Hook *h, const char *subject, const char *fmt, ...)
+refuse(Hook *h, const char *device, const char *fmt, ...)
 {
     g_autofree char *text = NULL;
     va_list ap;
@@ -33,11 +35,8 @@ refuse(Hook *h, const char *subject, const char *fmt, ...)
     va_start(ap, fmt);
     text = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    if (subject != NULL)
-        fprintf(stderr, "vfio-handoff: %s: %s: %s\n", h->domain, subject, text);
-    else
-        fprintf(stderr, "vfio-handoff: %s: %s\n", h->domain, text);
-    vh_hook_log(subject, "refuse", "failed", 0, "%s", text);
+    fprintf(stderr, "vfio-handoff: %s: %s\n", h->domain, text);
+    vh_hook_log(device, "refuse", "failed", 0, "%s", text);
     return 1;
 }
 
@@ -62,20 +61,23 @@ op_prepare(Hook *h)
     gint64 t0 = g_get_monotonic_time();
 
     if (h->def == NULL)
-        return refuse(h, NULL, "cannot read the domain XML from stdin");
+        return refuse(h, NULL,
+                      "the domain XML on stdin: cannot be read (fix: reinstall "
+                      "vfio-handoff, whose front passes it on)");
     requested = vh_domain_def_unmanaged(h->def);
     if (requested->len == 0)
         return 0;
     lock = vh_journal_lock(h->host, lock_timeout(h), &error);
     if (lock == NULL)
-        return refuse(h, NULL, "%s (try again)", error->message);
+        return refuse(h, NULL, "%s (fix: start the domain again)", error->message);
     snap = vh_snapshot_load(h->host, VH_SNAPSHOT_NONE, &error);
     if (snap == NULL)
         return refuse(h, NULL, "%s", error->message);
     eval = vh_policy_evaluate(&(VhFacts){h->policy, snap, h->def, requested});
     if ((failed = vh_evaluation_first_failure(eval)) != NULL) {
-        return refuse(h, failed->kind == VH_CHECK_DEVICE ? failed->subject : NULL, "%s (%s)",
-                      failed->reason, failed->fix);
+        g_autofree char *text = vh_policy_check_message(failed, h->domain);
+
+        return refuse(h, failed->kind == VH_CHECK_DEVICE ? failed->subject : NULL, "%s", text);
     }
     owner.uuid = h->def->uuid;
     if (!vh_prepare(snap, &owner, eval->handoff, &h->writer, &error))
@@ -122,14 +124,16 @@ op_release(Hook *h)
     guint failed;
 
     if (lock == NULL) {
-        vh_hook_log(NULL, "release", "failed", 0, "%s; run: vfio-handoff recover",
+        vh_hook_log(NULL, "release", "failed", 0, "%s (fix: run 'vfio-handoff recover')",
                     error->message);
         return 0; /* libvirt ignores it; recover finishes the job */
     }
     failed = vh_prepare_give_back_domain(h->host, h->domain, &h->writer, failures);
     for (guint i = 0; i < failures->len; i++)
-        vh_hook_log(NULL, "give-back", "failed", 0, "%s (it stays in the journal: run "
-                    "vfio-handoff recover)", (char *)g_ptr_array_index(failures, i));
+        vh_hook_log(NULL, "give-back", "failed", 0,
+                    "%s, it stays in the journal (fix: run "
+                    "'vfio-handoff recover')",
+                    (char *)g_ptr_array_index(failures, i));
     if (failed == 0)
         vh_hook_log(NULL, "give-back", "ok", g_get_monotonic_time() - t0,
                     "every device is back on its driver");
@@ -145,8 +149,9 @@ refuse_move(Hook *h, const char *what)
 
     if (n == 0 || !h->policy->refuse_migration)
         return 0;
-    return refuse(h, NULL, "%s is refused: the %u PCI device%s handed off to it cannot move "
-                  "with it (set refuse-migration=false in [host] to allow)",
+    return refuse(h, NULL,
+                  "%s: refused, the %u PCI device%s handed off to it cannot move with it "
+                  "(fix: set refuse-migration=false in [host] to allow it)",
                   what, n, n == 1 ? "" : "s");
 }
 
@@ -218,7 +223,7 @@ main(int argc, char **argv)
         g_autofree char *text = vh_policy_issue_to_string(issue);
 
         vh_hook_log(NULL, "policy", issue->severity == VH_ISSUE_UNKNOWN ? "warning" : "error", 0,
-                    "%s (run: vfio-handoff policy validate)", text);
+                    "%s (fix: run 'vfio-handoff policy validate')", text);
     }
     if ((xml = read_stdin(&len)) != NULL)
         h.def = vh_domain_def_parse(xml, len, NULL);

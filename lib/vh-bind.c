@@ -293,8 +293,8 @@ kmod_load(Kmod *k, GError **error)
              lib, "kmod_module_probe_insert_module")) == NULL ||
         (k->module_unref = (typeof(k->module_unref))dlsym(lib, "kmod_module_unref")) == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "libkmod: cannot be loaded to load the vfio-pci module, %s (install libkmod2, "
-                    "or run: modprobe vfio-pci)",
+                    "libkmod: cannot be loaded to load the vfio-pci module, %s (fix: install "
+                    "libkmod2, or run 'modprobe vfio-pci')",
                     dlerror());
         return FALSE;
     }
@@ -316,7 +316,7 @@ load_vfio_pci(GError **error)
     if (ctx == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
                     "vfio-pci: cannot load kernel modules here, libkmod found no module directory "
-                    "(run: modprobe vfio-pci)");
+                    "(fix: run 'modprobe vfio-pci')");
         return FALSE;
     }
     r = k.module_new_from_name(ctx, VH_MODULE_VFIO_PCI, &mod);
@@ -326,9 +326,10 @@ load_vfio_pci(GError **error)
         k.module_unref(mod);
     k.unref_ctx(ctx);
     if (r < 0) {
-        g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "vfio-pci: the kernel module cannot be loaded, %s (run: vfio-handoff check)",
-                    g_strerror(-r));
+        g_set_error(
+            error, VH_ERROR, VH_ERROR_UNSUPPORTED,
+            "vfio-pci: the kernel module cannot be loaded, %s (fix: run 'vfio-handoff check')",
+            g_strerror(-r));
         return FALSE;
     }
     return TRUE;
@@ -358,8 +359,8 @@ vh_bind_ensure_vfio_pci(const VhHost *host, const VhWriter *w, GError **error)
     /* the driver registers during module init */
     if (!wait_until(node_exists, dir, NULL, w->timeout_ms)) {
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "vfio-pci: the module was loaded but its driver did not appear in '%s' (run: "
-                    "vfio-handoff check)",
+                    "vfio-pci: the module was loaded but its driver did not appear in '%s' (fix: "
+                    "run 'vfio-handoff check')",
                     dir);
         return FALSE;
     }

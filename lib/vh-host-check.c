@@ -338,7 +338,7 @@ check_libvirt(Checker *c)
             g_strdup_printf("the hook %s is not installed: devices are not handed off when a "
                             "VM starts",
                             hook),
-            "install the vfio-handoff package (or run: make install)");
+            "install the vfio-handoff package, or run 'make install'");
     } else {
         hook_ok = TRUE;
         add(c, "libvirt-hook", VH_CHECK_PASS, g_strdup_printf("the hook %s is installed", hook),

@@ -414,7 +414,8 @@ vh_inventory_resolve(const VhInventory *inv, const char *arg, GError **error)
             return g_ptr_array_index(matches, 0);
         if (matches->len == 0) {
             g_set_error(error, VH_ERROR, VH_ERROR_NOT_FOUND,
-                        "no PCI device has the ID '%s' (see: vfio-handoff list)", arg);
+                        "%s: no PCI device has this ID (fix: pick one from 'vfio-handoff list')",
+                        arg);
             return NULL;
         }
         for (guint i = 0; i < matches->len; i++) {
@@ -438,7 +439,8 @@ vh_inventory_resolve(const VhInventory *inv, const char *arg, GError **error)
     dev = vh_inventory_lookup(inv, name);
     if (dev == NULL)
         g_set_error(error, VH_ERROR, VH_ERROR_NOT_FOUND,
-                    "no PCI device at '%s' (see: vfio-handoff list)", name);
+                    "%s: no PCI device at this address (fix: pick one from 'vfio-handoff list')",
+                    name);
     return dev;
 }
 

@@ -142,7 +142,7 @@ vh_verdicts_compute(const VhInventory *inv, const VhHostUsage *usage)
         }
         if (dev->iommu_group < 0) {
             add_reason(v, VH_REASON_NO_IOMMU, "no IOMMU group: the IOMMU is off");
-            set_fix(v, "run: vfio-handoff check");
+            set_fix(v, "run 'vfio-handoff check'");
         }
         g_hash_table_insert(out->by_device, dev->name, v);
     }

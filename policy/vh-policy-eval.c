@@ -43,6 +43,20 @@ vh_evaluation_first_failure(const VhEvaluation *eval)
     return NULL;
 }
 
+char *
+vh_policy_check_message(const VhPolicyCheck *c, const char *context)
+{
+    GString *m = g_string_new(NULL);
+
+    /* the domain's own checks need no THING where the caller already names the domain */
+    if (c->kind != VH_CHECK_DOMAIN || g_strcmp0(c->subject, context) != 0)
+        g_string_append_printf(m, "%s: ", c->subject);
+    g_string_append(m, c->reason);
+    if (c->fix != NULL)
+        g_string_append_printf(m, " (fix: %s)", c->fix);
+    return g_string_free(m, FALSE);
+}
+
 /* Records a check; @fix NULL means it passed. Takes ownership of @reason and @fix. */
 static void
 add(Eval *ev, VhCheckKind kind, const char *id, const char *subject, char *reason, char *fix)
@@ -121,22 +135,22 @@ check_held(Eval *ev, const VhPciDevice *dev)
     if (h != NULL && live) {
         if (h->domain_name != NULL && h->state == VH_HOLDER_STARTING)
             FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name,
-                 g_strdup_printf("wait for %s to start, then stop it: virsh shutdown %s",
+                 g_strdup_printf("wait until '%s' has started, then run 'virsh shutdown %s'",
                                  h->domain_name, h->domain_name),
-                 "held by the domain %s, which is starting (%s)", h->domain_name, h->via);
+                 "held by the domain '%s', which is starting (%s)", h->domain_name, h->via);
         else if (h->domain_name != NULL)
-            FAIL(
-                ev, VH_CHECK_DEVICE, "not-held", dev->name,
-                g_strdup_printf("stop %s first: virsh shutdown %s", h->domain_name, h->domain_name),
-                "held by the running domain %s (pid %d, %s)", h->domain_name, h->pid, h->via);
+            FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name,
+                 g_strdup_printf("run 'virsh shutdown %s' first", h->domain_name),
+                 "held by the running domain '%s' (pid %d, %s)", h->domain_name, h->pid, h->via);
         else
-            FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name, g_strdup("stop that process first"),
+            FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name,
+                 g_strdup_printf("stop process %d first", h->pid),
                  "held by process %d, not a libvirt domain (%s)", h->pid, h->via);
         return FALSE;
     }
     if (h != NULL)
         PASS(ev, VH_CHECK_DEVICE, "not-held", dev->name,
-             "was held by %s (pid %d), which is gone: taken over",
+             "was held by '%s' (pid %d), which is gone: taken over",
              h->domain_name != NULL ? h->domain_name : "a process", h->pid);
     else
         PASS(ev, VH_CHECK_DEVICE, "not-held", dev->name, "no other domain holds it");
@@ -174,8 +188,8 @@ check_group(Eval *ev, const VhPciDevice *dev)
     g_autoptr(GString) along = g_string_new(NULL);
 
     if (group == NULL) {
-        FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name, g_strdup("run: vfio-handoff check"),
-             "no IOMMU group: the IOMMU is off");
+        FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
+             g_strdup("run 'vfio-handoff check'"), "no IOMMU group: the IOMMU is off");
         return;
     }
     companions = vh_inventory_companions(ev->f->host->inventory, dev);
@@ -194,8 +208,8 @@ check_group(Eval *ev, const VhPciDevice *dev)
         if ((r = reason_of(cv, VH_REASON_HOST_CRITICAL)) != NULL ||
             (r = reason_of(cv, VH_REASON_GROUP_CRITICAL)) != NULL || (r = in_use_reason(cv)) != NULL) {
             FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
-                 g_strdup("the whole group goes to the VM, and the host needs that device; "
-                          "choose another device"),
+                 g_strdup("choose another device: the whole group goes to the VM, and the host "
+                          "needs that companion"),
                  "companion %s (%s) in IOMMU group %d cannot be handed off: %s", c->name, c->driver,
                  group->number, r->text);
             return;
@@ -256,27 +270,28 @@ check_device(Eval *ev, const char *address)
 
     if (dev == NULL) {
         FAIL(ev, VH_CHECK_DEVICE, "device-present", address,
-             dom != NULL ? g_strdup_printf("correct the <hostdev> address in %s (see: "
-                                           "vfio-handoff list)",
+             dom != NULL ? g_strdup_printf("correct the <hostdev> address in '%s'; 'vfio-handoff "
+                                           "list' shows the devices",
                                            dom->name)
-                         : g_strdup("see: vfio-handoff list"),
+                         : g_strdup("'vfio-handoff list' shows the devices"),
              "no PCI device at this address on this host");
         return;
     }
     pd = vh_policy_device_for(ev->f->policy, dev);
     if (pd == NULL && (pd = enabled_mate(ev, dev, &mate)) != NULL)
         PASS(ev, VH_CHECK_DEVICE, "device-enabled", address,
-             "goes with %s, enabled by [device %s] at %s:%d", mate->name, pd->spec, pd->file,
+             "goes with %s, enabled by [device %s] at '%s:%d'", mate->name, pd->spec, pd->file,
              pd->line);
     else if (pd == NULL)
         FAIL(ev, VH_CHECK_DEVICE, "device-enabled", address,
-             g_strdup_printf("vfio-handoff enable %s", address), "not enabled for passthrough");
+             g_strdup_printf("run 'vfio-handoff enable %s'", address),
+             "not enabled for passthrough");
     else if (!pd->enabled)
         FAIL(ev, VH_CHECK_DEVICE, "device-enabled", address,
-             g_strdup_printf("vfio-handoff enable %s", address), "disabled by [device %s] at %s:%d",
-             pd->spec, pd->file, pd->line);
+             g_strdup_printf("run 'vfio-handoff enable %s'", address),
+             "disabled by [device %s] at '%s:%d'", pd->spec, pd->file, pd->line);
     else
-        PASS(ev, VH_CHECK_DEVICE, "device-enabled", address, "enabled by [device %s] at %s:%d",
+        PASS(ev, VH_CHECK_DEVICE, "device-enabled", address, "enabled by [device %s] at '%s:%d'",
              pd->spec, pd->file, pd->line);
 
     if (pd != NULL && pd->enabled && dom != NULL) {
@@ -284,14 +299,14 @@ check_device(Eval *ev, const char *address)
             if (pd->domains == NULL)
                 PASS(ev, VH_CHECK_DEVICE, "domain-allowed", address, "any domain may use it");
             else
-                PASS(ev, VH_CHECK_DEVICE, "domain-allowed", address, "%s is one of its domains",
+                PASS(ev, VH_CHECK_DEVICE, "domain-allowed", address, "'%s' is one of its domains",
                      dom->name);
         } else {
-            g_autofree char *list = g_strjoinv(", ", pd->domains);
+            g_autofree char *list = g_strjoinv("', '", pd->domains);
 
             FAIL(ev, VH_CHECK_DEVICE, "domain-allowed", address,
-                 g_strdup_printf("vfio-handoff enable %s --domain %s", address, dom->name),
-                 "may be used only by %s, not by %s", list, dom->name);
+                 g_strdup_printf("run 'vfio-handoff enable %s --domain %s'", address, dom->name),
+                 "may be used only by '%s', not by '%s'", list, dom->name);
         }
     }
     if (pd != NULL && pd->enabled) {
@@ -304,8 +319,8 @@ check_device(Eval *ev, const char *address)
                 PASS(ev, VH_CHECK_DEVICE, "identity", address, "holds %s, as pinned", now);
             else
                 FAIL(ev, VH_CHECK_DEVICE, "identity", address,
-                     g_strdup_printf("check the hardware, then pin it again: vfio-handoff enable "
-                                     "%s",
+                     g_strdup_printf("check the hardware, then pin it again: run 'vfio-handoff "
+                                     "enable %s'",
                                      address),
                      "now holds %s, not the pinned %s: the hardware changed", now, pinned);
         } else {
@@ -317,7 +332,7 @@ check_device(Eval *ev, const char *address)
     if ((r = reason_of(v, VH_REASON_HOST_CRITICAL)) != NULL ||
         (r = reason_of(v, VH_REASON_GROUP_CRITICAL)) != NULL)
         FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", address,
-             g_strdup("the host needs it; choose another device"), "%s", r->text);
+             g_strdup("choose another device: the host needs this one"), "%s", r->text);
     else if ((r = reason_of(v, VH_REASON_BRIDGE)) != NULL ||
              (r = reason_of(v, VH_REASON_CHIPSET)) != NULL ||
              (r = reason_of(v, VH_REASON_SRIOV_PF)) != NULL)
@@ -362,13 +377,13 @@ check_limits(Eval *ev, guint requested)
     if (dom == NULL)
         ; /* by hand: for no domain */
     else if ((int)requested <= max)
-        PASS(ev, VH_CHECK_DOMAIN, "domain-limit", dom->name, "%u of at most %d devices for %s",
-             requested, max, dom->name);
+        PASS(ev, VH_CHECK_DOMAIN, "domain-limit", dom->name, "%u of at most %d devices", requested,
+             max);
     else
         FAIL(ev, VH_CHECK_DOMAIN, "domain-limit", dom->name,
-             g_strdup_printf("remove hostdevs from %s, or raise max-devices in [domain %s]",
+             g_strdup_printf("remove hostdevs from '%s', or raise max-devices in [domain %s]",
                              dom->name, dom->name),
-             "%s asks for %u devices, more than max-devices=%d", dom->name, requested, max);
+             "asks for %u devices, more than max-devices=%d", requested, max);
     if ((int)total <= ev->f->policy->max_active_devices)
         PASS(ev, VH_CHECK_HOST, "host-limit", "host",
              "%u of at most %d devices handed off on this host", total,
@@ -410,18 +425,18 @@ check_memory(Eval *ev)
             g_autofree char *need_s = vh_format_size(need);
 
             FAIL(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name,
-                 g_strdup_printf("set <memtune><hard_limit> to at least %s, or lock its memory "
-                                 "(vfio-handoff add does both)",
+                 g_strdup_printf("set <memtune><hard_limit> to at least %s, or lock its memory; "
+                                 "'vfio-handoff add' does both",
                                  need_s),
-                 "%s has no <locked/> memory and its hard limit (%s) is below memory + "
+                 "has no <locked/> memory, and its hard limit (%s) is below memory + "
                  "memory-overhead (%s)",
-                 dom->name, dom->hard_limit_kib > 0 ? limit : "none", need_s);
+                 dom->hard_limit_kib > 0 ? limit : "none", need_s);
         } else {
             FAIL(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name,
-                 g_strdup_printf("add <memoryBacking><locked/></memoryBacking> to %s (vfio-handoff "
-                                 "add does it), or set lock-memory in [host]",
+                 g_strdup_printf("add <memoryBacking><locked/></memoryBacking> to '%s', or set "
+                                 "lock-memory in [host]; 'vfio-handoff add' does the first",
                                  dom->name),
-                 "%s does not lock its memory, and lock-memory=required", dom->name);
+                 "does not lock its memory, and lock-memory=required");
         }
         break;
     }
@@ -437,7 +452,7 @@ check_memory(Eval *ev)
         else
             FAIL(ev, VH_CHECK_DOMAIN, "memory-admission", dom->name,
                  g_strdup(
-                     "reserve more huge pages (vm.nr_hugepages), or give the guest less memory"),
+                     "reserve more huge pages with vm.nr_hugepages, or give the guest less memory"),
                  "%s of guest memory does not fit in %s of free huge pages", mem_s, free_s);
         return;
     }
@@ -483,7 +498,7 @@ vh_policy_evaluate(const VhFacts *f)
         }
         where = vh_policy_issue_to_string(first);
         FAIL(&ev, VH_CHECK_HOST, "policy-valid", "host",
-             g_strdup("run: vfio-handoff policy validate"), "the policy has errors (first: %s)",
+             g_strdup("run 'vfio-handoff policy validate'"), "the policy has errors, the first: %s",
              where);
     } else {
         PASS(&ev, VH_CHECK_HOST, "policy-valid", "host", "the policy has no errors");

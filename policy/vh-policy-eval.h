@@ -45,6 +45,13 @@ VhEvaluation *vh_policy_evaluate(const VhFacts *facts);
 void vh_evaluation_free(VhEvaluation *eval);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhEvaluation, vh_evaluation_free)
 
+/*
+ * A check as one line of the message grammar, THING: REASON (fix: FIX): THING is its subject
+ * (a device address, "host", a domain's name), left out for a check of the domain @context,
+ * which the caller's own prefix names ("vfio-handoff: DOMAIN: ...").
+ */
+char *vh_policy_check_message(const VhPolicyCheck *c, const char *context);
+
 /* The first failed check, or NULL. */
 const VhPolicyCheck *vh_evaluation_first_failure(const VhEvaluation *eval);
 

@@ -401,16 +401,18 @@ file_is_trusted(Loader *l, guint owner)
     }
     if (st.st_uid != owner) {
         if (owner == 0)
-            issue(l, VH_ISSUE_ERROR, 0, "ignored: owned by uid %u, not root (fix: chown root %s)",
-                  (guint)st.st_uid, l->file);
+            issue(l, VH_ISSUE_ERROR, 0,
+                  "ignored: owned by uid %u, not root (fix: run 'chown root %s')", (guint)st.st_uid,
+                  l->file);
         else
-            issue(l, VH_ISSUE_ERROR, 0, "ignored: owned by uid %u, not uid %u (fix: chown %u %s)",
-                  (guint)st.st_uid, owner, owner, l->file);
+            issue(l, VH_ISSUE_ERROR, 0,
+                  "ignored: owned by uid %u, not uid %u (fix: run 'chown %u %s')", (guint)st.st_uid,
+                  owner, owner, l->file);
         return FALSE;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        issue(l, VH_ISSUE_ERROR, 0, "ignored: writable by group or others (fix: chmod go-w %s)",
-              l->file);
+        issue(l, VH_ISSUE_ERROR, 0,
+              "ignored: writable by group or others (fix: run 'chmod go-w %s')", l->file);
         return FALSE;
     }
     return TRUE;

@@ -44,6 +44,17 @@ unlike() {
     if printf '%s\n' "$3" | grep -Eq -- "$2"; then not_ok "$1" "unexpected match for: $2" "in: $3"; else ok "$1"; fi
 }
 
+# grammar DESCRIPTION TEXT: TEXT is one error line in the message grammar (HACKING.md),
+# "vfio-handoff: THING: REASON (fix: FIX)", its FIX free of parentheses
+grammar() {
+    if [ "$(printf '%s\n' "$2" | wc -l)" -eq 1 ] &&
+        printf '%s\n' "$2" | grep -Eq -- "^vfio-handoff: [^ ]+: .*[^ .] \(fix: [a-z'][^()]*[^ .]\)$"; then
+        ok "$1"
+    else
+        not_ok "$1" "not 'vfio-handoff: THING: REASON (fix: FIX)' on one line" "in: $2"
+    fi
+}
+
 # tree NAME: builds tests/data/scenarios/NAME.conf once, prints its root
 tree() {
     if [ ! -d "$tap_tmp/$1" ]; then

@@ -14,7 +14,7 @@ like "no command prints the usage" '^Usage: vfio-handoff COMMAND' "$(cat "$tap_t
 rc=0; "$VH_CLI" frob 2>"$tap_tmp/err" || rc=$?
 is "an unknown command is a usage error" 2 "$rc"
 is "an unknown command is named, with the fix" \
-    "vfio-handoff: unknown command 'frob' (see: vfio-handoff --help)" "$(cat "$tap_tmp/err")"
+    "vfio-handoff: frob: unknown command (fix: see 'vfio-handoff --help')" "$(cat "$tap_tmp/err")"
 for verb in list groups show check "policy validate" plan; do
     rc=0; help=$("$VH_CLI" $verb --help) || rc=$?
     is "$verb --help exits 0" 0 "$rc"
@@ -23,7 +23,7 @@ done
 root=$(tree gpu-audio)
 run "$root" list --bogus
 is "an unknown option is a usage error" 2 "$rc"
-like "an unknown option is named" "^vfio-handoff: Unknown option --bogus \(see: vfio-handoff list --help\)$" "$err"
+like "an unknown option is named" "^vfio-handoff: list: Unknown option --bogus \(fix: see 'vfio-handoff list --help'\)$" "$err"
 
 # ---- list
 run "$root" list
@@ -50,7 +50,7 @@ is "show --json lists the companions" '["0000:01:00.0"]' "$(echo "$out" | jq -c 
 run "$root" show 0000:09:00.0
 is "show of a missing device fails" 1 "$rc"
 is "show of a missing device says what to run" \
-    "vfio-handoff: no PCI device at '0000:09:00.0' (see: vfio-handoff list)" "$err"
+    "vfio-handoff: 0000:09:00.0: no PCI device at this address (fix: pick one from 'vfio-handoff list')" "$err"
 run "$root" show 0000:01:00
 is "show of a malformed address fails" 1 "$rc"
 like "show of a malformed address names it" "^vfio-handoff: invalid device '0000:01:00' \(expected" "$err"
@@ -80,7 +80,7 @@ is "groups --json names the blockers" '["0000:01:00.0","0000:01:00.1"]' \
 run "$(tree no-iommu)" groups
 is "groups without an IOMMU fails" 1 "$rc"
 is "groups without an IOMMU says so with the fix" \
-    "vfio-handoff: the kernel publishes no IOMMU groups: the IOMMU is off (run: vfio-handoff check)" "$err"
+    "vfio-handoff: IOMMU groups: the kernel publishes none, the IOMMU is off (fix: run 'vfio-handoff check')" "$err"
 
 # ---- check
 run "$root" check
@@ -165,7 +165,7 @@ is "disable removes the drop-ins" "" "$(ls -A "$dropins")"
 run "$eroot" disable 0000:04:00.0
 is "disable of a device not enabled is a no-op" "0000:04:00.0 was not enabled by vfio-handoff enable: nothing to do" "$out"
 run "$eroot" enable 0000:09:00.0
-is "enable of a missing device fails" "vfio-handoff: no PCI device at '0000:09:00.0' (see: vfio-handoff list)" "$err"
+is "enable of a missing device fails" "vfio-handoff: 0000:09:00.0: no PCI device at this address (fix: pick one from 'vfio-handoff list')" "$err"
 
 # ---- plan
 proot=$(tree gpu-audio)
@@ -174,7 +174,8 @@ snapshot() {
 }
 run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
 is "plan refuses a domain whose device is not enabled" 1 "$rc"
-like "plan gives the refusal with its fix" "^The hook would refuse to start gpu-vm: 0000:01:00.0: not enabled for passthrough \(vfio-handoff enable 0000:01:00.0\)$" "$out"
+like "plan gives the refusal with its fix" "^  vfio-handoff: gpu-vm: 0000:01:00.0: not enabled for passthrough \(fix: run 'vfio-handoff enable 0000:01:00.0'\)$" "$out"
+grammar "... in the message grammar, as the hook says it" "$(echo "$out" | sed -n "s/^  \(vfio-handoff: .*\)$/\1/p")"
 run "$proot" enable 01:00.0
 before=$(snapshot "$proot")
 run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
@@ -211,7 +212,7 @@ run "$proot" plan -c test:///default test
 is "plan reads a domain from libvirt (the test driver)" 0 "$rc"
 like "plan says when the hook has nothing to do" "^test has no PCI <hostdev managed='no'>: the hook leaves its start alone\.$" "$out"
 run "$proot" plan -c test:///default no-such-domain
-is "plan names a domain libvirt does not know" "vfio-handoff: no domain 'no-such-domain' in libvirt (see: virsh list --all)" "$err"
+is "plan names a domain libvirt does not know" "vfio-handoff: no-such-domain: no such domain in libvirt (fix: pick one from 'virsh list --all')" "$err"
 
 # ---- the policy view in list and show
 vroot=$(tree twin-gpus)
@@ -228,7 +229,7 @@ run "$vroot" show 0000:01:00.0
 like "show warns when the hardware no longer matches the pinned identity" \
     'identity: +pinned 10de:2206:0000:0000, but the device is 10de:2204:0000:0000: the hook refuses it until it is enabled again' "$out"
 run "$vroot" show 0000:02:00.0
-like "show says how to enable a device" 'policy: +not enabled for passthrough \(run: vfio-handoff enable 0000:02:00.0\)' "$out"
+like "show says how to enable a device" "policy: +not enabled for passthrough \(fix: run 'vfio-handoff enable 0000:02:00.0'\)" "$out"
 
 # ---- add / remove on libvirt's test driver (each run starts from tests/data/libvirt/node.xml)
 aroot=$(tree gpu-audio)
@@ -236,7 +237,8 @@ node="test://$VH_SRCDIR/tests/data/libvirt/node.xml"
 run "$aroot" disable 0000:01:00.0 # plan enabled it above
 run "$aroot" add -c "$node" win11 0000:01:00.0
 is "add refuses a device that is not enabled" \
-    "vfio-handoff: cannot add to win11: 0000:01:00.0: not enabled for passthrough (fix: vfio-handoff enable 0000:01:00.0)" "$err"
+    "vfio-handoff: win11: 0000:01:00.0: not enabled for passthrough (fix: run 'vfio-handoff enable 0000:01:00.0')" "$err"
+grammar "... in the message grammar" "$err"
 is "add refusing exits 1" 1 "$rc"
 run "$aroot" enable 0000:01:00.0
 before=$(snapshot "$aroot")
@@ -266,7 +268,7 @@ run "$aroot" add -c "$node" running 0000:01:00.0
 is "add refuses a running domain, naming how to stop it" \
     "vfio-handoff: 'running' is running: shut it down first (virsh shutdown running), then add again" "$err"
 run "$aroot" add -c "$node" ghost 0000:01:00.0
-is "add names an unknown domain" "vfio-handoff: no domain 'ghost' in libvirt (see: virsh list --all)" "$err"
+is "add names an unknown domain" "vfio-handoff: ghost: no such domain in libvirt (fix: pick one from 'virsh list --all')" "$err"
 run "$aroot" add -c "$node" win11
 is "add without a device is a usage error" 2 "$rc"
 run "$aroot" add -c "test:///nonexistent/node.xml" win11 0000:01:00.0
@@ -334,5 +336,9 @@ else
     is "check on this host (IOMMU on) exits by its items" \
         "$(grep -q '^FAIL' "$tap_tmp/out" && echo 1 || echo 0)" "$rc"
 fi
+
+# ---- one fix prefix in the whole tree: every fix is "(fix: ...)"
+others=$(grep -nE "\((see|run|try): " "$VH_SRCDIR"/lib/*.c "$VH_SRCDIR"/policy/*.c "$VH_SRCDIR"/hook/*.c "$VH_SRCDIR"/cli/*.c || true)
+is "no message in lib, policy, hook or cli uses another fix prefix than 'fix:'" "" "$others"
 
 done_testing

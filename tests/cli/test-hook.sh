@@ -114,28 +114,29 @@ refusal() { # DESC ROOT DOMAIN XML EXPECTED
     hook "$2" "$3" prepare begin "$4"
     is "refused: $1 (exit 1)" 1 "$rc"
     is "refused: $1 (the reason)" "$5" "$err"
+    grammar "refused: $1 (the message grammar)" "$err"
     is "refused: $1 (nothing changed)" "$before" "$(state "$2")"
     hook "$2" "$3" release end "$4"
     is "refused: $1 (release after the failed prepare is a no-op)" "0 $before" "$rc $(state "$2")"
 }
 host gpu-audio
 refusal "a device not enabled" "$r" gpu-vm "$tap_tmp/gpu.xml" \
-    "vfio-handoff: gpu-vm: 0000:01:00.0: not enabled for passthrough (vfio-handoff enable 0000:01:00.0)"
+    "vfio-handoff: gpu-vm: 0000:01:00.0: not enabled for passthrough (fix: run 'vfio-handoff enable 0000:01:00.0')"
 VH_ROOT=$r "$VH_CLI" enable 0000:01:00.0 --domain win11 >/dev/null
 refusal "a domain not allowed" "$r" gpu-vm "$tap_tmp/gpu.xml" \
-    "vfio-handoff: gpu-vm: 0000:01:00.0: may be used only by win11, not by gpu-vm (vfio-handoff enable 0000:01:00.0 --domain gpu-vm)"
+    "vfio-handoff: gpu-vm: 0000:01:00.0: may be used only by 'win11', not by 'gpu-vm' (fix: run 'vfio-handoff enable 0000:01:00.0 --domain gpu-vm')"
 enable "$r" 0000:01:00.0
 sed 's/<memoryBacking><locked\/><\/memoryBacking>//' "$tap_tmp/gpu.xml" >"$tap_tmp/unlocked.xml"
 refusal "memory not locked" "$r" gpu-vm "$tap_tmp/unlocked.xml" \
-    "vfio-handoff: gpu-vm: gpu-vm does not lock its memory, and lock-memory=required (add <memoryBacking><locked/></memoryBacking> to gpu-vm (vfio-handoff add does it), or set lock-memory in [host])"
+    "vfio-handoff: gpu-vm: does not lock its memory, and lock-memory=required (fix: add <memoryBacking><locked/></memoryBacking> to 'gpu-vm', or set lock-memory in [host]; 'vfio-handoff add' does the first)"
 sed -i 's/^identity=.*/identity=10de:2206:1458:403b/' "$r/etc/vfio-handoff/conf.d/50-0000:01:00.0.conf"
 refusal "hardware changed" "$r" gpu-vm "$tap_tmp/gpu.xml" \
-    "vfio-handoff: gpu-vm: 0000:01:00.0: now holds 10de:2204:1458:403b, not the pinned 10de:2206:1458:403b: the hardware changed (check the hardware, then pin it again: vfio-handoff enable 0000:01:00.0)"
+    "vfio-handoff: gpu-vm: 0000:01:00.0: now holds 10de:2204:1458:403b, not the pinned 10de:2206:1458:403b: the hardware changed (fix: check the hardware, then pin it again: run 'vfio-handoff enable 0000:01:00.0')"
 host boot-nvme
 VH_ROOT=$r "$VH_CLI" enable --force 0000:02:00.0 >/dev/null 2>&1
 domain nvme-vm 0000:02:00.0 >"$tap_tmp/nvme.xml"
 refusal "the boot disk" "$r" nvme-vm "$tap_tmp/nvme.xml" \
-    "vfio-handoff: nvme-vm: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (the host needs it; choose another device)"
+    "vfio-handoff: nvme-vm: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (fix: choose another device: the host needs this one)"
 
 # ---- a failure at the 3rd of 4 devices: everything taken is given back
 host twin-gpus
@@ -205,8 +206,9 @@ wait_for_rc "$tap_tmp/rc-a"
 wait_for_rc "$tap_tmp/rc-b"
 is "exactly one of two racing starts succeeds" "0 1" "$(cat "$tap_tmp/rc-a" "$tap_tmp/rc-b" | sort | tr '\n' ' ' | sed 's/ $//')"
 like "the loser is told who holds the device" \
-    "^vfio-handoff: vm-[ab]: 0000:01:00.0: held by the domain vm-[ab], which is starting \\(journal\\)" \
+    "^vfio-handoff: vm-[ab]: 0000:01:00.0: held by the domain 'vm-[ab]', which is starting \\(journal\\)" \
     "$(cat "$tap_tmp/err-a" "$tap_tmp/err-b")"
+grammar "... in the message grammar" "$(cat "$tap_tmp/err-a" "$tap_tmp/err-b")"
 winner=vm-a
 [ "$(cat "$tap_tmp/rc-b")" = 0 ] && winner=vm-b
 # the winner's QEMU ran as pid 31337 and died without a release: a stale holder
@@ -227,7 +229,8 @@ hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
 hook "$r" gpu-vm migrate begin "$tap_tmp/gpu.xml"
 is "migrate of a domain with handed-off devices is refused" 1 "$rc"
 is "the refusal says why and how to allow it" \
-    "vfio-handoff: gpu-vm: migration is refused: the 2 PCI devices handed off to it cannot move with it (set refuse-migration=false in [host] to allow)" "$err"
+    "vfio-handoff: gpu-vm: migration: refused, the 2 PCI devices handed off to it cannot move with it (fix: set refuse-migration=false in [host] to allow it)" "$err"
+grammar "... in the message grammar" "$err"
 for op in "reconnect begin" "start begin" "stopped end" "restore end" "attach begin"; do
     # shellcheck disable=SC2086
     hook "$r" gpu-vm $op "$tap_tmp/gpu.xml"
@@ -288,10 +291,11 @@ host boot-nvme
 r2=$r
 r=$r_keep
 run "$r2" detach 0000:04:00.0
-is "detach refuses a device that is not enabled" "vfio-handoff: 0000:04:00.0: not enabled for passthrough (vfio-handoff enable 0000:04:00.0)" "$err"
+is "detach refuses a device that is not enabled" "vfio-handoff: 0000:04:00.0: not enabled for passthrough (fix: run 'vfio-handoff enable 0000:04:00.0')" "$err"
+grammar "... in the message grammar" "$err"
 VH_ROOT=$r2 "$VH_CLI" enable --force 0000:02:00.0 >/dev/null 2>&1
 run "$r2" detach 0000:02:00.0
-is "detach refuses the boot disk like the hook does" "vfio-handoff: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (the host needs it; choose another device)" "$err"
+is "detach refuses the boot disk like the hook does" "vfio-handoff: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (fix: choose another device: the host needs this one)" "$err"
 
 # ---- the fast path: a domain without managed='no' PCI hostdevs never reaches the engine
 echo "<domain type='kvm'><name>plain</name><devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev></devices></domain>" >"$tap_tmp/plain.xml"
@@ -328,7 +332,7 @@ printf '[host]\nstep-timeout=1s\nstep-timout=5s\n' >"$r/etc/vfio-handoff/vfio-ha
 hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
 is "an unknown key does not stop the start" "0 vfio-pci" "$rc $(drv "$r" 0000:01:00.0)"
 like "... and the hook logs it, with the file, the line and what to run" \
-    "^vfio-handoff: domain=gpu-vm op=prepare device=- step=policy result=warning duration_ms=0\.0: .*/etc/vfio-handoff/vfio-handoff\.conf:3: .*step-timout.* \(run: vfio-handoff policy validate\)$" \
+    "^vfio-handoff: domain=gpu-vm op=prepare device=- step=policy result=warning duration_ms=0\.0: .*/etc/vfio-handoff/vfio-handoff\.conf:3: .*step-timout.* \(fix: run 'vfio-handoff policy validate'\)$" \
     "$(cat "$r/run/vfio-handoff/hook.log")"
 hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
 
@@ -346,7 +350,7 @@ is "the padded domains are 4 MiB and one byte more" "4194304 4194305" \
     "$(wc -c <"$tap_tmp/4mib.xml" | tr -d ' ') $(wc -c <"$tap_tmp/4mib+1.xml" | tr -d ' ')"
 hook "$r" gpu-vm prepare begin "$tap_tmp/4mib.xml"
 is "a domain XML of exactly 4 MiB reaches the engine (its policy check answers)" \
-    "1 vfio-handoff: gpu-vm: 0000:01:00.0: not enabled for passthrough (vfio-handoff enable 0000:01:00.0)" "$rc $err"
+    "1 vfio-handoff: gpu-vm: 0000:01:00.0: not enabled for passthrough (fix: run 'vfio-handoff enable 0000:01:00.0')" "$rc $err"
 hook "$r" gpu-vm prepare begin "$tap_tmp/4mib+1.xml"
 is "one byte more is refused by the front" \
     "1 vfio-handoff: gpu-vm: cannot read the domain XML from stdin, or it exceeds 4 MiB (reinstall vfio-handoff)" "$rc $err"

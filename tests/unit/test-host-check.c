@@ -43,7 +43,7 @@ test_ready_host(void)
                 NULL);
     g_assert_cmpint(item(items, "libvirt-hook")->status, ==, VH_CHECK_WARN);
     g_assert_cmpstr(item(items, "libvirt-hook")->fix, ==,
-                    "install the vfio-handoff package (or run: make install)");
+                    "install the vfio-handoff package, or run 'make install'");
     assert_item(items, "libvirt-daemon", "pass", "libvirtd is running (pid 900)", NULL);
     g_assert_true(vh_host_check_passthrough_possible(items));
 }

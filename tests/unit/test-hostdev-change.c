@@ -251,35 +251,37 @@ test_refusals(Fixture *f, gconstpointer data)
                    "'running' is running: shut it down first (virsh shutdown running), then add "
                    "again");
     assert_refused(f, "no-such-vm", "0000:01:00.0",
-                   "no domain 'no-such-vm' in libvirt (see: virsh list --all)");
-    assert_refused(f, "win11", "0000:09:00.0",
-                   "no PCI device at '0000:09:00.0' (see: vfio-handoff list)");
+                   "no-such-vm: no such domain in libvirt (fix: pick one from 'virsh list --all')");
+    assert_refused(
+        f, "win11", "0000:09:00.0",
+        "0000:09:00.0: no PCI device at this address (fix: pick one from 'vfio-handoff list')");
     write_policy(f, "");
     assert_refused(f, "win11", "0000:01:00.0",
-                   "cannot add to win11: 0000:01:00.0: not enabled for passthrough (fix: "
-                   "vfio-handoff enable 0000:01:00.0)");
+                   "win11: 0000:01:00.0: not enabled for passthrough (fix: run 'vfio-handoff "
+                   "enable 0000:01:00.0')");
     write_policy(f, "[device 0000:01:00.0]\nenabled=false\n");
     {
         g_autofree char *message = g_strdup_printf(
-            "cannot add to win11: 0000:01:00.0: disabled by [device 0000:01:00.0] at "
-            "%s/etc/vfio-handoff/vfio-handoff.conf:1 (fix: vfio-handoff enable 0000:01:00.0)",
+            "win11: 0000:01:00.0: disabled by [device 0000:01:00.0] at "
+            "'%s/etc/vfio-handoff/vfio-handoff.conf:1' (fix: run 'vfio-handoff enable "
+            "0000:01:00.0')",
             f->t->root);
 
         assert_refused(f, "win11", "0000:01:00.0", message);
     }
     write_policy(f, "[device 0000:01:00.0]\ndomains=nas\n");
     assert_refused(f, "win11", "0000:01:00.0",
-                   "cannot add to win11: 0000:01:00.0: may be used only by nas, not by win11 (fix: "
-                   "vfio-handoff enable 0000:01:00.0 --domain win11)");
+                   "win11: 0000:01:00.0: may be used only by 'nas', not by 'win11' (fix: run "
+                   "'vfio-handoff enable 0000:01:00.0 --domain win11')");
     write_policy(f, "[domain win11]\nmax-devices=1\n[device 0000:01:00.0]\n");
     assert_refused(f, "win11", "0000:01:00.0",
-                   "cannot add to win11: win11: win11 asks for 2 devices, more than max-devices=1 "
-                   "(fix: remove hostdevs from win11, or raise max-devices in [domain win11])");
+                   "win11: asks for 2 devices, more than max-devices=1 (fix: remove hostdevs "
+                   "from 'win11', or raise max-devices in [domain win11])");
     write_policy(f, "[device 0000:01:00.0]\nidentity=10de:2206\n");
     assert_refused(f, "win11", "0000:01:00.0",
-                   "cannot add to win11: 0000:01:00.0: now holds 10de:2204, not the pinned "
-                   "10de:2206: the hardware changed (fix: check the hardware, then pin it again: "
-                   "vfio-handoff enable 0000:01:00.0)");
+                   "win11: 0000:01:00.0: now holds 10de:2204, not the pinned 10de:2206: the "
+                   "hardware changed (fix: check the hardware, then pin it again: run "
+                   "'vfio-handoff enable 0000:01:00.0')");
 }
 
 static void

@@ -138,13 +138,16 @@ test_resolve(void)
 
     g_assert_null(vh_inventory_resolve(t->inventory, "dead:beef", &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_NOT_FOUND);
-    g_assert_cmpstr(error->message, ==,
-                    "no PCI device has the ID 'dead:beef' (see: vfio-handoff list)");
+    g_assert_cmpstr(
+        error->message, ==,
+        "dead:beef: no PCI device has this ID (fix: pick one from 'vfio-handoff list')");
     g_clear_error(&error);
 
     g_assert_null(vh_inventory_resolve(t->inventory, "0000:09:00.0", &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_NOT_FOUND);
-    g_assert_cmpstr(error->message, ==, "no PCI device at '0000:09:00.0' (see: vfio-handoff list)");
+    g_assert_cmpstr(
+        error->message, ==,
+        "0000:09:00.0: no PCI device at this address (fix: pick one from 'vfio-handoff list')");
     g_clear_error(&error);
 
     g_assert_null(vh_inventory_resolve(t->inventory, "../../etc", &error));

@@ -36,17 +36,18 @@ typedef struct {
 
 static const Case cases[] = {
     /* policy-valid */
-    {"valid policy", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0,
-     "policy-valid", "host", TRUE, "the policy has no errors"},
+    {"valid policy", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0, "policy-valid",
+     "host", TRUE, "the policy has no errors"},
     {"invalid policy", "gpu-audio", "[host]\nmemory-reserve=1X\n" GPU_POLICY, "0000:01:00.0",
      LOCKED, "", "", 0, 0, "policy-valid", "host", FALSE,
-     "the policy has errors (first: %ROOT%/etc/vfio-handoff/vfio-handoff.conf:2: memory-reserve: "
-     "invalid size '1X' (expected a whole number with K, M, G or T, e.g. 1G or 512M))"},
+     "the policy has errors, the first: %ROOT%/etc/vfio-handoff/vfio-handoff.conf:2: "
+     "memory-reserve: "
+     "invalid size '1X' (expected a whole number with K, M, G or T, e.g. 1G or 512M)"},
     /* host-enabled */
-    {"host enabled", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0,
-     "host-enabled", "host", TRUE, "passthrough is enabled on this host"},
-    {"host disabled", "gpu-audio", "[host]\nenabled=false\n" GPU_POLICY, "0000:01:00.0", LOCKED,
-     "", "", 0, 0, "host-enabled", "host", FALSE,
+    {"host enabled", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0, "host-enabled",
+     "host", TRUE, "passthrough is enabled on this host"},
+    {"host disabled", "gpu-audio", "[host]\nenabled=false\n" GPU_POLICY, "0000:01:00.0", LOCKED, "",
+     "", 0, 0, "host-enabled", "host", FALSE,
      "passthrough is turned off on this host ([host] enabled=false)"},
     /* device-present */
     {"missing device", "gpu-audio", GPU_POLICY, "0000:09:00.0", LOCKED, "", "", 0, 0,
@@ -54,42 +55,42 @@ static const Case cases[] = {
     /* device-enabled */
     {"enabled by address", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0,
      "device-enabled", "0000:01:00.0", TRUE,
-     "enabled by [device 0000:01:00.0] at %ROOT%/etc/vfio-handoff/vfio-handoff.conf:1"},
+     "enabled by [device 0000:01:00.0] at '%ROOT%/etc/vfio-handoff/vfio-handoff.conf:1'"},
     {"enabled by ID", "gpu-audio", "[device 10de:2204]\n", "0000:01:00.0", LOCKED, "", "", 0, 0,
      "device-enabled", "0000:01:00.0", TRUE,
-     "enabled by [device 10de:2204] at %ROOT%/etc/vfio-handoff/vfio-handoff.conf:1"},
+     "enabled by [device 10de:2204] at '%ROOT%/etc/vfio-handoff/vfio-handoff.conf:1'"},
     {"not enabled", "gpu-audio", "", "0000:01:00.0", LOCKED, "", "", 0, 0, "device-enabled",
      "0000:01:00.0", FALSE, "not enabled for passthrough"},
-    {"disabled", "gpu-audio", "[device 10de:2204]\nenabled=false\n", "0000:01:00.0", LOCKED, "",
-     "", 0, 0, "device-enabled", "0000:01:00.0", FALSE,
-     "disabled by [device 10de:2204] at %ROOT%/etc/vfio-handoff/vfio-handoff.conf:1"},
+    {"disabled", "gpu-audio", "[device 10de:2204]\nenabled=false\n", "0000:01:00.0", LOCKED, "", "",
+     0, 0, "device-enabled", "0000:01:00.0", FALSE,
+     "disabled by [device 10de:2204] at '%ROOT%/etc/vfio-handoff/vfio-handoff.conf:1'"},
     {"companion goes with its enabled GPU", "gpu-audio", GPU_POLICY, "0000:01:00.0;0000:01:00.1",
      LOCKED, "", "", 0, 0, "device-enabled", "0000:01:00.1", TRUE,
      "goes with 0000:01:00.0, enabled by [device 0000:01:00.0] at "
-     "%ROOT%/etc/vfio-handoff/vfio-handoff.conf:1"},
+     "'%ROOT%/etc/vfio-handoff/vfio-handoff.conf:1'"},
     {"companion asked for alone", "gpu-audio", GPU_POLICY, "0000:01:00.1", LOCKED, "", "", 0, 0,
      "device-enabled", "0000:01:00.1", FALSE, "not enabled for passthrough"},
     {"companion disabled by its own section", "gpu-audio",
      GPU_POLICY "[device 0000:01:00.1]\nenabled=false\n", "0000:01:00.0;0000:01:00.1", LOCKED, "",
      "", 0, 0, "device-enabled", "0000:01:00.1", FALSE,
-     "disabled by [device 0000:01:00.1] at %ROOT%/etc/vfio-handoff/vfio-handoff.conf:2"},
+     "disabled by [device 0000:01:00.1] at '%ROOT%/etc/vfio-handoff/vfio-handoff.conf:2'"},
     {"companion follows its GPU's domains", "gpu-audio", GPU_POLICY "domains=win11\n",
      "0000:01:00.0;0000:01:00.1", LOCKED, "", "", 0, 0, "domain-allowed", "0000:01:00.1", FALSE,
-     "may be used only by win11, not by gpu-vm"},
+     "may be used only by 'win11', not by 'gpu-vm'"},
     /* domain-allowed */
-    {"any domain", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0,
-     "domain-allowed", "0000:01:00.0", TRUE, "any domain may use it"},
-    {"listed domain", "gpu-audio", GPU_POLICY "domains=win11;gpu-vm\n", "0000:01:00.0", LOCKED,
-     "", "", 0, 0, "domain-allowed", "0000:01:00.0", TRUE, "gpu-vm is one of its domains"},
-    {"other domains only", "gpu-audio", GPU_POLICY "domains=win11;ml-box\n", "0000:01:00.0",
-     LOCKED, "", "", 0, 0, "domain-allowed", "0000:01:00.0", FALSE,
-     "may be used only by win11, ml-box, not by gpu-vm"},
+    {"any domain", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0, "domain-allowed",
+     "0000:01:00.0", TRUE, "any domain may use it"},
+    {"listed domain", "gpu-audio", GPU_POLICY "domains=win11;gpu-vm\n", "0000:01:00.0", LOCKED, "",
+     "", 0, 0, "domain-allowed", "0000:01:00.0", TRUE, "'gpu-vm' is one of its domains"},
+    {"other domains only", "gpu-audio", GPU_POLICY "domains=win11;ml-box\n", "0000:01:00.0", LOCKED,
+     "", "", 0, 0, "domain-allowed", "0000:01:00.0", FALSE,
+     "may be used only by 'win11', 'ml-box', not by 'gpu-vm'"},
     /* identity */
-    {"identity matches", "gpu-audio", GPU_POLICY "identity=10de:2204:1458:403b\n",
-     "0000:01:00.0", LOCKED, "", "", 0, 0, "identity", "0000:01:00.0", TRUE,
+    {"identity matches", "gpu-audio", GPU_POLICY "identity=10de:2204:1458:403b\n", "0000:01:00.0",
+     LOCKED, "", "", 0, 0, "identity", "0000:01:00.0", TRUE,
      "holds 10de:2204:1458:403b, as pinned"},
-    {"identity changed", "gpu-audio", GPU_POLICY "identity=10de:2206:1458:403b\n",
-     "0000:01:00.0", LOCKED, "", "", 0, 0, "identity", "0000:01:00.0", FALSE,
+    {"identity changed", "gpu-audio", GPU_POLICY "identity=10de:2206:1458:403b\n", "0000:01:00.0",
+     LOCKED, "", "", 0, 0, "identity", "0000:01:00.0", FALSE,
      "now holds 10de:2204:1458:403b, not the pinned 10de:2206:1458:403b: the hardware changed"},
     {"no identity", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0, "identity",
      "0000:01:00.0", TRUE, "no identity pinned"},
@@ -97,7 +98,8 @@ static const Case cases[] = {
     {"not critical", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0,
      "not-host-critical", "0000:01:00.0", TRUE, "the host does not depend on it"},
     {"boot NVMe", "boot-nvme", "[device 0000:02:00.0]\n", "0000:02:00.0", LOCKED, "", "", 0, 0,
-     "not-host-critical", "0000:02:00.0", FALSE, "host-critical: /dev/mapper/vg0-root is mounted at /"},
+     "not-host-critical", "0000:02:00.0", FALSE,
+     "host-critical: /dev/mapper/vg0-root is mounted at /"},
     {"group of the boot NVMe", "boot-nvme", "[device 0000:03:00.0]\n", "0000:03:00.0", LOCKED, "",
      "", 0, 0, "not-host-critical", "0000:03:00.0", FALSE,
      "shares IOMMU group 2 with host-critical 0000:02:00.0 (/dev/mapper/vg0-root is mounted at /)"},
@@ -109,17 +111,17 @@ static const Case cases[] = {
      "0000:01:00.0", TRUE, "no host process or interface uses it"},
     {"open by Xorg", "console", "[device 0000:01:00.0]\n", "0000:01:00.0", LOCKED, "", "", 0, 0,
      "not-in-use", "0000:01:00.0", FALSE, "in use: /dev/dri/card1 is open by Xorg (pid 1234)"},
-    {"interface up", "default-route", "[device 0000:05:00.0]\n", "0000:05:00.0", LOCKED, "", "",
-     0, 0, "not-in-use", "0000:05:00.0", FALSE, "in use: enp5s0 is up with an address"},
+    {"interface up", "default-route", "[device 0000:05:00.0]\n", "0000:05:00.0", LOCKED, "", "", 0,
+     0, "not-in-use", "0000:05:00.0", FALSE, "in use: enp5s0 is up with an address"},
     /* not-held */
     {"not held", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0, "not-held",
      "0000:01:00.0", TRUE, "no other domain holds it"},
     {"held by a live domain", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "",
      "0000:01:00.0 other-vm 4321 alive", 0, 0, "not-held", "0000:01:00.0", FALSE,
-     "held by the running domain other-vm (pid 4321, /dev/vfio/1)"},
+     "held by the running domain 'other-vm' (pid 4321, /dev/vfio/1)"},
     {"stale holder", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "",
      "0000:01:00.0 other-vm 4321 gone", 0, 0, "not-held", "0000:01:00.0", TRUE,
-     "was held by other-vm (pid 4321), which is gone: taken over"},
+     "was held by 'other-vm' (pid 4321), which is gone: taken over"},
     {"held by itself", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "",
      "0000:01:00.0 gpu-vm 4321 alive", 0, 0, "not-held", "0000:01:00.0", TRUE,
      "no other domain holds it"},
@@ -130,9 +132,8 @@ static const Case cases[] = {
     {"behind a bridge", "bridge-group", "[device 0000:06:01.0]\n", "0000:06:01.0", LOCKED, "", "",
      0, 0, "group-integrity", "0000:06:01.0", TRUE,
      "IOMMU group 5: its companion 0000:06:02.0 (e1000) will be handed off too"},
-    {"alone in its group", "sriov", "[device 0000:03:10.0]\n", "0000:03:10.0", LOCKED, "", "", 0,
-     0, "group-integrity", "0000:03:10.0", TRUE,
-     "IOMMU group 10: no other endpoint needs moving"},
+    {"alone in its group", "sriov", "[device 0000:03:10.0]\n", "0000:03:10.0", LOCKED, "", "", 0, 0,
+     "group-integrity", "0000:03:10.0", TRUE, "IOMMU group 10: no other endpoint needs moving"},
     {"companion is the boot disk", "boot-nvme", "[device 0000:03:00.0]\n", "0000:03:00.0", LOCKED,
      "", "", 0, 0, "group-integrity", "0000:03:00.0", FALSE,
      "companion 0000:02:00.0 (nvme) in IOMMU group 2 cannot be handed off: host-critical: "
@@ -141,11 +142,11 @@ static const Case cases[] = {
      "group-integrity", "0000:00:1f.6", FALSE, "no IOMMU group: the IOMMU is off"},
     /* domain-limit */
     {"within the domain limit", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0,
-     "domain-limit", "gpu-vm", TRUE, "1 of at most 6 devices for gpu-vm"},
+     "domain-limit", "gpu-vm", TRUE, "1 of at most 6 devices"},
     {"over the domain limit", "gpu-audio",
      "[domain gpu-vm]\nmax-devices=1\n" GPU_POLICY "[device 0000:01:00.1]\n",
      "0000:01:00.0;0000:01:00.1", LOCKED, "", "", 0, 0, "domain-limit", "gpu-vm", FALSE,
-     "gpu-vm asks for 2 devices, more than max-devices=1"},
+     "asks for 2 devices, more than max-devices=1"},
     /* host-limit */
     {"within the host limit", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0,
      "host-limit", "host", TRUE, "2 of at most 8 devices handed off on this host"},
@@ -158,16 +159,16 @@ static const Case cases[] = {
     {"locked", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0, "lock-memory",
      "gpu-vm", TRUE, "its memory is locked (<memoryBacking><locked/>)"},
     {"not locked", "gpu-audio", GPU_POLICY, "0000:01:00.0", "", "", "", 0, 0, "lock-memory",
-     "gpu-vm", FALSE, "gpu-vm does not lock its memory, and lock-memory=required"},
-    {"hard limit enough", "gpu-audio", "[host]\nlock-memory=limit\n" GPU_POLICY, "0000:01:00.0",
-     "", "<hard_limit unit='GiB'>9</hard_limit>", "", 0, 0, "lock-memory", "gpu-vm", TRUE,
+     "gpu-vm", FALSE, "does not lock its memory, and lock-memory=required"},
+    {"hard limit enough", "gpu-audio", "[host]\nlock-memory=limit\n" GPU_POLICY, "0000:01:00.0", "",
+     "<hard_limit unit='GiB'>9</hard_limit>", "", 0, 0, "lock-memory", "gpu-vm", TRUE,
      "its hard limit 9 GiB covers 8 GiB of memory and the overhead"},
     {"hard limit short", "gpu-audio", "[host]\nlock-memory=limit\n" GPU_POLICY, "0000:01:00.0", "",
      "<hard_limit unit='GiB'>8</hard_limit>", "", 0, 0, "lock-memory", "gpu-vm", FALSE,
-     "gpu-vm has no <locked/> memory and its hard limit (8 GiB) is below memory + "
-     "memory-overhead (9 GiB)"},
-    {"not checked", "gpu-audio", "[host]\nlock-memory=off\n" GPU_POLICY, "0000:01:00.0", "", "",
-     "", 0, 0, "lock-memory", "gpu-vm", TRUE, "not checked (lock-memory=off)"},
+     "has no <locked/> memory, and its hard limit (8 GiB) is below memory + memory-overhead (9 "
+     "GiB)"},
+    {"not checked", "gpu-audio", "[host]\nlock-memory=off\n" GPU_POLICY, "0000:01:00.0", "", "", "",
+     0, 0, "lock-memory", "gpu-vm", TRUE, "not checked (lock-memory=off)"},
     /* memory-admission */
     {"memory fits", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0,
      "memory-admission", "gpu-vm", TRUE, "8 GiB fits in 16 GiB available less the 1 GiB reserve"},
@@ -176,8 +177,8 @@ static const Case cases[] = {
      "8 GiB of guest memory does not fit: 8 GiB available less the 1 GiB reserve leaves 7 GiB"},
     {"huge pages fit", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED "<hugepages/>", "", "", 0,
      10 * GIB_KIB, "memory-admission", "gpu-vm", TRUE, "8 GiB fits in 10 GiB of free huge pages"},
-    {"huge pages short", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED "<hugepages/>", "", "",
-     0, 4 * GIB_KIB, "memory-admission", "gpu-vm", FALSE,
+    {"huge pages short", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED "<hugepages/>", "", "", 0,
+     4 * GIB_KIB, "memory-admission", "gpu-vm", FALSE,
      "8 GiB of guest memory does not fit in 4 GiB of free huge pages"},
 };
 
@@ -282,6 +283,69 @@ evaluate(const Case *c)
     return r;
 }
 
+/* every check id that can fail, and whether a case has seen it fail (rendered and checked) */
+static const char *const failing_ids[] = {
+    "policy-valid", "host-enabled",      "device-present", "device-enabled",   "domain-allowed",
+    "identity",     "not-host-critical", "not-in-use",     "not-held",         "group-integrity",
+    "domain-limit", "host-limit",        "lock-memory",    "memory-admission", NULL};
+static GHashTable *failed_seen;
+
+/*
+ * The message grammar (HACKING.md): THING: REASON (fix: FIX), on one line. FIX is one
+ * parenthesis-free imperative; every command, in the reason or the fix, is quoted; the domain's
+ * name appears only quoted, in a quoted command, or in [domain NAME].
+ */
+static void
+assert_grammar(const char *message, const char *domain)
+{
+    g_autoptr(GRegex) shape =
+        g_regex_new("^(\\S+: )?[a-z0-9'<\\[].*[^ .] \\(fix: [a-z'][^()]*[^ .]\\)$", 0, 0, NULL);
+    g_autoptr(GRegex) bare_command =
+        g_regex_new("(?<!')\\b(vfio-handoff|virsh|modprobe|chown|chmod) [a-z-]", 0, 0, NULL);
+    g_autoptr(GRegex) quoted = g_regex_new("'[^']*'|\\[domain [^]]*\\]", 0, 0, NULL);
+    g_autofree char *unquoted = g_regex_replace_literal(quoted, message, -1, 0, "", 0, NULL);
+
+    if (!g_regex_match(shape, message, 0, NULL))
+        g_error("not THING: REASON (fix: FIX): %s", message);
+    if (g_regex_match(bare_command, unquoted, 0, NULL))
+        g_error("a command is not quoted: %s", message);
+    if (strstr(message, "(see:") != NULL || strstr(message, "(run:") != NULL ||
+        strchr(message, '\n') != NULL)
+        g_error("another fix prefix, or more than one line: %s", message);
+    if (domain != NULL && strstr(unquoted, domain) != NULL)
+        g_error("the domain's name is not quoted: %s", message);
+}
+
+/* Every failed check of @r, as the hook and the CLI print it. */
+static void
+assert_failures_grammar(const Run *r)
+{
+    for (guint i = 0; i < r->eval->checks->len; i++) {
+        const VhPolicyCheck *k = g_ptr_array_index(r->eval->checks, i);
+        g_autofree char *hook = NULL;
+        g_autofree char *alone = NULL;
+
+        if (k->passed)
+            continue;
+        hook = vh_policy_check_message(k, r->def->name); /* the hook, plan, add */
+        alone = vh_policy_check_message(k, NULL);        /* detach, for no domain */
+        assert_grammar(hook, r->def->name);
+        assert_grammar(alone, NULL);
+        g_hash_table_add(failed_seen, (gpointer)k->id);
+    }
+}
+
+static void
+test_every_failure_seen(void)
+{
+    /* runs last: the cases above rendered each check that can fail */
+    for (guint i = 0; failing_ids[i] != NULL; i++) {
+        if (!g_hash_table_contains(failed_seen, failing_ids[i]))
+            g_error("no case makes the check '%s' fail: its message was never checked",
+                    failing_ids[i]);
+    }
+}
+
 static void
 run_case(gconstpointer data)
 {
@@ -304,6 +368,7 @@ run_case(gconstpointer data)
     g_assert_cmpstr(found->reason, ==, expected);
     g_assert_cmpint(found->passed, ==, c->passed);
     /* a failure always says what to do, and the evaluation as a whole fails with it */
+    assert_failures_grammar(r);
     if (!c->passed) {
         g_assert_nonnull(found->fix);
         g_assert_false(r->eval->allowed);
@@ -341,5 +406,8 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &cases[i], run_case);
     }
     g_test_add_func("/vh/policy/evaluate/allowed-with-companion", test_allowed_plan);
+    /* registered last, in a suite of its own: it runs when every case has */
+    g_test_add_func("/vh/policy/zz-last/every-failure-has-the-grammar", test_every_failure_seen);
+    failed_seen = g_hash_table_new(g_str_hash, g_str_equal);
     return g_test_run();
 }

@@ -205,8 +205,9 @@ test_world_writable(Fixture *f, gconstpointer data)
     g_assert_cmpint(g_chmod(path, 0666), ==, 0);
     p = vh_policy_load(f->host);
     got = issues(p);
-    g_assert_cmpstr(got, ==, "10-gpu.conf: ignored: writable by group or others (fix: chmod go-w "
-                             "10-gpu.conf)\n");
+    g_assert_cmpstr(got, ==,
+                    "10-gpu.conf: ignored: writable by group or others (fix: run 'chmod go-w "
+                    "10-gpu.conf')\n");
     /* ignored whole: its device is not enabled */
     g_assert_cmpuint(p->devices->len, ==, 0);
 }
@@ -234,7 +235,7 @@ test_wrong_owner(Fixture *f, gconstpointer data)
     g_autoptr(VhPolicy) p = vh_policy_load_file(path, f->host->config_owner + 1);
     g_autofree char *got = issues(p);
     g_autofree char *expected = g_strdup_printf(
-        "10-gpu.conf: ignored: owned by uid %u, not uid %u (fix: chown %u 10-gpu.conf)\n",
+        "10-gpu.conf: ignored: owned by uid %u, not uid %u (fix: run 'chown %u 10-gpu.conf')\n",
         f->host->config_owner, f->host->config_owner + 1, f->host->config_owner + 1);
 
     g_assert_cmpstr(got, ==, expected);

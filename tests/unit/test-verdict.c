@@ -144,7 +144,7 @@ test_no_iommu(void)
 
     assert_reasons(t, "0000:00:1f.6", "no IOMMU group: the IOMMU is off");
     g_assert_cmpstr(((VhReason *)g_ptr_array_index(nic->reasons, 0))->fix, ==,
-                    "run: vfio-handoff check");
+                    "run 'vfio-handoff check'");
 }
 
 int

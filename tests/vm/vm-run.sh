@@ -37,7 +37,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 for tool in "$qemu" qemu-img debootstrap mke2fs; do
     command -v "$tool" >/dev/null 2>&1 ||
-        fail "$tool is missing (run: packaging/install-deps.sh --vm)"
+        fail "$tool: missing (fix: run 'packaging/install-deps.sh --vm')"
 done
 
 mirror=${VH_VM_MIRROR:-}

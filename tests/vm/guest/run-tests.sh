@@ -206,7 +206,7 @@ rc=0
 virsh start refused-vm >"$tap_tmp/start" 2>&1 || rc=$?
 is "a start the policy refuses fails" 1 "$rc"
 like "virsh shows the hook's one-line reason" \
-    "vfio-handoff: refused-vm: $spare2: not enabled for passthrough \(vfio-handoff enable $spare2\)" "$(cat "$tap_tmp/start")"
+    "vfio-handoff: refused-vm: $spare2: not enabled for passthrough \(fix: run 'vfio-handoff enable $spare2'\)" "$(cat "$tap_tmp/start")"
 is "a refused start leaves every driver as it was" "$before" \
     "$(for d in /sys/bus/pci/devices/*; do echo "$(basename "$d") $(drv "$(basename "$d")")"; done)"
 
