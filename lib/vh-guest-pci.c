@@ -1,0 +1,98 @@
+/* vfio-handoff: the guest's PCI addresses in a domain definition, read as libvirt reads them */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vh-domain-xml.h"
+#include "vh-guest-pci.h"
+
+gboolean
+vh_guest_pci_is_pcie(const xmlNode *root)
+{
+    xmlNode *devices = vh_domain_xml_child(root, "devices");
+    xmlNode *os = vh_domain_xml_child(root, "os");
+    xmlNode *type = os != NULL ? vh_domain_xml_child(os, "type") : NULL;
+    g_autofree char *machine = type != NULL ? vh_domain_xml_attr(type, "machine") : NULL;
+
+    for (xmlNode *c = devices != NULL ? devices->children : NULL; c != NULL; c = c->next) {
+        g_autofree char *model =
+            vh_domain_xml_is(c, "controller") ? vh_domain_xml_attr(c, "model") : NULL;
+
+        if (g_strcmp0(model, "pcie-root") == 0)
+            return TRUE;
+    }
+    return machine != NULL && strstr(machine, "q35") != NULL;
+}
+
+guint
+vh_guest_pci_number(const char *s)
+{
+    return s != NULL ? (guint)strtoul(s, NULL, 0) : 0;
+}
+
+/* Is @n a guest PCI address (<address type='pci'>, not a hostdev's <source> one)? Its bus and
+ * slot; a missing attribute is 0, as libvirt reads it. */
+static gboolean
+guest_pci_address(const xmlNode *n, guint *domain, guint *bus, guint *slot)
+{
+    g_autofree char *type = NULL;
+    g_autofree char *d = NULL;
+    g_autofree char *b = NULL;
+    g_autofree char *s = NULL;
+
+    if (!vh_domain_xml_is(n, "address") || vh_domain_xml_is(n->parent, "source"))
+        return FALSE;
+    type = vh_domain_xml_attr(n, "type");
+    if (g_strcmp0(type, "pci") != 0)
+        return FALSE;
+    d = vh_domain_xml_attr(n, "domain");
+    b = vh_domain_xml_attr(n, "bus");
+    s = vh_domain_xml_attr(n, "slot");
+    *domain = vh_guest_pci_number(d);
+    *bus = vh_guest_pci_number(b);
+    *slot = vh_guest_pci_number(s);
+    return TRUE;
+}
+
+/* The guest PCI addresses in use, as a bitmap of bus 0's slots, and the highest PCI
+ * controller index. */
+void
+vh_guest_pci_usage(const xmlNode *n, guint32 *bus0_slots, int *max_index)
+{
+    for (xmlNode *c = n->children; c != NULL; c = c->next) {
+        guint domain, bus, slot;
+
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (guest_pci_address(c, &domain, &bus, &slot) && domain == 0 && bus == 0 && slot < 32)
+            *bus0_slots |= 1u << slot;
+        if (vh_domain_xml_is(c, "controller")) {
+            g_autofree char *type = vh_domain_xml_attr(c, "type");
+            g_autofree char *index = vh_domain_xml_attr(c, "index");
+
+            if (g_strcmp0(type, "pci") == 0 && index != NULL &&
+                (int)vh_guest_pci_number(index) > *max_index)
+                *max_index = (int)vh_guest_pci_number(index);
+        }
+        vh_guest_pci_usage(c, bus0_slots, max_index);
+    }
+}
+
+/* Is guest bus @bus used by a device's address? */
+gboolean
+vh_guest_pci_bus_in_use(const xmlNode *n, guint bus)
+{
+    for (xmlNode *c = n->children; c != NULL; c = c->next) {
+        guint domain, b, slot;
+
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (!vh_domain_xml_is(c->parent, "controller") &&
+            guest_pci_address(c, &domain, &b, &slot) && b == bus)
+            return TRUE;
+        if (vh_guest_pci_bus_in_use(c, bus))
+            return TRUE;
+    }
+    return FALSE;
+}

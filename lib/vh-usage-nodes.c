@@ -1,0 +1,146 @@
+/* vfio-handoff: device nodes that host processes hold open, traced to their PCI devices */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "vh-sysfs.h"
+#include "vh-usage-collector.h"
+
+/* Device nodes that never belong to a PCI device: not worth resolving. */
+static gboolean
+is_plain_node(const char *node)
+{
+    static const char *const plain[] = {"/dev/null",    "/dev/zero", "/dev/full", "/dev/random",
+                                        "/dev/urandom", "/dev/tty",  "/dev/ptmx", "/dev/console",
+                                        "/dev/kmsg",    NULL};
+
+    if (g_str_has_prefix(node, "/dev/pts/") || g_str_has_prefix(node, "/dev/shm/"))
+        return TRUE;
+    return g_strv_contains(plain, node);
+}
+
+/* devname (from each device's uevent) -> its sysfs dir; used where a node is no real device
+ * file (a fake tree) */
+static GHashTable *
+dev_names(VhUsageCollector *c)
+{
+    static const char *const kinds[] = {"dev/char", "dev/block"};
+
+    if (c->dev_names != NULL)
+        return c->dev_names;
+    c->dev_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        g_autofree char *dir_path = vh_host_sysfs_path(c->host, kinds[k]);
+        g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *uevent = g_build_filename(dir_path, name, "uevent", NULL);
+            g_autofree char *text = vh_sysfs_read(uevent, NULL);
+            const char *p = text != NULL ? strstr(text, "DEVNAME=") : NULL;
+
+            if (p != NULL) {
+                const char *end = strchr(p, '\n');
+                char *devname =
+                    end != NULL ? g_strndup(p + 8, (gsize)(end - p - 8)) : g_strdup(p + 8);
+
+                g_hash_table_replace(c->dev_names, devname, g_build_filename(dir_path, name, NULL));
+            }
+        }
+    }
+    return c->dev_names;
+}
+
+/* The sysfs dir of the device behind a node: by its device number, else by its devname. */
+static char *
+node_sysfs_dir(VhUsageCollector *c, const char *node)
+{
+    g_autofree char *path = vh_host_dev_path(c->host, node + strlen("/dev/"));
+    struct stat st;
+
+    if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+        g_autofree char *rel =
+            g_strdup_printf("dev/%s/%u:%u", S_ISCHR(st.st_mode) ? "char" : "block",
+                            major(st.st_rdev), minor(st.st_rdev));
+
+        return vh_host_sysfs_path(c->host, rel);
+    }
+    return g_strdup(g_hash_table_lookup(dev_names(c), node + strlen("/dev/")));
+}
+
+static void
+attribute_node(VhUsageCollector *c, const char *node, const char *holder, int pid)
+{
+    VhUse *use;
+
+    g_autofree char *dir = NULL;
+    g_autoptr(GPtrArray) chain = NULL;
+    int group;
+
+    /* /dev/vfio/N is a whole IOMMU group: a VM (or another vfio user) holds every member */
+    if (g_str_has_prefix(node, "/dev/vfio/") && (group = atoi(node + strlen("/dev/vfio/"))) >= 0 &&
+        g_ascii_isdigit(node[strlen("/dev/vfio/")]) && c->inv != NULL) {
+        VhIommuGroup *g = g_hash_table_lookup(c->inv->group_by_number, GINT_TO_POINTER(group));
+
+        for (guint i = 0; g != NULL && i < g->members->len; i++) {
+            VhPciDevice *dev = g_ptr_array_index(g->members, i);
+
+            if ((use = vh_usage_add(c, VH_USE_OPEN_NODE, dev->name, TRUE, node, holder)) != NULL)
+                use->pid = pid;
+        }
+        return;
+    }
+    dir = node_sysfs_dir(c, node);
+    if (dir == NULL)
+        return;
+    chain = vh_usage_pci_chain_of(dir);
+    /* a node in use pins the device that owns it, not the bridges above */
+    if (chain->len > 0 &&
+        (use = vh_usage_add(c, VH_USE_OPEN_NODE, g_ptr_array_index(chain, 0), TRUE, node, holder)))
+        use->pid = pid;
+}
+
+void
+vh_usage_collect_open_nodes(VhUsageCollector *c)
+{
+    g_autoptr(GDir) proc = g_dir_open(c->host->proc, 0, NULL);
+    const char *pid;
+
+    if (proc == NULL)
+        return;
+    while ((pid = g_dir_read_name(proc)) != NULL) {
+        g_autofree char *fd_path = NULL;
+        g_autofree char *comm_path = NULL;
+        g_autofree char *comm = NULL;
+        g_autoptr(GDir) fds = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *fd;
+
+        if (!g_ascii_isdigit(pid[0]))
+            continue;
+        fd_path = g_build_filename(c->host->proc, pid, "fd", NULL);
+        fds = g_dir_open(fd_path, 0, &error);
+        if (fds == NULL) {
+            if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ACCES))
+                c->usage->processes_complete = FALSE;
+            continue;
+        }
+        while ((fd = g_dir_read_name(fds)) != NULL) {
+            g_autofree char *link = g_build_filename(fd_path, fd, NULL);
+            g_autofree char *target = vh_sysfs_read_link(link, NULL);
+            g_autofree char *holder = NULL;
+
+            if (target == NULL || !g_str_has_prefix(target, "/dev/") || is_plain_node(target))
+                continue;
+            if (comm == NULL) {
+                comm_path = g_build_filename(c->host->proc, pid, "comm", NULL);
+                comm = vh_sysfs_read(comm_path, NULL);
+            }
+            holder = g_strdup_printf("%s (pid %s)", comm != NULL ? comm : "?", pid);
+            attribute_node(c, target, holder, atoi(pid));
+        }
+    }
+}
