@@ -31,6 +31,92 @@ refusal(const VhVerdict *v, gboolean *forcible)
     return NULL;
 }
 
+/* Whether @dev may be enabled (with @force); reports why not on stderr. */
+static gboolean
+may_enable(const VhCliView *view, const VhPciDevice *dev, gboolean force)
+{
+    const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
+    const VhPolicyDevice *pd;
+    gboolean forcible = FALSE;
+    const VhReason *r = refusal(v, &forcible);
+
+    if (r != NULL && !forcible) {
+        vh_cli_error("%s: %s (fix: choose another device)", dev->name, r->text);
+        return FALSE;
+    }
+    if (r != NULL && !force) {
+        vh_cli_error("%s: %s (fix: choose another device: the host needs this one, or pass "
+                     "--force to enable it anyway)",
+                     dev->name, r->text);
+        return FALSE;
+    }
+    pd = vh_policy_device_for(view->policy, dev);
+    if (pd != NULL && pd->has_address) {
+        g_autofree char *ours = vh_policy_dropin_path(view->host, dev->name);
+
+        if (strcmp(pd->file, ours) != 0) {
+            vh_cli_error("%s: already configured at '%s:%d' (fix: edit it there)", dev->name,
+                         pd->file, pd->line);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Writes the drop-in of @dev and says what it did. */
+static gboolean
+enable_one(const VhCliView *view, VhPciDevice *dev, char **domains)
+{
+    const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
+    g_autofree char *name = vh_pci_device_display_name(dev);
+    g_autofree char *path = vh_policy_dropin_path(view->host, dev->name);
+    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
+    VhDropin dropin = {.device = dev, .domains = domains, .why = name};
+    g_autofree char *text = vh_policy_dropin_text(&dropin);
+    g_autofree char *who = domains != NULL ? g_strjoinv(", ", domains) : g_strdup("any domain");
+    g_autofree char *identity = vh_pci_device_identity(dev);
+    g_autoptr(GError) error = NULL;
+    gboolean forcible;
+    const VhReason *r = refusal(v, &forcible);
+
+    if (!vh_policy_write_atomic(path, text, &error)) {
+        vh_cli_error("%s: %s", dev->name, error->message);
+        return FALSE;
+    }
+    printf("enabled %s (%s) for %s, identity %s pinned: %s\n", dev->name, name, who, identity,
+           path);
+    for (guint j = 0; j < companions->len; j++) {
+        VhPciDevice *c = g_ptr_array_index(companions, j);
+
+        if (!vh_pci_device_is_viable_member(c))
+            printf("  its IOMMU group companion %s (%s) will be handed off with it\n", c->name,
+                   c->driver);
+    }
+    if (r != NULL)
+        vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
+                     "while the host depends on it",
+                     dev->name, r->text);
+    if (!view->snap->inventory->has_iommu_groups)
+        vh_cli_error("warning: the IOMMU is off, no handoff can work until it is on (fix: run "
+                     "'vfio-handoff check')");
+    return TRUE;
+}
+
+static gboolean
+domains_valid(char **domains)
+{
+    for (guint i = 0; domains != NULL && domains[i] != NULL; i++) {
+        if (domains[i][0] == '\0' || strchr(domains[i], ';') != NULL ||
+            strchr(domains[i], '\n') != NULL) {
+            vh_cli_error("'%s': invalid domain name (fix: give a libvirt domain's name, without "
+                         "';' or newlines)",
+                         domains[i]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 int
 vh_cmd_enable(int argc, char **argv)
 {
@@ -55,7 +141,6 @@ vh_cmd_enable(int argc, char **argv)
         "Nothing is written unless every DEVICE can be enabled.",
         entries);
     g_autoptr(VhCliView) view = NULL;
-    g_autoptr(VhPolicy) policy = NULL;
     g_autoptr(GPtrArray) devices = g_ptr_array_new();
     gboolean refused = FALSE;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
@@ -66,95 +151,25 @@ vh_cmd_enable(int argc, char **argv)
         vh_cli_error("enable: needs at least one DEVICE (fix: pick them from 'vfio-handoff list')");
         return VH_EXIT_USAGE;
     }
-    for (guint i = 0; domains != NULL && domains[i] != NULL; i++) {
-        if (domains[i][0] == '\0' || strchr(domains[i], ';') != NULL ||
-            strchr(domains[i], '\n') != NULL) {
-            vh_cli_error("invalid domain name '%s'", domains[i]);
-            return VH_EXIT_USAGE;
-        }
-    }
-    view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);
-    if (view == NULL)
+    if (!domains_valid(domains))
+        return VH_EXIT_USAGE;
+    if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES)) == NULL)
         return VH_EXIT_FAILED;
-    policy = vh_policy_load(view->host);
-
     /* every device is checked before anything is written */
     for (int i = 1; i < argc; i++) {
         g_autoptr(GError) error = NULL;
         VhPciDevice *dev = vh_inventory_resolve(view->snap->inventory, argv[i], &error);
-        const VhVerdict *v;
-        const VhReason *r;
-        const VhPolicyDevice *pd;
-        gboolean forcible = FALSE;
 
-        if (dev == NULL) {
+        if (dev == NULL)
             vh_cli_error("%s", error->message);
+        if (dev == NULL || !may_enable(view, dev, force))
             refused = TRUE;
-            continue;
-        }
-        v = vh_verdicts_get(view->snap->verdicts, dev->name);
-        r = refusal(v, &forcible);
-        if (r != NULL && !forcible) {
-            vh_cli_error("%s: %s", dev->name, r->text);
-            refused = TRUE;
-            continue;
-        }
-        if (r != NULL && !force) {
-            vh_cli_error("%s: %s (the host needs it; --force enables it anyway)", dev->name,
-                         r->text);
-            refused = TRUE;
-            continue;
-        }
-        pd = vh_policy_device_for(policy, dev);
-        if (pd != NULL && pd->has_address) {
-            g_autofree char *ours = vh_policy_dropin_path(view->host, dev->name);
-
-            if (strcmp(pd->file, ours) != 0) {
-                vh_cli_error("%s is already configured at %s:%d (edit it there)", dev->name,
-                             pd->file, pd->line);
-                refused = TRUE;
-                continue;
-            }
-        }
-        g_ptr_array_add(devices, dev);
+        else
+            g_ptr_array_add(devices, dev);
     }
-    if (refused)
-        return VH_EXIT_FAILED;
-
-    for (guint i = 0; i < devices->len; i++) {
-        VhPciDevice *dev = g_ptr_array_index(devices, i);
-        const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
-        g_autofree char *name = vh_pci_device_display_name(dev);
-        g_autofree char *path = vh_policy_dropin_path(view->host, dev->name);
-        g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
-        VhDropin dropin = {.device = dev, .domains = domains, .why = name};
-        g_autofree char *text = vh_policy_dropin_text(&dropin);
-        g_autofree char *who = domains != NULL ? g_strjoinv(", ", domains) : g_strdup("any domain");
-        g_autofree char *identity = vh_pci_device_identity(dev);
-        g_autoptr(GError) error = NULL;
-        gboolean forcible;
-        const VhReason *r = refusal(v, &forcible);
-
-        if (!vh_policy_write_atomic(path, text, &error)) {
-            vh_cli_error("%s: %s", dev->name, error->message);
+    for (guint i = 0; !refused && i < devices->len; i++) {
+        if (!enable_one(view, g_ptr_array_index(devices, i), domains))
             return VH_EXIT_FAILED;
-        }
-        printf("enabled %s (%s) for %s, identity %s pinned: %s\n", dev->name, name, who, identity,
-               path);
-        for (guint j = 0; j < companions->len; j++) {
-            VhPciDevice *c = g_ptr_array_index(companions, j);
-
-            if (!vh_pci_device_is_viable_member(c))
-                printf("  its IOMMU group companion %s (%s) will be handed off with it\n",
-                       c->name, c->driver);
-        }
-        if (r != NULL)
-            vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
-                         "while the host depends on it",
-                         dev->name, r->text);
-        if (!view->snap->inventory->has_iommu_groups)
-            vh_cli_error("warning: the IOMMU is off, no handoff can work until it is on (fix: run "
-                         "'vfio-handoff check')");
     }
-    return VH_EXIT_OK;
+    return refused ? VH_EXIT_FAILED : VH_EXIT_OK;
 }

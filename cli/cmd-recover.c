@@ -51,6 +51,51 @@ domain_state(const VhHost *host, const VhJournalRecord *h, const VhLibvirt *lv, 
     return DOMAIN_GONE;
 }
 
+typedef struct {
+    VhCliChange *change;
+    const VhLibvirt *lv;
+    virConnectPtr conn; /* NULL: --offline */
+    gboolean dry_run;
+    guint returned, failed;
+} Recovery;
+
+/* Gives back @h when its domain no longer runs; says what it did. */
+static void
+recover_one(Recovery *rc, VhJournalRecord *h)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *why = NULL;
+    g_autofree char *driver = g_strdup(h->driver != NULL ? h->driver : "no driver");
+    DomainState state;
+
+    if (h->owner == VH_OWNER_BY_HAND) {
+        printf("kept %s: detached by hand ('vfio-handoff reattach %s' gives it back)\n", h->address,
+               h->address);
+        return;
+    }
+    state = domain_state(rc->change->host, h, rc->lv, rc->conn, &why);
+    if (state == DOMAIN_RUNNING) {
+        printf("kept %s: held by %s, and %s\n", h->address, h->domain, why);
+        return;
+    }
+    if (state == DOMAIN_UNKNOWN) {
+        printf("kept %s: held by %s: %s\n", h->address, h->domain, why);
+        rc->failed++;
+        return;
+    }
+    if (rc->dry_run) {
+        printf("would give %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);
+        return;
+    }
+    if (!vh_prepare_give_back(rc->change->host, h, &rc->change->writer, &error)) {
+        printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, error->message);
+        rc->failed++;
+        return;
+    }
+    rc->returned++;
+    printf("gave %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);
+}
+
 int
 vh_cmd_recover(int argc, char **argv)
 {
@@ -77,16 +122,16 @@ vh_cmd_recover(int argc, char **argv)
     g_autoptr(VhCliChange) change = NULL;
     g_autoptr(GPtrArray) holds = NULL;
     g_autofree char *uri_owned = NULL;
-    const VhLibvirt *lv = NULL;
-    virConnectPtr conn = NULL;
-    guint failed = 0, returned = 0;
+    Recovery r = {0};
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     uri_owned = uri;
     if (rc >= 0)
         return rc;
     if (argc > 1) {
-        vh_cli_error("recover takes no arguments, got '%s'", argv[1]);
+        vh_cli_error("recover: takes no arguments, got '%s' (fix: see 'vfio-handoff recover "
+                     "--help')",
+                     argv[1]);
         return VH_EXIT_USAGE;
     }
     if ((change = vh_cli_change_begin()) == NULL)
@@ -96,9 +141,11 @@ vh_cmd_recover(int argc, char **argv)
         printf("The journal is empty: nothing to recover.\n");
         return VH_EXIT_OK;
     }
+    r.change = change;
+    r.dry_run = dry_run;
     if (!offline) {
-        if ((lv = vh_libvirt_load(&error)) == NULL ||
-            (conn = vh_libvirt_open(lv, uri, TRUE, &error)) == NULL) {
+        if ((r.lv = vh_libvirt_load(&error)) == NULL ||
+            (r.conn = vh_libvirt_open(r.lv, uri, TRUE, &error)) == NULL) {
             vh_cli_error("libvirt: cannot tell which domains run, %s (fix: trust the QEMU pids "
                          "instead, run 'vfio-handoff recover --offline')",
                          error->message);
@@ -106,46 +153,12 @@ vh_cmd_recover(int argc, char **argv)
         }
     }
     /* last taken, first given back */
-    for (guint i = holds->len; i > 0; i--) {
-        VhJournalRecord *h = g_ptr_array_index(holds, i - 1);
-        g_autofree char *why = NULL;
-        g_autofree char *driver = g_strdup(h->driver);
-        DomainState state;
-
-        if (h->owner == VH_OWNER_BY_HAND) {
-            printf("kept %s: detached by hand (vfio-handoff reattach %s gives it back)\n",
-                   h->address, h->address);
-            continue;
-        }
-        state = domain_state(change->host, h, lv, conn, &why);
-        if (state == DOMAIN_RUNNING) {
-            printf("kept %s: held by %s, and %s\n", h->address, h->domain, why);
-            continue;
-        }
-        if (state == DOMAIN_UNKNOWN) {
-            printf("kept %s: held by %s: %s\n", h->address, h->domain, why);
-            failed++;
-            continue;
-        }
-        if (dry_run) {
-            printf("would give %s back to %s (domain %s: %s)\n", h->address,
-                   driver != NULL ? driver : "no driver", h->domain, why);
-            continue;
-        }
-        g_clear_error(&error);
-        if (!vh_prepare_give_back(change->host, h, &change->writer, &error)) {
-            printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, error->message);
-            failed++;
-            continue;
-        }
-        returned++;
-        printf("gave %s back to %s (domain %s: %s)\n", h->address,
-               driver != NULL ? driver : "no driver", h->domain, why);
-    }
-    if (conn != NULL)
-        lv->connect_close(conn);
+    for (guint i = holds->len; i > 0; i--)
+        recover_one(&r, g_ptr_array_index(holds, i - 1));
+    if (r.conn != NULL)
+        r.lv->connect_close(r.conn);
     if (!dry_run)
-        printf("\n%u device%s given back, %u could not be.\n", returned, returned == 1 ? "" : "s",
-               failed);
-    return failed == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
+        printf("\n%u device%s given back, %u could not be.\n", r.returned,
+               r.returned == 1 ? "" : "s", r.failed);
+    return r.failed == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
 }

@@ -30,77 +30,51 @@ qemu_state(const VhHost *host, const VhJournalRecord *h)
     return "";
 }
 
-int
-vh_cmd_status(int argc, char **argv)
+static void
+print_json(const VhHost *host, const GPtrArray *holds)
 {
-    gboolean json = FALSE;
-    const GOptionEntry entries[] = {
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
-        {NULL},
-    };
-    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
-        "status", NULL,
-        "Show the devices vfio-handoff has handed off: to which domain (or by hand), since when, "
-        "the driver each goes back to, its state (held, or stuck when a step failed), and the "
-        "domain's QEMU process. A device whose QEMU is gone is an orphan: vfio-handoff recover "
-        "gives it back.",
-        NULL, entries);
-    g_autoptr(VhHost) host = NULL;
-    g_autoptr(GPtrArray) holds = NULL;
-    guint orphans = 0, stuck = 0;
-    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+    g_autoptr(JsonBuilder) b = json_builder_new();
 
-    if (rc >= 0)
-        return rc;
-    if (argc > 1) {
-        vh_cli_error("status takes no arguments, got '%s'", argv[1]);
-        return VH_EXIT_USAGE;
-    }
-    host = vh_host_new_from_environment();
-    holds = vh_journal_list(host);
-    if (json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "devices");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < holds->len; i++) {
+        VhJournalRecord *h = g_ptr_array_index((GPtrArray *)holds, i);
+        const char *q = qemu_state(host, h);
+        g_autofree char *since = since_text(h->since);
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "devices");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < holds->len; i++) {
-            VhJournalRecord *h = g_ptr_array_index(holds, i);
-            gboolean manual = h->owner == VH_OWNER_BY_HAND;
-            const char *q = qemu_state(host, h);
-            g_autofree char *since = since_text(h->since);
-
-            json_builder_begin_object(b);
-            vh_cli_json_string_or_null(b, "address", h->address);
-            vh_cli_json_string_or_null(b, "domain", h->domain);
-            vh_cli_json_bool(b, "by_hand", manual);
-            vh_cli_json_string_or_null(b, "state", vh_hold_state_to_string(h->state));
-            vh_cli_json_string_or_null(b, "reason", h->reason);
-            vh_cli_json_string_or_null(b, "since", since);
-            vh_cli_json_string_or_null(b, "driver", h->driver);
-            vh_cli_json_string_or_null(b, "driver_override", h->driver_override);
-            vh_cli_json_string_or_null(b, "identity", h->identity);
-            json_builder_set_member_name(b, "qemu_pid");
-            if (h->qemu_pid > 0)
-                json_builder_add_int_value(b, h->qemu_pid);
-            else
-                json_builder_add_null_value(b);
-            vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0);
-            json_builder_end_object(b);
-        }
-        json_builder_end_array(b);
+        vh_cli_json_string_or_null(b, "address", h->address);
+        vh_cli_json_string_or_null(b, "domain", h->domain);
+        vh_cli_json_bool(b, "by_hand", h->owner == VH_OWNER_BY_HAND);
+        vh_cli_json_string_or_null(b, "state", vh_hold_state_to_string(h->state));
+        vh_cli_json_string_or_null(b, "reason", h->reason);
+        vh_cli_json_string_or_null(b, "since", since);
+        vh_cli_json_string_or_null(b, "driver", h->driver);
+        vh_cli_json_string_or_null(b, "driver_override", h->driver_override);
+        vh_cli_json_string_or_null(b, "identity", h->identity);
+        json_builder_set_member_name(b, "qemu_pid");
+        if (h->qemu_pid > 0)
+            json_builder_add_int_value(b, h->qemu_pid);
+        else
+            json_builder_add_null_value(b);
+        vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0);
         json_builder_end_object(b);
-        vh_cli_print_json(b);
-        return VH_EXIT_OK;
     }
-    if (holds->len == 0) {
-        printf("No device is handed off.\n");
-        return VH_EXIT_OK;
-    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vh_cli_print_json(b);
+}
+
+static void
+print_table(const VhHost *host, const GPtrArray *holds)
+{
+    guint orphans = 0, stuck = 0;
+
     printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", "DEVICE", "DOMAIN", "STATE", "SINCE",
            "GOES BACK TO", "QEMU");
     for (guint i = 0; i < holds->len; i++) {
-        VhJournalRecord *h = g_ptr_array_index(holds, i);
+        VhJournalRecord *h = g_ptr_array_index((GPtrArray *)holds, i);
         const char *q = qemu_state(host, h);
         g_autofree char *since = since_text(h->since);
         g_autofree char *qemu = h->owner == VH_OWNER_BY_HAND ? g_strdup("-")
@@ -119,5 +93,42 @@ vh_cmd_status(int argc, char **argv)
     if (orphans > 0 || stuck > 0)
         printf("\n%u orphan%s and %u stuck: run vfio-handoff recover to give them back.\n",
                orphans, orphans == 1 ? "" : "s", stuck);
+}
+
+int
+vh_cmd_status(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
+        "status", NULL,
+        "Show the devices vfio-handoff has handed off: to which domain (or by hand), since when, "
+        "the driver each goes back to, its state (held, or stuck when a step failed), and the "
+        "domain's QEMU process. A device whose QEMU is gone is an orphan: vfio-handoff recover "
+        "gives it back.",
+        NULL, entries);
+    g_autoptr(VhHost) host = NULL;
+    g_autoptr(GPtrArray) holds = NULL;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc > 1) {
+        vh_cli_error("status: takes no arguments, got '%s' (fix: see 'vfio-handoff status "
+                     "--help')",
+                     argv[1]);
+        return VH_EXIT_USAGE;
+    }
+    host = vh_host_new_from_environment();
+    holds = vh_journal_list(host);
+    if (json)
+        print_json(host, holds);
+    else if (holds->len == 0)
+        printf("No device is handed off.\n");
+    else
+        print_table(host, holds);
     return VH_EXIT_OK;
 }

@@ -257,30 +257,16 @@ enabled_mate(Eval *ev, const VhPciDevice *dev, const VhPciDevice **mate)
     return NULL;
 }
 
-/* Per-device checks; FALSE when the device cannot go. */
-static void
-check_device(Eval *ev, const char *address)
+/* Whether the policy enables @dev, itself or as the companion @mate of an enabled device. */
+static const VhPolicyDevice *
+check_enabled(Eval *ev, const VhPciDevice *dev, const VhPciDevice **mate)
 {
-    const VhDomainDef *dom = ev->f->domain;
-    const VhPciDevice *dev = vh_inventory_lookup(ev->f->host->inventory, address);
-    const VhPciDevice *mate = NULL;
-    const VhPolicyDevice *pd;
-    const VhVerdict *v;
-    const VhReason *r;
+    const char *address = dev->name;
+    const VhPolicyDevice *pd = vh_policy_device_for(ev->f->policy, dev);
 
-    if (dev == NULL) {
-        FAIL(ev, VH_CHECK_DEVICE, "device-present", address,
-             dom != NULL ? g_strdup_printf("correct the <hostdev> address in '%s'; 'vfio-handoff "
-                                           "list' shows the devices",
-                                           dom->name)
-                         : g_strdup("'vfio-handoff list' shows the devices"),
-             "no PCI device at this address on this host");
-        return;
-    }
-    pd = vh_policy_device_for(ev->f->policy, dev);
-    if (pd == NULL && (pd = enabled_mate(ev, dev, &mate)) != NULL)
+    if (pd == NULL && (pd = enabled_mate(ev, dev, mate)) != NULL)
         PASS(ev, VH_CHECK_DEVICE, "device-enabled", address,
-             "goes with %s, enabled by [device %s] at '%s:%d'", mate->name, pd->spec, pd->file,
+             "goes with %s, enabled by [device %s] at '%s:%d'", (*mate)->name, pd->spec, pd->file,
              pd->line);
     else if (pd == NULL)
         FAIL(ev, VH_CHECK_DEVICE, "device-enabled", address,
@@ -293,61 +279,104 @@ check_device(Eval *ev, const char *address)
     else
         PASS(ev, VH_CHECK_DEVICE, "device-enabled", address, "enabled by [device %s] at '%s:%d'",
              pd->spec, pd->file, pd->line);
+    return pd != NULL && pd->enabled ? pd : NULL;
+}
 
-    if (pd != NULL && pd->enabled && dom != NULL) {
-        if (vh_policy_device_allows_domain(pd, dom->name)) {
-            if (pd->domains == NULL)
-                PASS(ev, VH_CHECK_DEVICE, "domain-allowed", address, "any domain may use it");
-            else
-                PASS(ev, VH_CHECK_DEVICE, "domain-allowed", address, "'%s' is one of its domains",
-                     dom->name);
-        } else {
-            g_autofree char *list = g_strjoinv("', '", pd->domains);
+/* Whether the enabled section @pd lets this domain have @dev. */
+static void
+check_allowed(Eval *ev, const VhPciDevice *dev, const VhPolicyDevice *pd)
+{
+    const VhDomainDef *dom = ev->f->domain;
+    g_autofree char *list = NULL;
 
-            FAIL(ev, VH_CHECK_DEVICE, "domain-allowed", address,
-                 g_strdup_printf("run 'vfio-handoff enable %s --domain %s'", address, dom->name),
-                 "may be used only by '%s', not by '%s'", list, dom->name);
-        }
+    if (dom == NULL)
+        return; /* by hand: for no domain */
+    if (vh_policy_device_allows_domain(pd, dom->name)) {
+        if (pd->domains == NULL)
+            PASS(ev, VH_CHECK_DEVICE, "domain-allowed", dev->name, "any domain may use it");
+        else
+            PASS(ev, VH_CHECK_DEVICE, "domain-allowed", dev->name, "'%s' is one of its domains",
+                 dom->name);
+        return;
     }
-    if (pd != NULL && pd->enabled) {
-        if (pd->has_identity && mate == NULL) {
-            g_autofree char *pinned = vh_policy_device_identity(pd);
-            g_autofree char *now = pd->identity_has_subsystem ? vh_pci_device_identity(dev)
-                                                              : vh_pci_device_ids(dev);
+    list = g_strjoinv("', '", pd->domains);
+    FAIL(ev, VH_CHECK_DEVICE, "domain-allowed", dev->name,
+         g_strdup_printf("run 'vfio-handoff enable %s --domain %s'", dev->name, dom->name),
+         "may be used only by '%s', not by '%s'", list, dom->name);
+}
 
-            if (vh_policy_identity_matches(pd, dev))
-                PASS(ev, VH_CHECK_DEVICE, "identity", address, "holds %s, as pinned", now);
-            else
-                FAIL(ev, VH_CHECK_DEVICE, "identity", address,
-                     g_strdup_printf("check the hardware, then pin it again: run 'vfio-handoff "
-                                     "enable %s'",
-                                     address),
-                     "now holds %s, not the pinned %s: the hardware changed", now, pinned);
-        } else {
-            PASS(ev, VH_CHECK_DEVICE, "identity", address, "no identity pinned");
-        }
+/* Whether @dev still holds the identity @pd pinned (a companion, @mate set, has none). */
+static void
+check_identity(Eval *ev, const VhPciDevice *dev, const VhPolicyDevice *pd, const VhPciDevice *mate)
+{
+    g_autofree char *pinned = NULL;
+    g_autofree char *now = NULL;
+
+    if (!pd->has_identity || mate != NULL) {
+        PASS(ev, VH_CHECK_DEVICE, "identity", dev->name, "no identity pinned");
+        return;
     }
+    pinned = vh_policy_device_identity(pd);
+    now = pd->identity_has_subsystem ? vh_pci_device_identity(dev) : vh_pci_device_ids(dev);
+    if (vh_policy_identity_matches(pd, dev))
+        PASS(ev, VH_CHECK_DEVICE, "identity", dev->name, "holds %s, as pinned", now);
+    else
+        FAIL(ev, VH_CHECK_DEVICE, "identity", dev->name,
+             g_strdup_printf("check the hardware, then pin it again: run 'vfio-handoff enable "
+                             "%s'",
+                             dev->name),
+             "now holds %s, not the pinned %s: the hardware changed", now, pinned);
+}
 
-    v = vh_verdicts_get(ev->f->host->verdicts, dev->name);
+/* Whether the host needs @dev, or uses it now. */
+static void
+check_host_needs(Eval *ev, const VhPciDevice *dev)
+{
+    const VhVerdict *v = vh_verdicts_get(ev->f->host->verdicts, dev->name);
+    const VhReason *r;
+
     if ((r = reason_of(v, VH_REASON_HOST_CRITICAL)) != NULL ||
         (r = reason_of(v, VH_REASON_GROUP_CRITICAL)) != NULL)
-        FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", address,
+        FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", dev->name,
              g_strdup("choose another device: the host needs this one"), "%s", r->text);
     else if ((r = reason_of(v, VH_REASON_BRIDGE)) != NULL ||
              (r = reason_of(v, VH_REASON_CHIPSET)) != NULL ||
              (r = reason_of(v, VH_REASON_SRIOV_PF)) != NULL)
-        FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", address,
+        FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", dev->name,
              g_strdup(r->fix != NULL ? r->fix : "choose another device"), "%s", r->text);
     else
-        PASS(ev, VH_CHECK_DEVICE, "not-host-critical", address, "the host does not depend on it");
+        PASS(ev, VH_CHECK_DEVICE, "not-host-critical", dev->name, "the host does not depend on it");
 
     if ((r = in_use_reason(v)) != NULL)
-        FAIL(ev, VH_CHECK_DEVICE, "not-in-use", address, g_strdup(r->fix), "%s", r->text);
+        FAIL(ev, VH_CHECK_DEVICE, "not-in-use", dev->name, g_strdup(r->fix), "%s", r->text);
     else
-        PASS(ev, VH_CHECK_DEVICE, "not-in-use", address, "no host process or interface uses it");
+        PASS(ev, VH_CHECK_DEVICE, "not-in-use", dev->name, "no host process or interface uses it");
+}
 
+/* Every check of one device asked for; what may go is put on the hand-off list. */
+static void
+check_device(Eval *ev, const char *address)
+{
+    const VhDomainDef *dom = ev->f->domain;
+    const VhPciDevice *dev = vh_inventory_lookup(ev->f->host->inventory, address);
+    const VhPciDevice *mate = NULL;
+    const VhPolicyDevice *pd;
+
+    if (dev == NULL) {
+        FAIL(ev, VH_CHECK_DEVICE, "device-present", address,
+             dom != NULL ? g_strdup_printf("correct the <hostdev> address in '%s'; 'vfio-handoff "
+                                           "list' shows the devices",
+                                           dom->name)
+                         : g_strdup("'vfio-handoff list' shows the devices"),
+             "no PCI device at this address on this host");
+        return;
+    }
+    if ((pd = check_enabled(ev, dev, &mate)) != NULL) {
+        check_allowed(ev, dev, pd);
+        check_identity(ev, dev, pd, mate);
+    }
+    check_host_needs(ev, dev);
     check_held(ev, dev);
-
     take(ev, dev);
     check_group(ev, dev);
 }
@@ -396,8 +425,9 @@ check_limits(Eval *ev, guint requested)
              ev->e->handoff->len, total, ev->f->policy->max_active_devices);
 }
 
+/* Whether the domain locks its memory as lock-memory asks (libvirt's VFIO memlock rule). */
 static void
-check_memory(Eval *ev)
+check_lock_memory(Eval *ev)
 {
     const VhDomainDef *dom = ev->f->domain;
     const VhPolicy *p = ev->f->policy;
@@ -440,6 +470,17 @@ check_memory(Eval *ev)
         }
         break;
     }
+}
+
+/* Whether the guest's memory fits: in free huge pages of its size, or in MemAvailable less
+ * memory-reserve. */
+static void
+check_admission(Eval *ev)
+{
+    const VhDomainDef *dom = ev->f->domain;
+    const VhPolicy *p = ev->f->policy;
+    guint64 mem = dom->memory_kib * 1024;
+    g_autofree char *mem_s = vh_format_size(mem);
 
     if (dom->hugepages) {
         guint64 free_kib =
@@ -514,8 +555,10 @@ vh_policy_evaluate(const VhFacts *f)
         check_device(&ev, g_ptr_array_index((GPtrArray *)requested, i));
     if (requested->len > 0)
         check_limits(&ev, requested->len);
-    if (requested->len > 0 && f->domain != NULL)
-        check_memory(&ev);
+    if (requested->len > 0 && f->domain != NULL) {
+        check_lock_memory(&ev);
+        check_admission(&ev);
+    }
     ev.e->allowed = vh_evaluation_first_failure(ev.e) == NULL;
     return ev.e;
 }

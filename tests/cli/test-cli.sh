@@ -124,16 +124,16 @@ dropins=$eroot/etc/vfio-handoff/conf.d
 run "$eroot" enable 0000:02:00.0
 is "enable refuses the boot NVMe" 1 "$rc"
 is "enable names why: the root filesystem" \
-    "vfio-handoff: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (the host needs it; --force enables it anyway)" "$err"
+    "vfio-handoff: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (fix: choose another device: the host needs this one, or pass --force to enable it anyway)" "$err"
 run "$eroot" enable 0000:03:00.0
 is "enable refuses a device sharing a group with the boot NVMe" \
-    "vfio-handoff: 0000:03:00.0: shares IOMMU group 2 with host-critical 0000:02:00.0 (/dev/mapper/vg0-root is mounted at /) (the host needs it; --force enables it anyway)" "$err"
+    "vfio-handoff: 0000:03:00.0: shares IOMMU group 2 with host-critical 0000:02:00.0 (/dev/mapper/vg0-root is mounted at /) (fix: choose another device: the host needs this one, or pass --force to enable it anyway)" "$err"
 run "$(tree usb-disk)" enable 0000:00:14.0
 is "enable refuses the USB controller holding the mounted disk" \
-    "vfio-handoff: 0000:00:14.0: host-critical: /dev/sda1 is mounted at / (the host needs it; --force enables it anyway)" "$(echo "$err" | head -n 1)"
+    "vfio-handoff: 0000:00:14.0: host-critical: /dev/sda1 is mounted at / (fix: choose another device: the host needs this one, or pass --force to enable it anyway)" "$(echo "$err" | head -n 1)"
 run "$(tree default-route)" enable 0000:04:00.0
 is "enable refuses the default-route NIC" \
-    "vfio-handoff: 0000:04:00.0: host-critical: eno1 carries the default route (through br0) (the host needs it; --force enables it anyway)" "$err"
+    "vfio-handoff: 0000:04:00.0: host-critical: eno1 carries the default route (through br0) (fix: choose another device: the host needs this one, or pass --force to enable it anyway)" "$err"
 run "$eroot" enable 0000:00:1d.0
 is "enable refuses a bridge, even a critical one" 1 "$rc"
 run "$eroot" enable 0000:04:00.0 0000:02:00.0
