@@ -6,6 +6,30 @@
 #include "vh-cli.h"
 #include "vh-host-check.h"
 
+static void
+print_json(const GPtrArray *items, gboolean ok)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    vh_cli_json_bool(b, "passthrough_possible", ok);
+    json_builder_set_member_name(b, "checks");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < items->len; i++) {
+        VhCheckItem *item = g_ptr_array_index((GPtrArray *)items, i);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "id", item->id);
+        vh_cli_json_string_or_null(b, "status", vh_check_status_to_string(item->status));
+        vh_cli_json_string_or_null(b, "summary", item->summary);
+        vh_cli_json_string_or_null(b, "fix", item->fix);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vh_cli_print_json(b);
+}
+
 int
 vh_cmd_check(int argc, char **argv)
 {
@@ -28,33 +52,13 @@ vh_cmd_check(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
-    if (argc > 1) {
-        vh_cli_error("check takes no arguments, got '%s'", argv[1]);
+    if (!vh_cli_no_arguments(argc, argv, NULL))
         return VH_EXIT_USAGE;
-    }
     host = vh_host_new_from_environment();
     items = vh_host_check_run(host);
     ok = vh_host_check_passthrough_possible(items);
     if (json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        vh_cli_json_bool(b, "passthrough_possible", ok);
-        json_builder_set_member_name(b, "checks");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < items->len; i++) {
-            VhCheckItem *item = g_ptr_array_index(items, i);
-
-            json_builder_begin_object(b);
-            vh_cli_json_string_or_null(b, "id", item->id);
-            vh_cli_json_string_or_null(b, "status", vh_check_status_to_string(item->status));
-            vh_cli_json_string_or_null(b, "summary", item->summary);
-            vh_cli_json_string_or_null(b, "fix", item->fix);
-            json_builder_end_object(b);
-        }
-        json_builder_end_array(b);
-        json_builder_end_object(b);
-        vh_cli_print_json(b);
+        print_json(items, ok);
         return ok ? VH_EXIT_OK : VH_EXIT_FAILED;
     }
     for (guint i = 0; i < items->len; i++) {

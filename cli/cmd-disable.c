@@ -9,6 +9,64 @@
 #include "vh-cli.h"
 #include "vh-policy-write.h"
 
+/* The address @arg names: itself, or the one present device its vendor:device ID matches
+ * (*inv is loaded on first need). NULL (reported) when none. */
+static gboolean
+address_of(const VhHost *host, const char *arg, VhInventory **inv, char *address)
+{
+    g_autoptr(GError) error = NULL;
+    VhPciAddress addr;
+    VhPciDevice *dev;
+
+    if (vh_pci_address_parse(arg, &addr, NULL)) {
+        vh_pci_address_format(&addr, address);
+        return TRUE;
+    }
+    if (*inv == NULL && (*inv = vh_inventory_load(host, VH_INVENTORY_NONE, &error)) == NULL) {
+        vh_cli_error("%s", error->message);
+        return FALSE;
+    }
+    if ((dev = vh_inventory_resolve(*inv, arg, &error)) == NULL) {
+        vh_cli_error("%s", error->message);
+        return FALSE;
+    }
+    g_strlcpy(address, dev->name, VH_PCI_ADDRESS_BUFSIZE);
+    return TRUE;
+}
+
+/* Removes the drop-in of @address; a section elsewhere is named, not edited. */
+static gboolean
+disable_one(const VhHost *host, const VhPolicy *policy, const char *address)
+{
+    g_autofree char *path = vh_policy_dropin_path(host, address);
+    gboolean found_other = FALSE;
+
+    if (g_unlink(path) == 0) {
+        printf("disabled %s: removed %s\n", address, path);
+        return TRUE;
+    }
+    if (errno != ENOENT) {
+        vh_cli_error("%s: cannot be removed, %s (fix: check its directory's permissions)", path,
+                     g_strerror(errno));
+        return FALSE;
+    }
+    for (guint j = 0; j < policy->devices->len; j++) {
+        const VhPolicyDevice *pd = g_ptr_array_index(policy->devices, j);
+
+        /* (a drop-in of ours read before it was removed above is not "another" file) */
+        if (pd->enabled && pd->has_address && strcmp(pd->address, address) == 0 &&
+            strcmp(pd->file, path) != 0) {
+            vh_cli_error("%s: enabled at '%s:%d', which vfio-handoff enable did not write (fix: "
+                         "set enabled=false there)",
+                         address, pd->file, pd->line);
+            found_other = TRUE;
+        }
+    }
+    if (!found_other)
+        printf("%s was not enabled by vfio-handoff enable: nothing to do\n", address);
+    return !found_other;
+}
+
 int
 vh_cmd_disable(int argc, char **argv)
 {
@@ -28,59 +86,17 @@ vh_cmd_disable(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc < 2) {
-        vh_cli_error("disable needs at least one DEVICE");
+        vh_cli_error("disable: needs at least one DEVICE (fix: pick them from 'vfio-handoff "
+                     "list')");
         return VH_EXIT_USAGE;
     }
     host = vh_host_new_from_environment();
     policy = vh_policy_load(host);
     for (int i = 1; i < argc; i++) {
-        g_autoptr(GError) error = NULL;
         char address[VH_PCI_ADDRESS_BUFSIZE];
-        VhPciAddress addr;
-        g_autofree char *path = NULL;
-        gboolean found_other = FALSE;
 
-        if (vh_pci_address_parse(argv[i], &addr, NULL)) {
-            vh_pci_address_format(&addr, address);
-        } else {
-            VhPciDevice *dev;
-
-            if (inv == NULL && (inv = vh_inventory_load(host, VH_INVENTORY_NONE, &error)) == NULL) {
-                vh_cli_error("%s", error->message);
-                return VH_EXIT_FAILED;
-            }
-            if ((dev = vh_inventory_resolve(inv, argv[i], &error)) == NULL) {
-                vh_cli_error("%s", error->message);
-                status = VH_EXIT_FAILED;
-                continue;
-            }
-            g_strlcpy(address, dev->name, sizeof(address));
-        }
-        path = vh_policy_dropin_path(host, address);
-        if (g_unlink(path) == 0) {
-            printf("disabled %s: removed %s\n", address, path);
-            continue;
-        }
-        if (errno != ENOENT) {
-            vh_cli_error("cannot remove '%s': %s", path, g_strerror(errno));
+        if (!address_of(host, argv[i], &inv, address) || !disable_one(host, policy, address))
             status = VH_EXIT_FAILED;
-            continue;
-        }
-        for (guint j = 0; j < policy->devices->len; j++) {
-            const VhPolicyDevice *pd = g_ptr_array_index(policy->devices, j);
-
-            /* (a drop-in of ours read before it was removed above is not "another" file) */
-            if (pd->enabled && pd->has_address && strcmp(pd->address, address) == 0 &&
-                strcmp(pd->file, path) != 0) {
-                vh_cli_error("%s is enabled at %s:%d, which vfio-handoff enable did not write: "
-                             "edit it there (enabled=false)",
-                             address, pd->file, pd->line);
-                found_other = TRUE;
-                status = VH_EXIT_FAILED;
-            }
-        }
-        if (!found_other)
-            printf("%s was not enabled by vfio-handoff enable: nothing to do\n", address);
     }
     return status;
 }

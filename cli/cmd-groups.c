@@ -49,10 +49,8 @@ vh_cmd_groups(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
-    if (argc > 1) {
-        vh_cli_error("groups takes no arguments, got '%s'", argv[1]);
+    if (!vh_cli_no_arguments(argc, argv, NULL))
         return VH_EXIT_USAGE;
-    }
     view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);
     if (view == NULL)
         return VH_EXIT_FAILED;

@@ -66,9 +66,10 @@ vh_cmd_list(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc > 1) {
-        vh_cli_error("list takes no arguments, got '%s' (to see one device: vfio-handoff show "
-                     "DEVICE)",
-                     argv[1]);
+        g_autofree char *fix =
+            g_strdup_printf("to see one device, run 'vfio-handoff show %s'", argv[1]);
+
+        vh_cli_no_arguments(argc, argv, fix);
         return VH_EXIT_USAGE;
     }
     view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);

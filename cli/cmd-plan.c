@@ -138,6 +138,34 @@ print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
            eval->handoff->len, eval->handoff->len == 1 ? "" : "s", def->name);
 }
 
+/* The domain from @xml_file (checked against @name when given), or from libvirt; NULL
+ * (reported) on failure. */
+static VhDomainDef *
+load_domain(const char *xml_file, const char *uri, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhDomainDef) def = NULL;
+
+    if (xml_file != NULL) {
+        def = vh_domain_def_load_file(xml_file, &error);
+    } else {
+        g_autofree char *xml = domain_xml_from_libvirt(uri, name, &error);
+
+        if (xml != NULL)
+            def = vh_domain_def_parse(xml, strlen(xml), &error);
+    }
+    if (def == NULL) {
+        vh_cli_error("%s", error->message);
+        return NULL;
+    }
+    if (xml_file != NULL && name != NULL && strcmp(name, def->name) != 0) {
+        vh_cli_error("%s: defines domain '%s', not '%s' (fix: name the domain the file defines)",
+                     xml_file, def->name, name);
+        return NULL;
+    }
+    return g_steal_pointer(&def);
+}
+
 int
 vh_cmd_plan(int argc, char **argv)
 {
@@ -178,22 +206,8 @@ vh_cmd_plan(int argc, char **argv)
         vh_cli_error("plan: takes one DOMAIN, or --xml FILE (fix: see 'vfio-handoff plan --help')");
         return VH_EXIT_USAGE;
     }
-    if (xml_file != NULL) {
-        def = vh_domain_def_load_file(xml_file, &error);
-    } else {
-        g_autofree char *xml = domain_xml_from_libvirt(uri, argv[1], &error);
-
-        if (xml != NULL)
-            def = vh_domain_def_parse(xml, strlen(xml), &error);
-    }
-    if (def == NULL) {
-        vh_cli_error("%s", error->message);
+    if ((def = load_domain(xml_file, uri, argc == 2 ? argv[1] : NULL)) == NULL)
         return VH_EXIT_FAILED;
-    }
-    if (xml_file != NULL && argc == 2 && strcmp(argv[1], def->name) != 0) {
-        vh_cli_error("%s defines domain '%s', not '%s'", xml_file, def->name, argv[1]);
-        return VH_EXIT_FAILED;
-    }
     if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NONE)) == NULL)
         return VH_EXIT_FAILED;
     requested = vh_domain_def_unmanaged(def);

@@ -128,12 +128,8 @@ vh_cmd_recover(int argc, char **argv)
     uri_owned = uri;
     if (rc >= 0)
         return rc;
-    if (argc > 1) {
-        vh_cli_error("recover: takes no arguments, got '%s' (fix: see 'vfio-handoff recover "
-                     "--help')",
-                     argv[1]);
+    if (!vh_cli_no_arguments(argc, argv, NULL))
         return VH_EXIT_USAGE;
-    }
     if ((change = vh_cli_change_begin()) == NULL)
         return VH_EXIT_FAILED;
     holds = vh_journal_list(change->host);

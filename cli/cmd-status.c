@@ -116,12 +116,8 @@ vh_cmd_status(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
-    if (argc > 1) {
-        vh_cli_error("status: takes no arguments, got '%s' (fix: see 'vfio-handoff status "
-                     "--help')",
-                     argv[1]);
+    if (!vh_cli_no_arguments(argc, argv, NULL))
         return VH_EXIT_USAGE;
-    }
     host = vh_host_new_from_environment();
     holds = vh_journal_list(host);
     if (json)

@@ -50,6 +50,19 @@ vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv)
     return -1;
 }
 
+gboolean
+vh_cli_no_arguments(int argc, char **argv, const char *fix)
+{
+    g_autofree char *help = NULL;
+
+    if (argc <= 1)
+        return TRUE;
+    help = g_strdup_printf("see 'vfio-handoff %s --help'", argv[0]);
+    vh_cli_error("%s: takes no arguments, got '%s' (fix: %s)", argv[0], argv[1],
+                 fix != NULL ? fix : help);
+    return FALSE;
+}
+
 VhCliView *
 vh_cli_view_load(VhSnapshotFlags flags, GError **error)
 {

@@ -50,6 +50,10 @@ void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
  */
 int vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv);
 
+/* Whether a verb that takes no arguments got none; reports the first one otherwise, with @fix
+ * (NULL: its --help). */
+gboolean vh_cli_no_arguments(int argc, char **argv, const char *fix);
+
 /* A verb's option context: "vfio-handoff VERB ARGS" with a summary and a description. */
 GOptionContext *vh_cli_option_context(const char *verb, const char *args, const char *summary,
                                       const char *description, const GOptionEntry *entries);

@@ -202,7 +202,7 @@ run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml" --json
 is "plan --json lists the handoff" '["0000:01:00.0","0000:01:00.1"]' "$(echo "$out" | jq -c '.handoff')"
 is "plan --json lists the steps" 12 "$(echo "$out" | jq '.steps | length')"
 run "$proot" plan other --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
-is "plan refuses a name that is not the file's domain" "vfio-handoff: $VH_SRCDIR/tests/data/domain/gpu.xml defines domain 'gpu-vm', not 'other'" "$err"
+is "plan refuses a name that is not the file's domain" "vfio-handoff: $VH_SRCDIR/tests/data/domain/gpu.xml: defines domain 'gpu-vm', not 'other' (fix: name the domain the file defines)" "$err"
 echo '<domain><name>x</name><devices><hostdev mode="subsystem" type="pci"><source><address bus="0x100" slot="0" function="0"/></source></hostdev></devices></domain>' >"$tap_tmp/bad.xml"
 run "$proot" plan --xml "$tap_tmp/bad.xml"
 is "plan names a bad hostdev address" "vfio-handoff: $tap_tmp/bad.xml: hostdev 1: invalid PCI address bus='0x100' (at most 0xff)" "$err"
