@@ -177,6 +177,36 @@ offer_options(const VerbSpec *spec, const char *cur)
     offer("--help", cur);
 }
 
+/* What may go where an argument of @kind is; @domain is the DOMAIN given before it. */
+static void
+offer_argument(ArgKind kind, const char *uri, const char *domain, const char *cur)
+{
+    switch (kind) {
+    case ARG_DEVICE:
+        offer_devices(cur);
+        break;
+    case ARG_DETACHED:
+        offer_detached(cur);
+        break;
+    case ARG_DOMAIN:
+        offer_domains(uri, 0, cur);
+        break;
+    case ARG_DOMAIN_OFF:
+        offer_domains(uri, VIR_CONNECT_LIST_DOMAINS_INACTIVE | VIR_CONNECT_LIST_DOMAINS_PERSISTENT,
+                      cur);
+        break;
+    case ARG_DOMAIN_HOSTDEV:
+        offer_hostdevs(uri, domain, cur);
+        break;
+    case ARG_SUBCOMMAND:
+        offer("validate", cur);
+        break;
+    case ARG_NONE:
+    case ARG_FILE:
+        break;
+    }
+}
+
 int
 vh_cmd_complete(int argc, char **argv)
 {
@@ -188,7 +218,6 @@ vh_cmd_complete(int argc, char **argv)
     const char *positional[2] = {NULL, NULL};
     const VerbSpec *spec;
     int npos = 0;
-    ArgKind kind;
 
     if (n <= 1) {
         vh_cli_list_verbs(cur);
@@ -221,30 +250,6 @@ vh_cmd_complete(int argc, char **argv)
         offer_options(spec, cur);
         return VH_EXIT_OK;
     }
-    kind = npos == 0 ? spec->first : spec->rest;
-    switch (kind) {
-    case ARG_DEVICE:
-        offer_devices(cur);
-        break;
-    case ARG_DETACHED:
-        offer_detached(cur);
-        break;
-    case ARG_DOMAIN:
-        offer_domains(uri, 0, cur);
-        break;
-    case ARG_DOMAIN_OFF:
-        offer_domains(uri, VIR_CONNECT_LIST_DOMAINS_INACTIVE | VIR_CONNECT_LIST_DOMAINS_PERSISTENT,
-                      cur);
-        break;
-    case ARG_DOMAIN_HOSTDEV:
-        offer_hostdevs(uri, positional[0], cur);
-        break;
-    case ARG_SUBCOMMAND:
-        offer("validate", cur);
-        break;
-    case ARG_NONE:
-    case ARG_FILE:
-        break;
-    }
+    offer_argument(npos == 0 ? spec->first : spec->rest, uri, positional[0], cur);
     return VH_EXIT_OK;
 }

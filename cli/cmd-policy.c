@@ -7,6 +7,37 @@
 #include "vh-cli.h"
 #include "vh-policy.h"
 
+static void
+print_json(const VhPolicy *policy, gboolean valid)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    vh_cli_json_bool(b, "valid", valid);
+    json_builder_set_member_name(b, "files");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < policy->files->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(policy->files, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "issues");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < policy->issues->len; i++) {
+        VhPolicyIssue *issue = g_ptr_array_index(policy->issues, i);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "file", issue->file);
+        json_builder_set_member_name(b, "line");
+        json_builder_add_int_value(b, issue->line);
+        vh_cli_json_string_or_null(b, "severity",
+                                   issue->severity == VH_ISSUE_ERROR ? "error" : "unknown");
+        vh_cli_json_string_or_null(b, "message", issue->message);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vh_cli_print_json(b);
+}
+
 static int
 validate(int argc, char **argv)
 {
@@ -34,7 +65,9 @@ validate(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc > 2) {
-        vh_cli_error("policy validate takes at most one FILE, got '%s'", argv[2]);
+        vh_cli_error("policy validate: takes at most one FILE, got '%s' (fix: see 'vfio-handoff "
+                     "policy validate --help')",
+                     argv[2]);
         return VH_EXIT_USAGE;
     }
     policy = argc == 2 ? vh_policy_load_file(argv[1], host->config_owner) : vh_policy_load(host);
@@ -43,33 +76,7 @@ validate(int argc, char **argv)
         enabled += ((VhPolicyDevice *)g_ptr_array_index(policy->devices, i))->enabled;
 
     if (json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        vh_cli_json_bool(b, "valid", valid);
-        json_builder_set_member_name(b, "files");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < policy->files->len; i++)
-            json_builder_add_string_value(b, g_ptr_array_index(policy->files, i));
-        json_builder_end_array(b);
-        json_builder_set_member_name(b, "issues");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < policy->issues->len; i++) {
-            VhPolicyIssue *issue = g_ptr_array_index(policy->issues, i);
-
-            json_builder_begin_object(b);
-            vh_cli_json_string_or_null(b, "file", issue->file);
-            json_builder_set_member_name(b, "line");
-            json_builder_add_int_value(b, issue->line);
-            vh_cli_json_string_or_null(b, "severity", issue->severity == VH_ISSUE_ERROR
-                                                          ? "error"
-                                                          : "unknown");
-            vh_cli_json_string_or_null(b, "message", issue->message);
-            json_builder_end_object(b);
-        }
-        json_builder_end_array(b);
-        json_builder_end_object(b);
-        vh_cli_print_json(b);
+        print_json(policy, valid);
         return valid ? VH_EXIT_OK : VH_EXIT_FAILED;
     }
     for (guint i = 0; i < policy->issues->len; i++) {

@@ -96,6 +96,22 @@ recover_one(Recovery *rc, VhJournalRecord *h)
     printf("gave %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);
 }
 
+/* libvirt, to ask which domains run; FALSE (reported) when it cannot be reached. */
+static gboolean
+connect_libvirt(Recovery *r, const char *uri)
+{
+    g_autoptr(GError) error = NULL;
+
+    if ((r->lv = vh_libvirt_load(&error)) == NULL ||
+        (r->conn = vh_libvirt_open(r->lv, uri, TRUE, &error)) == NULL) {
+        vh_cli_error("libvirt: cannot tell which domains run, %s (fix: trust the QEMU pids "
+                     "instead, run 'vfio-handoff recover --offline')",
+                     error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 int
 vh_cmd_recover(int argc, char **argv)
 {
@@ -139,15 +155,8 @@ vh_cmd_recover(int argc, char **argv)
     }
     r.change = change;
     r.dry_run = dry_run;
-    if (!offline) {
-        if ((r.lv = vh_libvirt_load(&error)) == NULL ||
-            (r.conn = vh_libvirt_open(r.lv, uri, TRUE, &error)) == NULL) {
-            vh_cli_error("libvirt: cannot tell which domains run, %s (fix: trust the QEMU pids "
-                         "instead, run 'vfio-handoff recover --offline')",
-                         error->message);
-            return VH_EXIT_FAILED;
-        }
-    }
+    if (!offline && !connect_libvirt(&r, uri))
+        return VH_EXIT_FAILED;
     /* last taken, first given back */
     for (guint i = holds->len; i > 0; i--)
         recover_one(&r, g_ptr_array_index(holds, i - 1));

@@ -51,28 +51,8 @@ print_policy(const VhCliView *view, const VhPciDevice *dev)
 }
 
 static void
-print_device(const VhCliView *view, const VhPciDevice *dev)
+print_group(VhIommuGroup *group)
 {
-    const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
-    VhIommuGroup *group = vh_inventory_group_of(view->snap->inventory, dev);
-    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
-    g_autofree char *name = vh_pci_device_display_name(dev);
-    g_autofree char *ids = vh_pci_device_ids(dev);
-    g_autofree char *resets = dev->reset_methods != NULL ? g_strjoinv(" ", dev->reset_methods)
-                                                         : g_strdup("none");
-
-    printf("%s  %s (rev %02x)\n", dev->name, name, dev->revision);
-    printf("  %-13s%s", "ID:", ids);
-    if (dev->subsys_vendor_id != 0)
-        printf("  subsystem %04x:%04x%s%s", dev->subsys_vendor_id, dev->subsys_device_id,
-               dev->subsys_name != NULL ? " " : "", dev->subsys_name != NULL ? dev->subsys_name : "");
-    printf("\n  %-13s%06x %s\n", "class:", dev->class_code,
-           dev->class_name != NULL ? dev->class_name : "");
-    printf("  %-13s%s (%s)\n", "kind:", vh_pci_device_is_endpoint(dev) ? "endpoint" : "bridge",
-           dev->header_type >= 0 ? (dev->header_type == 0 ? "type-0 header" : "type-1/2 header")
-                                 : "config space unreadable");
-    printf("  %-13s%s\n", "driver:", dev->driver != NULL ? dev->driver : "none");
-    printf("  %-13s%s\n", "override:", dev->driver_override != NULL ? dev->driver_override : "none");
     if (group != NULL) {
         g_autoptr(GPtrArray) blockers = NULL;
         gboolean viable = vh_iommu_group_is_viable(group, &blockers);
@@ -88,9 +68,14 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     } else {
         printf("  %-13snone (the IOMMU is off)\n", "IOMMU group:");
     }
+}
+
+static void
+print_companions(const GPtrArray *companions)
+{
     printf("  %-13s", "companions:");
     for (guint i = 0; i < companions->len; i++) {
-        VhPciDevice *c = g_ptr_array_index(companions, i);
+        VhPciDevice *c = g_ptr_array_index((GPtrArray *)companions, i);
         g_autofree char *cname = vh_pci_device_display_name(c);
 
         printf("%s%s (%s) %s\n", i > 0 ? "               " : "", c->name,
@@ -98,6 +83,35 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     }
     if (companions->len == 0)
         printf("none\n");
+}
+
+static void
+print_device(const VhCliView *view, const VhPciDevice *dev)
+{
+    const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
+    VhIommuGroup *group = vh_inventory_group_of(view->snap->inventory, dev);
+    g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
+    g_autofree char *name = vh_pci_device_display_name(dev);
+    g_autofree char *ids = vh_pci_device_ids(dev);
+    g_autofree char *resets =
+        dev->reset_methods != NULL ? g_strjoinv(" ", dev->reset_methods) : g_strdup("none");
+
+    printf("%s  %s (rev %02x)\n", dev->name, name, dev->revision);
+    printf("  %-13s%s", "ID:", ids);
+    if (dev->subsys_vendor_id != 0)
+        printf("  subsystem %04x:%04x%s%s", dev->subsys_vendor_id, dev->subsys_device_id,
+               dev->subsys_name != NULL ? " " : "",
+               dev->subsys_name != NULL ? dev->subsys_name : "");
+    printf("\n  %-13s%06x %s\n", "class:", dev->class_code,
+           dev->class_name != NULL ? dev->class_name : "");
+    printf("  %-13s%s (%s)\n", "kind:", vh_pci_device_is_endpoint(dev) ? "endpoint" : "bridge",
+           dev->header_type >= 0 ? (dev->header_type == 0 ? "type-0 header" : "type-1/2 header")
+                                 : "config space unreadable");
+    printf("  %-13s%s\n", "driver:", dev->driver != NULL ? dev->driver : "none");
+    printf("  %-13s%s\n",
+           "override:", dev->driver_override != NULL ? dev->driver_override : "none");
+    print_group(group);
+    print_companions(companions);
     print_list_field("bridges:", dev->parents);
     printf("  %-13s%s\n", "reset:", resets);
     if (dev->boot_vga >= 0)

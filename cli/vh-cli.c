@@ -196,6 +196,44 @@ json_int_or_null(JsonBuilder *b, const char *member, gint64 value, gboolean pres
 }
 
 static void
+companions_to_json(JsonBuilder *b, const VhCliView *view, const GPtrArray *companions)
+{
+    json_builder_set_member_name(b, "companions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < companions->len; i++) {
+        VhPciDevice *c = g_ptr_array_index((GPtrArray *)companions, i);
+        const VhVerdict *cv = vh_verdicts_get(view->snap->verdicts, c->name);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "address", c->name);
+        vh_cli_json_string_or_null(b, "driver", c->driver);
+        vh_cli_json_bool(b, "passable", cv->passable);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static void
+uses_to_json(JsonBuilder *b, const GPtrArray *uses)
+{
+    json_builder_set_member_name(b, "uses");
+    json_builder_begin_array(b);
+    for (guint i = 0; uses != NULL && i < uses->len; i++) {
+        VhUse *use = g_ptr_array_index((GPtrArray *)uses, i);
+        g_autofree char *text = vh_use_describe(use);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "kind", vh_use_kind_to_string(use->kind));
+        vh_cli_json_string_or_null(b, "subject", use->subject);
+        vh_cli_json_string_or_null(b, "detail", use->detail);
+        vh_cli_json_bool(b, "direct", use->direct);
+        vh_cli_json_string_or_null(b, "text", text);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static void
 device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
 {
     VhIommuGroup *group = vh_inventory_group_of(view->snap->inventory, dev);
@@ -236,35 +274,8 @@ device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice 
         json_builder_add_boolean_value(b, vh_iommu_group_is_viable(group, NULL));
     else
         json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "companions");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < companions->len; i++) {
-        VhPciDevice *c = g_ptr_array_index(companions, i);
-        const VhVerdict *cv = vh_verdicts_get(view->snap->verdicts, c->name);
-
-        json_builder_begin_object(b);
-        vh_cli_json_string_or_null(b, "address", c->name);
-        vh_cli_json_string_or_null(b, "driver", c->driver);
-        vh_cli_json_bool(b, "passable", cv->passable);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-
-    json_builder_set_member_name(b, "uses");
-    json_builder_begin_array(b);
-    for (guint i = 0; uses != NULL && i < uses->len; i++) {
-        VhUse *use = g_ptr_array_index(uses, i);
-        g_autofree char *text = vh_use_describe(use);
-
-        json_builder_begin_object(b);
-        vh_cli_json_string_or_null(b, "kind", vh_use_kind_to_string(use->kind));
-        vh_cli_json_string_or_null(b, "subject", use->subject);
-        vh_cli_json_string_or_null(b, "detail", use->detail);
-        vh_cli_json_bool(b, "direct", use->direct);
-        vh_cli_json_string_or_null(b, "text", text);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
+    companions_to_json(b, view, companions);
+    uses_to_json(b, uses);
 }
 
 const char *

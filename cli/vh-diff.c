@@ -78,6 +78,32 @@ range(GString *out, guint start, guint count)
         g_string_append_printf(out, "%u,%u", count == 0 ? start : start + 1, count);
 }
 
+/* "@@ -A,N +B,M @@" and the lines of the edit script from @first to @end. */
+static void
+write_hunk(GString *out, const GArray *script, guint first, guint end)
+{
+    guint a_start = 0, b_start = 0, a_count = 0, b_count = 0;
+
+    for (guint x = 0; x < end; x++) {
+        char op = g_array_index(script, Edit, x).op;
+
+        a_start += x < first && op != '+';
+        b_start += x < first && op != '-';
+        a_count += x >= first && op != '+';
+        b_count += x >= first && op != '-';
+    }
+    g_string_append(out, "@@ -");
+    range(out, a_start, a_count);
+    g_string_append(out, " +");
+    range(out, b_start, b_count);
+    g_string_append(out, " @@\n");
+    for (guint x = first; x < end; x++) {
+        const Edit *e = &g_array_index(script, Edit, x);
+
+        g_string_append_printf(out, "%c%s\n", e->op, e->line);
+    }
+}
+
 char *
 vh_diff_unified(const char *before, const char *after, const char *label_before,
                 const char *label_after)
@@ -103,7 +129,7 @@ vh_diff_unified(const char *before, const char *after, const char *label_before,
 
     g_string_append_printf(out, "--- %s\n+++ %s\n", label_before, label_after);
     while (k < script->len) {
-        guint first, last, end, a_start = 0, b_start = 0, a_count = 0, b_count = 0;
+        guint first, last, end;
 
         while (k < script->len && g_array_index(script, Edit, k).op == ' ')
             k++;
@@ -121,28 +147,7 @@ vh_diff_unified(const char *before, const char *after, const char *label_before,
             last = x;
         }
         end = MIN(last + CONTEXT + 1, script->len);
-        for (guint x = 0; x < first; x++) {
-            char op = g_array_index(script, Edit, x).op;
-
-            a_start += op != '+';
-            b_start += op != '-';
-        }
-        for (guint x = first; x < end; x++) {
-            char op = g_array_index(script, Edit, x).op;
-
-            a_count += op != '+';
-            b_count += op != '-';
-        }
-        g_string_append(out, "@@ -");
-        range(out, a_start, a_count);
-        g_string_append(out, " +");
-        range(out, b_start, b_count);
-        g_string_append(out, " @@\n");
-        for (guint x = first; x < end; x++) {
-            const Edit *e = &g_array_index(script, Edit, x);
-
-            g_string_append_printf(out, "%c%s\n", e->op, e->line);
-        }
+        write_hunk(out, script, first, end);
         k = end;
     }
     return g_string_free(out, FALSE);

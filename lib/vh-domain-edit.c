@@ -359,15 +359,51 @@ set_kib(xmlNode *n, guint64 kib)
     set_prop(n, "unit", "KiB");
 }
 
-gboolean
-vh_domain_edit_lock_memory(VhDomainEdit *edit, gboolean lock, guint64 overhead, GError **error)
+/* <memoryBacking><locked/>, recorded so that remove takes it away again. */
+static void
+lock_backing(VhDomainEdit *edit)
 {
     static const char *const after_backing[] = {"name",          "uuid",      "genid",     "title",
                                                 "description",   "metadata",  "maxMemory", "memory",
                                                 "currentMemory", "blkiotune", "memtune",   NULL};
     static const char *const after_locked[] = {"hugepages", "nosharepages", NULL};
+    xmlNode *backing = vh_domain_xml_child(edit->root, "memoryBacking");
+    xmlNode *handoff;
+
+    if (backing != NULL && vh_domain_xml_child(backing, "locked") != NULL)
+        return;
+    backing = child_or_new(edit, "memoryBacking", after_backing);
+    vh_xml_place(backing, after_locked,
+                 xmlNewDocNode(edit->doc, NULL, BAD_CAST_STR("locked"), NULL));
+    handoff = record(edit, TRUE);
+    if (our_child(handoff, "locked") == NULL)
+        vh_xml_append(handoff, record_child(handoff, "locked"));
+    changed(edit, "locked the guest's memory (<memoryBacking><locked/>)");
+}
+
+/* Records the hard limit set (and the user's, @limit_kib, to restore; 0 when none). */
+static void
+record_hard_limit(VhDomainEdit *edit, guint64 need_kib, gboolean had_limit, guint64 limit_kib)
+{
+    xmlNode *handoff = record(edit, TRUE);
+    xmlNode *mine = our_child(handoff, "hard-limit");
+    g_autofree char *kib = g_strdup_printf("%" G_GUINT64_FORMAT, need_kib);
+    g_autofree char *prev = g_strdup_printf("%" G_GUINT64_FORMAT, limit_kib);
+
+    if (mine == NULL) {
+        mine = vh_xml_append(handoff, record_child(handoff, "hard-limit"));
+        set_prop(mine, "kib", kib); /* first: the attributes keep their order */
+        if (had_limit)              /* the user's, restored by remove */
+            set_prop(mine, "previous-kib", prev);
+    }
+    set_prop(mine, "kib", kib);
+}
+
+gboolean
+vh_domain_edit_lock_memory(VhDomainEdit *edit, gboolean lock, guint64 overhead, GError **error)
+{
     xmlNode *memory = vh_domain_xml_child(edit->root, "memory");
-    xmlNode *backing, *memtune, *limit, *mine, *handoff;
+    xmlNode *memtune, *limit;
     guint64 memory_kib = 0, limit_kib = 0, need_kib;
     g_autofree char *need_s = NULL;
 
@@ -379,17 +415,8 @@ vh_domain_edit_lock_memory(VhDomainEdit *edit, gboolean lock, guint64 overhead, 
     }
     need_kib = memory_kib + overhead / 1024;
     need_s = vh_format_size(need_kib * 1024);
-
-    if (lock && ((backing = vh_domain_xml_child(edit->root, "memoryBacking")) == NULL ||
-                 vh_domain_xml_child(backing, "locked") == NULL)) {
-        backing = child_or_new(edit, "memoryBacking", after_backing);
-        vh_xml_place(backing, after_locked,
-                     xmlNewDocNode(edit->doc, NULL, BAD_CAST_STR("locked"), NULL));
-        handoff = record(edit, TRUE);
-        if (our_child(handoff, "locked") == NULL)
-            vh_xml_append(handoff, record_child(handoff, "locked"));
-        changed(edit, "locked the guest's memory (<memoryBacking><locked/>)");
-    }
+    if (lock)
+        lock_backing(edit);
 
     memtune = vh_domain_xml_child(edit->root, "memtune");
     limit = memtune != NULL ? vh_domain_xml_child(memtune, "hard_limit") : NULL;
@@ -397,36 +424,19 @@ vh_domain_edit_lock_memory(VhDomainEdit *edit, gboolean lock, guint64 overhead, 
         return FALSE;
     if (limit != NULL && limit_kib >= need_kib)
         return TRUE; /* the user's limit, or ours, already covers memory + overhead */
-
-    handoff = record(edit, TRUE);
-    mine = our_child(handoff, "hard-limit");
-    {
-        g_autofree char *kib = g_strdup_printf("%" G_GUINT64_FORMAT, need_kib);
-        g_autofree char *prev = g_strdup_printf("%" G_GUINT64_FORMAT, limit_kib);
-
-        if (mine == NULL) {
-            mine = vh_xml_append(handoff, record_child(handoff, "hard-limit"));
-            set_prop(mine, "kib", kib);
-            if (limit != NULL) /* the user's, restored by remove */
-                set_prop(mine, "previous-kib", prev);
-        }
-        set_prop(mine, "kib", kib);
-    }
+    record_hard_limit(edit, need_kib, limit != NULL, limit_kib);
     if (limit == NULL) {
         memtune = child_or_new(edit, "memtune", after_memtune);
         limit = xmlNewDocNode(edit->doc, NULL, BAD_CAST_STR("hard_limit"), NULL);
-        if (vh_xml_first_element(memtune) != NULL)
-            vh_xml_insert_before(vh_xml_first_element(memtune),
-                                 limit); /* libvirt formats it first */
+        if (vh_xml_first_element(memtune) != NULL) /* libvirt formats it first */
+            vh_xml_insert_before(vh_xml_first_element(memtune), limit);
         else
             vh_xml_append(memtune, limit);
         changed(edit, "set <memtune><hard_limit> to %s (guest memory + memory-overhead)", need_s);
     } else {
         g_autofree char *was = vh_format_size(limit_kib * 1024);
 
-        changed(edit,
-                "raised <memtune><hard_limit> from %s to %s (guest memory + "
-                "memory-overhead)",
+        changed(edit, "raised <memtune><hard_limit> from %s to %s (guest memory + memory-overhead)",
                 was, need_s);
     }
     set_kib(limit, need_kib);

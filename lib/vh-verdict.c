@@ -108,6 +108,64 @@ first_critical_text(const VhVerdict *v)
     return "";
 }
 
+/* What @dev is by itself, and what the host uses it for (@uses). */
+static VhVerdict *
+verdict_of(VhPciDevice *dev, GPtrArray *uses)
+{
+    VhVerdict *v = g_new0(VhVerdict, 1);
+    guint16 cls = vh_pci_device_class(dev);
+
+    v->device = dev;
+    v->reasons = g_ptr_array_new_with_free_func((GDestroyNotify)reason_free);
+    add_critical_reasons(v, uses);
+    if (!vh_pci_device_is_endpoint(dev)) {
+        add_reason(v, VH_REASON_BRIDGE,
+                   "PCI bridge: stays with the host (pass the devices "
+                   "below it)");
+    } else if (cls == VH_PCI_CLASS_BRIDGE_HOST || cls == VH_PCI_CLASS_BRIDGE_ISA) {
+        add_reason(v, VH_REASON_CHIPSET, "%s: part of the chipset",
+                   cls == VH_PCI_CLASS_BRIDGE_HOST ? "host bridge" : "ISA bridge");
+    }
+    add_in_use_reasons(v, uses);
+    if (dev->sriov_numvfs > 0) {
+        add_reason(v, VH_REASON_SRIOV_PF,
+                   "SR-IOV PF with %d VFs enabled: handing it off would remove them",
+                   dev->sriov_numvfs);
+        set_fix(v, "pass one of its VFs, or set sriov_numvfs to 0 first");
+    }
+    if (dev->iommu_group < 0) {
+        add_reason(v, VH_REASON_NO_IOMMU, "no IOMMU group: the IOMMU is off");
+        set_fix(v, "run 'vfio-handoff check'");
+    }
+    return v;
+}
+
+/* Marks every other endpoint of @group host-critical when one of them is. */
+static void
+taint_group(VhVerdicts *out, const VhIommuGroup *group)
+{
+    for (guint j = 0; j < group->members->len; j++) {
+        VhPciDevice *crit = g_ptr_array_index(group->members, j);
+        VhVerdict *cv = g_hash_table_lookup(out->by_device, crit->name);
+
+        if (!vh_pci_device_is_endpoint(crit) || !cv->host_critical ||
+            first_critical_text(cv)[0] == '\0')
+            continue;
+        for (guint k = 0; k < group->members->len; k++) {
+            VhPciDevice *mate = g_ptr_array_index(group->members, k);
+            VhVerdict *mv = g_hash_table_lookup(out->by_device, mate->name);
+
+            /* host_critical already set: critical itself, or tainted by another mate */
+            if (mate == crit || !vh_pci_device_is_endpoint(mate) || mv->host_critical)
+                continue;
+            add_reason(mv, VH_REASON_GROUP_CRITICAL,
+                       "shares IOMMU group %d with host-critical %s (%s)", group->number,
+                       crit->name, first_critical_text(cv));
+            mv->host_critical = TRUE;
+        }
+    }
+}
+
 VhVerdicts *
 vh_verdicts_compute(const VhInventory *inv, const VhHostUsage *usage)
 {
@@ -119,60 +177,16 @@ vh_verdicts_compute(const VhInventory *inv, const VhHostUsage *usage)
     /* pass 1: what each device is by itself */
     for (guint i = 0; i < inv->devices->len; i++) {
         VhPciDevice *dev = g_ptr_array_index(inv->devices, i);
-        VhVerdict *v = g_new0(VhVerdict, 1);
-        GPtrArray *uses = usage != NULL ? vh_host_usage_for(usage, dev->name) : NULL;
-        guint16 cls = vh_pci_device_class(dev);
 
-        v->device = dev;
-        v->reasons = g_ptr_array_new_with_free_func((GDestroyNotify)reason_free);
-        add_critical_reasons(v, uses);
-        if (!vh_pci_device_is_endpoint(dev)) {
-            add_reason(v, VH_REASON_BRIDGE, "PCI bridge: stays with the host (pass the devices "
-                                            "below it)");
-        } else if (cls == VH_PCI_CLASS_BRIDGE_HOST || cls == VH_PCI_CLASS_BRIDGE_ISA) {
-            add_reason(v, VH_REASON_CHIPSET, "%s: part of the chipset",
-                       cls == VH_PCI_CLASS_BRIDGE_HOST ? "host bridge" : "ISA bridge");
-        }
-        add_in_use_reasons(v, uses);
-        if (dev->sriov_numvfs > 0) {
-            add_reason(v, VH_REASON_SRIOV_PF,
-                       "SR-IOV PF with %d VFs enabled: handing it off would remove them",
-                       dev->sriov_numvfs);
-            set_fix(v, "pass one of its VFs, or set sriov_numvfs to 0 first");
-        }
-        if (dev->iommu_group < 0) {
-            add_reason(v, VH_REASON_NO_IOMMU, "no IOMMU group: the IOMMU is off");
-            set_fix(v, "run 'vfio-handoff check'");
-        }
-        g_hash_table_insert(out->by_device, dev->name, v);
+        g_hash_table_insert(
+            out->by_device, dev->name,
+            verdict_of(dev, usage != NULL ? vh_host_usage_for(usage, dev->name) : NULL));
     }
 
     /* pass 2: a host-critical endpoint taints every other endpoint of its group, because the
      * kernel hands out whole groups only */
-    for (guint i = 0; i < inv->groups->len; i++) {
-        VhIommuGroup *group = g_ptr_array_index(inv->groups, i);
-
-        for (guint j = 0; j < group->members->len; j++) {
-            VhPciDevice *crit = g_ptr_array_index(group->members, j);
-            VhVerdict *cv = g_hash_table_lookup(out->by_device, crit->name);
-
-            if (!vh_pci_device_is_endpoint(crit) || !cv->host_critical ||
-                first_critical_text(cv)[0] == '\0')
-                continue;
-            for (guint k = 0; k < group->members->len; k++) {
-                VhPciDevice *mate = g_ptr_array_index(group->members, k);
-                VhVerdict *mv = g_hash_table_lookup(out->by_device, mate->name);
-
-                /* host_critical already set: critical itself, or tainted by another mate */
-                if (mate == crit || !vh_pci_device_is_endpoint(mate) || mv->host_critical)
-                    continue;
-                add_reason(mv, VH_REASON_GROUP_CRITICAL,
-                           "shares IOMMU group %d with host-critical %s (%s)", group->number,
-                           crit->name, first_critical_text(cv));
-                mv->host_critical = TRUE;
-            }
-        }
-    }
+    for (guint i = 0; i < inv->groups->len; i++)
+        taint_group(out, g_ptr_array_index(inv->groups, i));
 
     /* pass 3: passable when nothing speaks against it */
     {

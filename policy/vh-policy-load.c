@@ -43,6 +43,66 @@ line_of(Loader *l, const char *group, const char *key)
     return GPOINTER_TO_INT(g_hash_table_lookup(l->lines, k));
 }
 
+/* A "[NAME]" line: the group it opens (in *group), once per file. */
+static gboolean
+scan_section(Loader *l, const char *line, int lineno, char **group, GString *clean)
+{
+    gsize len = strlen(line);
+    int first;
+    gboolean ok = TRUE;
+
+    if (line[len - 1] != ']' || len < 3) {
+        issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a section header (expected [NAME])", line);
+        return FALSE;
+    }
+    g_free(*group);
+    *group = g_strndup(line + 1, len - 2);
+    if ((first = line_of(l, *group, NULL)) > 0) {
+        issue(l, VH_ISSUE_ERROR, lineno, "section [%s] appears twice (first at line %d)", *group,
+              first);
+        ok = FALSE;
+    }
+    g_hash_table_insert(l->lines, g_strdup(*group), GINT_TO_POINTER(lineno));
+    g_string_append_printf(clean, "%s\n", line);
+    return ok;
+}
+
+/* A "key=value" line of @group, its value's trailing " # comment" dropped. */
+static gboolean
+scan_key(Loader *l, char *line, int lineno, const char *group, GString *clean)
+{
+    char *eq = strchr(line, '=');
+    g_autofree char *key = g_strstrip(g_strndup(line, (gsize)(eq - line)));
+    char *value = eq + 1;
+    int first;
+    gboolean ok = TRUE;
+
+    /* "# ..." after white space is a comment */
+    for (char *hash = value; (hash = strchr(hash, '#')) != NULL; hash++) {
+        if (hash > value && (hash[-1] == ' ' || hash[-1] == '\t')) {
+            *hash = '\0';
+            break;
+        }
+    }
+    g_strstrip(value);
+    if (group == NULL) {
+        issue(l, VH_ISSUE_ERROR, lineno, "'%s' comes before any section", key);
+        return FALSE;
+    }
+    if (key[0] == '\0' || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(key)) {
+        issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a key name", key);
+        return FALSE;
+    }
+    if ((first = line_of(l, group, key)) > 0) {
+        issue(l, VH_ISSUE_ERROR, lineno, "'%s' is set twice in [%s] (first at line %d)", key, group,
+              first);
+        ok = FALSE;
+    }
+    g_hash_table_insert(l->lines, g_strconcat(group, "\n", key, NULL), GINT_TO_POINTER(lineno));
+    g_string_append_printf(clean, "%s=%s\n", key, value);
+    return ok;
+}
+
 /*
  * Checks the syntax line by line (GKeyFile reports no line numbers), records where every
  * section and key is, and returns the text with inline comments removed (GKeyFile has none:
@@ -58,65 +118,15 @@ scan(Loader *l, const char *text)
 
     for (int n = 0; lines[n] != NULL; n++) {
         char *line = g_strstrip(lines[n]);
-        int lineno = n + 1;
-        char *eq;
 
         if (line[0] == '\0' || line[0] == '#') {
             g_string_append(clean, "\n");
         } else if (line[0] == '[') {
-            gsize len = strlen(line);
-            int first;
-
-            if (line[len - 1] != ']' || len < 3) {
-                issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a section header (expected [NAME])",
-                      line);
-                ok = FALSE;
-                continue;
-            }
-            g_free(group);
-            group = g_strndup(line + 1, len - 2);
-            if ((first = line_of(l, group, NULL)) > 0) {
-                issue(l, VH_ISSUE_ERROR, lineno, "section [%s] appears twice (first at line %d)",
-                      group, first);
-                ok = FALSE;
-            }
-            g_hash_table_insert(l->lines, g_strdup(group), GINT_TO_POINTER(lineno));
-            g_string_append_printf(clean, "%s\n", line);
-        } else if ((eq = strchr(line, '=')) != NULL) {
-            g_autofree char *key = g_strstrip(g_strndup(line, (gsize)(eq - line)));
-            char *value = eq + 1;
-            char *hash;
-            int first;
-
-            /* "# ..." after white space is a comment */
-            for (hash = value; (hash = strchr(hash, '#')) != NULL; hash++) {
-                if (hash > value && (hash[-1] == ' ' || hash[-1] == '\t')) {
-                    *hash = '\0';
-                    break;
-                }
-            }
-            g_strstrip(value);
-            if (group == NULL) {
-                issue(l, VH_ISSUE_ERROR, lineno, "'%s' comes before any section", key);
-                ok = FALSE;
-                continue;
-            }
-            if (key[0] == '\0' || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
-                                      strlen(key)) {
-                issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a key name", key);
-                ok = FALSE;
-                continue;
-            }
-            if ((first = line_of(l, group, key)) > 0) {
-                issue(l, VH_ISSUE_ERROR, lineno, "'%s' is set twice in [%s] (first at line %d)",
-                      key, group, first);
-                ok = FALSE;
-            }
-            g_hash_table_insert(l->lines, g_strconcat(group, "\n", key, NULL),
-                                GINT_TO_POINTER(lineno));
-            g_string_append_printf(clean, "%s=%s\n", key, value);
+            ok &= scan_section(l, line, n + 1, &group, clean);
+        } else if (strchr(line, '=') != NULL) {
+            ok &= scan_key(l, line, n + 1, group, clean);
         } else {
-            issue(l, VH_ISSUE_ERROR, lineno,
+            issue(l, VH_ISSUE_ERROR, n + 1,
                   "'%s' is not a [section], a key=value line or a # comment", line);
             ok = FALSE;
         }
