@@ -49,4 +49,5 @@ echo "  listings of sys/bus/pci/devices:      $(grep -E "open(at)?\(.*sys/bus/pc
 echo "  reads of a device's config space:     $(count "open(at)?\(.*/config\"") ($(ls "$r/sys/bus/pci/devices" | wc -l) devices)"
 echo "  opens of /proc/meminfo:               $(count "open(at)?\(.*proc/meminfo\"")"
 echo "  opens of journal records:             $(count "open(at)?\(.*vfio-handoff/devices/0000")"
+echo "  writer processes forked:              $(grep -E "(clone|clone3|fork|vfork)\(" "$t/trace" | grep -vc CLONE_THREAD || true)"
 echo "  syscalls in all (every process):      $(wc -l <"$t/trace")"

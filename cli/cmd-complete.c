@@ -14,6 +14,7 @@
 #include "vh-domain.h"
 #include "vh-journal.h"
 #include "vh-libvirt.h"
+#include "vh-kernel-abi.h"
 
 /* What a positional argument or an option's value is. */
 typedef enum {
@@ -93,7 +94,7 @@ static void
 offer_devices(const char *cur)
 {
     g_autoptr(VhHost) host = vh_host_new_from_environment();
-    g_autofree char *dir = g_build_filename(host->sysfs, "bus/pci/devices", NULL);
+    g_autofree char *dir = g_build_filename(host->sysfs, VH_SYSFS_PCI_DEVICES, NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     const char *name;

@@ -81,7 +81,10 @@ op_prepare(Hook *h)
     }
     owner.uuid = h->def->uuid;
     if (!vh_prepare(snap, &owner, eval->handoff, &h->writer, &error))
-        return refuse(h, NULL, "%s", error->message);
+        return refuse(h, NULL,
+                      "%s (fix: see each step with 'journalctl -t vfio-handoff', and what is left "
+                      "stuck with 'vfio-handoff status')",
+                      error->message);
     for (guint i = 0; i < eval->handoff->len; i++)
         vh_hook_log(((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name, "detach", "ok",
                     g_get_monotonic_time() - t0, "handed to vfio-pci");

@@ -7,6 +7,7 @@
 
 #include "vh-host-check.h"
 #include "vh-sysfs.h"
+#include "vh-kernel-abi.h"
 
 typedef enum { VENDOR_UNKNOWN, VENDOR_INTEL, VENDOR_AMD } IommuVendor;
 
@@ -106,7 +107,7 @@ check_firmware(Checker *c)
 static void
 check_groups(Checker *c)
 {
-    g_autofree char *groups = vh_host_sysfs_path(c->host, "kernel/iommu_groups");
+    g_autofree char *groups = vh_host_sysfs_path(c->host, VH_SYSFS_IOMMU_GROUPS);
     const char *intel = cmdline_value(c, "intel_iommu");
     const char *amd = cmdline_value(c, "amd_iommu");
     const char *fix;

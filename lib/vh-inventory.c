@@ -16,6 +16,7 @@
 #include "vh-error.h"
 #include "vh-inventory.h"
 #include "vh-sysfs.h"
+#include "vh-kernel-abi.h"
 
 /*
  * libpci reports fatal errors through a callback that must not return. Scans are short and not
@@ -185,13 +186,13 @@ read_sysfs_attributes(VhPciDevice *dev, int dfd)
     }
     if (vh_sysfs_read_int_at(dfd, ATTR(dev, "numa_node"), &v, NULL))
         dev->numa_node = (int)v;
-    dev->driver = vh_sysfs_read_link_name_at(dfd, ATTR(dev, "driver"), NULL);
-    group = vh_sysfs_read_link_name_at(dfd, ATTR(dev, "iommu_group"), NULL);
+    dev->driver = vh_sysfs_read_link_name_at(dfd, ATTR(dev, VH_ATTR_DRIVER), NULL);
+    group = vh_sysfs_read_link_name_at(dfd, ATTR(dev, VH_ATTR_IOMMU_GROUP), NULL);
     if (group != NULL)
         dev->iommu_group = atoi(group);
 
     /* Documentation/ABI/testing/sysfs-bus-pci: driver_override reads "(null)" when unset */
-    value = vh_sysfs_read_at(dfd, ATTR(dev, "driver_override"), NULL);
+    value = vh_sysfs_read_at(dfd, ATTR(dev, VH_ATTR_DRIVER_OVERRIDE), NULL);
     if (value != NULL && value[0] != '\0' && g_strcmp0(value, "(null)") != 0)
         dev->driver_override = g_steal_pointer(&value);
     g_clear_pointer(&value, g_free);
@@ -207,7 +208,7 @@ read_sysfs_attributes(VhPciDevice *dev, int dfd)
 
     /* vfio variant drivers (mlx5_vfio_pci, ...) register a vfio-dev/ child */
     if (dev->driver != NULL && strstr(dev->driver, "vfio") != NULL &&
-        g_strcmp0(dev->driver, "vfio-pci") != 0)
+        g_strcmp0(dev->driver, VH_DRIVER_VFIO_PCI) != 0)
         dev->vfio_variant = vh_sysfs_exists_at(dfd, ATTR(dev, "vfio-dev"));
 
     read_sriov(dev, dfd);
@@ -339,7 +340,7 @@ VhInventory *
 vh_inventory_load(const VhHost *host, VhInventoryFlags flags, GError **error)
 {
     g_autoptr(VhInventory) inv = g_new0(VhInventory, 1);
-    g_autofree char *groups_dir = vh_host_sysfs_path(host, "kernel/iommu_groups");
+    g_autofree char *groups_dir = vh_host_sysfs_path(host, VH_SYSFS_IOMMU_GROUPS);
 
     inv->devices = g_ptr_array_new_with_free_func((GDestroyNotify)vh_pci_device_free);
     inv->by_name = g_hash_table_new(g_str_hash, g_str_equal);

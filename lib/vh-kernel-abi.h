@@ -15,6 +15,7 @@
 #define VH_SYSFS_PCI_DRIVERS "bus/pci/drivers" /* one directory per registered driver */
 #define VH_SYSFS_DRIVERS_PROBE "bus/pci/drivers_probe" /* SBP: write an address to probe it */
 #define VH_SYSFS_HUGEPAGES "kernel/mm/hugepages"       /* hugepages-SIZEkB/free_hugepages */
+#define VH_SYSFS_IOMMU_GROUPS "kernel/iommu_groups"    /* sysfs-kernel-iommu_groups: N/devices/ */
 
 /* attributes of a device, below bus/pci/devices/ADDRESS */
 #define VH_ATTR_DRIVER "driver" /* a link to the bound driver; absent when unbound */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vh-pci-device.h"
+#include "vh-kernel-abi.h"
 
 void
 vh_pci_device_free(VhPciDevice *dev)
@@ -38,7 +39,8 @@ vh_pci_device_is_endpoint(const VhPciDevice *dev)
 gboolean
 vh_pci_device_is_on_vfio(const VhPciDevice *dev)
 {
-    return dev->driver != NULL && (g_strcmp0(dev->driver, "vfio-pci") == 0 || dev->vfio_variant);
+    return dev->driver != NULL &&
+           (g_strcmp0(dev->driver, VH_DRIVER_VFIO_PCI) == 0 || dev->vfio_variant);
 }
 
 gboolean
@@ -47,7 +49,7 @@ vh_pci_device_is_viable_member(const VhPciDevice *dev)
     if (!vh_pci_device_is_endpoint(dev))
         return TRUE;
     return dev->driver == NULL || vh_pci_device_is_on_vfio(dev) ||
-           g_strcmp0(dev->driver, "pci-stub") == 0;
+           g_strcmp0(dev->driver, VH_DRIVER_PCI_STUB) == 0;
 }
 
 char *

@@ -148,7 +148,8 @@ printf '[fail]\nprobe=0000:02:00.0\n' >"$r/.fake/faults"
 hook "$r" twin-vm prepare begin "$tap_tmp/twin.xml"
 is "a device the kernel refuses fails the start (exit 1)" 1 "$rc"
 is "the refusal names the device and the kernel's error" \
-    "vfio-handoff: twin-vm: 0000:02:00.0: writing '0000:02:00.0' to $r/sys/bus/pci/drivers_probe failed: Invalid argument" "$err"
+    "vfio-handoff: twin-vm: 0000:02:00.0: writing '0000:02:00.0' to $r/sys/bus/pci/drivers_probe failed: Invalid argument (fix: see each step with 'journalctl -t vfio-handoff', and what is left stuck with 'vfio-handoff status')" "$err"
+grammar "... in the message grammar" "$err"
 is "the devices already handed off are given back" "$before" "$(state "$r")"
 is "the journal is empty after the rollback" "" "$(journal "$r")"
 rm -f "$r/.fake/faults"
@@ -187,7 +188,7 @@ t0=$(date +%s%N)
 hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
 t1=$(date +%s%N)
 is "a hanging unbind fails the start (exit 1)" 1 "$rc"
-like "the refusal says the kernel is stuck" "^vfio-handoff: gpu-vm: 0000:01:00.1: writing '0000:01:00.1' to .*/drivers/snd_hda_intel/unbind did not finish in 1000 ms \\(the kernel is stuck on it\\)$" "$err"
+like "the refusal says the kernel is stuck" "^vfio-handoff: gpu-vm: 0000:01:00.1: writing '0000:01:00.1' to .*/drivers/snd_hda_intel/unbind did not finish in 1000 ms \\(the kernel is stuck on it\\) \\(fix: .*\\)$" "$err"
 ms=$(((t1 - t0) / 1000000))
 if [ "$ms" -lt 2000 ]; then ok "the hook returned within step-timeout + 1 s ($ms ms)"; else not_ok "the hook returned within step-timeout + 1 s" "took $ms ms"; fi
 is "the stuck device stays in the journal for recover" "state=stuck" "$(grep '^state=' "$r/run/vfio-handoff/devices/0000:01:00.1")"

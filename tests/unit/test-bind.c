@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vh-bind.h"
+#include "vh-sysfs-writer.h"
 #include "vh-error.h"
 #include "vh-fake-kernel.h"
 #include "vh-fake-tree.h"
@@ -103,6 +104,37 @@ test_write_carries_errno(Fixture *f, gconstpointer data)
     /* and a write the kernel takes returns TRUE */
     g_assert_true(vh_bind_write(f->t->host, NULL, reset, "1", &f->writer, &error));
     g_assert_no_error(error);
+}
+
+/* one child makes a device's writes in order; after one hangs, the rest fail at once */
+static void
+test_write_session(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *override = sys_path(f, "bus/pci/devices/" AUDIO "/driver_override");
+    g_autofree char *unbind = sys_path(f, "bus/pci/drivers/snd_hda_intel/unbind");
+    g_autofree char *want = g_strdup_printf(
+        "not writing to %s: an earlier write of this device is stuck in the kernel", override);
+    VhWriter w = {.timeout_ms = 300};
+    g_autoptr(VhWriteSession) s = vh_write_session_new(f->t->host, &w);
+    gint64 t0;
+
+    if (f->k == NULL)
+        return;
+    g_assert_true(vh_write_session_write(s, AUDIO, override, "vfio-pci", &error));
+    g_assert_no_error(error);
+    assert_override(f, AUDIO, "vfio-pci");
+    vh_fake_kernel_set_fault(f->t->root, "hang", "unbind", AUDIO, TRUE);
+    g_assert_false(vh_write_session_write(s, AUDIO, unbind, AUDIO, &error));
+    g_assert_error(error, VH_ERROR, VH_ERROR_TIMED_OUT);
+    g_clear_error(&error);
+    t0 = g_get_monotonic_time();
+    g_assert_false(vh_write_session_write(s, AUDIO, override, "\n", &error));
+    g_assert_error(error, VH_ERROR, VH_ERROR_TIMED_OUT);
+    g_assert_cmpstr(error->message, ==, want);
+    g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 100);
+    assert_override(f, AUDIO, "vfio-pci");
+    vh_fake_kernel_set_fault(f->t->root, "hang", "unbind", AUDIO, FALSE);
 }
 
 static void
@@ -326,6 +358,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vh/bind/write/refuses-outside-sysfs", test_write_refuses_outside_sysfs);
+    ADD("/vh/bind/write/session-after-a-hang", test_write_session);
     ADD("/vh/bind/write/carries-errno", test_write_carries_errno);
     ADD("/vh/bind/write/timeout-abandons-the-writer", test_write_timeout);
     ADD("/vh/bind/detach/override-unbind-probe", test_detach);

@@ -11,6 +11,8 @@
 #   VH_VM_KEEP=1   keep the guest up after the tests, with its console here (login: root)
 #   VH_VM_TIMEOUT  seconds before the guest is stopped (default 600)
 #   VH_VM_BOOT_ONLY=1  boot the guest and power it off: one case, "the guest booted"
+#   VH_VM_SCRIPT   the script the guest runs (default tests/vm/guest/run-tests.sh; make
+#                  bench-vm runs tests/vm/guest/bench-vm.sh)
 #   VH_QEMU        the QEMU system emulator (default qemu-system-x86_64)
 #   VH_BINDIR, VH_PKGLIBEXECDIR, VH_HOOKSDIR, VH_RUNSTATEDIR: where `make install` puts things
 #                  (make check-vm passes the configured paths)
@@ -80,7 +82,7 @@ if [ "${VH_VM_BOOT_ONLY:-}" = 1 ]; then
     printf '%s\n' '#!/bin/sh' 'echo "ok 1 - the guest booted ($(cut -d" " -f1 /proc/uptime) s of uptime)"' \
         'echo 1..1' >"$share/run-tests.sh"
 else
-    cp "$src/tests/vm/guest/run-tests.sh" "$share/"
+    cp "${VH_VM_SCRIPT:-$src/tests/vm/guest/run-tests.sh}" "$share/run-tests.sh"
 fi
 {
     echo "VH_BINDIR='${VH_BINDIR:-/usr/local/bin}'"
@@ -88,6 +90,7 @@ fi
     echo "VH_HOOKSDIR='${VH_HOOKSDIR:-/etc/libvirt/hooks}'"
     echo "VH_RUNSTATEDIR='${VH_RUNSTATEDIR:-/run}'"
 } >"$share/paths.env"
+[ -n "${VH_BENCH_ROUNDS:-}" ] && echo "VH_BENCH_ROUNDS='$VH_BENCH_ROUNDS'" >"$share/bench.env"
 [ "${VH_VM_KEEP:-}" = 1 ] && touch "$share/keep"
 qemu-img create -q -f qcow2 -F raw -b "$image/base.ext4" "$run/overlay.qcow2"
 truncate -s 32M "$run/usb.img"

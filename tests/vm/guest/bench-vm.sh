@@ -1,0 +1,126 @@
+#!/bin/sh
+# The VM benchmark (`make bench-vm`), run inside the guest (a real kernel with an emulated
+# Intel IOMMU, the real libvirtd) by vh-guest-runner in place of run-tests.sh. Prints TAP:
+# one case per comparison, with the medians and their ratio; the runs of the two sides
+# alternate, so that a slow moment of the guest weighs on both. VH_BENCH_ROUNDS (default 7)
+# rounds of each. Everything it changes belongs to the guest.
+set -u
+. /share/paths.env
+export VH_CLI=$VH_BINDIR/vfio-handoff VH_FAKE_TOOL=/share/bin/vh-fake VH_SRCDIR=/share/src
+. /share/src/tests/cli/tap.sh
+[ -f /share/bench.env ] && . /share/bench.env
+rounds=${VH_BENCH_ROUNDS:-7}
+
+cp -a /share/install/. / && ldconfig
+systemctl restart libvirtd
+udevadm settle --timeout=60
+export LIBVIRT_DEFAULT_URI=qemu:///system
+child_of() { # PORT [N]: the Nth PCI function below a root port
+    ls "/sys/bus/pci/devices/$1/" | grep -E '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$' |
+        sed -n "${2:-1}p"
+}
+drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || echo none; }
+wait_driver() { # DEVICE DRIVER: up to 5 s
+    n=50
+    while [ "$n" -gt 0 ] && [ "$(drv "$1")" != "$2" ]; do sleep 0.1; n=$((n - 1)); done
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+within() { awk -v r="$1" -v g="$2" 'BEGIN { exit !(r <= g) }'; }
+
+# four spare e1000e functions: two in groups of their own, and the two of one group
+one=$(child_of 0000:00:10.0)
+two=$(child_of 0000:00:11.0)
+pair_a=$(child_of 0000:00:12.0 1)
+pair_b=$(child_of 0000:00:12.0 2)
+four="$one $two $pair_a $pair_b"
+rc=0
+"$VH_CLI" enable $four >"$tap_tmp/enable" 2>&1 || rc=$?
+is "the four spare NICs are enabled for the benchmark" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/enable"
+
+domain() { # NAME MANAGED DEVICE...: a diskless domain with locked memory and these hostdevs
+    name=$1 managed=$2
+    shift 2
+    {
+        echo "<domain type='qemu'><name>$name</name><memory unit='MiB'>128</memory>"
+        echo "<memoryBacking><locked/></memoryBacking><vcpu>1</vcpu>"
+        echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+        echo "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
+        for d in "$@"; do
+            echo "<hostdev mode='subsystem' type='pci' managed='$managed'><source><address domain='0x0000' bus='0x$(echo "$d" | cut -c6-7)' slot='0x$(echo "$d" | cut -c9-10)' function='0x$(echo "$d" | cut -c12)'/></source></hostdev>"
+        done
+        echo "</devices></domain>"
+    } >"$tap_tmp/$name.xml"
+}
+
+# ---- the hook's handoff: prepare of 4 devices of one domain against 1 device
+hook() { "$VH_HOOKSDIR/qemu.d/50-vfio-handoff" "$1" "$2" "$3" - <"$tap_tmp/$1.xml" >/dev/null 2>"$tap_tmp/hook.err"; }
+domain bench-one no "$one"
+domain bench-four no $four
+: >"$tap_tmp/one.ms"
+: >"$tap_tmp/four.ms"
+failed=0
+for i in $(seq "$rounds"); do
+    for d in one four; do
+        t0=$(now_ms)
+        hook "bench-$d" prepare begin || { failed=$((failed + 1)); sed 's/^/# /' "$tap_tmp/hook.err"; }
+        t1=$(now_ms)
+        echo $((t1 - t0)) >>"$tap_tmp/$d.ms"
+        hook "bench-$d" release end
+    done
+done
+is "every prepare of the handoff benchmark succeeded" 0 "$failed"
+is "... and every device is back on e1000e" "e1000e e1000e e1000e e1000e" \
+    "$(for d in $four; do printf '%s ' "$(drv "$d")"; done | sed 's/ $//')"
+m1=$(median <"$tap_tmp/one.ms")
+m4=$(median <"$tap_tmp/four.ms")
+r=$(ratio "$m4" "$m1")
+goal=met
+within "$r" 1.5 || goal=missed
+ok "bench: the hook's handoff of 4 devices of one domain ${m4} ms, of 1 device ${m1} ms: ${r}x (goal <= 1.5x: $goal; median of $rounds)"
+echo "# bench-vm handoff-4-vs-1 four_ms=$m4 one_ms=$m1 ratio=$r goal=1.5 $goal"
+
+# ---- virsh start + destroy: the 4 devices handed off by the hook, or by libvirt (managed='yes')
+domain bench-hook no $four
+domain bench-managed yes $four
+virsh -q define "$tap_tmp/bench-hook.xml" >/dev/null
+virsh -q define "$tap_tmp/bench-managed.xml" >/dev/null
+: >"$tap_tmp/hook.ms"
+: >"$tap_tmp/managed.ms"
+failed=0
+for i in $(seq "$rounds"); do
+    for d in hook managed; do
+        # libvirt keeps a device a managed='no' domain used in its list of inactive devices,
+        # and would then not reattach it for the managed='yes' one (it did not detach it);
+        # a restart clears the list (libvirt-internals.md, "Reattach"); not timed
+        systemctl restart libvirtd
+        t0=$(now_ms)
+        timeout 120 virsh start "bench-$d" >"$tap_tmp/start.out" 2>&1 ||
+            { failed=$((failed + 1)); sed 's/^/# /' "$tap_tmp/start.out"; }
+        t1=$(now_ms)
+        timeout 300 virsh destroy "bench-$d" >"$tap_tmp/destroy.out" 2>&1 ||
+            { failed=$((failed + 1)); sed 's/^/# /' "$tap_tmp/destroy.out"; }
+        t2=$(now_ms)
+        for dev in $four; do wait_driver "$dev" e1000e; done
+        t3=$(now_ms)
+        echo $((t3 - t0)) >>"$tap_tmp/$d.ms"
+        echo "# round $i, $d: start $((t1 - t0)) ms, destroy $((t2 - t1)) ms, back on e1000e after $((t3 - t2)) ms more: $(for dev in $four; do printf '%s ' "$(drv "$dev")"; done)"
+    done
+done
+is "every virsh start and destroy of the start/destroy benchmark succeeded" 0 "$failed"
+journalctl -u libvirtd -b --no-pager -p warning 2>/dev/null | tail -n 20 | sed 's/^/# libvirtd: /'
+is "... and every device is back on e1000e" "e1000e e1000e e1000e e1000e" \
+    "$(for d in $four; do printf '%s ' "$(drv "$d")"; done | sed 's/ $//')"
+mh=$(median <"$tap_tmp/hook.ms")
+mm=$(median <"$tap_tmp/managed.ms")
+r=$(ratio "$mh" "$mm")
+goal=met
+within "$r" 1.0 || goal=missed
+ok "bench: virsh start + destroy with 4 devices handed off by the hook ${mh} ms, by libvirt (managed='yes') ${mm} ms: ${r}x (goal <= 1.0x: $goal; median of $rounds)"
+echo "# bench-vm start-destroy-hook-vs-managed hook_ms=$mh managed_ms=$mm ratio=$r goal=1.0 $goal"
+virsh -q undefine bench-hook >/dev/null 2>&1
+virsh -q undefine bench-managed >/dev/null 2>&1
+
+done_testing
