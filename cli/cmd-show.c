@@ -161,7 +161,7 @@ vh_cmd_show(int argc, char **argv)
                      "10de:2204)");
         return VH_EXIT_USAGE;
     }
-    view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);
+    view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES | VH_SNAPSHOT_DETAILS);
     if (view == NULL)
         return VH_EXIT_FAILED;
     dev = vh_inventory_resolve(view->snap->inventory, argv[1], &error);

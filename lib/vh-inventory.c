@@ -184,8 +184,6 @@ read_sysfs_attributes(VhPciDevice *dev, int dfd)
         if (vh_sysfs_read_int_at(dfd, ATTR(dev, "class"), &v, NULL))
             dev->class_code = (guint32)v & 0xffffff;
     }
-    if (vh_sysfs_read_int_at(dfd, ATTR(dev, "numa_node"), &v, NULL))
-        dev->numa_node = (int)v;
     dev->driver = vh_sysfs_read_link_name_at(dfd, ATTR(dev, VH_ATTR_DRIVER), NULL);
     group = vh_sysfs_read_link_name_at(dfd, ATTR(dev, VH_ATTR_IOMMU_GROUP), NULL);
     if (group != NULL)
@@ -197,11 +195,6 @@ read_sysfs_attributes(VhPciDevice *dev, int dfd)
         dev->driver_override = g_steal_pointer(&value);
     g_clear_pointer(&value, g_free);
 
-    /* reset_method (5.15+) lists the methods in use; empty or absent means none */
-    value = vh_sysfs_read_at(dfd, ATTR(dev, "reset_method"), NULL);
-    if (value != NULL && value[0] != '\0')
-        dev->reset_methods = g_strsplit(value, " ", -1);
-
     if (vh_pci_device_class(dev) == VH_PCI_CLASS_DISPLAY_VGA &&
         vh_sysfs_read_int_at(dfd, ATTR(dev, "boot_vga"), &v, NULL))
         dev->boot_vga = v != 0;
@@ -212,6 +205,22 @@ read_sysfs_attributes(VhPciDevice *dev, int dfd)
         dev->vfio_variant = vh_sysfs_exists_at(dfd, ATTR(dev, "vfio-dev"));
 
     read_sriov(dev, dfd);
+}
+
+/* What only `show` prints: the NUMA node and the reset methods. */
+static void
+read_details(VhPciDevice *dev, int dfd)
+{
+    char path[VH_PCI_ADDRESS_BUFSIZE + 32];
+    g_autofree char *value = NULL;
+    gint64 v;
+
+    if (vh_sysfs_read_int_at(dfd, ATTR(dev, "numa_node"), &v, NULL))
+        dev->numa_node = (int)v;
+    /* reset_method (5.15+) lists the methods in use; empty or absent means none */
+    value = vh_sysfs_read_at(dfd, ATTR(dev, "reset_method"), NULL);
+    if (value != NULL && value[0] != '\0')
+        dev->reset_methods = g_strsplit(value, " ", -1);
 }
 
 static VhPciDevice *
@@ -232,6 +241,8 @@ read_device(struct pci_access *acc, struct pci_dev *pd, int devices_fd, const ch
     dev->sriov_totalvfs = dev->sriov_numvfs = -1;
     dev->virtfns = g_ptr_array_new_with_free_func(g_free);
     read_sysfs_attributes(dev, devices_fd);
+    if (flags & VH_INVENTORY_DETAILS)
+        read_details(dev, devices_fd);
 
     /* what uevent lacks, from the standard header in one read through libpci; the first 64
      * bytes of config space are readable by any user (PCI Local Bus Spec 3.0 §6.1: revision

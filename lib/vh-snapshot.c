@@ -11,8 +11,10 @@ vh_snapshot_load(const VhHost *host, VhSnapshotFlags flags, GError **error)
     g_autoptr(VhSnapshot) s = g_new0(VhSnapshot, 1);
 
     s->host = host;
-    s->inventory = vh_inventory_load(
-        host, (flags & VH_SNAPSHOT_NAMES) ? VH_INVENTORY_NAMES : VH_INVENTORY_NONE, error);
+    s->inventory = vh_inventory_load(host,
+                                     ((flags & VH_SNAPSHOT_NAMES) ? VH_INVENTORY_NAMES : 0) |
+                                         ((flags & VH_SNAPSHOT_DETAILS) ? VH_INVENTORY_DETAILS : 0),
+                                     error);
     if (s->inventory == NULL)
         return NULL;
     s->usage = vh_host_usage_collect(host, s->inventory, error);

@@ -10,7 +10,7 @@ read_host(VhTestHost *t)
 {
     g_autoptr(GError) error = NULL;
 
-    t->snap = vh_snapshot_load(t->host, VH_SNAPSHOT_NAMES, &error);
+    t->snap = vh_snapshot_load(t->host, VH_SNAPSHOT_NAMES | VH_SNAPSHOT_DETAILS, &error);
     g_assert_no_error(error);
     t->inventory = t->snap->inventory;
     t->usage = t->snap->usage;
