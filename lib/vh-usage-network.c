@@ -34,6 +34,24 @@ trace_net(VhUsageCollector *c, const char *ifname, VhUseKind kind, const char *s
     }
 }
 
+/* The fields of a /proc/net line, split at runs of blanks; *n of them. */
+static char **
+fields(const char *line, guint *n)
+{
+    char **f = g_strsplit_set(line, " \t", -1);
+    guint k = 0;
+
+    for (guint j = 0; f[j] != NULL; j++) {
+        if (f[j][0] != '\0')
+            f[k++] = f[j];
+        else
+            g_free(f[j]);
+    }
+    f[k] = NULL;
+    *n = k;
+    return f;
+}
+
 /* proc(5) /proc/net/route: "Iface Destination Gateway Flags RefCnt Use Metric Mask ..." and
  * /proc/net/ipv6_route: "dest plen src splen nexthop metric refcnt use flags iface". */
 static void
@@ -47,38 +65,27 @@ read_routes(VhUsageCollector *c, GHashTable *addressed, GPtrArray *defaults)
     g_auto(GStrv) l6 = g_strsplit(t6 != NULL ? t6 : "", "\n", -1);
 
     for (guint i = 1; l4[i] != NULL; i++) {
-        g_auto(GStrv) f = g_strsplit_set(l4[i], " \t", -1);
-        g_autoptr(GPtrArray) v = g_ptr_array_new();
+        guint n;
+        g_auto(GStrv) v = fields(l4[i], &n);
 
-        for (guint j = 0; f[j] != NULL; j++) {
-            if (f[j][0] != '\0')
-                g_ptr_array_add(v, f[j]);
-        }
-        if (v->len < 8 || g_strcmp0(g_ptr_array_index(v, 0), "lo") == 0)
+        if (n < 8 || g_strcmp0(v[0], "lo") == 0)
             continue;
-        g_hash_table_add(addressed, g_strdup(g_ptr_array_index(v, 0)));
-        if (g_strcmp0(g_ptr_array_index(v, 1), "00000000") == 0 &&
-            g_strcmp0(g_ptr_array_index(v, 7), "00000000") == 0)
-            g_ptr_array_add(defaults, g_strdup(g_ptr_array_index(v, 0)));
+        g_hash_table_add(addressed, g_strdup(v[0]));
+        if (g_strcmp0(v[1], "00000000") == 0 && g_strcmp0(v[7], "00000000") == 0)
+            g_ptr_array_add(defaults, g_strdup(v[0]));
     }
     for (guint i = 0; l6[i] != NULL; i++) {
-        g_auto(GStrv) f = g_strsplit_set(l6[i], " \t", -1);
-        g_autoptr(GPtrArray) v = g_ptr_array_new();
+        guint n;
+        g_auto(GStrv) v = fields(l6[i], &n);
         guint64 flags;
-
-        for (guint j = 0; f[j] != NULL; j++) {
-            if (f[j][0] != '\0')
-                g_ptr_array_add(v, f[j]);
-        }
-        if (v->len < 10 || g_strcmp0(g_ptr_array_index(v, 9), "lo") == 0)
+        if (n < 10 || g_strcmp0(v[9], "lo") == 0)
             continue;
         /* linux/ipv6_route.h: RTF_REJECT 0x0200 (unreachable routes name lo anyway) */
-        flags = g_ascii_strtoull(g_ptr_array_index(v, 8), NULL, 16);
+        flags = g_ascii_strtoull(v[8], NULL, 16);
         if (flags & 0x0200)
             continue;
-        if (g_strcmp0(g_ptr_array_index(v, 0), "00000000000000000000000000000000") == 0 &&
-            g_strcmp0(g_ptr_array_index(v, 1), "00") == 0)
-            g_ptr_array_add(defaults, g_strdup(g_ptr_array_index(v, 9)));
+        if (g_strcmp0(v[0], "00000000000000000000000000000000") == 0 && g_strcmp0(v[1], "00") == 0)
+            g_ptr_array_add(defaults, g_strdup(v[9]));
     }
 }
 
@@ -91,16 +98,11 @@ read_ipv6_addresses(VhUsageCollector *c, GHashTable *addressed)
     g_auto(GStrv) lines = g_strsplit(text != NULL ? text : "", "\n", -1);
 
     for (guint i = 0; lines[i] != NULL; i++) {
-        g_auto(GStrv) f = g_strsplit_set(lines[i], " \t", -1);
-        g_autoptr(GPtrArray) v = g_ptr_array_new();
+        guint n;
+        g_auto(GStrv) v = fields(lines[i], &n);
 
-        for (guint j = 0; f[j] != NULL; j++) {
-            if (f[j][0] != '\0')
-                g_ptr_array_add(v, f[j]);
-        }
-        if (v->len >= 6 && g_strcmp0(g_ptr_array_index(v, 3), "00") == 0 &&
-            g_strcmp0(g_ptr_array_index(v, 5), "lo") != 0)
-            g_hash_table_add(addressed, g_strdup(g_ptr_array_index(v, 5)));
+        if (n >= 6 && g_strcmp0(v[3], "00") == 0 && g_strcmp0(v[5], "lo") != 0)
+            g_hash_table_add(addressed, g_strdup(v[5]));
     }
 }
 
