@@ -78,6 +78,7 @@ read_routes(VhUsageCollector *c, GHashTable *addressed, GPtrArray *defaults)
         guint n;
         g_auto(GStrv) v = fields(l6[i], &n);
         guint64 flags;
+
         if (n < 10 || g_strcmp0(v[9], "lo") == 0)
             continue;
         /* linux/ipv6_route.h: RTF_REJECT 0x0200 (unreachable routes name lo anyway) */
