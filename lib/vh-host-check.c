@@ -123,12 +123,12 @@ check_groups(Checker *c)
     else if (g_strcmp0(amd, "off") == 0)
         fix = "remove amd_iommu=off from the kernel command line and reboot";
     else if (c->vendor == VENDOR_AMD)
-        fix = "enable the IOMMU in the firmware setup, then reboot (amd_iommu is on by default)";
+        fix = "enable the IOMMU in the firmware setup, then reboot; amd_iommu is on by default";
     else if (c->vendor == VENDOR_INTEL)
         fix = "add intel_iommu=on to the kernel command line and reboot";
     else
-        fix = "enable the IOMMU in the firmware setup and add intel_iommu=on (Intel) to the "
-              "kernel command line, then reboot";
+        fix = "enable the IOMMU in the firmware setup, add intel_iommu=on to the kernel "
+              "command line on Intel, then reboot";
     add(c, "iommu-enabled", VH_CHECK_FAIL,
         g_strdup("the IOMMU is off: the kernel publishes no IOMMU groups"), fix);
 }
@@ -184,11 +184,11 @@ check_interrupt_remapping(Checker *c)
         add(c, "interrupt-remapping", VH_CHECK_WARN,
             g_strdup("interrupt remapping is off, and vfio allows unsafe interrupts "
                      "(allow_unsafe_interrupts=Y): a guest can inject interrupts into the host"),
-            "enable interrupt remapping (x2APIC) in the firmware setup");
+            "enable interrupt remapping, x2APIC, in the firmware setup");
     } else {
         add(c, "interrupt-remapping", VH_CHECK_FAIL,
             g_strdup("interrupt remapping is off: vfio refuses to assign devices"),
-            c->n_groups > 0 ? "enable interrupt remapping (x2APIC) in the firmware setup"
+            c->n_groups > 0 ? "enable interrupt remapping, x2APIC, in the firmware setup"
                             : "turn the IOMMU on first; interrupt remapping comes with it");
     }
 }
@@ -333,7 +333,8 @@ check_libvirt(Checker *c)
     if (!g_file_test(hooks, G_FILE_TEST_IS_DIR)) {
         add(c, "libvirt-hook", VH_CHECK_WARN,
             g_strdup_printf("libvirt's hooks directory %s does not exist", hooks),
-            "install libvirt (the libvirt-daemon-system package), then vfio-handoff's hook");
+            "install libvirt's daemon, the libvirt-daemon-system package, then vfio-handoff's "
+            "hook");
     } else if (stat(hook, &st) != 0 || !(st.st_mode & S_IXUSR)) {
         add(c, "libvirt-hook", VH_CHECK_WARN,
             g_strdup_printf("the hook %s is not installed: devices are not handed off when a "
@@ -349,14 +350,15 @@ check_libvirt(Checker *c)
     if (!find_daemon(c, &d)) {
         add(c, "libvirt-daemon", VH_CHECK_WARN,
             g_strdup("no libvirt daemon (libvirtd or virtqemud) is running"),
-            "systemctl start libvirtd (or virtqemud on modular-daemon systems)");
+            "run 'systemctl start libvirtd', or 'systemctl start virtqemud' on modular-daemon "
+            "systems");
         return;
     }
     /* libvirt lists its hooks when it starts (notes/libvirt-internals.md §1): a hook newer
      * than the daemon may not be called until it restarts */
     /* ctime: when the hook was installed here (an install may keep the file's mtime) */
     if (hook_ok && daemon_start_time(c, &d) >= 0 && st.st_ctime > daemon_start_time(c, &d)) {
-        g_autofree char *fix = g_strdup_printf("systemctl restart %s", d.name);
+        g_autofree char *fix = g_strdup_printf("run 'systemctl restart %s'", d.name);
 
         add(c, "libvirt-daemon", VH_CHECK_WARN,
             g_strdup_printf("%s (pid %s) started before the hook was installed and may not run it",

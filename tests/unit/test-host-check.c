@@ -64,7 +64,7 @@ test_hook_newer_than_daemon(void)
     /* the scenario's daemon started at boot (btime 1700000000), before the hook appeared */
     assert_item(items, "libvirt-daemon", "warn",
                 "libvirtd (pid 900) started before the hook was installed and may not run it",
-                "systemctl restart libvirtd");
+                "run 'systemctl restart libvirtd'");
     /* a daemon that started after the hook was installed sees it */
     {
         g_autofree char *stat_path = g_build_filename(t->root, "proc/900/stat", NULL);
@@ -108,11 +108,12 @@ test_no_iommu_host(void)
     assert_item(items, "vfio-modules", "fail", modules,
                 "install the running kernel's modules package, or a kernel built with "
                 "CONFIG_VFIO_PCI");
-    assert_item(items, "libvirt-hook", "warn", hooks_summary,
-                "install libvirt (the libvirt-daemon-system package), then vfio-handoff's hook");
-    assert_item(items, "libvirt-daemon", "warn",
-                "no libvirt daemon (libvirtd or virtqemud) is running",
-                "systemctl start libvirtd (or virtqemud on modular-daemon systems)");
+    assert_item(
+        items, "libvirt-hook", "warn", hooks_summary,
+        "install libvirt's daemon, the libvirt-daemon-system package, then vfio-handoff's hook");
+    assert_item(
+        items, "libvirt-daemon", "warn", "no libvirt daemon (libvirtd or virtqemud) is running",
+        "run 'systemctl start libvirtd', or 'systemctl start virtqemud' on modular-daemon systems");
     g_assert_false(vh_host_check_passthrough_possible(items));
 }
 
@@ -144,7 +145,7 @@ test_unsafe_interrupts_and_ids(void)
     items = vh_host_check_run(t->host);
     assert_item(items, "interrupt-remapping", "fail",
                 "interrupt remapping is off: vfio refuses to assign devices",
-                "enable interrupt remapping (x2APIC) in the firmware setup");
+                "enable interrupt remapping, x2APIC, in the firmware setup");
     g_assert_false(vh_host_check_passthrough_possible(items));
 }
 

@@ -44,7 +44,7 @@ mark "setup done: route via $route_if ($route_nic), usb disk mounted, fb0 $fb_na
 # ---- the hook was just installed; libvirt lists its hooks when the daemon starts, and the
 # guest's libvirtd started at boot: check says what to do, as it would tell a user
 like "check says the libvirt daemon must (re)start to see the new hook" \
-    '^WARN +libvirt-daemon +.*\(fix: systemctl (re)?start libvirtd' "$("$VH_CLI" check 2>&1)"
+    "^WARN +libvirt-daemon +.*\\(fix: run 'systemctl (re)?start libvirtd'" "$("$VH_CLI" check 2>&1)"
 systemctl restart libvirtd
 
 # ---- the guest's libvirtd, for the hook's tests
