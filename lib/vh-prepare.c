@@ -116,6 +116,8 @@ detach_all(Job *jobs, guint n, const VhWriter *w)
 static void
 roll_back(const VhHost *host, Job *jobs, guint n, const VhWriter *w)
 {
+    if (w->steps != NULL)
+        return; /* recording: nothing was taken */
     for (guint i = n; i > 0; i--) {
         Job *job = &jobs[i - 1];
 
@@ -139,7 +141,6 @@ vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray 
 
     for (guint i = 0; i < n; i++) {
         const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)devices, i);
-
         const VhJournalRecord *before = vh_snapshot_record(snap, dev->name);
 
         jobs[i] = (Job){.host = snap->host,
