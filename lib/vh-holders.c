@@ -45,7 +45,6 @@ vh_holders_add_journal(GPtrArray *holders, const VhHost *host, const GPtrArray *
         h->domain_name = g_strdup(r->domain);
         h->pid = r->qemu_pid;
         h->state = vh_holder_state_of_record(host, r);
-        h->alive = h->state != VH_HOLDER_GONE;
         h->via = g_strdup("journal");
         g_ptr_array_add(holders, h);
     }
@@ -110,7 +109,6 @@ vh_holders_from_processes(const VhHost *host, const VhHostUsage *usage)
         h->domain_name = domain_of(host, use->pid);
         h->pid = use->pid;
         h->state = VH_HOLDER_RUNNING; /* it holds the node open now */
-        h->alive = TRUE;
         h->via = g_strdup(use->subject);
         g_ptr_array_add(out, h);
     }

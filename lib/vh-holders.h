@@ -22,11 +22,17 @@ typedef struct {
     char *domain_name; /* the libvirt domain, or NULL (a vfio user that is not one, by hand) */
     int pid;           /* the QEMU (or other) process; 0 when not known */
     VhHolderState state;
-    gboolean alive; /* state is not GONE: a dead holder may be taken over */
     char *via;      /* how it was seen: "/dev/vfio/7", or "journal" */
 } VhHolder;
 
 void vh_holder_free(VhHolder *holder);
+
+/* Whether the holder is still there: a gone one is stale and may be taken over. */
+static inline gboolean
+vh_holder_is_alive(const VhHolder *holder)
+{
+    return holder->state != VH_HOLDER_GONE;
+}
 
 /* The state of the holder a journal record names (its owner, its QEMU pid in /proc). */
 VhHolderState vh_holder_state_of_record(const VhHost *host, const VhJournalRecord *record);

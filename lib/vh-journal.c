@@ -305,11 +305,3 @@ vh_journal_for_domain(const VhHost *host, const char *domain)
     }
     return all;
 }
-
-char *
-vh_journal_record_owner_text(const VhJournalRecord *h)
-{
-    if (h->owner == VH_OWNER_BY_HAND)
-        return g_strdup("vfio-handoff detach");
-    return g_strdup_printf("the domain %s", h->domain);
-}

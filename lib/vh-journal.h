@@ -65,7 +65,4 @@ GPtrArray *vh_journal_for_domain(const VhHost *host, const char *domain);
 
 const char *vh_hold_state_to_string(VhHoldState state);
 
-/* "the domain win11", or "vfio-handoff detach" for a device detached by hand */
-char *vh_journal_record_owner_text(const VhJournalRecord *record);
-
 G_END_DECLS

@@ -103,6 +103,15 @@ in_use_reason(const VhVerdict *v)
     return NULL;
 }
 
+/* Whether @h holds for someone other than the domain evaluated. A device detached by hand is
+ * prepared for any domain to use: it is nobody's hold. */
+static gboolean
+held_by_other(Eval *ev, const VhHolder *h)
+{
+    return h->state != VH_HOLDER_BY_HAND &&
+           (ev->f->domain == NULL || g_strcmp0(h->domain_name, ev->f->domain->name) != 0);
+}
+
 /* The live holding of @dev by a domain other than this one, else a stale one, else NULL. */
 static const VhHolder *
 holding_of(Eval *ev, const VhPciDevice *dev, gboolean *other_live)
@@ -113,11 +122,9 @@ holding_of(Eval *ev, const VhPciDevice *dev, gboolean *other_live)
     for (guint i = 0; i < ev->f->host->holders->len; i++) {
         const VhHolder *h = g_ptr_array_index(ev->f->host->holders, i);
 
-        /* a device detached by hand is prepared for any domain to use: not held */
-        if (strcmp(h->device, dev->name) != 0 || h->state == VH_HOLDER_BY_HAND ||
-            (ev->f->domain != NULL && g_strcmp0(h->domain_name, ev->f->domain->name) == 0))
+        if (strcmp(h->device, dev->name) != 0 || !held_by_other(ev, h))
             continue;
-        if (h->alive) {
+        if (vh_holder_is_alive(h)) {
             *other_live = TRUE;
             return h;
         }
@@ -389,8 +396,7 @@ held_by_others(Eval *ev)
     for (guint i = 0; i < ev->f->host->holders->len; i++) {
         const VhHolder *h = g_ptr_array_index(ev->f->host->holders, i);
 
-        if (h->alive && h->state != VH_HOLDER_BY_HAND &&
-            (ev->f->domain == NULL || g_strcmp0(h->domain_name, ev->f->domain->name) != 0))
+        if (vh_holder_is_alive(h) && held_by_other(ev, h))
             g_hash_table_add(seen, h->device);
     }
     return g_hash_table_size(seen);

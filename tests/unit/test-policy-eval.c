@@ -218,10 +218,9 @@ holdings(const Case *c)
         h->device = g_strdup(f[0]);
         h->domain_name = g_strdup(f[1]);
         h->pid = atoi(f[2]);
-        h->alive = strcmp(f[3], "alive") == 0;
-        h->state = !h->alive     ? VH_HOLDER_GONE
-                   : h->pid == 0 ? VH_HOLDER_STARTING
-                                 : VH_HOLDER_RUNNING;
+        h->state = strcmp(f[3], "alive") != 0 ? VH_HOLDER_GONE
+                   : h->pid == 0                ? VH_HOLDER_STARTING
+                                                : VH_HOLDER_RUNNING;
         h->via = g_strdup("/dev/vfio/1");
         g_ptr_array_add(out, h);
     }
