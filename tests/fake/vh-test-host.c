@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "vh-fake-tree.h"
+#include "vh-hook-contract.h"
 #include "vh-test-host.h"
 
 static void
@@ -73,4 +74,13 @@ vh_test_host_reasons(VhTestHost *t, const char *device)
         g_string_append_printf(s, "%s%s", i > 0 ? " | " : "", r->text);
     }
     return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+gboolean
+vh_test_host_domain_indexed(const VhHost *host, const char *domain)
+{
+    char path[4096];
+
+    return vh_hook_domain_index(host->run_dir, domain, path, sizeof(path)) == 0 &&
+           g_file_test(path, G_FILE_TEST_IS_DIR);
 }

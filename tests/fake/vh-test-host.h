@@ -29,6 +29,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhTestHost, vh_test_host_free)
 /* The verdict of one device; asserts that it exists. */
 const VhVerdict *vh_test_host_verdict(VhTestHost *t, const char *device);
 
+/* Whether the journal's index names @domain: what the hook's front stats (vh-hook-contract.h). */
+gboolean vh_test_host_domain_indexed(const VhHost *host, const char *domain);
+
 /* The reason texts of a device, joined by " | ", for exact comparisons. */
 char *vh_test_host_reasons(VhTestHost *t, const char *device);
 

@@ -9,7 +9,6 @@
 
 #include "vh-error.h"
 #include "vh-fake-kernel.h"
-#include "vh-hook-contract.h"
 #include "vh-prepare.h"
 #include "vh-test-host.h"
 
@@ -66,16 +65,6 @@ detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uui
         g_ptr_array_add(now, vh_inventory_lookup(snap->inventory, dev->name));
     }
     return vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, w, error);
-}
-
-/* whether the journal's index names @domain (what the hook's front stats) */
-static gboolean
-indexed(const VhHost *host, const char *domain)
-{
-    char path[4096];
-
-    return vh_hook_domain_index(host->run_dir, domain, path, sizeof(path)) == 0 &&
-           g_file_test(path, G_FILE_TEST_IS_DIR);
 }
 
 static char *
@@ -149,14 +138,14 @@ test_detach_and_back(Fixture *f, gconstpointer data)
                "vfio-pci:vfio-pci vfio-pci:vfio-pci vfio-pci:vfio-pci vfio-pci:vfio-pci");
     ASSERT_STR(journal(f), GPU1 "=vm:held:nouveau " AUD1 "=vm:held:snd_hda_intel " GPU2
                                 "=vm:held:nouveau " AUD2 "=vm:held:snd_hda_intel");
-    g_assert_true(indexed(f->t->host, "vm"));
+    g_assert_true(vh_test_host_domain_indexed(f->t->host, "vm"));
     /* back in reverse order, every record gone */
     from = vh_fake_kernel_log_lines(f->t->root);
     g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, failures), ==, 0);
     g_assert_cmpuint(failures->len, ==, 0);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");
-    g_assert_false(indexed(f->t->host, "vm"));
+    g_assert_false(vh_test_host_domain_indexed(f->t->host, "vm"));
     ASSERT_STR(log_of(f, from, "unbind", NULL),
                AUD2 " vfio-pci|" GPU2 " vfio-pci|" AUD1 " vfio-pci|" GPU1 " vfio-pci");
     /* nothing held: nothing to do */
@@ -305,7 +294,7 @@ test_takeover(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     /* the record names the new holder and still the driver the device came from */
     ASSERT_STR(journal(f), GPU1 "=new:held:nouveau");
-    g_assert_false(indexed(f->t->host, "old"));
+    g_assert_false(vh_test_host_domain_indexed(f->t->host, "old"));
     g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "old", &f->writer, NULL), ==, 0);
     ASSERT_STR(drivers(f), "vfio-pci:vfio-pci snd_hda_intel:- nouveau:- snd_hda_intel:-");
     g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "new", &f->writer, NULL), ==, 0);

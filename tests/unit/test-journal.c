@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "vh-holders.h"
-#include "vh-hook-contract.h"
 
 #include "vh-error.h"
 #include "vh-journal.h"
@@ -133,16 +132,6 @@ test_atomic_write(void)
     g_assert_cmpint(st.st_mode & 07777, ==, 0600);
 }
 
-/* whether the index names @domain: what the hook's front stats (vh-hook-contract.h) */
-static gboolean
-indexed(const VhHost *host, const char *domain)
-{
-    char path[4096];
-
-    return vh_hook_domain_index(host->run_dir, domain, path, sizeof(path)) == 0 &&
-           g_file_test(path, G_FILE_TEST_IS_DIR);
-}
-
 static void
 test_domain_index(void)
 {
@@ -151,17 +140,17 @@ test_domain_index(void)
     g_autoptr(VhJournalRecord) b = hold_new(AUDIO, "my vm/1", 1);
     g_autoptr(GError) error = NULL;
 
-    g_assert_false(indexed(t->host, "my vm/1"));
+    g_assert_false(vh_test_host_domain_indexed(t->host, "my vm/1"));
     g_assert_true(vh_journal_put(t->host, a, NULL));
     g_assert_true(vh_journal_put(t->host, b, NULL));
-    g_assert_true(indexed(t->host, "my vm/1"));
-    g_assert_false(indexed(t->host, "my vm"));
+    g_assert_true(vh_test_host_domain_indexed(t->host, "my vm/1"));
+    g_assert_false(vh_test_host_domain_indexed(t->host, "my vm"));
     /* the index goes with the domain's last record */
     g_assert_true(vh_journal_remove(t->host, GPU, &error));
-    g_assert_true(indexed(t->host, "my vm/1"));
+    g_assert_true(vh_test_host_domain_indexed(t->host, "my vm/1"));
     g_assert_true(vh_journal_remove(t->host, AUDIO, &error));
     g_assert_no_error(error);
-    g_assert_false(indexed(t->host, "my vm/1"));
+    g_assert_false(vh_test_host_domain_indexed(t->host, "my vm/1"));
     g_assert_null(vh_journal_get(t->host, GPU));
     /* removing what is not there is no error */
     g_assert_true(vh_journal_remove(t->host, GPU, &error));
