@@ -73,11 +73,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 share=$run/share
-mkdir -p "$share/bin" "$share/src/tests/cli"
+mkdir -p "$share/bin" "$share/src/tests/cli" "$share/src/tests/vm/guest"
 make -s -C "$build" install DESTDIR="$share/install" >"$run/install.log" 2>&1 ||
     { cat "$run/install.log"; fail "make install into the guest's tree failed"; }
 cp "$build/tests/fake/vh-fake" "$build/tests/vm/vh-sysfs-sequence" "$share/bin/"
 cp "$src/tests/cli/tap.sh" "$src/tests/cli/lspci.awk" "$share/src/tests/cli/"
+cp "$src/tests/vm/guest/guest-lib.sh" "$share/src/tests/vm/guest/"
 if [ "${VH_VM_BOOT_ONLY:-}" = 1 ]; then
     printf '%s\n' '#!/bin/sh' 'echo "ok 1 - the guest booted ($(cut -d" " -f1 /proc/uptime) s of uptime)"' \
         'echo 1..1' >"$share/run-tests.sh"

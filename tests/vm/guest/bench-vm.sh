@@ -8,6 +8,7 @@ set -u
 . /share/paths.env
 export VH_CLI=$VH_BINDIR/vfio-handoff VH_FAKE_TOOL=/share/bin/vh-fake VH_SRCDIR=/share/src
 . /share/src/tests/cli/tap.sh
+. /share/src/tests/vm/guest/guest-lib.sh
 [ -f /share/bench.env ] && . /share/bench.env
 rounds=${VH_BENCH_ROUNDS:-7}
 
@@ -15,15 +16,6 @@ cp -a /share/install/. / && ldconfig
 systemctl restart libvirtd
 udevadm settle --timeout=60
 export LIBVIRT_DEFAULT_URI=qemu:///system
-child_of() { # PORT [N]: the Nth PCI function below a root port
-    ls "/sys/bus/pci/devices/$1/" | grep -E '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$' |
-        sed -n "${2:-1}p"
-}
-drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || echo none; }
-wait_driver() { # DEVICE DRIVER: up to 5 s
-    n=50
-    while [ "$n" -gt 0 ] && [ "$(drv "$1")" != "$2" ]; do sleep 0.1; n=$((n - 1)); done
-}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
@@ -40,25 +32,10 @@ rc=0
 is "the four spare NICs are enabled for the benchmark" 0 "$rc"
 [ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/enable"
 
-domain() { # NAME MANAGED DEVICE...: a diskless domain with locked memory and these hostdevs
-    name=$1 managed=$2
-    shift 2
-    {
-        echo "<domain type='qemu'><name>$name</name><memory unit='MiB'>128</memory>"
-        echo "<memoryBacking><locked/></memoryBacking><vcpu>1</vcpu>"
-        echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
-        echo "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
-        for d in "$@"; do
-            echo "<hostdev mode='subsystem' type='pci' managed='$managed'><source><address domain='0x0000' bus='0x$(echo "$d" | cut -c6-7)' slot='0x$(echo "$d" | cut -c9-10)' function='0x$(echo "$d" | cut -c12)'/></source></hostdev>"
-        done
-        echo "</devices></domain>"
-    } >"$tap_tmp/$name.xml"
-}
-
 # ---- the hook's handoff: prepare of 4 devices of one domain against 1 device
 hook() { "$VH_HOOKSDIR/qemu.d/50-vfio-handoff" "$1" "$2" "$3" - <"$tap_tmp/$1.xml" >/dev/null 2>"$tap_tmp/hook.err"; }
-domain bench-one no "$one"
-domain bench-four no $four
+domain_xml bench-one no "$one"
+domain_xml bench-four no $four
 : >"$tap_tmp/one.ms"
 : >"$tap_tmp/four.ms"
 failed=0
@@ -83,8 +60,8 @@ ok "bench: the hook's handoff of 4 devices of one domain ${m4} ms, of 1 device $
 echo "# bench-vm handoff-4-vs-1 four_ms=$m4 one_ms=$m1 ratio=$r goal=1.5 $goal"
 
 # ---- virsh start + destroy: the 4 devices handed off by the hook, or by libvirt (managed='yes')
-domain bench-hook no $four
-domain bench-managed yes $four
+domain_xml bench-hook no $four
+domain_xml bench-managed yes $four
 virsh -q define "$tap_tmp/bench-hook.xml" >/dev/null
 virsh -q define "$tap_tmp/bench-managed.xml" >/dev/null
 : >"$tap_tmp/hook.ms"
@@ -103,7 +80,7 @@ for i in $(seq "$rounds"); do
         timeout 300 virsh destroy "bench-$d" >"$tap_tmp/destroy.out" 2>&1 ||
             { failed=$((failed + 1)); sed 's/^/# /' "$tap_tmp/destroy.out"; }
         t2=$(now_ms)
-        for dev in $four; do wait_driver "$dev" e1000e; done
+        for dev in $four; do wait_driver "$dev" e1000e 5; done
         t3=$(now_ms)
         echo $((t3 - t0)) >>"$tap_tmp/$d.ms"
         echo "# round $i, $d: start $((t1 - t0)) ms, destroy $((t2 - t1)) ms, back on e1000e after $((t3 - t2)) ms more: $(for dev in $four; do printf '%s ' "$(drv "$dev")"; done)"

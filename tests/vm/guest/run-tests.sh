@@ -7,6 +7,7 @@ set -u
 . /share/paths.env
 export VH_CLI=$VH_BINDIR/vfio-handoff VH_FAKE_TOOL=/share/bin/vh-fake VH_SRCDIR=/share/src
 . /share/src/tests/cli/tap.sh
+. /share/src/tests/vm/guest/guest-lib.sh
 mark() { echo "<2>vh: $*" >/dev/kmsg; }
 
 # ---- install the build as a user would (make install, copied into /)
@@ -18,11 +19,6 @@ wait_for() { # wait_for SECONDS TEST...
     n=$1
     shift
     while [ "$n" -gt 0 ] && ! "$@" 2>/dev/null; do sleep 1; n=$((n - 1)); done
-}
-# child_of PORT [N]: the Nth PCI function below a root port (not its port-service children)
-child_of() {
-    ls "/sys/bus/pci/devices/$1/" | grep -E '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$' |
-        sed -n "${2:-1}p"
 }
 # the default route leaves through the e1000e behind root port 00:16.0
 route_nic=$(child_of 0000:00:16.0)
@@ -126,27 +122,13 @@ is "the fake kernel's bind/unbind/drivers_probe results match the real kernel's"
 echo "$real" | sed 's/^/# real: /'
 
 # ---- the hook with the real libvirtd: virsh start hands devices off, destroy gives them back
-nested() { # NAME DEVICE...: a diskless domain with managed='no' PCI hostdevs and locked memory
-    name=$1
+nested() { # NAME DEVICE...: defines a diskless domain with managed='no' PCI hostdevs
+    nested_name=$1
     shift
-    {
-        echo "<domain type='qemu'><name>$name</name><memory unit='MiB'>128</memory>"
-        echo "<memoryBacking><locked/></memoryBacking><vcpu>1</vcpu>"
-        echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
-        echo "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
-        for d in "$@"; do
-            echo "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x$(echo "$d" | cut -c6-7)' slot='0x$(echo "$d" | cut -c9-10)' function='0x$(echo "$d" | cut -c12)'/></source></hostdev>"
-        done
-        echo "</devices></domain>"
-    } >"$tap_tmp/$name.xml"
-    virsh -q define "$tap_tmp/$name.xml" >/dev/null
+    domain_xml "$nested_name" no "$@"
+    virsh -q define "$tap_tmp/$nested_name.xml" >/dev/null
 }
-drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || echo none; }
 ovr() { cat "/sys/bus/pci/devices/$1/driver_override"; }
-wait_driver() { # DEVICE DRIVER SECONDS
-    n=$3
-    while [ "$n" -gt 0 ] && [ "$(drv "$1")" != "$2" ]; do sleep 1; n=$((n - 1)); done
-}
 export LIBVIRT_DEFAULT_URI=qemu:///system
 nic=$(child_of 0000:00:11.0)
 two=$(child_of 0000:00:12.0 1)
