@@ -112,7 +112,7 @@ static void
 offer_detached(const char *cur)
 {
     g_autoptr(VhHost) host = vh_host_new_from_environment();
-    g_autoptr(GPtrArray) holds = vh_journal_list(host);
+    g_autoptr(GPtrArray) holds = vh_journal_list(host, NULL);
 
     for (guint i = 0; i < holds->len; i++) {
         const VhJournalRecord *h = g_ptr_array_index(holds, i);

@@ -17,10 +17,15 @@ static gboolean
 reattach_one(VhCliChange *change, const char *name)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VhJournalRecord) h = vh_journal_get(change->host, name);
+    g_autoptr(VhJournalRecord) h = vh_journal_get(change->host, name, &error);
     g_autofree char *driver = NULL;
     VhHolderState holder;
 
+    if (error != NULL) {
+        vh_cli_error("%s: its journal record %s: left as it is (fix: see 'vfio-handoff status')",
+                     name, error->message);
+        return FALSE;
+    }
     if (h == NULL) {
         driver = vh_bind_current_driver(change->host, name);
         if (g_strcmp0(driver, VH_DRIVER_VFIO_PCI) != 0) {

@@ -7,21 +7,58 @@
 #include "vh-cli.h"
 #include "vh-holders.h"
 #include "vh-prepare.h"
+#include "vh-snapshot.h"
 #include "vh-libvirt.h"
 #include "vh-policy.h"
 
 typedef enum { DOMAIN_RUNNING, DOMAIN_GONE, DOMAIN_UNKNOWN } DomainState;
 
+/* A start that was cut short leaves records without a QEMU pid: libvirt runs the prepare hook
+ * before it starts QEMU, and `started` records the pid. Offline, such a domain runs only when a
+ * process holds the device's /dev/vfio group or libvirt's pid file names a live QEMU; a record
+ * written in the last seconds may belong to a start still under way (prepare done, QEMU not yet
+ * spawned: milliseconds), so it is left for the next run. */
+#define STARTING_GRACE_S 10
+
+static DomainState
+offline_without_pid(const VhSnapshot *snap, const VhJournalRecord *h, char **why)
+{
+    gint64 age = g_get_real_time() / G_USEC_PER_SEC - h->updated;
+    int pid = vh_holders_libvirt_pid(snap->host, h->domain);
+
+    for (guint i = 0; i < snap->holders->len; i++) {
+        const VhHolder *p = g_ptr_array_index(snap->holders, i);
+
+        if (p->pid > 0 && g_strcmp0(p->via, "journal") != 0 && strcmp(p->device, h->address) == 0) {
+            *why = g_strdup_printf("process %d holds %s", p->pid, p->via);
+            return DOMAIN_RUNNING;
+        }
+    }
+    if (pid > 0 && vh_host_pid_alive(snap->host, pid)) {
+        *why = g_strdup_printf("libvirt's pid file names its QEMU (pid %d), which is running", pid);
+        return DOMAIN_RUNNING;
+    }
+    if (age >= 0 && age < STARTING_GRACE_S) {
+        *why = g_strdup_printf("its start began %" G_GINT64_FORMAT " s ago and may still be under "
+                               "way (run recover again in a minute)",
+                               age);
+        return DOMAIN_UNKNOWN;
+    }
+    *why = g_strdup("its start did not finish: no QEMU pid was recorded, no process holds the "
+                    "device, and libvirt names no running QEMU for it");
+    return DOMAIN_GONE;
+}
+
 /* Whether @h's domain runs: libvirt's answer, or with --offline its QEMU pid's. */
 static DomainState
-domain_state(const VhHost *host, const VhJournalRecord *h, const VhLibvirt *lv, virConnectPtr conn,
-             char **why)
+domain_state(const VhSnapshot *snap, const VhJournalRecord *h, const VhLibvirt *lv,
+             virConnectPtr conn, char **why)
 {
     virDomainPtr dom;
     int active;
 
     if (conn == NULL) {
-        switch (vh_holder_state_of_record(host, h)) {
+        switch (vh_holder_state_of_record(snap->host, h)) {
         case VH_HOLDER_RUNNING:
         case VH_HOLDER_BY_HAND:
             *why = g_strdup_printf("its QEMU (pid %d) is running", h->qemu_pid);
@@ -32,9 +69,7 @@ domain_state(const VhHost *host, const VhJournalRecord *h, const VhLibvirt *lv, 
         case VH_HOLDER_STARTING:
             break;
         }
-        *why = g_strdup("no QEMU pid was recorded, so --offline cannot tell whether it runs "
-                        "(drop --offline to ask libvirt)");
-        return DOMAIN_UNKNOWN;
+        return offline_without_pid(snap, h, why);
     }
     dom = lv->domain_lookup_by_name(conn, h->domain);
     if (dom == NULL) {
@@ -53,6 +88,7 @@ domain_state(const VhHost *host, const VhJournalRecord *h, const VhLibvirt *lv, 
 
 typedef struct {
     VhCliChange *change;
+    const VhSnapshot *snap;
     const VhLibvirt *lv;
     virConnectPtr conn; /* NULL: --offline */
     gboolean dry_run;
@@ -73,7 +109,7 @@ recover_one(Recovery *rc, VhJournalRecord *h)
                h->address);
         return;
     }
-    state = domain_state(rc->change->host, h, rc->lv, rc->conn, &why);
+    state = domain_state(rc->snap, h, rc->lv, rc->conn, &why);
     if (state == DOMAIN_RUNNING) {
         printf("kept %s: held by %s, and %s\n", h->address, h->domain, why);
         return;
@@ -136,7 +172,7 @@ vh_cmd_recover(int argc, char **argv)
         "Exit status: 0 when every device that should go back went back, 1 otherwise.", entries);
     g_autoptr(GError) error = NULL;
     g_autoptr(VhCliChange) change = NULL;
-    g_autoptr(GPtrArray) holds = NULL;
+    g_autoptr(VhSnapshot) snap = NULL;
     g_autofree char *uri_owned = NULL;
     Recovery r = {0};
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
@@ -148,18 +184,30 @@ vh_cmd_recover(int argc, char **argv)
         return VH_EXIT_USAGE;
     if ((change = vh_cli_change_begin()) == NULL)
         return VH_EXIT_FAILED;
-    holds = vh_journal_list(change->host);
-    if (holds->len == 0) {
+    if ((snap = vh_snapshot_load(change->host, VH_SNAPSHOT_NONE, &error)) == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    /* never dropped: each may hide a device left on vfio-pci */
+    for (guint i = 0; i < snap->unreadable->len; i++) {
+        g_autofree char *text =
+            vh_cli_unreadable_text(change->host, g_ptr_array_index(snap->unreadable, i));
+
+        vh_cli_error("%s", text);
+        r.failed++;
+    }
+    if (snap->journal->len == 0 && r.failed == 0) {
         printf("The journal is empty: nothing to recover.\n");
         return VH_EXIT_OK;
     }
     r.change = change;
+    r.snap = snap;
     r.dry_run = dry_run;
     if (!offline && !connect_libvirt(&r, uri))
         return VH_EXIT_FAILED;
     /* last taken, first given back */
-    for (guint i = holds->len; i > 0; i--)
-        recover_one(&r, g_ptr_array_index(holds, i - 1));
+    for (guint i = snap->journal->len; i > 0; i--)
+        recover_one(&r, g_ptr_array_index(snap->journal, i - 1));
     if (r.conn != NULL)
         r.lv->connect_close(r.conn);
     if (!dry_run)

@@ -31,7 +31,7 @@ qemu_state(const VhHost *host, const VhJournalRecord *h)
 }
 
 static void
-print_json(const VhHost *host, const GPtrArray *holds)
+print_json(const VhHost *host, const GPtrArray *holds, const GPtrArray *unreadable)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
@@ -59,6 +59,19 @@ print_json(const VhHost *host, const GPtrArray *holds)
         else
             json_builder_add_null_value(b);
         vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "unreadable");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < unreadable->len; i++) {
+        const VhJournalUnreadable *u = g_ptr_array_index((GPtrArray *)unreadable, i);
+        g_autofree char *text = vh_cli_unreadable_text(host, u);
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "name", u->name);
+        vh_cli_json_string_or_null(b, "reason", u->reason);
+        vh_cli_json_string_or_null(b, "message", text);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -109,9 +122,13 @@ vh_cmd_status(int argc, char **argv)
         "the driver each goes back to, its state (held, or stuck when a step failed), and the "
         "domain's QEMU process. A device whose QEMU is gone is an orphan: vfio-handoff recover "
         "gives it back.",
-        NULL, entries);
+        "Exit status: 0, or 1 when a file in the journal cannot be read (each is named, with "
+        "what to do).",
+        entries);
     g_autoptr(VhHost) host = NULL;
     g_autoptr(GPtrArray) holds = NULL;
+    g_autoptr(GPtrArray) unreadable =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vh_journal_unreadable_free);
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     if (rc >= 0)
@@ -119,12 +136,18 @@ vh_cmd_status(int argc, char **argv)
     if (!vh_cli_no_arguments(argc, argv, NULL))
         return VH_EXIT_USAGE;
     host = vh_host_new_from_environment();
-    holds = vh_journal_list(host);
+    holds = vh_journal_list(host, unreadable);
     if (json)
-        print_json(host, holds);
-    else if (holds->len == 0)
+        print_json(host, holds, unreadable);
+    else if (holds->len == 0 && unreadable->len == 0)
         printf("No device is handed off.\n");
-    else
+    else if (holds->len > 0)
         print_table(host, holds);
-    return VH_EXIT_OK;
+    for (guint i = 0; !json && i < unreadable->len; i++) {
+        g_autofree char *text = vh_cli_unreadable_text(host, g_ptr_array_index(unreadable, i));
+
+        vh_cli_error("%s", text);
+    }
+    /* an unreadable record may hide a device left on vfio-pci: not a clean state */
+    return unreadable->len == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
 }

@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "vh-cli.h"
 #include "vh-journal.h"
+#include "vh-pci-address.h"
 
 void
 vh_cli_error(const char *fmt, ...)
@@ -17,6 +19,24 @@ vh_cli_error(const char *fmt, ...)
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     fprintf(stderr, "vfio-handoff: %s\n", msg);
+}
+
+char *
+vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *node = NULL;
+
+    if (strchr(u->name, '/') != NULL)
+        return g_strdup(u->reason); /* the journal's directory itself, with its fix */
+    path = g_build_filename(host->run_dir, "devices", u->name, NULL);
+    if (!vh_pci_address_is_valid(u->name))
+        return g_strdup_printf("%s: %s (fix: remove the file)", path, u->reason);
+    node = g_strdelimit(g_strdup_printf("pci_%s", u->name), ":.", '_');
+    return g_strdup_printf("%s: an unreadable journal record: %s; %s may still be on vfio-pci "
+                           "(fix: check it with 'vfio-handoff show %s', give it back with "
+                           "'virsh nodedev-reattach %s', then remove the file)",
+                           path, u->reason, u->name, u->name, node);
 }
 
 GOptionContext *

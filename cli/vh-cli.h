@@ -44,6 +44,9 @@ void vh_cli_list_verbs(const char *prefix);
 /* "vfio-handoff: MESSAGE" on stderr. */
 void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
+/* What `status` and `recover` say of a journal file that is not a readable record. */
+char *vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u);
+
 /*
  * Parses a verb's options with its own --help. Returns -1 to go on, or the exit code to return
  * (0 after --help, 2 on a usage error, which is reported).

@@ -1,16 +1,19 @@
 /*
- * vfio-handoff-hook: the libvirt qemu hook (installed as /etc/libvirt/hooks/qemu.d/50-vfio-handoff).
+ * vfio-handoff-hook: the libvirt qemu hook (installed as
+ * /etc/libvirt/hooks/qemu.d/50-vfio-handoff).
  *
  * libvirt runs every qemu hook at every start and stop of every domain, so this front links
- * nothing but libc: it reads the domain XML from stdin, and only when the call concerns
- * vfio-handoff — a PCI <hostdev> that is not managed='yes', or a domain the journal says holds
- * devices — does it exec the engine, which links GLib, libxml2 and libpci. Everything else
- * exits 0 at once (within 1.5x of /bin/true; bench/bench-hook.sh).
+ * nothing but libc: it reads the domain XML from stdin, and only when the call may concern
+ * vfio-handoff — the pre-scan (vh-hook-prescan.h) cannot rule out a PCI <hostdev> that is not
+ * managed='yes', or the journal says the domain holds devices — does it exec the engine, which
+ * links GLib, libxml2 and libpci. Everything else exits 0 at once (within 1.5x of /bin/true;
+ * bench/bench-hook.sh).
  *
  * It never writes stdout (libvirt reads it as replacement XML for migrate and restore).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,89 +22,14 @@
 #include <unistd.h>
 
 #include "vh-hook-contract.h"
+#include "vh-hook-prescan.h"
+#include "vh-hook-stdin.h"
 
 static int
-fail(const char *domain, const char *what)
+fail(const char *domain, const char *what, const char *fix)
 {
-    fprintf(stderr, "vfio-handoff: %s: %s (reinstall vfio-handoff)\n", domain, what);
+    fprintf(stderr, "vfio-handoff: %s: %s (fix: %s)\n", domain, what, fix);
     return 1;
-}
-
-/* Reads stdin whole; NULL when it holds more than VH_DOMAIN_XML_MAX bytes or is unreadable. */
-static char *
-read_stdin(size_t *len)
-{
-    size_t cap = 16384, n = 0;
-    char *buf = malloc(cap + 1);
-
-    while (buf != NULL) {
-        ssize_t r;
-
-        if (n == cap) {
-            char *more;
-
-            if (cap >= VH_DOMAIN_XML_MAX) {
-                char extra;
-
-                /* exactly at the bound is allowed, as the engine's parser allows it */
-                while ((r = read(STDIN_FILENO, &extra, 1)) < 0 && errno == EINTR)
-                    ;
-                if (r == 0)
-                    break;
-                free(buf);
-                return NULL;
-            }
-            cap = cap * 2 > VH_DOMAIN_XML_MAX ? VH_DOMAIN_XML_MAX : cap * 2;
-            if ((more = realloc(buf, cap + 1)) == NULL) {
-                free(buf);
-                return NULL;
-            }
-            buf = more;
-        }
-        r = read(STDIN_FILENO, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            free(buf);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    if (buf != NULL)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-/* attr='value' or attr="value" inside one start tag */
-static int
-tag_has(const char *tag, size_t len, const char *attr, const char *value)
-{
-    char a[64], b[64];
-
-    snprintf(a, sizeof(a), "%s='%s'", attr, value);
-    snprintf(b, sizeof(b), "%s=\"%s\"", attr, value);
-    return memmem(tag, len, a, strlen(a)) != NULL || memmem(tag, len, b, strlen(b)) != NULL;
-}
-
-/* A PCI <hostdev> libvirt does not manage (managed absent or 'no'). A false positive only
- * costs an exec of the engine, which parses the XML properly; a false negative is impossible. */
-static int
-has_unmanaged_pci_hostdev(const char *xml, size_t len)
-{
-    const char *p = xml, *end = xml + len;
-
-    while ((p = memmem(p, (size_t)(end - p), "<hostdev", 8)) != NULL) {
-        const char *close = memchr(p, '>', (size_t)(end - p));
-        size_t tag_len = close != NULL ? (size_t)(close - p) : (size_t)(end - p);
-
-        if (tag_has(p, tag_len, "type", "pci") && !tag_has(p, tag_len, "managed", "yes"))
-            return 1;
-        p += 8;
-    }
-    return 0;
 }
 
 /* the journal holds devices for this domain (its index exists) */
@@ -119,42 +47,104 @@ journal_has(const char *domain)
     return stat(path, &st) == 0;
 }
 
+/* A domain XML over the bound: the rest of stdin is read in pieces, looking for what could be
+ * a <hostdev> (or a NUL byte, which hides what the bytes mean). */
+static int
+oversize_may_name_hostdev(const char *head, size_t len)
+{
+    char buf[65536 + 8];
+    size_t keep = 7;
+    ssize_t r;
+
+    if (vh_hook_prescan_unmanaged_pci(head, len) || memmem(head, len, "hostdev", 7) != NULL)
+        return 1;
+    memcpy(buf, head + len - keep, keep); /* a word cut between two reads */
+    while ((r = read(STDIN_FILENO, buf + keep, sizeof(buf) - keep)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || memchr(buf + keep, '\0', (size_t)r) != NULL ||
+            memmem(buf, keep + (size_t)r, "hostdev", 7) != NULL)
+            return 1;
+        memmove(buf, buf + (size_t)r, keep);
+    }
+    return 0;
+}
+
+/* Runs the engine on @fd as its stdin; returns only when that fails. */
+static int
+exec_engine(const char *engine, char **argv, int fd, VhHookOp op)
+{
+    const char *domain = argv[1];
+
+    if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+        return vh_hook_op_must_succeed(op)
+                   ? 0
+                   : fail(domain, "cannot pass the domain XML to the engine",
+                          "start the domain again");
+    argv[0] = (char *)engine;
+    execv(engine, argv);
+    return vh_hook_op_must_succeed(op)
+               ? 0
+               : fail(domain, "cannot run " VH_HOOK_ENGINE_PATH, "reinstall vfio-handoff");
+}
+
+/* The domain XML could not be read whole: what the journal says still holds, and a start that
+ * may name a hostdev is refused with the reason. */
+static int
+unreadable_stdin(const char *engine, char **argv, VhHookOp op, VhStdinResult why, const char *head,
+                 size_t len)
+{
+    const char *domain = argv[1];
+
+    if (vh_hook_op_reads_journal(op) && journal_has(domain))
+        return exec_engine(engine, argv, open("/dev/null", O_RDONLY | O_CLOEXEC), op);
+    if (why == VH_STDIN_TOO_BIG && !oversize_may_name_hostdev(head, len))
+        return 0; /* not ours */
+    if (op != VH_HOOK_OP_PREPARE && op != VH_HOOK_OP_MIGRATE && op != VH_HOOK_OP_RESTORE)
+        return 0;
+    if (why == VH_STDIN_TOO_BIG)
+        return fail(domain,
+                    "the domain XML on stdin: larger than 4 MiB, the most vfio-handoff reads, "
+                    "and it may name a <hostdev>",
+                    "make the definition smaller: 'virsh edit' it");
+    return fail(domain,
+                why == VH_STDIN_NO_MEMORY ? "the domain XML on stdin: out of memory reading it"
+                                          : "the domain XML on stdin: cannot be read",
+                "start the domain again");
+}
+
 int
 main(int argc, char **argv)
 {
     const char *engine = getenv("VH_HOOK_ENGINE") ? getenv("VH_HOOK_ENGINE") : VH_HOOK_ENGINE_PATH;
-    const char *domain;
+    VhStdinResult why;
     VhHookOp op;
-    int fd;
+    int fd, rc;
     size_t len = 0;
     char *xml;
 
     if (argc < 4)
         return 0; /* not called by libvirt */
-    domain = argv[1];
     op = vh_hook_op(argv[2], argv[3]);
     if (op == VH_HOOK_OP_OTHER)
         return 0;
-    xml = read_stdin(&len);
-    if (xml == NULL)
-        return op == VH_HOOK_OP_PREPARE || op == VH_HOOK_OP_MIGRATE
-                   ? fail(domain, "cannot read the domain XML from stdin, or it exceeds 4 MiB")
-                   : 0;
-    if (!has_unmanaged_pci_hostdev(xml, len) &&
-        !(vh_hook_op_reads_journal(op) && journal_has(domain))) {
+    xml = vh_hook_read_all(STDIN_FILENO, &len, &why);
+    if (why != VH_STDIN_OK) {
+        rc = unreadable_stdin(engine, argv, op, why, xml, len);
+        free(xml);
+        return rc;
+    }
+    if (!vh_hook_prescan_unmanaged_pci(xml, len) &&
+        !(vh_hook_op_reads_journal(op) && journal_has(argv[1]))) {
         free(xml);
         return 0;
     }
     /* hand the XML to the engine as its stdin */
     fd = memfd_create("vfio-handoff-xml", MFD_CLOEXEC);
-    if (fd < 0 || write(fd, xml, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0 ||
-        dup2(fd, STDIN_FILENO) < 0) {
-        free(xml);
-        return vh_hook_op_must_succeed(op) ? 0
-                                           : fail(domain, "cannot pass the domain XML to the engine");
+    if (fd >= 0 && (write(fd, xml, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0)) {
+        close(fd);
+        fd = -1;
     }
     free(xml);
-    argv[0] = (char *)engine;
-    execv(engine, argv);
-    return vh_hook_op_must_succeed(op) ? 0 : fail(domain, "cannot run " VH_HOOK_ENGINE_PATH);
+    return exec_engine(engine, argv, fd, op);
 }

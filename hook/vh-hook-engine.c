@@ -7,18 +7,23 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vh-error.h"
+#include "vh-holders.h"
 #include "vh-hook-contract.h"
 #include "vh-hook-log.h"
+#include "vh-hook-stdin.h"
 #include "vh-policy-eval.h"
 #include "vh-prepare.h"
 
 typedef struct {
-    const char *domain;
+    const char *domain; /* libvirt's argv name: the journal is keyed by it */
     VhHost *host;
     VhDomainDef *def; /* NULL when stdin held no usable XML (release may still act) */
+    char *def_error;  /* then why */
     VhPolicy *policy;
     VhWriter writer;
 } Hook;
@@ -62,14 +67,17 @@ op_prepare(Hook *h)
 
     if (h->def == NULL)
         return refuse(h, NULL,
-                      "the domain XML on stdin: cannot be read (fix: reinstall "
-                      "vfio-handoff, whose front passes it on)");
+                      "the domain XML on stdin: %s (fix: check the definition with "
+                      "'virsh dumpxml %s')",
+                      h->def_error, h->domain);
     requested = vh_domain_def_unmanaged(h->def);
     if (requested->len == 0)
         return 0;
     lock = vh_journal_lock(h->host, lock_timeout(h), &error);
-    if (lock == NULL)
+    if (lock == NULL && g_error_matches(error, VH_ERROR, VH_ERROR_BUSY))
         return refuse(h, NULL, "%s (fix: start the domain again)", error->message);
+    if (lock == NULL)
+        return refuse(h, NULL, "%s", error->message);
     snap = vh_snapshot_load(h->host, VH_SNAPSHOT_NONE, &error);
     if (snap == NULL)
         return refuse(h, NULL, "%s", error->message);
@@ -91,24 +99,11 @@ op_prepare(Hook *h)
     return 0;
 }
 
-/* libvirt's pid file of a running domain: RUN/libvirt/qemu/NAME.pid */
-static int
-qemu_pid(Hook *h)
-{
-    g_autofree char *name = g_strconcat(h->domain, ".pid", NULL);
-    g_autofree char *path = g_build_filename(h->host->libvirt_run_dir, name, NULL);
-    g_autofree char *text = NULL;
-
-    if (strchr(h->domain, '/') != NULL || !g_file_get_contents(path, &text, NULL, NULL))
-        return 0;
-    return atoi(text);
-}
-
 static int
 op_started(Hook *h)
 {
     g_autoptr(VhJournalLock) lock = vh_journal_lock(h->host, lock_timeout(h), NULL);
-    int pid = qemu_pid(h);
+    int pid = vh_holders_libvirt_pid(h->host, h->domain);
 
     if (lock != NULL && pid > 0) {
         vh_prepare_record_pid(h->host, h->domain, pid);
@@ -185,30 +180,33 @@ static int (*const ops[])(Hook *h) = {
     [VH_HOOK_OP_RESTORE] = op_restore, [VH_HOOK_OP_RECONNECT] = op_reconnect,
 };
 
-static char *
-read_stdin(gsize *len)
+/* the domain XML on stdin, parsed; else the reason in h->def_error */
+static void
+read_domain(Hook *h)
 {
-    GString *s = g_string_new(NULL);
-    char buf[65536];
-    ssize_t n;
+    g_autoptr(GError) error = NULL;
+    VhStdinResult why;
+    size_t len = 0;
+    char *xml = vh_hook_read_all(STDIN_FILENO, &len, &why);
 
-    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
-        if (s->len + (gsize)n > VH_DOMAIN_XML_MAX) {
-            g_string_free(s, TRUE);
-            return NULL;
-        }
-        g_string_append_len(s, buf, n);
+    if (why == VH_STDIN_OK && (h->def = vh_domain_def_parse(xml, len, &error)) != NULL) {
+        /* libvirt names the domain in argv as in <name>; the journal is keyed by argv */
+        g_free(h->def->name);
+        h->def->name = g_strdup(h->domain);
+    } else if (why == VH_STDIN_OK) {
+        h->def_error = g_strdup(error->message);
+    } else {
+        h->def_error =
+            g_strdup(why == VH_STDIN_TOO_BIG ? "larger than 4 MiB, the most vfio-handoff reads"
+                                             : "cannot be read");
     }
-    *len = s->len;
-    return g_string_free(s, FALSE);
+    free(xml);
 }
 
 int
 main(int argc, char **argv)
 {
     Hook h = {0};
-    g_autofree char *xml = NULL;
-    gsize len = 0;
     VhHookOp op;
     int rc = 0;
 
@@ -228,8 +226,7 @@ main(int argc, char **argv)
         vh_hook_log(NULL, "policy", issue->severity == VH_ISSUE_UNKNOWN ? "warning" : "error", 0,
                     "%s (fix: run 'vfio-handoff policy validate')", text);
     }
-    if ((xml = read_stdin(&len)) != NULL)
-        h.def = vh_domain_def_parse(xml, len, NULL);
+    read_domain(&h);
     if (!h.policy->enabled) {
         vh_hook_log(NULL, argv[2], "skipped", 0, "passthrough is turned off ([host] enabled=false)");
     } else {
@@ -237,6 +234,7 @@ main(int argc, char **argv)
     }
     vh_hook_log_close(rc == 0);
     vh_domain_def_free(h.def);
+    g_free(h.def_error);
     vh_policy_free(h.policy);
     vh_host_free(h.host);
     return vh_hook_op_must_succeed(op) ? 0 : rc;

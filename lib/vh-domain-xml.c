@@ -22,7 +22,9 @@ vh_domain_xml_read(const char *xml, gsize len, GError **error)
         return NULL;
     }
     /* no network, no entity substitution (never XML_PARSE_NOENT), quiet */
-    doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+    /* read as UTF-8 whatever it declares: libvirt writes UTF-8, and the hook's pre-scan reads
+     * the bytes as such */
+    doc = xmlReadMemory(xml, (int)len, "domain.xml", "UTF-8",
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
         const xmlError *e = xmlGetLastError();
@@ -46,7 +48,8 @@ vh_domain_xml_read(const char *xml, gsize len, GError **error)
 gboolean
 vh_domain_xml_is(const xmlNode *n, const char *name)
 {
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+    /* libvirt's XPath (./devices/hostdev) matches elements in no namespace only */
+    return n->type == XML_ELEMENT_NODE && n->ns == NULL && strcmp((const char *)n->name, name) == 0;
 }
 
 xmlNode *
@@ -64,6 +67,16 @@ vh_domain_xml_attr(const xmlNode *n, const char *name)
 {
     xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
     char *s = v != NULL ? g_strdup((const char *)v) : NULL;
+
+    xmlFree(v);
+    return s;
+}
+
+char *
+vh_domain_xml_raw_text(const xmlNode *n)
+{
+    xmlChar *v = xmlNodeGetContent(n);
+    char *s = g_strdup(v != NULL ? (const char *)v : "");
 
     xmlFree(v);
     return s;

@@ -22,7 +22,8 @@ xmlNode *vh_domain_xml_child(const xmlNode *n, const char *name);
 /* An attribute's value (g_free), or NULL. */
 char *vh_domain_xml_attr(const xmlNode *n, const char *name);
 
-/* The element's text, stripped (g_free). */
+/* The element's text as it is, and stripped of surrounding whitespace (g_free). */
+char *vh_domain_xml_raw_text(const xmlNode *n);
 char *vh_domain_xml_text(const xmlNode *n);
 
 /* libvirt's scaled integers (<memory unit='GiB'>8</memory>; default unit KiB), in KiB. */

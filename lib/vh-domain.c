@@ -55,8 +55,9 @@ read_domain(VhDomainDef *def, const xmlNode *root, GError **error)
 {
     xmlNode *n;
 
+    /* as libvirt reads it: not stripped (libvirt accepts ' sp ', and passes it so in argv) */
     if ((n = vh_domain_xml_child(root, "name")) == NULL ||
-        (def->name = vh_domain_xml_text(n))[0] == '\0') {
+        (def->name = vh_domain_xml_raw_text(n))[0] == '\0') {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
                     "the domain definition has no <name>");
         return FALSE;

@@ -15,6 +15,7 @@ typedef enum {
     VH_ERROR_IO,               /* reading or writing a host file failed */
     VH_ERROR_UNSUPPORTED,      /* the host cannot do what was asked */
     VH_ERROR_TIMED_OUT,        /* a kernel write hung past step-timeout and was abandoned */
+    VH_ERROR_BUSY,             /* another vfio-handoff held the lock too long: try again */
 } VhError;
 
 GQuark vh_error_quark(void);

@@ -24,6 +24,22 @@ vh_host_pid_alive(const VhHost *host, int pid)
     return pid > 0 && g_file_test(path, G_FILE_TEST_IS_DIR);
 }
 
+int
+vh_holders_libvirt_pid(const VhHost *host, const char *domain)
+{
+    g_autofree char *name = g_strconcat(domain, ".pid", NULL);
+    g_autofree char *path = g_build_filename(host->libvirt_run_dir, name, NULL);
+    g_autofree char *text = NULL;
+    char *end = NULL;
+    gint64 pid;
+
+    if (strchr(domain, '/') != NULL || strcmp(domain, "..") == 0 ||
+        !g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    pid = g_ascii_strtoll(g_strstrip(text), &end, 10);
+    return g_ascii_isdigit(text[0]) && *end == '\0' && pid > 0 && pid <= G_MAXINT ? (int)pid : 0;
+}
+
 VhHolderState
 vh_holder_state_of_record(const VhHost *host, const VhJournalRecord *r)
 {

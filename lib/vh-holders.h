@@ -40,6 +40,9 @@ VhHolderState vh_holder_state_of_record(const VhHost *host, const VhJournalRecor
 /* Whether process @pid runs on @host (its /proc entry exists). */
 gboolean vh_host_pid_alive(const VhHost *host, int pid);
 
+/* The QEMU pid libvirt wrote for a running @domain (RUN/libvirt/qemu/NAME.pid), or 0. */
+int vh_holders_libvirt_pid(const VhHost *host, const char *domain);
+
 /*
  * The devices whose IOMMU group node (/dev/vfio/N) a process holds open, with the libvirt
  * domain it runs (QEMU's "-name guest=NAME"). Reads /proc/PID/cmdline of those processes only.

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vh-host-usage.h"
 #include "vh-pci-address.h"
@@ -16,6 +17,31 @@ vh_use_free(VhUse *use)
     g_free(use->subject);
     g_free(use->detail);
     g_free(use);
+}
+
+char *
+vh_usage_host_proc_path(const VhUsageCollector *c, const char *ns, const char *rel)
+{
+    g_autofree char *self_rel = g_strdup_printf("self/ns/%s", ns);
+    g_autofree char *init_rel = g_strdup_printf("1/ns/%s", ns);
+    g_autofree char *self_ns = vh_host_proc_path(c->host, self_rel);
+    g_autofree char *init_ns = vh_host_proc_path(c->host, init_rel);
+    g_autofree char *self_link = g_file_read_link(self_ns, NULL);
+    g_autofree char *init_link = g_file_read_link(init_ns, NULL);
+    g_autofree char *init_path = NULL;
+
+    if (self_link != NULL && init_link != NULL && strcmp(self_link, init_link) != 0) {
+        g_autofree char *r = g_strdup_printf("1/%s", rel);
+
+        init_path = vh_host_proc_path(c->host, r);
+        if (access(init_path, R_OK) == 0)
+            return g_steal_pointer(&init_path);
+    }
+    {
+        g_autofree char *r = g_strdup_printf("self/%s", rel);
+
+        return vh_host_proc_path(c->host, r);
+    }
 }
 
 /* The PCI devices on the sysfs path of @path (after resolving links), nearest first. */

@@ -110,6 +110,19 @@ attr_path(char *buf, gsize size, const VhPciDevice *dev, const char *attr)
 }
 #define ATTR(d, attr) attr_path(path, sizeof(path), (d), (attr))
 
+int
+vh_inventory_group_number(const char *name)
+{
+    char *end = NULL;
+    gint64 v;
+
+    if (!g_ascii_isdigit(name[0]))
+        return -1;
+    errno = 0;
+    v = g_ascii_strtoll(name, &end, 10);
+    return errno == 0 && *end == '\0' && v <= G_MAXINT ? (int)v : -1;
+}
+
 static void
 read_sriov(VhPciDevice *dev, int dfd)
 {
@@ -117,10 +130,13 @@ read_sriov(VhPciDevice *dev, int dfd)
     gint64 v;
 
     dev->physfn = vh_sysfs_read_link_name_at(dfd, ATTR(dev, "physfn"), NULL);
-    if (!vh_sysfs_read_int_at(dfd, ATTR(dev, "sriov_totalvfs"), &v, NULL))
+    /* the SR-IOV capability counts VFs in 16 bits; a value beyond is not the kernel's */
+    if (!vh_sysfs_read_int_at(dfd, ATTR(dev, "sriov_totalvfs"), &v, NULL) || v < 0 ||
+        v > VH_PCI_SRIOV_MAX_VFS)
         return;
     dev->sriov_totalvfs = (int)v;
-    if (vh_sysfs_read_int_at(dfd, ATTR(dev, "sriov_numvfs"), &v, NULL))
+    if (vh_sysfs_read_int_at(dfd, ATTR(dev, "sriov_numvfs"), &v, NULL) && v >= 0 &&
+        v <= dev->sriov_totalvfs)
         dev->sriov_numvfs = (int)v;
     for (int i = 0; i < dev->sriov_numvfs; i++) {
         char leaf[32];
@@ -187,7 +203,7 @@ read_sysfs_attributes(VhPciDevice *dev, int dfd)
     dev->driver = vh_sysfs_read_link_name_at(dfd, ATTR(dev, VH_ATTR_DRIVER), NULL);
     group = vh_sysfs_read_link_name_at(dfd, ATTR(dev, VH_ATTR_IOMMU_GROUP), NULL);
     if (group != NULL)
-        dev->iommu_group = atoi(group);
+        dev->iommu_group = vh_inventory_group_number(group);
 
     /* Documentation/ABI/testing/sysfs-bus-pci: driver_override reads "(null)" when unset */
     value = vh_sysfs_read_at(dfd, ATTR(dev, VH_ATTR_DRIVER_OVERRIDE), NULL);

@@ -1,76 +1,165 @@
 /* vfio-handoff: the journal (DESIGN §6). RUN/devices/ADDRESS holds one record per held
  * device; RUN/domains/NAME/ADDRESS indexes them by domain (so a hook can tell with one stat
- * whether a domain holds anything); RUN/lock serialises every change. */
+ * whether a domain holds anything); RUN/lock serialises every change.
+ *
+ * Every file is opened relative to a directory fd that was checked (not a symbolic link, not
+ * writable by group or others, owned by the journal's owner), without following links; only
+ * file names that are PCI addresses are records. Each change is ordered so that a kill -9 at any
+ * point leaves a state `recover` finishes: the index mark before the record, the record replaced
+ * in one rename, stale marks removed after. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vh-error.h"
 #include "vh-hook-contract.h"
 #include "vh-journal.h"
+#include "vh-pci-address.h"
 
-#define GROUP "hold"
+#define DEVICES_DIR "devices"
+#define TEMP_PREFIX ".tmp-"
+#define RECORD_MAX (64 * 1024)
 
 struct VhJournalLock {
     int fd;
 };
 
-void
-vh_journal_record_free(VhJournalRecord *h)
+/* the journal's directories, opened and checked */
+typedef struct {
+    int run, devices, domains;
+} Dirs;
+
+static void
+dirs_close(Dirs *d)
 {
-    if (h == NULL)
-        return;
-    g_free(h->address);
-    g_free(h->identity);
-    g_free(h->domain);
-    g_free(h->uuid);
-    g_free(h->driver);
-    g_free(h->driver_override);
-    g_free(h->reason);
-    g_free(h);
+    if (d->run >= 0)
+        close(d->run);
+    if (d->devices >= 0)
+        close(d->devices);
+    if (d->domains >= 0)
+        close(d->domains);
+    d->run = d->devices = d->domains = -1;
 }
 
-const char *
-vh_hold_state_to_string(VhHoldState state)
-{
-    switch (state) {
-    case VH_HOLD_DETACHING:
-        return "detaching";
-    case VH_HOLD_HELD:
-        return "held";
-    case VH_HOLD_RETURNING:
-        return "returning";
-    case VH_HOLD_STUCK:
-        return "stuck";
-    }
-    g_assert_not_reached();
-}
-
+/* @fd (a directory just opened as @path) is safe to keep records in */
 static gboolean
-state_from_string(const char *s, VhHoldState *out)
+check_dir(int fd, const char *path, guint owner, GError **error)
 {
-    for (int i = VH_HOLD_DETACHING; i <= VH_HOLD_STUCK; i++) {
-        if (g_strcmp0(s, vh_hold_state_to_string((VhHoldState)i)) == 0) {
-            *out = (VhHoldState)i;
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
+    struct stat st;
 
-static gboolean
-ensure_dir(const char *path, GError **error)
-{
-    if (g_mkdir_with_parents(path, 0700) != 0) {
-        vh_error_set_errno(error, errno, "create", path);
+    if (fstat(fd, &st) != 0) {
+        vh_error_set_errno(error, errno, "inspect", path);
+        return FALSE;
+    }
+    if (st.st_uid != owner && st.st_uid != 0) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: owned by uid %u, not by uid %u (fix: remove it; vfio-handoff creates "
+                    "it itself)",
+                    path, (guint)st.st_uid, owner);
+        return FALSE;
+    }
+    if ((st.st_mode & 022) != 0) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: writable by group or others (mode %04o) (fix: run 'chmod 0700 %s')", path,
+                    (guint)(st.st_mode & 07777), path);
         return FALSE;
     }
     return TRUE;
+}
+
+/* Opens (creating it when @create) the directory @name below @parent, never through a link. */
+static int
+open_dir(int parent, const char *name, const char *path, gboolean create, guint owner,
+         GError **error)
+{
+    int fd;
+
+    if (create && mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
+        vh_error_set_errno(error, errno, "create", path);
+        return -1;
+    }
+    fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ELOOP || errno == ENOTDIR)
+            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                        "%s: is a symbolic link or a file, not a directory (fix: remove it; "
+                        "vfio-handoff creates it itself)",
+                        path);
+        else
+            vh_error_set_errno(error, errno, "open", path);
+        return -1;
+    }
+    if (!check_dir(fd, path, owner, error)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Opens the run directory and both of its directories. Without @create, a journal that does
+ * not exist yet is empty: FALSE with @error unset. */
+static gboolean
+dirs_open(const VhHost *host, gboolean create, Dirs *d, GError **error)
+{
+    g_autofree char *parent = g_path_get_dirname(host->run_dir);
+    g_autofree char *base = g_path_get_basename(host->run_dir);
+    g_autofree char *devices = g_build_filename(host->run_dir, DEVICES_DIR, NULL);
+    g_autofree char *domains = g_build_filename(host->run_dir, VH_JOURNAL_DOMAINS_DIR, NULL);
+    g_autoptr(GError) local = NULL;
+    int pfd;
+
+    *d = (Dirs){-1, -1, -1};
+    if (create && g_mkdir_with_parents(parent, 0755) != 0) {
+        vh_error_set_errno(error, errno, "create", parent);
+        return FALSE;
+    }
+    if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        if (create || errno != ENOENT)
+            vh_error_set_errno(error, errno, "open", parent);
+        return FALSE;
+    }
+    d->run = open_dir(pfd, base, host->run_dir, create, host->config_owner, &local);
+    close(pfd);
+    if (d->run >= 0)
+        d->devices = open_dir(d->run, DEVICES_DIR, devices, create, host->config_owner, &local);
+    if (d->devices >= 0)
+        d->domains =
+            open_dir(d->run, VH_JOURNAL_DOMAINS_DIR, domains, create, host->config_owner, &local);
+    if (d->domains >= 0)
+        return TRUE;
+    dirs_close(d);
+    if (!create && g_error_matches(local, VH_ERROR, VH_ERROR_NOT_FOUND))
+        return FALSE; /* nothing journaled yet */
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+/* A killed writer's temporary: never a record, removed under the lock. */
+static void
+remove_temporaries(int devices)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    int fd = dup(devices);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+
+    while (dir != NULL && (e = readdir(dir)) != NULL) {
+        if (g_str_has_prefix(e->d_name, TEMP_PREFIX))
+            g_ptr_array_add(names, g_strdup(e->d_name));
+    }
+    if (dir != NULL)
+        closedir(dir);
+    else if (fd >= 0)
+        close(fd);
+    for (guint i = 0; i < names->len; i++)
+        unlinkat(devices, g_ptr_array_index(names, i), 0);
 }
 
 VhJournalLock *
@@ -80,13 +169,20 @@ vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     guint wait_us = 1000;
     VhJournalLock *lock;
+    Dirs d;
     int fd;
 
-    if (!ensure_dir(host->run_dir, error))
+    if (!dirs_open(host, TRUE, &d, error))
         return NULL;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    fd = openat(d.run, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
     if (fd < 0) {
-        vh_error_set_errno(error, errno, "open", path);
+        if (errno == ELOOP)
+            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                        "%s: is a symbolic link (fix: remove it; nothing else should create it)",
+                        path);
+        else
+            vh_error_set_errno(error, errno, "open", path);
+        dirs_close(&d);
         return NULL;
     }
     /* poll with growing waits: another hook holds it for at most a few sysfs steps */
@@ -94,18 +190,22 @@ vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
         if (errno != EWOULDBLOCK && errno != EINTR) {
             vh_error_set_errno(error, errno, "lock", path);
             close(fd);
+            dirs_close(&d);
             return NULL;
         }
         if (g_get_monotonic_time() >= deadline) {
-            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+            g_set_error(error, VH_ERROR, VH_ERROR_BUSY,
                         "another vfio-handoff holds the lock '%s' for more than %u ms", path,
                         timeout_ms);
             close(fd);
+            dirs_close(&d);
             return NULL;
         }
         g_usleep(wait_us);
         wait_us = MIN(wait_us * 2, 50000);
     }
+    remove_temporaries(d.devices);
+    dirs_close(&d);
     lock = g_new0(VhJournalLock, 1);
     lock->fd = fd;
     return lock;
@@ -120,144 +220,204 @@ vh_journal_unlock(VhJournalLock *lock)
     g_free(lock);
 }
 
-/* the index the hook's front stats (vh-hook-contract.h) */
-static char *
-domain_dir(const VhHost *host, const char *domain)
+/* the index's directory name of @domain (vh-hook-contract.h, which the hook's front shares) */
+static gboolean
+index_name(const char *domain, char out[VH_JOURNAL_INDEX_NAME_MAX])
 {
-    char path[4096];
-
-    if (vh_hook_domain_index(host->run_dir, domain, path, sizeof(path)) != 0)
-        return NULL;
-    return g_strdup(path);
+    return vh_hook_index_name(domain, out, VH_JOURNAL_INDEX_NAME_MAX) == 0;
 }
 
-/* Removes @h from the index of its domain. */
-static void
-unindex(const VhHost *host, const VhJournalRecord *h)
+/* The names in a directory fd (without . and ..). */
+static GPtrArray *
+list_dir(int dirfd)
 {
-    g_autofree char *ddir = h->owner == VH_OWNER_DOMAIN ? domain_dir(host, h->domain) : NULL;
-    g_autofree char *mark = ddir != NULL ? g_build_filename(ddir, h->address, NULL) : NULL;
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
 
-    if (mark != NULL) {
-        g_unlink(mark);
-        g_rmdir(ddir); /* fails while other devices of the domain are held: fine */
+    while (dir != NULL && (e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            g_ptr_array_add(names, g_strdup(e->d_name));
     }
+    if (dir != NULL)
+        closedir(dir);
+    else if (fd >= 0)
+        close(fd);
+    return names;
+}
+
+/* Removes the marks of @address from every domain's index but @keep's (NULL: all). */
+static void
+unindex(const Dirs *d, const char *address, const char *keep)
+{
+    g_autoptr(GPtrArray) names = list_dir(d->domains);
+
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        int fd;
+
+        if (keep != NULL && strcmp(name, keep) == 0)
+            continue;
+        fd = openat(d->domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        unlinkat(fd, address, 0);
+        close(fd);
+        unlinkat(d->domains, name, AT_REMOVEDIR); /* fails while it names other devices: fine */
+    }
+}
+
+/* the domain's mark of @address, written before its record */
+static gboolean
+index_mark(const Dirs *d, const VhJournalRecord *h, const char *name, GError **error)
+{
+    g_autofree char *path = g_build_filename("RUN", VH_JOURNAL_DOMAINS_DIR, name, NULL);
+    int dfd, fd;
+
+    if (mkdirat(d->domains, name, 0700) != 0 && errno != EEXIST) {
+        vh_error_set_errno(error, errno, "create", path);
+        return FALSE;
+    }
+    dfd = openat(d->domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    fd = dfd >= 0 ? openat(dfd, h->address, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+    if (fd < 0)
+        vh_error_set_errno(error, errno, "create", path);
+    else
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    return fd >= 0;
+}
+
+/* temporary, fsync, rename over the old record */
+static gboolean
+write_record(const Dirs *d, const VhJournalRecord *h, GError **error)
+{
+    g_autofree char *text = vh_journal_record_to_text(h);
+    g_autofree char *tmp = NULL;
+    gsize len = strlen(text), off = 0;
+    int fd;
+
+    tmp = g_strdup_printf(TEMP_PREFIX "%s-%08x", h->address, g_random_int());
+    fd = openat(d->devices, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        vh_error_set_errno(error, errno, "create the journal record of", h->address);
+        return FALSE;
+    }
+    while (off < len) {
+        ssize_t n = write(fd, text + off, len - off);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (gsize)n;
+    }
+    if (off < len || fsync(fd) != 0 || close(fd) != 0 ||
+        renameat(d->devices, tmp, d->devices, h->address) != 0) {
+        vh_error_set_errno(error, errno, "write the journal record of", h->address);
+        if (off < len)
+            close(fd);
+        unlinkat(d->devices, tmp, 0);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
 vh_journal_put(const VhHost *host, const VhJournalRecord *h, GError **error)
 {
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *dir = g_build_filename(host->run_dir, "devices", NULL);
-    g_autofree char *path = g_build_filename(dir, h->address, NULL);
-    g_autofree char *ddir = h->owner == VH_OWNER_DOMAIN ? domain_dir(host, h->domain) : NULL;
-    g_autofree char *mark = NULL;
-    g_autofree char *text = NULL;
-    int fd;
+    char name[VH_JOURNAL_INDEX_NAME_MAX];
+    gboolean ok;
+    Dirs d;
 
-    if (h->owner == VH_OWNER_DOMAIN && ddir == NULL) {
-        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "domain name '%s' is too long",
-                    h->domain);
+    if (!vh_pci_address_is_valid(h->address)) {
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
+                    "%s: not a PCI address, cannot be journaled", h->address);
         return FALSE;
     }
-    g_key_file_set_string(kf, GROUP, "address", h->address);
-    g_key_file_set_string(kf, GROUP, "identity", h->identity != NULL ? h->identity : "");
-    g_key_file_set_string(kf, GROUP, "owner", h->owner == VH_OWNER_BY_HAND ? "by-hand" : "domain");
-    g_key_file_set_string(kf, GROUP, "domain", h->domain != NULL ? h->domain : "");
-    g_key_file_set_string(kf, GROUP, "uuid", h->uuid != NULL ? h->uuid : "");
-    g_key_file_set_integer(kf, GROUP, "qemu-pid", h->qemu_pid);
-    g_key_file_set_string(kf, GROUP, "driver", h->driver != NULL ? h->driver : "");
-    g_key_file_set_string(kf, GROUP, "driver-override",
-                          h->driver_override != NULL ? h->driver_override : "");
-    g_key_file_set_string(kf, GROUP, "state", vh_hold_state_to_string(h->state));
-    g_key_file_set_string(kf, GROUP, "reason", h->reason != NULL ? h->reason : "");
-    g_key_file_set_int64(kf, GROUP, "since", h->since);
-    g_key_file_set_int64(kf, GROUP, "updated", g_get_real_time() / G_USEC_PER_SEC);
-    text = g_key_file_to_data(kf, NULL, NULL);
-    if (!ensure_dir(dir, error) || (ddir != NULL && !ensure_dir(ddir, error)))
-        return FALSE;
-
-    /* g_file_set_contents: temporary file, fsync, rename */
-    if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
-        return FALSE;
-    if (ddir == NULL)
-        return TRUE; /* by hand: no domain to index it under */
-    mark = g_build_filename(ddir, h->address, NULL);
-    fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        vh_error_set_errno(error, errno, "create", mark);
+    if (h->owner == VH_OWNER_DOMAIN && !index_name(h->domain, name)) {
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
+                    "domain name '%s': cannot be journaled", h->domain);
         return FALSE;
     }
-    close(fd);
-    return TRUE;
+    if (!dirs_open(host, TRUE, &d, error))
+        return FALSE;
+    ok = (h->owner != VH_OWNER_DOMAIN || index_mark(&d, h, name, error)) &&
+         write_record(&d, h, error);
+    if (ok)
+        unindex(&d, h->address, h->owner == VH_OWNER_DOMAIN ? name : NULL);
+    dirs_close(&d);
+    return ok;
 }
 
+/* the record named @name in the devices directory; NULL with @error unset when absent */
 static VhJournalRecord *
-read_record(const char *path)
+read_record(int devices, const char *name, GError **error)
 {
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autoptr(VhJournalRecord) h = g_new0(VhJournalRecord, 1);
-    g_autofree char *state = NULL;
-    g_autofree char *owner = NULL;
+    g_autofree char *text = NULL;
+    struct stat st;
+    ssize_t n;
+    int fd = openat(devices, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
-#define STR(field, key)                                                                           \
-    do {                                                                                          \
-        char *v_ = g_key_file_get_string(kf, GROUP, key, NULL);                                   \
-        if (v_ != NULL && v_[0] == '\0')                                                          \
-            g_clear_pointer(&v_, g_free);                                                         \
-        h->field = v_;                                                                            \
-    } while (0)
-
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
-        return NULL;
-    STR(address, "address");
-    STR(identity, "identity");
-    STR(domain, "domain");
-    STR(uuid, "uuid");
-    STR(driver, "driver");
-    STR(driver_override, "driver-override");
-    STR(reason, "reason");
-#undef STR
-    state = g_key_file_get_string(kf, GROUP, "state", NULL);
-    owner = g_key_file_get_string(kf, GROUP, "owner", NULL);
-    /* records written before the owner key named a device detached by hand "/manual" */
-    if (g_strcmp0(owner, "by-hand") == 0 ||
-        (owner == NULL && g_strcmp0(h->domain, "/manual") == 0)) {
-        h->owner = VH_OWNER_BY_HAND;
-        g_clear_pointer(&h->domain, g_free);
-    } else if (owner != NULL && strcmp(owner, "domain") != 0) {
+    if (fd < 0) {
+        if (errno != ENOENT)
+            g_set_error(error, VH_ERROR, VH_ERROR_IO, "cannot be opened: %s%s", g_strerror(errno),
+                        errno == ELOOP ? " (a symbolic link)" : "");
         return NULL;
     }
-    if (h->address == NULL || (h->owner == VH_OWNER_DOMAIN && h->domain == NULL) ||
-        !state_from_string(state, &h->state))
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > RECORD_MAX) {
+        g_set_error(error, VH_ERROR, VH_ERROR_IO, "not a regular file of at most %d bytes",
+                    RECORD_MAX);
+        close(fd);
         return NULL;
-    h->qemu_pid = g_key_file_get_integer(kf, GROUP, "qemu-pid", NULL);
-    h->since = g_key_file_get_int64(kf, GROUP, "since", NULL);
-    h->updated = g_key_file_get_int64(kf, GROUP, "updated", NULL);
-    return g_steal_pointer(&h);
+    }
+    text = g_malloc((gsize)st.st_size + 1);
+    n = read(fd, text, (gsize)st.st_size);
+    close(fd);
+    if (n != st.st_size) {
+        g_set_error(error, VH_ERROR, VH_ERROR_IO, "cannot be read whole");
+        return NULL;
+    }
+    text[n] = '\0';
+    return vh_journal_record_parse(name, text, (gsize)n, error);
 }
 
 VhJournalRecord *
-vh_journal_get(const VhHost *host, const char *address)
+vh_journal_get(const VhHost *host, const char *address, GError **error)
 {
-    g_autofree char *path = g_build_filename(host->run_dir, "devices", address, NULL);
+    VhJournalRecord *h = NULL;
+    Dirs d;
 
-    return read_record(path);
+    if (!vh_pci_address_is_valid(address))
+        return NULL;
+    if (!dirs_open(host, FALSE, &d, error))
+        return NULL;
+    h = read_record(d.devices, address, error);
+    dirs_close(&d);
+    return h;
 }
 
 gboolean
 vh_journal_remove(const VhHost *host, const char *address, GError **error)
 {
-    g_autofree char *path = g_build_filename(host->run_dir, "devices", address, NULL);
-    g_autoptr(VhJournalRecord) h = read_record(path);
+    g_autofree char *path = g_build_filename(host->run_dir, DEVICES_DIR, address, NULL);
+    gboolean ok = TRUE;
+    Dirs d;
 
-    if (h != NULL)
-        unindex(host, h);
-    if (g_unlink(path) != 0 && errno != ENOENT) {
+    if (!vh_pci_address_is_valid(address))
+        return TRUE; /* never a record */
+    if (!dirs_open(host, FALSE, &d, error))
+        return error == NULL || *error == NULL;
+    if (unlinkat(d.devices, address, 0) != 0 && errno != ENOENT) {
         vh_error_set_errno(error, errno, "remove", path);
-        return FALSE;
+        ok = FALSE;
     }
-    return TRUE;
+    if (ok)
+        unindex(&d, address, NULL);
+    dirs_close(&d);
+    return ok;
 }
 
 static int
@@ -270,24 +430,52 @@ compare_records(gconstpointer a, gconstpointer b)
     return strcmp(x->address, y->address);
 }
 
+static void
+add_unreadable(GPtrArray *unreadable, const char *name, const char *reason)
+{
+    VhJournalUnreadable *u = g_new0(VhJournalUnreadable, 1);
+
+    if (unreadable == NULL) {
+        g_free(u);
+        return;
+    }
+    u->name = g_strdup(name);
+    u->reason = g_strdup(reason);
+    g_ptr_array_add(unreadable, u);
+}
+
 GPtrArray *
-vh_journal_list(const VhHost *host)
+vh_journal_list(const VhHost *host, GPtrArray *unreadable)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vh_journal_record_free);
-    g_autofree char *dir = g_build_filename(host->run_dir, "devices", NULL);
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
+    g_autoptr(GPtrArray) names = NULL;
+    g_autoptr(GError) error = NULL;
+    Dirs d;
 
-    while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *path = NULL;
+    if (!dirs_open(host, FALSE, &d, &error)) {
+        if (error != NULL)
+            add_unreadable(unreadable, host->run_dir, error->message);
+        return out;
+    }
+    names = list_dir(d.devices);
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        g_autoptr(GError) local = NULL;
         VhJournalRecord *h;
 
-        if (name[0] == '.')
-            continue; /* a temporary of g_file_set_contents */
-        path = g_build_filename(dir, name, NULL);
-        if ((h = read_record(path)) != NULL)
+        if (g_str_has_prefix(name, TEMP_PREFIX))
+            continue; /* a killed writer's temporary, removed at the next lock */
+        if (!vh_pci_address_is_valid(name)) {
+            add_unreadable(unreadable, name,
+                           "not a journal record (its name is not a PCI address)");
+            continue;
+        }
+        if ((h = read_record(d.devices, name, &local)) != NULL)
             g_ptr_array_add(out, h);
+        else if (local != NULL)
+            add_unreadable(unreadable, name, local->message);
     }
+    dirs_close(&d);
     g_ptr_array_sort(out, compare_records);
     return out;
 }
@@ -295,13 +483,38 @@ vh_journal_list(const VhHost *host)
 GPtrArray *
 vh_journal_for_domain(const VhHost *host, const char *domain)
 {
-    GPtrArray *all = vh_journal_list(host);
+    GPtrArray *all = vh_journal_list(host, NULL);
 
     for (guint i = all->len; i > 0; i--) {
         VhJournalRecord *h = g_ptr_array_index(all, i - 1);
 
-        if (g_strcmp0(h->domain, domain) != 0)
+        if (h->owner != VH_OWNER_DOMAIN || g_strcmp0(h->domain, domain) != 0)
             g_ptr_array_remove_index(all, i - 1);
     }
     return all;
+}
+
+void
+vh_journal_prune_index(const VhHost *host, const char *domain)
+{
+    char name[VH_JOURNAL_INDEX_NAME_MAX];
+    g_autoptr(GPtrArray) marks = NULL;
+    Dirs d;
+    int fd;
+
+    if (!index_name(domain, name) || !dirs_open(host, FALSE, &d, NULL))
+        return;
+    fd = openat(d.domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    marks = fd >= 0 ? list_dir(fd) : g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < marks->len; i++) {
+        const char *address = g_ptr_array_index(marks, i);
+        g_autoptr(VhJournalRecord) h = read_record(d.devices, address, NULL);
+
+        if (h == NULL || h->owner != VH_OWNER_DOMAIN || g_strcmp0(h->domain, domain) != 0)
+            unlinkat(fd, address, 0);
+    }
+    if (fd >= 0)
+        close(fd);
+    unlinkat(d.domains, name, AT_REMOVEDIR);
+    dirs_close(&d);
 }

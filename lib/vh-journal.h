@@ -40,28 +40,53 @@ typedef struct {
 void vh_journal_record_free(VhJournalRecord *hold);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhJournalRecord, vh_journal_record_free)
 
+/* A file in the journal that is not a readable record: reported by `status` and `recover`,
+ * never dropped (its device may still be on vfio-pci). */
+typedef struct {
+    char *name;   /* its file name: the device's address when it is one */
+    char *reason; /* why it cannot be read */
+} VhJournalUnreadable;
+
+void vh_journal_unreadable_free(VhJournalUnreadable *u);
+
+/* lib/vh-journal-record.c: one record as text, and the strict reading of it (the address must
+ * be the file's @name, the state and owner known, the drivers driver names, the numbers whole).
+ * The reason a text is refused goes to @error. */
+#define VH_JOURNAL_DRIVER_MAX 64
+char *vh_journal_record_to_text(const VhJournalRecord *hold);
+VhJournalRecord *vh_journal_record_parse(const char *name, const char *text, gsize len,
+                                         GError **error);
+gboolean vh_journal_is_driver_name(const char *name);
+
 /* A host-wide lock (flock on RUN/lock) that serialises hooks and the CLI. */
 typedef struct VhJournalLock VhJournalLock;
 
-/* Waits up to @timeout_ms for the lock; creates the run directory (mode 0700). */
+/* Waits up to @timeout_ms for the lock. Creates the run directory (mode 0700) and refuses one
+ * that is a symbolic link, writable by group or others, or owned by another user; removes the
+ * temporaries a killed writer left. */
 VhJournalLock *vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error);
 void vh_journal_unlock(VhJournalLock *lock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhJournalLock, vh_journal_unlock)
 
-/* Writes (temp, fsync, rename) or removes one device's record. Remove a record before writing
- * it for another owner, so that the old owner's index does not name it. */
+/* Writes one device's record (a temporary, fsync, rename over the old one: a crash leaves
+ * either record whole) and indexes it under its domain; a record of another owner is replaced
+ * in that one rename, then the old owner's index is cleared. */
 gboolean vh_journal_put(const VhHost *host, const VhJournalRecord *hold, GError **error);
 gboolean vh_journal_remove(const VhHost *host, const char *address, GError **error);
 
-/* The record of one device, or NULL. */
-VhJournalRecord *vh_journal_get(const VhHost *host, const char *address);
+/* The record of one device; NULL with @error unset when there is none, NULL with @error set
+ * when it cannot be read. */
+VhJournalRecord *vh_journal_get(const VhHost *host, const char *address, GError **error);
 
-/* Every record, in address order (unreadable records are skipped with a warning in @error
- * left unset). */
-GPtrArray *vh_journal_list(const VhHost *host);
+/* Every readable record, in the order they were taken; what cannot be read is added to
+ * @unreadable (VhJournalUnreadable *, may be NULL). */
+GPtrArray *vh_journal_list(const VhHost *host, GPtrArray *unreadable);
 
 /* The records of one domain, in the order they were taken (by time, then address). */
 GPtrArray *vh_journal_for_domain(const VhHost *host, const char *domain);
+
+/* Removes the marks in @domain's index that no record backs (left by a crash mid-takeover). */
+void vh_journal_prune_index(const VhHost *host, const char *domain);
 
 const char *vh_hold_state_to_string(VhHoldState state);
 

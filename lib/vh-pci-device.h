@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 #define VH_PCI_CLASS_BRIDGE_PCI 0x0604
 #define VH_PCI_BASE_CLASS_BRIDGE 0x06
 
+/* TotalVFs is a 16-bit field of the SR-IOV capability (PCIe base spec, 9.3.3.5) */
+#define VH_PCI_SRIOV_MAX_VFS 65535
+
 typedef struct {
     VhPciAddress address;
     char name[VH_PCI_ADDRESS_BUFSIZE]; /* canonical "0000:01:00.0" */
@@ -46,7 +49,7 @@ typedef struct {
     char **reset_methods;  /* NULL when the kernel offers no reset; else NULL-terminated */
 
     /* SR-IOV (PCIe Base Spec §9): a PF lists its VFs, a VF names its PF. */
-    int sriov_totalvfs; /* -1 when not a PF */
+    int sriov_totalvfs; /* -1 when not a PF (or its sysfs value is beyond VH_PCI_SRIOV_MAX_VFS) */
     int sriov_numvfs;
     char *physfn;       /* a VF's PF address, else NULL */
     GPtrArray *virtfns; /* addresses (char *) of a PF's VFs */

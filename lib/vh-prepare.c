@@ -78,17 +78,16 @@ static gboolean
 journal_all(const VhSnapshot *snap, Job *jobs, guint n, GError **error)
 {
     for (guint i = 0; i < n; i++) {
-        const VhJournalRecord *b = jobs[i].before;
-
         if (jobs[i].w->steps != NULL)
             continue; /* recording: the journal is not touched */
-        /* taken over: the old owner's index must not name it any more */
-        if (b != NULL && (b->owner != jobs[i].record->owner ||
-                          g_strcmp0(b->domain, jobs[i].record->domain) != 0))
-            vh_journal_remove(snap->host, b->address, NULL);
+        /* a takeover replaces the old owner's record in one rename (vh_journal_put) */
         if (!vh_journal_put(snap->host, jobs[i].record, error)) {
-            for (guint j = 0; j <= i; j++)
-                vh_journal_remove(snap->host, jobs[j].record->address, NULL);
+            for (guint j = 0; j <= i; j++) {
+                if (jobs[j].before != NULL)
+                    vh_journal_put(snap->host, jobs[j].before, NULL);
+                else
+                    vh_journal_remove(snap->host, jobs[j].record->address, NULL);
+            }
             return FALSE;
         }
     }
@@ -189,6 +188,7 @@ vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWrit
                 g_ptr_array_add(failures, g_strdup_printf("%s: %s", r->address, error->message));
         }
     }
+    vh_journal_prune_index(host, domain);
     return failed;
 }
 

@@ -21,7 +21,8 @@ vh_snapshot_load(const VhHost *host, VhSnapshotFlags flags, GError **error)
     if (s->usage == NULL)
         return NULL;
     s->verdicts = vh_verdicts_compute(s->inventory, s->usage);
-    s->journal = vh_journal_list(host);
+    s->unreadable = g_ptr_array_new_with_free_func((GDestroyNotify)vh_journal_unreadable_free);
+    s->journal = vh_journal_list(host, s->unreadable);
     s->holders = vh_holders_from_processes(host, s->usage);
     vh_holders_add_journal(s->holders, host, s->journal);
     if (!vh_host_memory_read(host, &s->memory, error))
@@ -36,6 +37,7 @@ vh_snapshot_free(VhSnapshot *s)
         return;
     g_clear_pointer(&s->holders, g_ptr_array_unref);
     g_clear_pointer(&s->journal, g_ptr_array_unref);
+    g_clear_pointer(&s->unreadable, g_ptr_array_unref);
     vh_verdicts_free(s->verdicts);
     vh_host_usage_free(s->usage);
     vh_inventory_free(s->inventory);

@@ -26,6 +26,7 @@ typedef struct {
     VhHostUsage *usage;     /* what the host itself uses them for */
     VhVerdicts *verdicts;   /* whether each can be handed off, and why not */
     GPtrArray *journal;     /* VhJournalRecord *: what vfio-handoff has handed off */
+    GPtrArray *unreadable;  /* VhJournalUnreadable *: journal files that are no readable record */
     GPtrArray *holders;     /* VhHolder *: who holds which device (processes, then journal) */
     VhHostMemory memory;
 } VhSnapshot;

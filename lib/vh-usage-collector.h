@@ -20,6 +20,11 @@ typedef struct {
     GHashTable *dev_names; /* devname -> sysfs dir, built on first need (fake trees) */
 } VhUsageCollector;
 
+/* /proc/self/@rel, or /proc/1/@rel when PID 1 lives in another @ns namespace ("mnt", "net")
+ * than the caller and its file can be read: inside a container or a chroot, the host's own
+ * mounts and routes are PID 1's. */
+char *vh_usage_host_proc_path(const VhUsageCollector *c, const char *ns, const char *rel);
+
 /* The PCI devices on the sysfs path of @path (after resolving links), nearest first. */
 GPtrArray *vh_usage_pci_chain_of(const char *path);
 

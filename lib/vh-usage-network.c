@@ -57,8 +57,8 @@ fields(const char *line, guint *n)
 static void
 read_routes(VhUsageCollector *c, GHashTable *addressed, GPtrArray *defaults)
 {
-    g_autofree char *p4 = vh_host_proc_path(c->host, "net/route");
-    g_autofree char *p6 = vh_host_proc_path(c->host, "net/ipv6_route");
+    g_autofree char *p4 = vh_usage_host_proc_path(c, "net", "net/route");
+    g_autofree char *p6 = vh_usage_host_proc_path(c, "net", "net/ipv6_route");
     g_autofree char *t4 = vh_sysfs_read_big(p4, VH_USAGE_MAX_PROC_FILE, NULL);
     g_autofree char *t6 = vh_sysfs_read_big(p6, VH_USAGE_MAX_PROC_FILE, NULL);
     g_auto(GStrv) l4 = g_strsplit(t4 != NULL ? t4 : "", "\n", -1);
@@ -94,7 +94,7 @@ read_routes(VhUsageCollector *c, GHashTable *addressed, GPtrArray *defaults)
 static void
 read_ipv6_addresses(VhUsageCollector *c, GHashTable *addressed)
 {
-    g_autofree char *path = vh_host_proc_path(c->host, "net/if_inet6");
+    g_autofree char *path = vh_usage_host_proc_path(c, "net", "net/if_inet6");
     g_autofree char *text = vh_sysfs_read_big(path, VH_USAGE_MAX_PROC_FILE, NULL);
     g_auto(GStrv) lines = g_strsplit(text != NULL ? text : "", "\n", -1);
 

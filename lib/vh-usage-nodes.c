@@ -81,8 +81,8 @@ attribute_node(VhUsageCollector *c, const char *node, const char *holder, int pi
     int group;
 
     /* /dev/vfio/N is a whole IOMMU group: a VM (or another vfio user) holds every member */
-    if (g_str_has_prefix(node, "/dev/vfio/") && (group = atoi(node + strlen("/dev/vfio/"))) >= 0 &&
-        g_ascii_isdigit(node[strlen("/dev/vfio/")]) && c->inv != NULL) {
+    if (g_str_has_prefix(node, "/dev/vfio/") &&
+        (group = vh_inventory_group_number(node + strlen("/dev/vfio/"))) >= 0 && c->inv != NULL) {
         VhIommuGroup *g = g_hash_table_lookup(c->inv->group_by_number, GINT_TO_POINTER(group));
 
         for (guint i = 0; g != NULL && i < g->members->len; i++) {
@@ -140,7 +140,7 @@ vh_usage_collect_open_nodes(VhUsageCollector *c)
                 comm = vh_sysfs_read(comm_path, NULL);
             }
             holder = g_strdup_printf("%s (pid %s)", comm != NULL ? comm : "?", pid);
-            attribute_node(c, target, holder, atoi(pid));
+            attribute_node(c, target, holder, vh_inventory_group_number(pid));
         }
     }
 }

@@ -106,7 +106,7 @@ static GPtrArray *
 read_mounts(VhUsageCollector *c)
 {
     GPtrArray *mounts = g_ptr_array_new_with_free_func((GDestroyNotify)mount_free);
-    g_autofree char *path = vh_host_proc_path(c->host, "self/mountinfo");
+    g_autofree char *path = vh_usage_host_proc_path(c, "mnt", "mountinfo");
     g_autofree char *text = vh_sysfs_read_big(path, VH_USAGE_MAX_PROC_FILE, NULL);
     g_auto(GStrv) lines = NULL;
 

@@ -1,9 +1,12 @@
 /* vfio-handoff policy: reading the files, with file:line for every problem */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vh-error.h"
 #include "vh-policy.h"
@@ -396,40 +399,74 @@ load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
 
 /* ---- files ------------------------------------------------------------------------------- */
 
-static gboolean
-file_is_trusted(Loader *l, guint owner)
+/* Why a policy file or directory (fstat of what was opened) is not to be trusted, or NULL: it
+ * must be owned by @owner (root) and writable by it alone. */
+static char *
+untrusted(const struct stat *st, const char *path, guint owner)
 {
-    struct stat st;
-
-    if (lstat(l->file, &st) != 0) {
-        issue(l, VH_ISSUE_ERROR, 0, "ignored: cannot read it: %s", g_strerror(errno));
-        return FALSE;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        issue(l, VH_ISSUE_ERROR, 0, "ignored: not a regular file");
-        return FALSE;
-    }
-    if (st.st_uid != owner) {
+    if (st->st_uid != owner) {
         if (owner == 0)
-            issue(l, VH_ISSUE_ERROR, 0,
-                  "ignored: owned by uid %u, not root (fix: run 'chown root %s')", (guint)st.st_uid,
-                  l->file);
-        else
-            issue(l, VH_ISSUE_ERROR, 0,
-                  "ignored: owned by uid %u, not uid %u (fix: run 'chown %u %s')", (guint)st.st_uid,
-                  owner, owner, l->file);
-        return FALSE;
+            return g_strdup_printf("owned by uid %u, not root (fix: run 'chown root %s')",
+                                   (guint)st->st_uid, path);
+        return g_strdup_printf("owned by uid %u, not uid %u (fix: run 'chown %u %s')",
+                               (guint)st->st_uid, owner, owner, path);
     }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        issue(l, VH_ISSUE_ERROR, 0,
-              "ignored: writable by group or others (fix: run 'chmod go-w %s')", l->file);
-        return FALSE;
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
+        return g_strdup_printf("writable by group or others (fix: run 'chmod go-w %s')", path);
+    return NULL;
+}
+
+/* Opens a policy file without following a link and checks what was opened (so that nothing
+ * can swap it between the check and the read); -1 with an issue when it is not trusted. */
+static int
+open_trusted(Loader *l, int dirfd, const char *name, guint owner)
+{
+    g_autofree char *why = NULL;
+    struct stat st;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0) {
+        issue(l, VH_ISSUE_ERROR, 0, "ignored: cannot read it: %s%s", g_strerror(errno),
+              errno == ELOOP ? " (a symbolic link)" : "");
+        return -1;
     }
-    return TRUE;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        issue(l, VH_ISSUE_ERROR, 0, "ignored: not a regular file");
+        close(fd);
+        return -1;
+    }
+    if ((why = untrusted(&st, l->file, owner)) != NULL) {
+        issue(l, VH_ISSUE_ERROR, 0, "ignored: %s", why);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The whole of @fd, at most MAX_POLICY_FILE bytes. */
+static char *
+read_fd(int fd, GError **error)
+{
+    GString *s = g_string_new(NULL);
+    char buf[8192];
+    ssize_t n;
+
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || s->len + (gsize)n > MAX_POLICY_FILE) {
+            g_set_error(error, VH_ERROR, VH_ERROR_IO, n < 0 ? "cannot read it: %s" : "%s",
+                        n < 0 ? g_strerror(errno) : "larger than 1 MiB");
+            g_string_free(s, TRUE);
+            return NULL;
+        }
+        g_string_append_len(s, buf, n);
+    }
+    return g_string_free(s, FALSE);
 }
 
 static void
-load_one(VhPolicy *policy, const char *path, guint owner)
+load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint owner)
 {
     Loader l = {.policy = policy, .file = path};
     g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -437,11 +474,13 @@ load_one(VhPolicy *policy, const char *path, guint owner)
     g_autofree char *text = NULL;
     g_autofree char *clean = NULL;
     g_auto(GStrv) groups = NULL;
+    int fd;
 
     g_ptr_array_add(policy->files, g_strdup(path));
-    if (!file_is_trusted(&l, owner))
+    if ((fd = open_trusted(&l, dirfd, name, owner)) < 0)
         return;
-    text = vh_sysfs_read_big(path, MAX_POLICY_FILE, &error);
+    text = read_fd(fd, &error);
+    close(fd);
     if (text == NULL) {
         issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
         return;
@@ -476,7 +515,7 @@ vh_policy_load_file(const char *path, guint owner)
 {
     VhPolicy *policy = vh_policy_new();
 
-    load_one(policy, path, owner);
+    load_one(policy, AT_FDCWD, path, path, owner);
     return policy;
 }
 
@@ -486,29 +525,67 @@ compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A policy directory, opened without following a link and checked; -1 with an issue (naming
+ * the directory) when it is not to be trusted, -1 alone when it does not exist. */
+static int
+open_dir(VhPolicy *policy, const char *path, guint owner)
+{
+    Loader l = {.policy = policy, .file = path};
+    g_autofree char *why = NULL;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0) {
+        if (errno != ENOENT)
+            issue(&l, VH_ISSUE_ERROR, 0, "ignored, and every file in it: %s%s", g_strerror(errno),
+                  errno == ELOOP || errno == ENOTDIR
+                      ? " (fix: make it a directory, not a symbolic link)"
+                      : "");
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || (why = untrusted(&st, path, owner)) != NULL) {
+        issue(&l, VH_ISSUE_ERROR, 0, "ignored, and every file in it: %s",
+              why != NULL ? why : g_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 VhPolicy *
 vh_policy_load(const VhHost *host)
 {
     VhPolicy *policy = vh_policy_new();
     g_autofree char *main_file = g_build_filename(host->config_dir, VH_POLICY_MAIN_FILE, NULL);
     g_autofree char *dropins = g_build_filename(host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
-    g_autoptr(GDir) dir = g_dir_open(dropins, 0, NULL);
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    const char *name;
+    int top = open_dir(policy, host->config_dir, host->config_owner);
+    int dir = top >= 0 ? open_dir(policy, dropins, host->config_owner) : -1;
+    DIR *d = NULL;
+    struct dirent *e;
 
-    if (vh_sysfs_exists(main_file))
-        load_one(policy, main_file, host->config_owner);
+    if (top < 0)
+        return policy; /* nothing trusted: nothing enabled */
+    if (faccessat(top, VH_POLICY_MAIN_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        load_one(policy, top, VH_POLICY_MAIN_FILE, main_file, host->config_owner);
     /* only *.conf: editors' backups and package managers' .dpkg-old/.rpmsave files are not
      * policy */
-    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-        if (g_str_has_suffix(name, ".conf") && name[0] != '.')
-            g_ptr_array_add(names, g_strdup(name));
+    if (dir >= 0 && (d = fdopendir(dup(dir))) != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (g_str_has_suffix(e->d_name, ".conf") && e->d_name[0] != '.')
+                g_ptr_array_add(names, g_strdup(e->d_name));
+        }
+        closedir(d);
     }
     g_ptr_array_sort(names, compare_names);
     for (guint i = 0; i < names->len; i++) {
-        g_autofree char *path = g_build_filename(dropins, g_ptr_array_index(names, i), NULL);
+        const char *name = g_ptr_array_index(names, i);
+        g_autofree char *path = g_build_filename(dropins, name, NULL);
 
-        load_one(policy, path, host->config_owner);
+        load_one(policy, dir, name, path, host->config_owner);
     }
+    if (dir >= 0)
+        close(dir);
+    close(top);
     return policy;
 }

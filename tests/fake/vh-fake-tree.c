@@ -526,10 +526,12 @@ build_routes(Builder *b, GError **error)
     g_string_append(r6, "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
                         "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200 "
                         "      lo\n");
-    return write_at(proc, "net/route", r4->str, -1, error) &&
-           write_at(proc, "net/ipv6_route", r6->str, -1, error) &&
-           write_at(proc, "net/if_inet6", "00000000000000000000000000000001 01 80 10 80       lo\n",
-                    -1, error);
+    /* as on Linux, /proc/net is /proc/self/net (the caller's network namespace) */
+    return write_at(proc, "self/net/route", r4->str, -1, error) &&
+           write_at(proc, "self/net/ipv6_route", r6->str, -1, error) &&
+           write_at(proc, "self/net/if_inet6",
+                    "00000000000000000000000000000001 01 80 10 80       lo\n", -1, error) &&
+           link_at(proc, "net", "self/net", error);
 }
 
 static gboolean

@@ -85,7 +85,7 @@ drivers(Fixture *f)
 static char *
 journal(Fixture *f)
 {
-    g_autoptr(GPtrArray) all = vh_journal_list(f->t->host);
+    g_autoptr(GPtrArray) all = vh_journal_list(f->t->host, NULL);
     GString *s = g_string_new(NULL);
 
     for (guint i = 0; i < all->len; i++) {
@@ -168,7 +168,7 @@ test_original_override_kept(Fixture *f, gconstpointer data)
                     ==, 0);
     g_ptr_array_add(one, f->devices->pdata[1]);
     g_assert_true(detach(f, one, "vm", NULL, &f->writer, &error));
-    h = vh_journal_get(f->t->host, AUD1);
+    h = vh_journal_get(f->t->host, AUD1, NULL);
     g_assert_cmpstr(h->driver_override, ==, "snd_hda_intel");
     g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, NULL), ==, 0);
     ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:snd_hda_intel nouveau:- snd_hda_intel:-");
@@ -209,7 +209,7 @@ test_journal_before_change(Fixture *f, gconstpointer data)
             break;
         g_usleep(20 * 1000);
     }
-    during = vh_journal_get(f->t->host, GPU1);
+    during = vh_journal_get(f->t->host, GPU1, NULL);
     g_assert_nonnull(during);
     g_assert_cmpint(during->state, ==, VH_HOLD_DETACHING);
     g_assert_cmpstr(during->driver, ==, "nouveau");
@@ -244,7 +244,7 @@ test_parallel(Fixture *f, gconstpointer data)
     ASSERT_STR(journal(f), GPU1 "=vm:stuck:nouveau " AUD1 "=vm:stuck:snd_hda_intel " GPU2
                                 "=vm:stuck:nouveau " AUD2 "=vm:stuck:snd_hda_intel");
     {
-        g_autoptr(VhJournalRecord) h = vh_journal_get(f->t->host, AUD2);
+        g_autoptr(VhJournalRecord) h = vh_journal_get(f->t->host, AUD2, NULL);
 
         g_assert_true(
             g_str_has_suffix(h->reason, "did not finish in 500 ms (the kernel is stuck on it)"));
@@ -288,7 +288,7 @@ test_takeover(Fixture *f, gconstpointer data)
     /* "old" took the GPU and died without a release; "new" takes it over */
     g_assert_true(detach(f, one, "old", NULL, &f->writer, &error));
     vh_prepare_record_pid(f->t->host, "old", 31337);
-    h = vh_journal_get(f->t->host, GPU1);
+    h = vh_journal_get(f->t->host, GPU1, NULL);
     g_assert_cmpint(h->qemu_pid, ==, 31337);
     g_assert_true(detach(f, one, "new", NULL, &f->writer, &error));
     g_assert_no_error(error);
@@ -317,7 +317,7 @@ test_give_back_failure_kept(Fixture *f, gconstpointer data)
     g_assert_cmpuint(failures->len, ==, 1);
     g_assert_true(g_str_has_prefix(failures->pdata[0], AUD1 ": writing '" AUD1 "' to "));
     ASSERT_STR(drivers(f), "nouveau:- -:- nouveau:- snd_hda_intel:-");
-    h = vh_journal_get(f->t->host, AUD1);
+    h = vh_journal_get(f->t->host, AUD1, NULL);
     g_assert_nonnull(h);
     g_assert_cmpint(h->state, ==, VH_HOLD_STUCK);
     g_assert_cmpstr(h->driver, ==, "snd_hda_intel");

@@ -71,7 +71,7 @@ test_round_trip(void)
     h->reason = g_strdup("writing '0000:01:00.0' to unbind did not finish in 1000 ms");
     g_assert_true(vh_journal_put(t->host, h, &error));
     g_assert_no_error(error);
-    back = vh_journal_get(t->host, GPU);
+    back = vh_journal_get(t->host, GPU, NULL);
     g_assert_nonnull(back);
     g_assert_cmpstr(back->address, ==, GPU);
     g_assert_cmpstr(back->identity, ==, "10de:2204:1458:403b");
@@ -97,7 +97,7 @@ test_unset_fields(void)
     g_clear_pointer(&h->driver, g_free);
     g_clear_pointer(&h->uuid, g_free);
     g_assert_true(vh_journal_put(t->host, h, NULL));
-    back = vh_journal_get(t->host, AUDIO);
+    back = vh_journal_get(t->host, AUDIO, NULL);
     g_assert_nonnull(back);
     g_assert_null(back->driver);
     g_assert_null(back->driver_override);
@@ -123,7 +123,7 @@ test_atomic_write(void)
     /* the second write replaced the first, and no temporary is left beside it */
     names = dir_names(t, "devices");
     g_assert_cmpstr(names, ==, GPU);
-    back = vh_journal_get(t->host, GPU);
+    back = vh_journal_get(t->host, GPU, NULL);
     g_assert_cmpint(back->state, ==, VH_HOLD_HELD);
     /* the journal is root's alone: 0700 directory, 0600 records */
     g_assert_cmpint(g_stat(run, &st), ==, 0);
@@ -151,7 +151,7 @@ test_domain_index(void)
     g_assert_true(vh_journal_remove(t->host, AUDIO, &error));
     g_assert_no_error(error);
     g_assert_false(vh_test_host_domain_indexed(t->host, "my vm/1"));
-    g_assert_null(vh_journal_get(t->host, GPU));
+    g_assert_null(vh_journal_get(t->host, GPU, NULL));
     /* removing what is not there is no error */
     g_assert_true(vh_journal_remove(t->host, GPU, &error));
     g_assert_no_error(error);
@@ -203,10 +203,10 @@ test_corrupt_records(void)
     write_record(t, ".0000:03:00.0.ABC123",
                  "[hold]\naddress=0000:03:00.0\ndomain=vm\nstate=held\n");
     /* garbage, an unknown state, no domain, a temporary: none becomes a hold */
-    g_assert_null(vh_journal_get(t->host, "0000:02:00.0"));
-    g_assert_null(vh_journal_get(t->host, "0000:02:00.1"));
-    g_assert_null(vh_journal_get(t->host, "0000:03:00.0"));
-    all = vh_journal_list(t->host);
+    g_assert_null(vh_journal_get(t->host, "0000:02:00.0", NULL));
+    g_assert_null(vh_journal_get(t->host, "0000:02:00.1", NULL));
+    g_assert_null(vh_journal_get(t->host, "0000:03:00.0", NULL));
+    all = vh_journal_list(t->host, NULL);
     g_assert_cmpuint(all->len, ==, 1);
     g_assert_cmpstr(((VhJournalRecord *)all->pdata[0])->address, ==, GPU);
 }
@@ -226,7 +226,7 @@ test_lock(void)
     t0 = g_get_monotonic_time();
     second = vh_journal_lock(t->host, 200, &error);
     g_assert_null(second);
-    g_assert_error(error, VH_ERROR, VH_ERROR_FAILED);
+    g_assert_error(error, VH_ERROR, VH_ERROR_BUSY);
     g_assert_true(g_str_has_prefix(error->message, "another vfio-handoff holds the lock '"));
     g_assert_true(g_str_has_suffix(error->message, "/run/vfio-handoff/lock' for more than 200 ms"));
     g_assert_cmpint(g_get_monotonic_time() - t0, >=, 200 * 1000);
@@ -265,14 +265,20 @@ test_by_hand_owner(void)
 
     h->owner = VH_OWNER_BY_HAND;
     g_assert_true(vh_journal_put(t->host, h, NULL));
-    back = vh_journal_get(t->host, GPU);
+    back = vh_journal_get(t->host, GPU, NULL);
     g_assert_nonnull(back);
     g_assert_cmpint(back->owner, ==, VH_OWNER_BY_HAND);
     g_assert_null(back->domain);
     /* no domain indexes it */
-    g_assert_false(g_file_test(domains, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(domains, G_FILE_TEST_IS_DIR));
+    {
+        g_autoptr(GDir) d = g_dir_open(domains, 0, NULL);
+
+        g_assert_nonnull(d);
+        g_assert_null(g_dir_read_name(d));
+    }
     write_record(t, "0000:02:00.0", "[hold]\naddress=0000:02:00.0\ndomain=/manual\nstate=held\n");
-    legacy = vh_journal_get(t->host, "0000:02:00.0");
+    legacy = vh_journal_get(t->host, "0000:02:00.0", NULL);
     g_assert_nonnull(legacy);
     g_assert_cmpint(legacy->owner, ==, VH_OWNER_BY_HAND);
     g_assert_null(legacy->domain);

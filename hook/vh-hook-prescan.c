@@ -1,0 +1,114 @@
+/* vfio-handoff: the hook front's pre-scan (see vh-hook-prescan.h) */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "vh-hook-prescan.h"
+
+static int
+is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int
+is_name_char(char c)
+{
+    return c != '\0' && !is_space(c) && strchr("=/>'\"<", c) == NULL;
+}
+
+/* the local part of an attribute or element name (after its prefix) is @want */
+static int
+local_name_is(const char *name, size_t len, const char *want)
+{
+    const char *colon = memrchr(name, ':', len);
+    size_t wlen = strlen(want);
+
+    if (colon != NULL) {
+        len -= (size_t)(colon + 1 - name);
+        name = colon + 1;
+    }
+    return len == wlen && memcmp(name, want, wlen) == 0;
+}
+
+static int
+value_is(const char *v, size_t len, const char *want)
+{
+    return len == strlen(want) && memcmp(v, want, len) == 0;
+}
+
+/* The start tag whose name ends at @p: -1 when it cannot be tokenised, else 1 when it is a PCI
+ * hostdev that libvirt may not manage, 0 when it certainly is not. */
+static int
+scan_tag(const char *p, const char *end)
+{
+    int pci = 0, managed_yes = 0, managed_other = 0;
+
+    for (;;) {
+        const char *name, *value;
+        size_t name_len;
+        char quote;
+
+        while (p < end && is_space(*p))
+            p++;
+        if (p >= end)
+            return -1;
+        if (*p == '>' || *p == '/')
+            break;
+        for (name = p; p < end && is_name_char(*p); p++)
+            ;
+        name_len = (size_t)(p - name);
+        while (p < end && is_space(*p))
+            p++;
+        if (name_len == 0 || p >= end || *p++ != '=')
+            return -1;
+        while (p < end && is_space(*p))
+            p++;
+        if (p >= end || (*p != '\'' && *p != '"'))
+            return -1;
+        quote = *p++;
+        value = p;
+        while (p < end && *p != quote)
+            p++;
+        if (p >= end)
+            return -1;
+        if (memchr(value, '&', (size_t)(p - value)) != NULL)
+            return -1; /* a reference: its value is not the bytes */
+        if (local_name_is(name, name_len, "type") && value_is(value, (size_t)(p - value), "pci"))
+            pci = 1;
+        if (local_name_is(name, name_len, "managed")) {
+            if (value_is(value, (size_t)(p - value), "yes"))
+                managed_yes = 1;
+            else
+                managed_other = 1;
+        }
+        p++; /* the closing quote */
+    }
+    return pci && !(managed_yes && !managed_other);
+}
+
+int
+vh_hook_prescan_unmanaged_pci(const char *xml, size_t len)
+{
+    const char *end = xml + len, *p = xml;
+
+    if (memchr(xml, '\0', len) != NULL || memmem(xml, len, "<!DOCTYPE", 9) != NULL)
+        return 1;
+    while ((p = memmem(p, (size_t)(end - p), "hostdev", 7)) != NULL) {
+        const char *start = p, *after = p + 7;
+        int r;
+
+        /* "<hostdev" or "<prefix:hostdev", then the end of the name */
+        if (start > xml && start[-1] == ':') {
+            start--;
+            while (start > xml && is_name_char(start[-1]))
+                start--;
+        }
+        p = after;
+        if (start == xml || start[-1] != '<' || after >= end ||
+            !(is_space(*after) || *after == '>' || *after == '/'))
+            continue;
+        if ((r = scan_tag(after, end)) != 0)
+            return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,191 @@
+/* vfio-handoff: one journal record as text, and the strict reading of it. A record is input
+ * like any other: the give back writes its driver name into a sysfs path, so nothing in it is
+ * trusted until it is checked here. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "vh-error.h"
+#include "vh-journal.h"
+#include "vh-pci-address.h"
+
+#define GROUP "hold"
+
+void
+vh_journal_record_free(VhJournalRecord *h)
+{
+    if (h == NULL)
+        return;
+    g_free(h->address);
+    g_free(h->identity);
+    g_free(h->domain);
+    g_free(h->uuid);
+    g_free(h->driver);
+    g_free(h->driver_override);
+    g_free(h->reason);
+    g_free(h);
+}
+
+void
+vh_journal_unreadable_free(VhJournalUnreadable *u)
+{
+    if (u == NULL)
+        return;
+    g_free(u->name);
+    g_free(u->reason);
+    g_free(u);
+}
+
+const char *
+vh_hold_state_to_string(VhHoldState state)
+{
+    switch (state) {
+    case VH_HOLD_DETACHING:
+        return "detaching";
+    case VH_HOLD_HELD:
+        return "held";
+    case VH_HOLD_RETURNING:
+        return "returning";
+    case VH_HOLD_STUCK:
+        return "stuck";
+    }
+    g_assert_not_reached();
+}
+
+static gboolean
+state_from_string(const char *s, VhHoldState *out)
+{
+    for (int i = VH_HOLD_DETACHING; i <= VH_HOLD_STUCK; i++) {
+        if (g_strcmp0(s, vh_hold_state_to_string((VhHoldState)i)) == 0) {
+            *out = (VhHoldState)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+gboolean
+vh_journal_is_driver_name(const char *name)
+{
+    gsize n = strlen(name);
+
+    /* a directory below /sys/bus/pci/drivers: no '/', not "." or "..", printable */
+    if (n == 0 || n > VH_JOURNAL_DRIVER_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return FALSE;
+    for (gsize i = 0; i < n; i++) {
+        if (!g_ascii_isalnum(name[i]) && strchr("_-.", name[i]) == NULL)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+vh_journal_record_to_text(const VhJournalRecord *h)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+
+    g_key_file_set_string(kf, GROUP, "address", h->address);
+    g_key_file_set_string(kf, GROUP, "identity", h->identity != NULL ? h->identity : "");
+    g_key_file_set_string(kf, GROUP, "owner", h->owner == VH_OWNER_BY_HAND ? "by-hand" : "domain");
+    g_key_file_set_string(kf, GROUP, "domain", h->domain != NULL ? h->domain : "");
+    g_key_file_set_string(kf, GROUP, "uuid", h->uuid != NULL ? h->uuid : "");
+    g_key_file_set_integer(kf, GROUP, "qemu-pid", h->qemu_pid);
+    g_key_file_set_string(kf, GROUP, "driver", h->driver != NULL ? h->driver : "");
+    g_key_file_set_string(kf, GROUP, "driver-override",
+                          h->driver_override != NULL ? h->driver_override : "");
+    g_key_file_set_string(kf, GROUP, "state", vh_hold_state_to_string(h->state));
+    g_key_file_set_string(kf, GROUP, "reason", h->reason != NULL ? h->reason : "");
+    g_key_file_set_int64(kf, GROUP, "since", h->since);
+    g_key_file_set_int64(kf, GROUP, "updated", g_get_real_time() / G_USEC_PER_SEC);
+    return g_key_file_to_data(kf, NULL, NULL);
+}
+
+/* A key's value, or NULL when it is empty or absent. (GKeyFile's string escapes are kept:
+ * a domain name may hold any byte libvirt allows.) */
+static char *
+get(GKeyFile *kf, const char *key)
+{
+    char *v = g_key_file_get_string(kf, GROUP, key, NULL);
+
+    if (v != NULL && v[0] == '\0')
+        g_clear_pointer(&v, g_free);
+    return v;
+}
+
+/* A whole number within [0, @max]; an absent key is 0. */
+static gboolean
+get_number(GKeyFile *kf, const char *key, gint64 max, gint64 *out)
+{
+    g_autofree char *v = g_key_file_get_value(kf, GROUP, key, NULL);
+    char *end = NULL;
+
+    *out = 0;
+    if (v == NULL)
+        return TRUE;
+    errno = 0;
+    *out = g_ascii_strtoll(v, &end, 10);
+    return g_ascii_isdigit(v[0]) && *end == '\0' && errno == 0 && *out <= max;
+}
+
+G_GNUC_PRINTF(2, 3)
+static VhJournalRecord *
+bad(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (error != NULL && *error == NULL)
+        *error = g_error_new_valist(VH_ERROR, VH_ERROR_INVALID_ARGUMENT, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+VhJournalRecord *
+vh_journal_record_parse(const char *name, const char *text, gsize len, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(VhJournalRecord) h = g_new0(VhJournalRecord, 1);
+    g_autofree char *state = NULL;
+    g_autofree char *owner = NULL;
+    g_autoptr(GError) local = NULL;
+    gint64 pid, since, updated;
+
+    if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &local))
+        return bad(error, "not a journal record: %s", local->message);
+    h->address = get(kf, "address");
+    if (h->address == NULL || !vh_pci_address_is_valid(h->address) || strcmp(h->address, name) != 0)
+        return bad(error, "names the device '%s', not the one of its file name",
+                   h->address != NULL ? h->address : "");
+    h->identity = get(kf, "identity");
+    h->domain = get(kf, "domain");
+    h->uuid = get(kf, "uuid");
+    h->driver = get(kf, "driver");
+    h->driver_override = get(kf, "driver-override");
+    h->reason = get(kf, "reason");
+    state = get(kf, "state");
+    owner = get(kf, "owner");
+    /* records written before the owner key named a device detached by hand "/manual" */
+    if (g_strcmp0(owner, "by-hand") == 0 ||
+        (owner == NULL && g_strcmp0(h->domain, "/manual") == 0)) {
+        h->owner = VH_OWNER_BY_HAND;
+        g_clear_pointer(&h->domain, g_free);
+    } else if (owner != NULL && strcmp(owner, "domain") != 0) {
+        return bad(error, "has an unknown owner '%s'", owner);
+    } else if (h->domain == NULL) {
+        return bad(error, "names no domain");
+    }
+    if (!state_from_string(state, &h->state))
+        return bad(error, "has an unknown state '%s'", state != NULL ? state : "");
+    if ((h->driver != NULL && !vh_journal_is_driver_name(h->driver)) ||
+        (h->driver_override != NULL && !vh_journal_is_driver_name(h->driver_override)))
+        return bad(error, "names a driver that is not a driver name");
+    if (!get_number(kf, "qemu-pid", G_MAXINT, &pid) ||
+        !get_number(kf, "since", G_MAXINT64, &since) ||
+        !get_number(kf, "updated", G_MAXINT64, &updated))
+        return bad(error, "has a qemu-pid, since or updated that is not a whole number");
+    h->qemu_pid = (int)pid;
+    h->since = since;
+    h->updated = updated;
+    return g_steal_pointer(&h);
+}

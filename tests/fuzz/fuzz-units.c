@@ -1,0 +1,31 @@
+/* libFuzzer: PCI addresses, sizes and durations (lib/vh-pci-address.c, lib/vh-units.c). An
+ * accepted address formats to a canonical one that reads back the same. */
+#include "config.h"
+
+#include <string.h>
+
+#include "vh-pci-address.h"
+#include "vh-units.h"
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    g_autofree char *text = g_strndup((const char *)data, size);
+    char canon[VH_PCI_ADDRESS_BUFSIZE];
+    VhPciAddress a, b;
+    guint64 v;
+
+    if (vh_pci_address_parse(text, &a, NULL)) {
+        vh_pci_address_format(&a, canon);
+        g_assert(vh_pci_address_is_valid(canon));
+        g_assert(vh_pci_address_parse(canon, &b, NULL));
+        g_assert(vh_pci_address_compare(&a, &b) == 0);
+    }
+    (void)vh_pci_address_is_valid(text);
+    (void)vh_parse_size(text, &v, NULL);
+    (void)vh_parse_duration(text, &v, NULL);
+    g_free(vh_format_size((guint64)size << (size % 48)));
+    return 0;
+}

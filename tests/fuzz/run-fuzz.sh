@@ -1,0 +1,52 @@
+#!/bin/sh
+# make fuzz: builds the libFuzzer targets of tests/fuzz/ with clang (ASan + UBSan) and runs each
+# for SECONDS on its seed corpus (tests/fuzz/corpus/TARGET, copied: what it finds stays in the
+# build tree). Prints TAP, one line per target with its executions and crashes; a crash or a
+# differential failure is a "not ok" with the input that caused it.
+#
+#   run-fuzz.sh SRCDIR BUILDDIR SECONDS [TARGET...]
+set -u
+src=$1 build=$2 secs=$3
+shift 3
+targets=${*:-"domain prescan journal units policy"}
+out=$build/tests/fuzz
+mkdir -p "$out"
+CLANG=${CLANG:-clang}
+n=0
+count=$(echo $targets | wc -w)
+echo "1..$count"
+if ! command -v "$CLANG" >/dev/null 2>&1; then
+    for t in $targets; do n=$((n + 1)); echo "ok $n # SKIP fuzz-$t: clang is not installed (packaging/install-deps.sh installs it)"; done
+    exit 0
+fi
+pkgs="glib-2.0 libxml-2.0 libpci"
+flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+incs="-I$build -I$src/lib -I$src/policy -I$src/hook -DVH_RUNSTATEDIR=\"/run\" -DVH_SYSCONFDIR=\"/etc\" -DVH_LIBVIRT_HOOKS_DIR=\"/etc/libvirt/hooks\""
+libsrc=$(ls "$src"/lib/*.c "$src"/policy/*.c)
+for t in $targets; do
+    n=$((n + 1))
+    bin=$out/fuzz-$t
+    # shellcheck disable=SC2086
+    if ! $CLANG $flags $incs $(pkg-config --cflags $pkgs libkmod) -o "$bin" \
+        "$src/tests/fuzz/fuzz-$t.c" $libsrc "$src/hook/vh-hook-prescan.c" \
+        $(pkg-config --libs $pkgs) -ldl >"$out/fuzz-$t.build.log" 2>&1; then
+        echo "not ok $n - fuzz-$t: does not build"
+        sed 's/^/#   /' "$out/fuzz-$t.build.log" | head -n 20
+        continue
+    fi
+    corpus=$out/corpus-$t
+    mkdir -p "$corpus" "$out/artifacts-$t"
+    cp -n "$src/tests/fuzz/corpus/$t"/* "$corpus"/ 2>/dev/null
+    rc=0
+    (cd "$out" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$bin" -max_total_time="$secs" \
+        -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+        -artifact_prefix="$out/artifacts-$t/" "$corpus" >"$out/fuzz-$t.log" 2>&1) || rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz-$t.log" | tail -n 1)
+    crashes=$(find "$out/artifacts-$t" -type f | wc -l)
+    if [ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ]; then
+        echo "ok $n - fuzz-$t: ${runs:-0} executions in $secs s, 0 crashes"
+    else
+        echo "not ok $n - fuzz-$t: ${runs:-0} executions, $crashes crash input(s) in $out/artifacts-$t (exit $rc)"
+        grep -E "ERROR|differential|runtime error|Assertion|assertion" "$out/fuzz-$t.log" | head -n 5 | sed 's/^/#   /'
+    fi
+done
