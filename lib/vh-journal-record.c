@@ -101,14 +101,59 @@ vh_journal_record_to_text(const VhJournalRecord *h)
     return g_key_file_to_data(kf, NULL, NULL);
 }
 
-/* A key's value, or NULL when it is empty or absent. (GKeyFile's string escapes are kept:
- * a domain name may hold any byte libvirt allows.) */
-static char *
-get(GKeyFile *kf, const char *key)
+/* GKeyFile's string escapes (\s \n \t \r \\, as g_key_file_set_string writes them), undone;
+ * FALSE on any other. Read here, not by g_key_file_get_string(), which is lax about them. */
+static gboolean
+unescape(const char *raw, char **out)
 {
-    char *v = g_key_file_get_string(kf, GROUP, key, NULL);
+    GString *s = g_string_new(NULL);
 
-    if (v != NULL && v[0] == '\0')
+    for (const char *p = raw; *p != '\0'; p++) {
+        char c = *p;
+
+        if (c == '\\') {
+            switch (*++p) {
+            case 's':
+                c = ' ';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case '\\':
+                c = '\\';
+                break;
+            default: /* another escape, or a backslash at the end */
+                g_string_free(s, TRUE);
+                return FALSE;
+            }
+        }
+        g_string_append_c(s, c);
+    }
+    *out = g_string_free(s, FALSE);
+    return TRUE;
+}
+
+/* A key's value, or NULL when it is empty or absent; *@ok goes FALSE on a bad escape. */
+static char *
+get(GKeyFile *kf, gboolean *ok, const char *key)
+{
+    g_autofree char *raw = g_key_file_get_value(kf, GROUP, key, NULL);
+    char *v = NULL;
+
+    if (raw == NULL)
+        return NULL;
+    if (!unescape(raw, &v) || !g_utf8_validate(v, -1, NULL)) {
+        *ok = FALSE;
+        g_free(v);
+        return NULL;
+    }
+    if (v[0] == '\0')
         g_clear_pointer(&v, g_free);
     return v;
 }
@@ -150,21 +195,24 @@ vh_journal_record_parse(const char *name, const char *text, gsize len, GError **
     g_autofree char *owner = NULL;
     g_autoptr(GError) local = NULL;
     gint64 pid, since, updated;
+    gboolean ok = TRUE;
 
     if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &local))
         return bad(error, "not a journal record: %s", local->message);
-    h->address = get(kf, "address");
+    h->address = get(kf, &ok, "address");
     if (h->address == NULL || !vh_pci_address_is_valid(h->address) || strcmp(h->address, name) != 0)
         return bad(error, "names the device '%s', not the one of its file name",
                    h->address != NULL ? h->address : "");
-    h->identity = get(kf, "identity");
-    h->domain = get(kf, "domain");
-    h->uuid = get(kf, "uuid");
-    h->driver = get(kf, "driver");
-    h->driver_override = get(kf, "driver-override");
-    h->reason = get(kf, "reason");
-    state = get(kf, "state");
-    owner = get(kf, "owner");
+    h->identity = get(kf, &ok, "identity");
+    h->domain = get(kf, &ok, "domain");
+    h->uuid = get(kf, &ok, "uuid");
+    h->driver = get(kf, &ok, "driver");
+    h->driver_override = get(kf, &ok, "driver-override");
+    h->reason = get(kf, &ok, "reason");
+    state = get(kf, &ok, "state");
+    owner = get(kf, &ok, "owner");
+    if (!ok)
+        return bad(error, "holds a value that is not valid text");
     /* records written before the owner key named a device detached by hand "/manual" */
     if (g_strcmp0(owner, "by-hand") == 0 ||
         (owner == NULL && g_strcmp0(h->domain, "/manual") == 0)) {

@@ -134,11 +134,31 @@ dirs_open(const VhHost *host, gboolean create, Dirs *d, GError **error)
             open_dir(d->run, VH_JOURNAL_DOMAINS_DIR, domains, create, host->config_owner, &local);
     if (d->domains >= 0)
         return TRUE;
+    /* reading: records without an index are still records */
+    if (!create && d->devices >= 0 && g_error_matches(local, VH_ERROR, VH_ERROR_NOT_FOUND))
+        return TRUE;
     dirs_close(d);
     if (!create && g_error_matches(local, VH_ERROR, VH_ERROR_NOT_FOUND))
         return FALSE; /* nothing journaled yet */
     g_propagate_error(error, g_steal_pointer(&local));
     return FALSE;
+}
+
+/* A temporary of a writer killed before its rename: ours (.tmp-ADDRESS-XXXXXXXX), or one of
+ * g_file_set_contents(), which earlier versions wrote with (ADDRESS.XXXXXX). */
+static gboolean
+is_temporary(const char *name)
+{
+    char address[VH_PCI_ADDRESS_BUFSIZE];
+    gsize n = strlen(name);
+
+    if (g_str_has_prefix(name, TEMP_PREFIX))
+        return TRUE;
+    if (n != 12 + 7 || name[12] != '.')
+        return FALSE;
+    memcpy(address, name, 12);
+    address[12] = '\0';
+    return vh_pci_address_is_valid(address);
 }
 
 /* A killed writer's temporary: never a record, removed under the lock. */
@@ -151,7 +171,7 @@ remove_temporaries(int devices)
     struct dirent *e;
 
     while (dir != NULL && (e = readdir(dir)) != NULL) {
-        if (g_str_has_prefix(e->d_name, TEMP_PREFIX))
+        if (is_temporary(e->d_name))
             g_ptr_array_add(names, g_strdup(e->d_name));
     }
     if (dir != NULL)
@@ -161,6 +181,8 @@ remove_temporaries(int devices)
     for (guint i = 0; i < names->len; i++)
         unlinkat(devices, g_ptr_array_index(names, i), 0);
 }
+
+static void prune_index(const Dirs *d);
 
 VhJournalLock *
 vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
@@ -204,7 +226,9 @@ vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
         g_usleep(wait_us);
         wait_us = MIN(wait_us * 2, 50000);
     }
+    /* what a writer killed mid-change left: never records, never holds */
     remove_temporaries(d.devices);
+    prune_index(&d);
     dirs_close(&d);
     lock = g_new0(VhJournalLock, 1);
     lock->fd = fd;
@@ -463,7 +487,7 @@ vh_journal_list(const VhHost *host, GPtrArray *unreadable)
         g_autoptr(GError) local = NULL;
         VhJournalRecord *h;
 
-        if (g_str_has_prefix(name, TEMP_PREFIX))
+        if (is_temporary(name))
             continue; /* a killed writer's temporary, removed at the next lock */
         if (!vh_pci_address_is_valid(name)) {
             add_unreadable(unreadable, name,
@@ -494,27 +518,29 @@ vh_journal_for_domain(const VhHost *host, const char *domain)
     return all;
 }
 
-void
-vh_journal_prune_index(const VhHost *host, const char *domain)
+/* Removes the index marks no record backs, and index directories left empty (a kill between a
+ * record's removal and its mark's, or mid-takeover). Under the lock. */
+static void
+prune_index(const Dirs *d)
 {
-    char name[VH_JOURNAL_INDEX_NAME_MAX];
-    g_autoptr(GPtrArray) marks = NULL;
-    Dirs d;
-    int fd;
+    g_autoptr(GPtrArray) domains = list_dir(d->domains);
 
-    if (!index_name(domain, name) || !dirs_open(host, FALSE, &d, NULL))
-        return;
-    fd = openat(d.domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    marks = fd >= 0 ? list_dir(fd) : g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < marks->len; i++) {
-        const char *address = g_ptr_array_index(marks, i);
-        g_autoptr(VhJournalRecord) h = read_record(d.devices, address, NULL);
+    for (guint i = 0; i < domains->len; i++) {
+        const char *name = g_ptr_array_index(domains, i);
+        int fd = openat(d->domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        g_autoptr(GPtrArray) marks = fd >= 0 ? list_dir(fd) : NULL;
 
-        if (h == NULL || h->owner != VH_OWNER_DOMAIN || g_strcmp0(h->domain, domain) != 0)
-            unlinkat(fd, address, 0);
+        for (guint j = 0; marks != NULL && j < marks->len; j++) {
+            const char *address = g_ptr_array_index(marks, j);
+            g_autoptr(VhJournalRecord) h = read_record(d->devices, address, NULL);
+            char own[VH_JOURNAL_INDEX_NAME_MAX];
+
+            if (h == NULL || h->owner != VH_OWNER_DOMAIN || !index_name(h->domain, own) ||
+                strcmp(own, name) != 0)
+                unlinkat(fd, address, 0);
+        }
+        if (fd >= 0)
+            close(fd);
+        unlinkat(d->domains, name, AT_REMOVEDIR);
     }
-    if (fd >= 0)
-        close(fd);
-    unlinkat(d.domains, name, AT_REMOVEDIR);
-    dirs_close(&d);
 }

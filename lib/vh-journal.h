@@ -63,7 +63,7 @@ typedef struct VhJournalLock VhJournalLock;
 
 /* Waits up to @timeout_ms for the lock. Creates the run directory (mode 0700) and refuses one
  * that is a symbolic link, writable by group or others, or owned by another user; removes the
- * temporaries a killed writer left. */
+ * temporaries and the stale index marks a killed writer left. */
 VhJournalLock *vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error);
 void vh_journal_unlock(VhJournalLock *lock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhJournalLock, vh_journal_unlock)
@@ -84,9 +84,6 @@ GPtrArray *vh_journal_list(const VhHost *host, GPtrArray *unreadable);
 
 /* The records of one domain, in the order they were taken (by time, then address). */
 GPtrArray *vh_journal_for_domain(const VhHost *host, const char *domain);
-
-/* Removes the marks in @domain's index that no record backs (left by a crash mid-takeover). */
-void vh_journal_prune_index(const VhHost *host, const char *domain);
 
 const char *vh_hold_state_to_string(VhHoldState state);
 

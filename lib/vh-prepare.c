@@ -188,7 +188,6 @@ vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWrit
                 g_ptr_array_add(failures, g_strdup_printf("%s: %s", r->address, error->message));
         }
     }
-    vh_journal_prune_index(host, domain);
     return failed;
 }
 

@@ -536,6 +536,7 @@ vh_policy_evaluate(const VhFacts *f)
     if (vh_policy_has_errors(f->policy, FALSE)) {
         const VhPolicyIssue *first = NULL;
         g_autofree char *where = NULL;
+        const char *own_fix;
 
         for (guint i = 0; i < f->policy->issues->len && first == NULL; i++) {
             const VhPolicyIssue *x = g_ptr_array_index(f->policy->issues, i);
@@ -544,9 +545,15 @@ vh_policy_evaluate(const VhFacts *f)
                 first = x;
         }
         where = vh_policy_issue_to_string(first);
+        /* an issue that says its own fix: that fix first, one "(fix: ...)" in all */
+        own_fix = g_str_has_suffix(where, ")") ? g_strrstr(where, " (fix: ") : NULL;
+        if (own_fix != NULL)
+            where[own_fix - where] = where[strlen(where) - 1] = '\0';
         FAIL(&ev, VH_CHECK_HOST, "policy-valid", "host",
-             g_strdup("run 'vfio-handoff policy validate'"), "the policy has errors, the first: %s",
-             where);
+             own_fix != NULL
+                 ? g_strdup_printf("%s, then run 'vfio-handoff policy validate'", own_fix + 7)
+                 : g_strdup("run 'vfio-handoff policy validate'"),
+             "the policy has errors, the first: %s", where);
     } else {
         PASS(&ev, VH_CHECK_HOST, "policy-valid", "host", "the policy has no errors");
     }

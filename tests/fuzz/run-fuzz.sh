@@ -38,7 +38,8 @@ for t in $targets; do
     mkdir -p "$corpus" "$out/artifacts-$t"
     cp -n "$src/tests/fuzz/corpus/$t"/* "$corpus"/ 2>/dev/null
     rc=0
-    (cd "$out" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$bin" -max_total_time="$secs" \
+    # a GLib warning (a GError set twice, a critical) is a crash too
+    (cd "$out" && G_DEBUG=fatal-warnings ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$bin" -max_total_time="$secs" \
         -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="$out/artifacts-$t/" "$corpus" >"$out/fuzz-$t.log" 2>&1) || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz-$t.log" | tail -n 1)

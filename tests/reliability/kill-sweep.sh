@@ -1,0 +1,107 @@
+#!/bin/sh
+# The kill-point sweep: a handoff of 4 devices in 2 IOMMU groups (twin-gpus: two GPUs with
+# their audio functions), killed with SIGKILL right after each change it makes to a file —
+# every sysfs write, journal temporary write, rename, unlink, mkdir — in prepare, in release
+# and in a takeover of a dead domain's devices (vh-killpoint.so counts them). After each kill
+# comes the recovery a user (or libvirt) runs: a failed start is followed by libvirt's release,
+# then `vfio-handoff recover --offline`. Then every device must be on its original driver with
+# driver_override clear, and the journal empty: no record, no temporary, no index.
+#
+# Needs VH_KILLPOINT (the built vh-killpoint.so). Prints one TAP line per phase with the
+# points tried and the orphans left.
+. "${VH_SRCDIR:?}/tests/cli/tap.sh"
+. "$VH_SRCDIR/tests/cli/fake-host.sh"
+VH_KILLPOINT=${VH_KILLPOINT:?VH_KILLPOINT must name vh-killpoint.so}
+# the library is not built with the sanitizers: let it load beside their runtime
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+DEVICES="0000:01:00.0 0000:01:00.1 0000:02:00.0 0000:02:00.1"
+J=run/vfio-handoff
+expected="0000:01:00.0 nouveau (null)|0000:01:00.1 snd_hda_intel (null)|0000:02:00.0 nouveau (null)|0000:02:00.1 snd_hda_intel (null)|0000:03:00.0 igb (null)"
+
+# killed N CMD...: CMD with kill point N (0: none) in its own process group; sets rc
+killed() {
+    n=$1
+    shift
+    head -c 8 /dev/zero >"$tap_tmp/counter"
+    rc=0
+    # only the hook and its children carry the library: the kill takes their group alone
+    VH_KILL_COUNTER=$tap_tmp/counter VH_KILL_AT=$n VH_KILL_LOG=$tap_tmp/points \
+        setsid -w env LD_PRELOAD="$VH_KILLPOINT" "$@" >/dev/null 2>&1 || rc=$?
+    was_killed=$rc
+}
+
+# what a user finds afterwards: "" when all is well, else what is wrong
+leftovers() {
+    now=$(state "$r" | paste -sd'|')
+    left=
+    [ "$now" = "$expected" ] || left="drivers: $now"
+    [ -z "$(ls -A "$r/$J/devices" 2>/dev/null)" ] || left="$left records: $(ls -A "$r/$J/devices" | paste -sd' ')"
+    [ -z "$(ls -A "$r/$J/domains" 2>/dev/null)" ] || left="$left index: $(ls -A "$r/$J/domains" | paste -sd' ')"
+    printf '%s' "$left"
+}
+
+setup() {
+    host twin-gpus
+    for d in 0000:01:00.0 0000:02:00.0; do enable "$r" "$d"; done
+    domain vm1 $DEVICES >"$tap_tmp/vm1.xml"
+    domain vm2 $DEVICES >"$tap_tmp/vm2.xml"
+    mkdir -p "$r/run/libvirt/qemu"
+}
+
+# started DOMAIN PID: its QEMU runs as PID (a fake /proc entry) and `started` records it
+started() {
+    mkdir -p "$r/proc/$2" && echo "$2" >"$r/run/libvirt/qemu/$1.pid"
+    hook "$r" "$1" started begin "$tap_tmp/$1.xml"
+}
+# gone DOMAIN PID: its QEMU died without a release (a crash of the host side)
+gone() { rm -rf "$r/proc/$2" "$r/run/libvirt/qemu/$1.pid"; }
+
+# sweep PHASE: kills the phase at point 1, 2, ... until a run is no longer killed
+sweep() {
+    phase=$1 point=0 orphans=0 detail=
+    while :; do
+        point=$((point + 1))
+        setup
+        case $phase in
+        prepare)
+            killed "$point" VH_ROOT="$r" "$VH_HOOK" vm1 prepare begin - <"$tap_tmp/vm1.xml"
+            hook "$r" vm1 release end "$tap_tmp/vm1.xml" # libvirt, after the failed start
+            ;;
+        release)
+            hook "$r" vm1 prepare begin "$tap_tmp/vm1.xml"
+            started vm1 4001
+            gone vm1 4001
+            killed "$point" VH_ROOT="$r" "$VH_HOOK" vm1 release end - <"$tap_tmp/vm1.xml"
+            ;;
+        takeover)
+            hook "$r" vm1 prepare begin "$tap_tmp/vm1.xml"
+            started vm1 4001
+            gone vm1 4001
+            killed "$point" VH_ROOT="$r" "$VH_HOOK" vm2 prepare begin - <"$tap_tmp/vm2.xml"
+            hook "$r" vm2 release end "$tap_tmp/vm2.xml" # libvirt, after the failed start
+            ;;
+        esac
+        [ -n "${VH_SWEEP_DEBUG:-}" ] && echo "# point $point rc $rc: $(wc -l <"$tap_tmp/points" 2>/dev/null) points" >&2
+        run "$r" recover --offline
+        left=$(leftovers)
+        if [ -n "$left" ]; then
+            orphans=$((orphans + 1))
+            detail="$detail
+point $point ($(sed -n "${point}p" "$tap_tmp/points" 2>/dev/null | cut -d' ' -f2-)): $left; recover: $(echo "$out $err" | tail -n 3 | paste -sd' ')"
+        fi
+        rm -f "$tap_tmp/points"
+        stop_kernels
+        rm -rf "$r"
+        [ "$was_killed" -eq 137 ] || break # the phase ran to its end: every point was tried
+    done
+    tried=$((point - 1))
+    if [ "$orphans" -eq 0 ] && [ "$tried" -gt 0 ]; then
+        ok "kill sweep, $phase: $tried kill points tried, 0 left anything behind"
+    else
+        not_ok "kill sweep, $phase: $tried kill points tried, $orphans left something behind" "$detail"
+    fi
+}
+
+for phase in ${VH_SWEEP_PHASES:-prepare release takeover}; do sweep "$phase"; done
+done_testing
