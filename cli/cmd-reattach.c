@@ -7,6 +7,7 @@
 
 #include "vh-bind.h"
 #include "vh-cli.h"
+#include "vh-error.h"
 #include "vh-kernel-abi.h"
 #include "vh-holders.h"
 #include "vh-prepare.h"
@@ -39,9 +40,11 @@ reattach_one(VhCliChange *change, const char *name)
     }
     holder = vh_holder_state_of_record(change->host, h);
     if (holder == VH_HOLDER_RUNNING || holder == VH_HOLDER_STARTING) {
+        g_autofree char *word = vh_error_shell_word(h->domain);
+
         vh_cli_error("%s: held by the domain '%s', which is running (fix: stop it instead, run "
                      "'virsh shutdown %s')",
-                     name, h->domain, h->domain);
+                     name, h->domain, word);
         return FALSE;
     }
     driver = g_strdup(h->driver);

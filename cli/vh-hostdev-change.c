@@ -70,6 +70,7 @@ static gboolean
 session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *domain,
              const char *verb, gboolean dry_run, GError **error)
 {
+    g_autofree char *word = vh_error_shell_word(domain);
     const char *name;
     int persistent, active;
 
@@ -94,15 +95,16 @@ session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *do
     if (persistent == 0) {
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
                     "'%s' is a transient domain, and vfio-handoff changes persistent definitions "
-                    "(make it persistent: virsh dumpxml %s > %s.xml && virsh define %s.xml)",
-                    s->r->domain, s->r->domain, s->r->domain, s->r->domain);
+                    "(make it persistent: virsh dumpxml %s > definition.xml && virsh define "
+                    "definition.xml)",
+                    s->r->domain, word);
         return FALSE;
     }
     if (active == 1) {
         /* VMware: power the VM off first. A running QEMU keeps its devices until it stops. */
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
                     "'%s' is running: shut it down first (virsh shutdown %s), then %s again",
-                    s->r->domain, s->r->domain, verb);
+                    s->r->domain, word, verb);
         return FALSE;
     }
     s->r->before = persistent_xml(s, error);

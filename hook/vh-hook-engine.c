@@ -64,12 +64,13 @@ op_prepare(Hook *h)
     const VhPolicyCheck *failed;
     VhHandoffOwner owner = {VH_OWNER_DOMAIN, h->domain, NULL};
     gint64 t0 = g_get_monotonic_time();
+    g_autofree char *word = vh_error_shell_word(h->domain);
 
     if (h->def == NULL)
         return refuse(h, NULL,
                       "the domain XML on stdin: %s (fix: check the definition with "
                       "'virsh dumpxml %s')",
-                      h->def_error, h->domain);
+                      h->def_error, word);
     requested = vh_domain_def_unmanaged(h->def);
     if (requested->len == 0)
         return 0;

@@ -23,4 +23,8 @@ GQuark vh_error_quark(void);
 /* Sets a VH_ERROR_IO (or NOT_FOUND for ENOENT) error for a failed call on @path. */
 void vh_error_set_errno(GError **error, int errsv, const char *what, const char *path);
 
+/* @word as one argument of a command shown in a message's fix: itself when it holds nothing a
+ * shell reads specially, else in double quotes (libvirt allows spaces and quotes in names). */
+char *vh_error_shell_word(const char *word);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "vh-error.h"
 #include "vh-policy-eval.h"
 #include "vh-units.h"
 
@@ -140,14 +141,16 @@ check_held(Eval *ev, const VhPciDevice *dev)
     const VhHolder *h = holding_of(ev, dev, &live);
 
     if (h != NULL && live) {
+        g_autofree char *word = h->domain_name != NULL ? vh_error_shell_word(h->domain_name) : NULL;
+
         if (h->domain_name != NULL && h->state == VH_HOLDER_STARTING)
             FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name,
                  g_strdup_printf("wait until '%s' has started, then run 'virsh shutdown %s'",
-                                 h->domain_name, h->domain_name),
+                                 h->domain_name, word),
                  "held by the domain '%s', which is starting (%s)", h->domain_name, h->via);
         else if (h->domain_name != NULL)
             FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name,
-                 g_strdup_printf("run 'virsh shutdown %s' first", h->domain_name),
+                 g_strdup_printf("run 'virsh shutdown %s' first", word),
                  "held by the running domain '%s' (pid %d, %s)", h->domain_name, h->pid, h->via);
         else
             FAIL(ev, VH_CHECK_DEVICE, "not-held", dev->name,

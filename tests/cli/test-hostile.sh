@@ -24,7 +24,7 @@ hook "$r" sp release end "$tap_tmp/plain.xml"
 is "' sp ': the release of the domain 'sp' leaves its devices" "vfio-pci" "$(drv "$r" 0000:01:00.0)"
 hook "$r" sp prepare begin "$tap_tmp/plain.xml"
 is "' sp ': the domain 'sp' is refused the held GPU (exit 1)" "1" "$rc"
-like "... naming ' sp ' as the holder" "held by the running domain ' sp ' \(pid 4343" "$err"
+is "... naming ' sp ' as the holder, quoted for the shell in the fix" "vfio-handoff: sp: 0000:01:00.0: held by the running domain ' sp ' (pid 4343, journal) (fix: run 'virsh shutdown \" sp \"' first)" "$err"
 hook "$r" " sp " release end "$tap_tmp/sp.xml"
 is "' sp ': its own release gives the GPU back" "nouveau snd_hda_intel " "$(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1) $(records "$r")"
 
