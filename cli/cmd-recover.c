@@ -159,7 +159,9 @@ vh_cmd_recover(int argc, char **argv)
          "nothing",
          NULL},
         {"offline", 0, 0, G_OPTION_ARG_NONE, &offline,
-         "Do not ask libvirt: trust the recorded QEMU pid alone", NULL},
+         "Do not ask libvirt: judge by the recorded QEMU pid (without one, by who holds the "
+         "device)",
+         NULL},
         {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (as virsh -c)", "URI"},
         {NULL},
     };

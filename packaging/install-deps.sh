@@ -38,7 +38,8 @@ fi
 if command -v apt-get >/dev/null 2>&1; then
     pkgs="build-essential autoconf automake libtool pkgconf make
           libglib2.0-dev libxml2-dev libpci-dev pciutils libvirt-dev libjson-glib-dev
-          libkmod-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq bash-completion patch"
+          libkmod-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq bash-completion patch
+          clang libclang-rt-dev util-linux"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-system-x86 qemu-utils debootstrap e2fsprogs"
     [ "$want_bench" = yes ] && pkgs="$pkgs virtinst"
     missing=
@@ -59,7 +60,8 @@ if command -v apt-get >/dev/null 2>&1; then
 elif command -v dnf >/dev/null 2>&1; then
     pkgs="gcc make autoconf automake libtool pkgconf-pkg-config
           glib2-devel libxml2-devel pciutils-devel pciutils libvirt-devel json-glib-devel
-          kmod-devel fuse3-devel fuse3 strace valgrind libvirt-client jq bash-completion patch"
+          kmod-devel fuse3-devel fuse3 strace valgrind libvirt-client jq bash-completion patch
+          clang compiler-rt util-linux"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-system-x86 qemu-img debootstrap e2fsprogs"
     [ "$want_bench" = yes ] && pkgs="$pkgs virt-install"
     # shellcheck disable=SC2086

@@ -6,22 +6,25 @@
 #   3. a build without the fake kernel (--without-fuse): its tests skip, with the reason
 #   4. make distcheck (the release tarball builds, passes its tests, installs and uninstalls)
 #   5. make check-mutants (each breaking change to the safety-critical code is caught)
-#   6. make check-vm: the VM test bed, a real kernel with an emulated IOMMU
-# Stages 1 to 5 run under tests/host-guard.sh, which proves they wrote nothing outside the
+#   6. make check-reliability: the kill-point sweep, the race test with 10,000 hook calls,
+#      valgrind, and every libFuzzer target for 60 s (tests/RELIABILITY.md)
+#   7. make check-vm: the VM test bed, a real kernel with an emulated IOMMU
+# Stages 1 to 6 run under tests/host-guard.sh, which proves they wrote nothing outside the
 # build tree and left no process or mount behind. Everything is built in _build/, afresh each
 # run; a source tree configured in place (./autogen.sh && make) is left as it is, and built
 # from a copy. Ends with "tests: N passed, N failed, N skipped": a stage that cannot run here
 # is a skip with its reason, a stage that breaks without a failing test is a failure.
 # Exit status 0 only when nothing failed.
 #   tests/run-all.sh                every stage
-#   tests/run-all.sh STAGE...       only these: check sanitizers nofuse distcheck mutants vm
+#   tests/run-all.sh STAGE...       only these: check sanitizers nofuse distcheck mutants
+#                                   reliability vm
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 out=$top/_build
 
-all_stages="check sanitizers nofuse distcheck mutants vm"
+all_stages="check sanitizers nofuse distcheck mutants reliability vm"
 for want in "$@"; do
     case " $all_stages " in
     *" $want "*) ;;
@@ -147,6 +150,13 @@ stage() {
             echo "  $(n_of skipped) mutants not judged: $(grep -m 1 '^skipped ' "$dir/mutants.log" | sed 's/^[^:]*: //')" >>"$out/skips"
         fi
         ;;
+    reliability)
+        if [ -f "$dir/test-suite.log" ]; then count_log "$dir/test-suite.log"; fi
+        if [ -f "$dir/tests/fuzz/fuzz.tap" ]; then count_tap "$dir/tests/fuzz/fuzz.tap"; fi
+        [ "$rc" -ne 0 ] && [ -f "$dir/test-suite.log" ] &&
+            grep -E '^(FAIL|ERROR)' "$dir/test-suite.log" | head -n 40
+        [ -f "$dir/tests/fuzz/fuzz.tap" ] && grep -E '^(ok|not ok)' "$dir/tests/fuzz/fuzz.tap"
+        ;;
     vm)
         if grep -q '^1\.\.0 # SKIP' "$dir/tests/vm/vm.tap" 2>/dev/null; then
             skip "the VM test bed: $(sed -n 's/^1\.\.0 # SKIP *//p' "$dir/tests/vm/vm.tap")"
@@ -190,6 +200,9 @@ fi
 # distcheck reruns the same tests on the tarball: it counts as one
 runs distcheck && stage "make distcheck" "$main" one sh -c "make -s -j$jobs distcheck >distcheck.log 2>&1 || { tail -n 40 distcheck.log; exit 1; }"
 runs mutants && stage "make check-mutants" "$main" mutants sh -c "make -s check-mutants >mutants.log 2>&1"
+# the sweep, the race at 10,000 hook calls, valgrind, and every fuzz target for 60 s
+runs reliability && stage "make check-reliability (kill sweep, race, valgrind, fuzz 60 s each)" "$main" reliability \
+    sh -c "make -s check-reliability FUZZ_SECONDS=60 >reliability.log 2>&1"
 
 if runs vm; then
     if can_be_root; then
