@@ -222,10 +222,12 @@ main(int argc, char **argv)
      * the rest of the policy (an ignored file, an unknown key) */
     for (guint i = 0; i < h.policy->issues->len; i++) {
         const VhPolicyIssue *issue = g_ptr_array_index(h.policy->issues, i);
-        g_autofree char *text = vh_policy_issue_to_string(issue);
+        g_autofree char *text = NULL;
+        g_autofree char *fix = NULL;
 
+        vh_policy_issue_split(issue, "run 'vfio-handoff policy validate'", &text, &fix);
         vh_hook_log(NULL, "policy", issue->severity == VH_ISSUE_UNKNOWN ? "warning" : "error", 0,
-                    "%s (fix: run 'vfio-handoff policy validate')", text);
+                    "%s (fix: %s)", text, fix);
     }
     read_domain(&h);
     if (!h.policy->enabled) {

@@ -539,7 +539,7 @@ vh_policy_evaluate(const VhFacts *f)
     if (vh_policy_has_errors(f->policy, FALSE)) {
         const VhPolicyIssue *first = NULL;
         g_autofree char *where = NULL;
-        const char *own_fix;
+        char *fix = NULL;
 
         for (guint i = 0; i < f->policy->issues->len && first == NULL; i++) {
             const VhPolicyIssue *x = g_ptr_array_index(f->policy->issues, i);
@@ -547,15 +547,8 @@ vh_policy_evaluate(const VhFacts *f)
             if (x->severity == VH_ISSUE_ERROR)
                 first = x;
         }
-        where = vh_policy_issue_to_string(first);
-        /* an issue that says its own fix: that fix first, one "(fix: ...)" in all */
-        own_fix = g_str_has_suffix(where, ")") ? g_strrstr(where, " (fix: ") : NULL;
-        if (own_fix != NULL)
-            where[own_fix - where] = where[strlen(where) - 1] = '\0';
-        FAIL(&ev, VH_CHECK_HOST, "policy-valid", "host",
-             own_fix != NULL
-                 ? g_strdup_printf("%s, then run 'vfio-handoff policy validate'", own_fix + 7)
-                 : g_strdup("run 'vfio-handoff policy validate'"),
+        vh_policy_issue_split(first, "run 'vfio-handoff policy validate'", &where, &fix);
+        FAIL(&ev, VH_CHECK_HOST, "policy-valid", "host", fix,
              "the policy has errors, the first: %s", where);
     } else {
         PASS(&ev, VH_CHECK_HOST, "policy-valid", "host", "the policy has no errors");

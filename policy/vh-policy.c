@@ -82,6 +82,23 @@ vh_policy_issue_to_string(const VhPolicyIssue *issue)
     return g_strdup_printf("%s: %s", issue->file, issue->message);
 }
 
+void
+vh_policy_issue_split(const VhPolicyIssue *issue, const char *then, char **reason, char **fix)
+{
+    char *text = vh_policy_issue_to_string(issue);
+    char *own = g_str_has_suffix(text, ")") ? g_strrstr(text, " (fix: ") : NULL;
+
+    if (own == NULL) {
+        *fix = g_strdup(then);
+    } else {
+        /* the issue's own fix first, then @then */
+        text[strlen(text) - 1] = '\0';
+        *fix = g_strdup_printf("%s, then %s", own + strlen(" (fix: "), then);
+        *own = '\0';
+    }
+    *reason = text;
+}
+
 const VhPolicyDevice *
 vh_policy_device_for(const VhPolicy *policy, const VhPciDevice *dev)
 {

@@ -89,6 +89,10 @@ gboolean vh_policy_has_errors(const VhPolicy *policy, gboolean strict);
 /* "FILE:LINE: message" */
 char *vh_policy_issue_to_string(const VhPolicyIssue *issue);
 
+/* An issue as the REASON and FIX of a message: "FILE:LINE: MESSAGE" and @then, after the
+ * issue's own fix when its message carries one, so that a message has one "(fix: ...)". */
+void vh_policy_issue_split(const VhPolicyIssue *issue, const char *then, char **reason, char **fix);
+
 /*
  * The policy for a device: [device VVVV:DDDD ADDRESS] before [device ADDRESS] before
  * [device VVVV:DDDD]. NULL when none names it.
