@@ -161,25 +161,45 @@ is_temporary(const char *name)
     return vh_pci_address_is_valid(address);
 }
 
-/* A killed writer's temporary: never a record, removed under the lock. */
-static void
-remove_temporaries(int devices)
+/* The names in a directory fd (without . and ..). */
+static GPtrArray *
+list_dir(int dirfd)
 {
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    int fd = dup(devices);
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
     struct dirent *e;
 
     while (dir != NULL && (e = readdir(dir)) != NULL) {
-        if (is_temporary(e->d_name))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
             g_ptr_array_add(names, g_strdup(e->d_name));
     }
     if (dir != NULL)
         closedir(dir);
     else if (fd >= 0)
         close(fd);
-    for (guint i = 0; i < names->len; i++)
-        unlinkat(devices, g_ptr_array_index(names, i), 0);
+    return names;
+}
+
+/* One domain's index directory (RUN/domains/NAME), never through a link; -1 when absent. */
+static int
+open_index(const Dirs *d, const char *name)
+{
+    return openat(d->domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* A killed writer's temporary: never a record, removed under the lock. */
+static void
+remove_temporaries(int devices)
+{
+    g_autoptr(GPtrArray) names = list_dir(devices);
+
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+
+        if (is_temporary(name))
+            unlinkat(devices, name, 0);
+    }
 }
 
 static void prune_index(const Dirs *d);
@@ -251,26 +271,6 @@ index_name(const char *domain, char out[VH_JOURNAL_INDEX_NAME_MAX])
     return vh_hook_index_name(domain, out, VH_JOURNAL_INDEX_NAME_MAX) == 0;
 }
 
-/* The names in a directory fd (without . and ..). */
-static GPtrArray *
-list_dir(int dirfd)
-{
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    struct dirent *e;
-
-    while (dir != NULL && (e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            g_ptr_array_add(names, g_strdup(e->d_name));
-    }
-    if (dir != NULL)
-        closedir(dir);
-    else if (fd >= 0)
-        close(fd);
-    return names;
-}
-
 /* Removes the marks of @address from every domain's index but @keep's (NULL: all). */
 static void
 unindex(const Dirs *d, const char *address, const char *keep)
@@ -283,8 +283,7 @@ unindex(const Dirs *d, const char *address, const char *keep)
 
         if (keep != NULL && strcmp(name, keep) == 0)
             continue;
-        fd = openat(d->domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
+        if ((fd = open_index(d, name)) < 0)
             continue;
         unlinkat(fd, address, 0);
         close(fd);
@@ -303,7 +302,7 @@ index_mark(const Dirs *d, const VhJournalRecord *h, const char *name, GError **e
         vh_error_set_errno(error, errno, "create", path);
         return FALSE;
     }
-    dfd = openat(d->domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    dfd = open_index(d, name);
     fd = dfd >= 0 ? openat(dfd, h->address, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
     if (fd < 0)
         vh_error_set_errno(error, errno, "create", path);
@@ -527,7 +526,7 @@ prune_index(const Dirs *d)
 
     for (guint i = 0; i < domains->len; i++) {
         const char *name = g_ptr_array_index(domains, i);
-        int fd = openat(d->domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open_index(d, name);
         g_autoptr(GPtrArray) marks = fd >= 0 ? list_dir(fd) : NULL;
 
         for (guint j = 0; marks != NULL && j < marks->len; j++) {
