@@ -5,6 +5,7 @@
 
 #include "vh-holders.h"
 #include "vh-sysfs.h"
+#include "vh-units.h"
 
 void
 vh_holder_free(VhHolder *holder)
@@ -30,14 +31,11 @@ vh_holders_libvirt_pid(const VhHost *host, const char *domain)
     g_autofree char *name = g_strconcat(domain, ".pid", NULL);
     g_autofree char *path = g_build_filename(host->libvirt_run_dir, name, NULL);
     g_autofree char *text = NULL;
-    char *end = NULL;
-    gint64 pid;
 
     if (strchr(domain, '/') != NULL || strcmp(domain, "..") == 0 ||
         !g_file_get_contents(path, &text, NULL, NULL))
         return 0;
-    pid = g_ascii_strtoll(g_strstrip(text), &end, 10);
-    return g_ascii_isdigit(text[0]) && *end == '\0' && pid > 0 && pid <= G_MAXINT ? (int)pid : 0;
+    return MAX(vh_parse_kernel_number(g_strstrip(text)), 0);
 }
 
 VhHolderState

@@ -16,6 +16,7 @@
 #include "vh-error.h"
 #include "vh-inventory.h"
 #include "vh-sysfs.h"
+#include "vh-units.h"
 #include "vh-kernel-abi.h"
 
 /*
@@ -110,19 +111,6 @@ attr_path(char *buf, gsize size, const VhPciDevice *dev, const char *attr)
 }
 #define ATTR(d, attr) attr_path(path, sizeof(path), (d), (attr))
 
-int
-vh_inventory_group_number(const char *name)
-{
-    char *end = NULL;
-    gint64 v;
-
-    if (!g_ascii_isdigit(name[0]))
-        return -1;
-    errno = 0;
-    v = g_ascii_strtoll(name, &end, 10);
-    return errno == 0 && *end == '\0' && v <= G_MAXINT ? (int)v : -1;
-}
-
 static void
 read_sriov(VhPciDevice *dev, int dfd)
 {
@@ -203,7 +191,7 @@ read_sysfs_attributes(VhPciDevice *dev, int dfd)
     dev->driver = vh_sysfs_read_link_name_at(dfd, ATTR(dev, VH_ATTR_DRIVER), NULL);
     group = vh_sysfs_read_link_name_at(dfd, ATTR(dev, VH_ATTR_IOMMU_GROUP), NULL);
     if (group != NULL)
-        dev->iommu_group = vh_inventory_group_number(group);
+        dev->iommu_group = vh_parse_kernel_number(group);
 
     /* Documentation/ABI/testing/sysfs-bus-pci: driver_override reads "(null)" when unset */
     value = vh_sysfs_read_at(dfd, ATTR(dev, VH_ATTR_DRIVER_OVERRIDE), NULL);

@@ -26,10 +26,6 @@ typedef struct {
 /* Reads every PCI device below the host's sysfs root with libpci, plus what libpci does not
  * model (driver_override, reset methods, boot VGA, SR-IOV links, the bridge chain). */
 VhInventory *vh_inventory_load(const VhHost *host, VhInventoryFlags flags, GError **error);
-
-/* A decimal number as the kernel names IOMMU groups (and processes) in /sys and /proc: digits
- * only, at most G_MAXINT; -1 for anything else. */
-int vh_inventory_group_number(const char *name);
 void vh_inventory_free(VhInventory *inv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhInventory, vh_inventory_free)
 

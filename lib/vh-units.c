@@ -28,6 +28,15 @@ parse_number(const char *text, guint64 *value, const char **rest)
     return TRUE;
 }
 
+int
+vh_parse_kernel_number(const char *text)
+{
+    guint64 v;
+    const char *rest;
+
+    return parse_number(text, &v, &rest) && *rest == '\0' && v <= G_MAXINT ? (int)v : -1;
+}
+
 gboolean
 vh_parse_size(const char *text, guint64 *bytes, GError **error)
 {

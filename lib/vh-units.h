@@ -17,4 +17,8 @@ gboolean vh_parse_duration(const char *text, guint64 *msec, GError **error);
 /* 3221225472 -> "3 GiB", 1610612736 -> "1.5 GiB": for messages */
 char *vh_format_size(guint64 bytes);
 
+/* A number as the kernel writes IOMMU group and process numbers in /sys and /proc names (and
+ * libvirt in its pid files): decimal digits only, at most G_MAXINT; -1 for anything else. */
+int vh_parse_kernel_number(const char *text);
+
 G_END_DECLS

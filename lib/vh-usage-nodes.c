@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 
 #include "vh-sysfs.h"
+#include "vh-units.h"
 #include "vh-usage-collector.h"
 
 /* Device nodes that never belong to a PCI device: not worth resolving. */
@@ -82,7 +83,7 @@ attribute_node(VhUsageCollector *c, const char *node, const char *holder, int pi
 
     /* /dev/vfio/N is a whole IOMMU group: a VM (or another vfio user) holds every member */
     if (g_str_has_prefix(node, "/dev/vfio/") &&
-        (group = vh_inventory_group_number(node + strlen("/dev/vfio/"))) >= 0 && c->inv != NULL) {
+        (group = vh_parse_kernel_number(node + strlen("/dev/vfio/"))) >= 0 && c->inv != NULL) {
         VhIommuGroup *g = g_hash_table_lookup(c->inv->group_by_number, GINT_TO_POINTER(group));
 
         for (guint i = 0; g != NULL && i < g->members->len; i++) {
@@ -140,7 +141,7 @@ vh_usage_collect_open_nodes(VhUsageCollector *c)
                 comm = vh_sysfs_read(comm_path, NULL);
             }
             holder = g_strdup_printf("%s (pid %s)", comm != NULL ? comm : "?", pid);
-            attribute_node(c, target, holder, vh_inventory_group_number(pid));
+            attribute_node(c, target, holder, vh_parse_kernel_number(pid));
         }
     }
 }

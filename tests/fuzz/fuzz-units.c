@@ -1,5 +1,5 @@
-/* libFuzzer: PCI addresses, sizes and durations (lib/vh-pci-address.c, lib/vh-units.c). An
- * accepted address formats to a canonical one that reads back the same. */
+/* libFuzzer: PCI addresses, sizes, durations and kernel numbers (lib/vh-pci-address.c,
+ * lib/vh-units.c). An accepted address formats to a canonical one that reads back the same. */
 #include "config.h"
 
 #include <string.h>
@@ -26,6 +26,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     (void)vh_pci_address_is_valid(text);
     (void)vh_parse_size(text, &v, NULL);
     (void)vh_parse_duration(text, &v, NULL);
+    g_assert(vh_parse_kernel_number(text) >= -1);
     g_free(vh_format_size((guint64)size << (size % 48)));
     return 0;
 }
