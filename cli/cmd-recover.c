@@ -132,20 +132,6 @@ recover_one(Recovery *rc, VhJournalRecord *h)
     printf("gave %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);
 }
 
-/* Names each journal file that is no readable record: never dropped, each may hide a device
- * left on vfio-pci. Returns how many. */
-static guint
-report_unreadable(const VhSnapshot *snap)
-{
-    for (guint i = 0; i < snap->unreadable->len; i++) {
-        g_autofree char *text =
-            vh_cli_unreadable_text(snap->host, g_ptr_array_index(snap->unreadable, i));
-
-        vh_cli_error("%s", text);
-    }
-    return snap->unreadable->len;
-}
-
 /* libvirt, to ask which domains run; FALSE (reported) when it cannot be reached. */
 static gboolean
 connect_libvirt(Recovery *r, const char *uri)
@@ -204,7 +190,7 @@ vh_cmd_recover(int argc, char **argv)
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    r.failed = report_unreadable(snap);
+    r.failed = vh_cli_report_unreadable(change->host, snap->unreadable);
     if (snap->journal->len == 0 && r.failed == 0) {
         printf("The journal is empty: nothing to recover.\n");
         return VH_EXIT_OK;

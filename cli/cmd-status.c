@@ -143,11 +143,8 @@ vh_cmd_status(int argc, char **argv)
         printf("No device is handed off.\n");
     else if (holds->len > 0)
         print_table(host, holds);
-    for (guint i = 0; !json && i < unreadable->len; i++) {
-        g_autofree char *text = vh_cli_unreadable_text(host, g_ptr_array_index(unreadable, i));
-
-        vh_cli_error("%s", text);
-    }
+    if (!json)
+        vh_cli_report_unreadable(host, unreadable);
     /* an unreadable record may hide a device left on vfio-pci: not a clean state */
     return unreadable->len == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
 }

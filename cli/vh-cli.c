@@ -39,6 +39,18 @@ vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u)
                            path, u->reason, u->name, u->name, node);
 }
 
+guint
+vh_cli_report_unreadable(const VhHost *host, const GPtrArray *unreadable)
+{
+    for (guint i = 0; i < unreadable->len; i++) {
+        g_autofree char *text =
+            vh_cli_unreadable_text(host, g_ptr_array_index((GPtrArray *)unreadable, i));
+
+        vh_cli_error("%s", text);
+    }
+    return unreadable->len;
+}
+
 GOptionContext *
 vh_cli_option_context(const char *verb, const char *args, const char *summary,
                       const char *description, const GOptionEntry *entries)

@@ -47,6 +47,10 @@ void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* What `status` and `recover` say of a journal file that is not a readable record. */
 char *vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u);
 
+/* Says it on stderr for each of @unreadable (VhJournalUnreadable *): never dropped, each may
+ * hide a device left on vfio-pci. Returns how many. */
+guint vh_cli_report_unreadable(const VhHost *host, const GPtrArray *unreadable);
+
 /*
  * Parses a verb's options with its own --help. Returns -1 to go on, or the exit code to return
  * (0 after --help, 2 on a usage error, which is reported).
