@@ -19,29 +19,29 @@ vh_use_free(VhUse *use)
     g_free(use);
 }
 
+/* /proc/PID/REL below the host's proc */
+static char *
+proc_of(const VhHost *host, const char *pid, const char *rel)
+{
+    g_autofree char *r = g_build_filename(pid, rel, NULL);
+
+    return vh_host_proc_path(host, r);
+}
+
 char *
 vh_usage_host_proc_path(const VhUsageCollector *c, const char *ns, const char *rel)
 {
-    g_autofree char *self_rel = g_strdup_printf("self/ns/%s", ns);
-    g_autofree char *init_rel = g_strdup_printf("1/ns/%s", ns);
-    g_autofree char *self_ns = vh_host_proc_path(c->host, self_rel);
-    g_autofree char *init_ns = vh_host_proc_path(c->host, init_rel);
+    g_autofree char *ns_rel = g_build_filename("ns", ns, NULL);
+    g_autofree char *self_ns = proc_of(c->host, "self", ns_rel);
+    g_autofree char *init_ns = proc_of(c->host, "1", ns_rel);
     g_autofree char *self_link = g_file_read_link(self_ns, NULL);
     g_autofree char *init_link = g_file_read_link(init_ns, NULL);
-    g_autofree char *init_path = NULL;
+    g_autofree char *init_path = proc_of(c->host, "1", rel);
 
-    if (self_link != NULL && init_link != NULL && strcmp(self_link, init_link) != 0) {
-        g_autofree char *r = g_strdup_printf("1/%s", rel);
-
-        init_path = vh_host_proc_path(c->host, r);
-        if (access(init_path, R_OK) == 0)
-            return g_steal_pointer(&init_path);
-    }
-    {
-        g_autofree char *r = g_strdup_printf("self/%s", rel);
-
-        return vh_host_proc_path(c->host, r);
-    }
+    if (self_link != NULL && init_link != NULL && strcmp(self_link, init_link) != 0 &&
+        access(init_path, R_OK) == 0)
+        return g_steal_pointer(&init_path);
+    return proc_of(c->host, "self", rel);
 }
 
 /* The PCI devices on the sysfs path of @path (after resolving links), nearest first. */
