@@ -23,6 +23,7 @@ print_table(const VhCliView *view)
                                    : g_strdup_printf("%04x", vh_pci_device_class(dev));
         g_autofree char *group = dev->iommu_group >= 0 ? g_strdup_printf("%d", dev->iommu_group)
                                                        : g_strdup("-");
+        g_autofree char *parked = vh_cli_parked_text(view->snap, dev);
 
         printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %-7s  %s\n", dev->name, ids, cls,
                dev->driver != NULL ? dev->driver : "-", group, v->passable ? "yes" : "no",
@@ -37,6 +38,8 @@ print_table(const VhCliView *view)
             printf("\n");
             more |= v->reasons->len > 1;
         }
+        if (parked != NULL)
+            printf("%14s└ %s\n", "", parked);
     }
     if (more)
         printf("\nEvery reason, with its fix: vfio-handoff show DEVICE\n");

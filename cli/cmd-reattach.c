@@ -1,5 +1,5 @@
 /* vfio-handoff reattach DEVICE...: give back devices detached by hand (or left by a domain
- * that is gone) to the driver they had */
+ * that is gone) to the driver they had; --adopt: parked devices, to the driver the kernel picks */
 #include "config.h"
 
 #include <stdio.h>
@@ -10,12 +10,62 @@
 #include "vh-error.h"
 #include "vh-kernel-abi.h"
 #include "vh-holders.h"
+#include "vh-parked.h"
 #include "vh-prepare.h"
 #include "vh-policy.h"
 
+/* Gives back @name, which has no journal record: only when it is parked (on vfio-pci, no
+ * process holds it), to whatever driver the kernel probes for it. */
+static gboolean
+adopt_one(VhCliChange *change, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VhSnapshot) snap = vh_snapshot_load(change->host, VH_SNAPSHOT_NONE, &error);
+    const VhPciDevice *dev = snap != NULL ? vh_inventory_lookup(snap->inventory, name) : NULL;
+    g_autofree char *driver = NULL;
+
+    if (snap == NULL) {
+        vh_cli_error("%s", error->message);
+        return FALSE;
+    }
+    if (dev == NULL) {
+        vh_cli_error("%s: no such PCI device (fix: 'vfio-handoff list' shows the devices)", name);
+        return FALSE;
+    }
+    if (!vh_parked_check(snap, dev, NULL)) {
+        for (guint i = 0; i < snap->holders->len; i++) {
+            const VhHolder *h = g_ptr_array_index(snap->holders, i);
+
+            if (strcmp(h->device, name) != 0)
+                continue;
+            if (h->domain_name != NULL)
+                vh_cli_error("%s: held by the domain '%s' (pid %d, %s): left as it is (fix: stop "
+                             "the domain first)",
+                             name, h->domain_name, h->pid, h->via);
+            else
+                vh_cli_error("%s: held by process %d (%s): left as it is (fix: stop the process "
+                             "first)",
+                             name, h->pid, h->via);
+            return FALSE;
+        }
+        vh_cli_error("%s: on vfio-pci but not parked: left as it is (fix: see 'vfio-handoff "
+                     "show %s')",
+                     name, name);
+        return FALSE;
+    }
+    if (!vh_bind_reprobe(change->host, name, &change->writer, &driver, &error)) {
+        vh_cli_error("%s (fix: remove its ID from vfio-pci's list, or bind a driver by hand)",
+                     error->message);
+        return FALSE;
+    }
+    printf("adopted %s: gave it back to %s\n", name,
+           driver != NULL ? driver : "no driver (none claims it)");
+    return TRUE;
+}
+
 /* Gives @name back; FALSE (reported) when it cannot or may not be. */
 static gboolean
-reattach_one(VhCliChange *change, const char *name)
+reattach_one(VhCliChange *change, const char *name, gboolean adopt)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VhJournalRecord) h = vh_journal_get(change->host, name, &error);
@@ -33,9 +83,11 @@ reattach_one(VhCliChange *change, const char *name)
             printf("%s is not handed off: nothing to do\n", name);
             return TRUE;
         }
-        vh_cli_error("%s: on vfio-pci, but not by vfio-handoff: left as it is (fix: run 'virsh "
-                     "nodedev-reattach' to give it back)",
-                     name);
+        if (adopt)
+            return adopt_one(change, name);
+        vh_cli_error("%s: on vfio-pci, but not by vfio-handoff: left as it is (fix: run "
+                     "'vfio-handoff reattach --adopt %s' to give it back)",
+                     name, name);
         return FALSE;
     }
     holder = vh_holder_state_of_record(change->host, h);
@@ -61,12 +113,22 @@ reattach_one(VhCliChange *change, const char *name)
 int
 vh_cmd_reattach(int argc, char **argv)
 {
+    gboolean adopt = FALSE;
+    const GOptionEntry entries[] = {
+        {"adopt", 0, 0, G_OPTION_ARG_NONE, &adopt,
+         "Also give back parked devices (on vfio-pci, held by no one, not handed off by "
+         "vfio-handoff) to the driver the kernel picks, as virsh nodedev-reattach does",
+         NULL},
+        {NULL},
+    };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
         "reattach", "DEVICE...",
         "Give devices back from vfio-pci to the driver they had before vfio-handoff took them "
         "(detached by hand, or left behind by a domain whose QEMU is gone). A device held by a "
-        "running domain is refused: stop the domain instead.",
-        "DEVICE is a PCI address.", NULL);
+        "running domain is refused: stop the domain instead. With --adopt, a parked device "
+        "(left on vfio-pci by libvirt, a script or vfio-pci.ids=, see vfio-handoff status) is "
+        "given back too: its driver_override is cleared and the kernel probes it.",
+        "DEVICE is a PCI address.", entries);
     g_autoptr(VhCliChange) change = NULL;
     int status = VH_EXIT_OK;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
@@ -94,7 +156,7 @@ vh_cmd_reattach(int argc, char **argv)
 
         vh_pci_address_parse(argv[i], &addr, NULL);
         vh_pci_address_format(&addr, name);
-        if (!reattach_one(change, name))
+        if (!reattach_one(change, name, adopt))
             status = VH_EXIT_FAILED;
     }
     return status;

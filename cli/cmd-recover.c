@@ -99,9 +99,9 @@ typedef struct {
 static void
 recover_one(Recovery *rc, VhJournalRecord *h)
 {
-    g_autoptr(GError) error = NULL;
     g_autofree char *why = NULL;
     g_autofree char *driver = g_strdup(h->driver != NULL ? h->driver : "no driver");
+    g_autoptr(VhReturn) ret = NULL;
     DomainState state;
 
     if (h->owner == VH_OWNER_BY_HAND) {
@@ -123,10 +123,24 @@ recover_one(Recovery *rc, VhJournalRecord *h)
         printf("would give %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);
         return;
     }
-    if (!vh_prepare_give_back(rc->change->host, h, &rc->change->writer, &error)) {
-        printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, error->message);
+    ret = vh_prepare_return(rc->change->host, h, &rc->change->writer);
+    switch (ret->outcome) {
+    case VH_RETURN_FAILED:
+        printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, ret->detail);
         rc->failed++;
         return;
+    case VH_RETURN_BY_LIBVIRT:
+        printf("dropped %s: libvirt's own (managed='yes') and already off vfio-pci, on %s "
+               "(domain %s: %s)\n",
+               h->address, ret->driver != NULL ? ret->driver : "no driver", h->domain, why);
+        return;
+    case VH_RETURN_IN_USE:
+        printf("kept %s: libvirt's own (managed='yes'), and %s holds it\n", h->address,
+               ret->detail);
+        return;
+    case VH_RETURN_GIVEN_BACK:
+    case VH_RETURN_LEFT_BY_LIBVIRT:
+        break;
     }
     rc->returned++;
     printf("gave %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);

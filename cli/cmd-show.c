@@ -93,6 +93,7 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
     g_autofree char *name = vh_pci_device_display_name(dev);
     g_autofree char *ids = vh_pci_device_ids(dev);
+    g_autofree char *parked = vh_cli_parked_text(view->snap, dev);
     g_autofree char *resets =
         dev->reset_methods != NULL ? g_strjoinv(" ", dev->reset_methods) : g_strdup("none");
 
@@ -110,6 +111,8 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     printf("  %-13s%s\n", "driver:", dev->driver != NULL ? dev->driver : "none");
     printf("  %-13s%s\n",
            "override:", dev->driver_override != NULL ? dev->driver_override : "none");
+    if (parked != NULL)
+        printf("  %-13s%s\n", "", parked);
     print_group(group);
     print_companions(companions);
     print_list_field("bridges:", dev->parents);

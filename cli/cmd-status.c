@@ -5,6 +5,7 @@
 
 #include "vh-cli.h"
 #include "vh-holders.h"
+#include "vh-parked.h"
 
 static char *
 since_text(gint64 since)
@@ -30,9 +31,49 @@ qemu_state(const VhHost *host, const VhJournalRecord *h)
     return "";
 }
 
-static void
-print_json(const VhHost *host, const GPtrArray *holds, const GPtrArray *unreadable)
+/* the devices on vfio-pci that no one holds and vfio-handoff did not hand off */
+static GPtrArray *
+parked_devices(const VhSnapshot *snap)
 {
+    GPtrArray *parked = g_ptr_array_new();
+
+    for (guint i = 0; i < snap->inventory->devices->len; i++) {
+        VhPciDevice *dev = g_ptr_array_index(snap->inventory->devices, i);
+
+        if (vh_parked_check(snap, dev, NULL))
+            g_ptr_array_add(parked, dev);
+    }
+    return parked;
+}
+
+static void
+parked_to_json(JsonBuilder *b, const VhSnapshot *snap, const GPtrArray *parked)
+{
+    json_builder_set_member_name(b, "parked");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < parked->len; i++) {
+        const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)parked, i);
+        const char *left_by = NULL;
+        g_autofree char *fix = vh_parked_fix(dev->name);
+        g_autofree char *text = vh_cli_parked_text(snap, dev);
+
+        vh_parked_check(snap, dev, &left_by);
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "address", dev->name);
+        vh_cli_json_string_or_null(b, "driver_override", dev->driver_override);
+        vh_cli_json_string_or_null(b, "left_by", left_by);
+        vh_cli_json_string_or_null(b, "fix", fix);
+        vh_cli_json_string_or_null(b, "message", text);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static void
+print_json(const VhSnapshot *snap, const GPtrArray *parked)
+{
+    const VhHost *host = snap->host;
+    const GPtrArray *holds = snap->journal, *unreadable = snap->unreadable;
     g_autoptr(JsonBuilder) b = json_builder_new();
 
     json_builder_begin_object(b);
@@ -47,6 +88,7 @@ print_json(const VhHost *host, const GPtrArray *holds, const GPtrArray *unreadab
         vh_cli_json_string_or_null(b, "address", h->address);
         vh_cli_json_string_or_null(b, "domain", h->domain);
         vh_cli_json_bool(b, "by_hand", h->owner == VH_OWNER_BY_HAND);
+        vh_cli_json_string_or_null(b, "owner", vh_owner_to_string(h->owner));
         vh_cli_json_string_or_null(b, "state", vh_hold_state_to_string(h->state));
         vh_cli_json_string_or_null(b, "reason", h->reason);
         vh_cli_json_string_or_null(b, "since", since);
@@ -75,8 +117,24 @@ print_json(const VhHost *host, const GPtrArray *holds, const GPtrArray *unreadab
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    parked_to_json(b, snap, parked);
     json_builder_end_object(b);
     vh_cli_print_json(b);
+}
+
+static void
+print_parked(const VhSnapshot *snap, const GPtrArray *parked, gboolean after_table)
+{
+    if (parked->len == 0)
+        return;
+    printf("%sParked: on vfio-pci, but neither held nor handed off by vfio-handoff\n",
+           after_table ? "\n" : "");
+    for (guint i = 0; i < parked->len; i++) {
+        const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)parked, i);
+        g_autofree char *text = vh_cli_parked_text(snap, dev);
+
+        printf("%s: %s\n", dev->name, text);
+    }
 }
 
 static void
@@ -94,8 +152,12 @@ print_table(const VhHost *host, const GPtrArray *holds)
                                 : h->qemu_pid > 0 ? g_strdup_printf("%d (%s)", h->qemu_pid, q)
                                                   : g_strdup("starting");
 
-        printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", h->address,
-               h->owner == VH_OWNER_BY_HAND ? "(by hand)" : h->domain,
+        g_autofree char *who = h->owner == VH_OWNER_LIBVIRT
+                                   ? g_strdup_printf("%s (libvirt's)", h->domain)
+                               : h->owner == VH_OWNER_BY_HAND ? g_strdup("(by hand)")
+                                                              : g_strdup(h->domain);
+
+        printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", h->address, who,
                vh_hold_state_to_string(h->state), since,
                h->driver != NULL ? h->driver : "no driver", qemu);
         if (h->reason != NULL)
@@ -121,14 +183,17 @@ vh_cmd_status(int argc, char **argv)
         "Show the devices vfio-handoff has handed off: to which domain (or by hand), since when, "
         "the driver each goes back to, its state (held, or stuck when a step failed), and the "
         "domain's QEMU process. A device whose QEMU is gone is an orphan: vfio-handoff recover "
-        "gives it back.",
+        "gives it back. A device on vfio-pci that no one holds and vfio-handoff did not hand off "
+        "is parked: someone left it there and nothing will give it back; vfio-handoff reattach "
+        "--adopt does.",
         "Exit status: 0, or 1 when a file in the journal cannot be read (each is named, with "
         "what to do).",
         entries);
+    g_autoptr(GError) error = NULL;
     g_autoptr(VhHost) host = NULL;
-    g_autoptr(GPtrArray) holds = NULL;
-    g_autoptr(GPtrArray) unreadable =
-        g_ptr_array_new_with_free_func((GDestroyNotify)vh_journal_unreadable_free);
+    g_autoptr(VhSnapshot) snap = NULL;
+    g_autoptr(GPtrArray) parked = NULL;
+    GPtrArray *holds, *unreadable;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     if (rc >= 0)
@@ -136,15 +201,23 @@ vh_cmd_status(int argc, char **argv)
     if (!vh_cli_no_arguments(argc, argv, NULL))
         return VH_EXIT_USAGE;
     host = vh_host_new_from_environment();
-    holds = vh_journal_list(host, unreadable);
+    if ((snap = vh_snapshot_load(host, VH_SNAPSHOT_NONE, &error)) == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    holds = snap->journal;
+    unreadable = snap->unreadable;
+    parked = parked_devices(snap);
     if (json)
-        print_json(host, holds, unreadable);
-    else if (holds->len == 0 && unreadable->len == 0)
+        print_json(snap, parked);
+    else if (holds->len == 0 && unreadable->len == 0 && parked->len == 0)
         printf("No device is handed off.\n");
     else if (holds->len > 0)
         print_table(host, holds);
-    if (!json)
+    if (!json) {
+        print_parked(snap, parked, holds->len > 0);
         vh_cli_report_unreadable(host, unreadable);
+    }
     /* an unreadable record may hide a device left on vfio-pci: not a clean state */
     return unreadable->len == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
 }

@@ -7,6 +7,7 @@
 
 #include "vh-cli.h"
 #include "vh-journal.h"
+#include "vh-parked.h"
 #include "vh-pci-address.h"
 
 void
@@ -352,6 +353,39 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
     json_builder_end_object(b);
 }
 
+/* "parked": null, or who probably left it and the fix */
+static void
+parked_to_json(JsonBuilder *b, const VhSnapshot *snap, const VhPciDevice *dev)
+{
+    const char *left_by = NULL;
+    g_autofree char *fix = NULL;
+
+    json_builder_set_member_name(b, "parked");
+    if (!vh_parked_check(snap, dev, &left_by)) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    fix = vh_parked_fix(dev->name);
+    json_builder_begin_object(b);
+    vh_cli_json_string_or_null(b, "left_by", left_by);
+    vh_cli_json_string_or_null(b, "fix", fix);
+    json_builder_end_object(b);
+}
+
+char *
+vh_cli_parked_text(const VhSnapshot *snap, const VhPciDevice *dev)
+{
+    const char *left_by = NULL;
+    g_autofree char *fix = NULL;
+
+    if (!vh_parked_check(snap, dev, &left_by))
+        return NULL;
+    fix = vh_parked_fix(dev->name);
+    return g_strdup_printf("parked on vfio-pci: no one holds it and nothing will give it back; "
+                           "probably left by %s (fix: %s)",
+                           left_by, fix);
+}
+
 void
 vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev,
                       gboolean detailed)
@@ -388,6 +422,7 @@ vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *
     }
     json_builder_end_array(b);
     policy_to_json(b, view, dev);
+    parked_to_json(b, view->snap, dev);
     if (detailed)
         device_details_to_json(b, view, dev);
     json_builder_end_object(b);

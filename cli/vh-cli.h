@@ -47,6 +47,10 @@ void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* What `status` and `recover` say of a journal file that is not a readable record. */
 char *vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u);
 
+/* "parked on vfio-pci: ...; left by ... (fix: ...)" for a parked device (lib/vh-parked.h), else
+ * NULL: the one sentence list, show and status print */
+char *vh_cli_parked_text(const VhSnapshot *snap, const VhPciDevice *dev);
+
 /* Says it on stderr for each of @unreadable (VhJournalUnreadable *): never dropped, each may
  * hide a device left on vfio-pci. Returns how many. */
 guint vh_cli_report_unreadable(const VhHost *host, const GPtrArray *unreadable);

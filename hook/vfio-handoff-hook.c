@@ -5,7 +5,8 @@
  * libvirt runs every qemu hook at every start and stop of every domain, so this front links
  * nothing but libc: it reads the domain XML from stdin, and only when the call may concern
  * vfio-handoff — the pre-scan (vh-hook-prescan.h) cannot rule out a PCI <hostdev> that is not
- * managed='yes', or the journal says the domain holds devices — does it exec the engine, which
+ * managed='yes' (at prepare, any PCI <hostdev>: the engine watches libvirt's own), or the
+ * journal says the domain holds devices — does it exec the engine, which
  * links GLib, libxml2 and libpci. Everything else exits 0 at once (within 1.5x of /bin/true;
  * bench/bench-hook.sh).
  *
@@ -134,7 +135,8 @@ main(int argc, char **argv)
         free(xml);
         return rc;
     }
-    if (!vh_hook_prescan_unmanaged_pci(xml, len) &&
+    if (!(op == VH_HOOK_OP_PREPARE ? vh_hook_prescan_any_pci
+                                   : vh_hook_prescan_unmanaged_pci)(xml, len) &&
         !(vh_hook_op_reads_journal(op) && journal_has(argv[1]))) {
         free(xml);
         return 0;

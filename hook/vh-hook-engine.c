@@ -16,7 +16,9 @@
 #include "vh-hook-contract.h"
 #include "vh-hook-log.h"
 #include "vh-hook-stdin.h"
+#include "vh-parked.h"
 #include "vh-policy-eval.h"
+#include "vh-policy-watch.h"
 #include "vh-prepare.h"
 
 typedef struct {
@@ -52,6 +54,52 @@ lock_timeout(const Hook *h)
     return h->writer.timeout_ms * 4;
 }
 
+/* Logs each device of the domain that someone else left parked on vfio-pci: it is used as it
+ * is, and nothing gives it back when the domain stops. */
+static void
+log_parked(const VhSnapshot *snap, const GPtrArray *left_alone)
+{
+    for (guint i = 0; i < left_alone->len; i++) {
+        const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)left_alone, i);
+        const char *left_by = NULL;
+        g_autofree char *fix = NULL;
+
+        if (!vh_parked_check(snap, dev, &left_by))
+            continue;
+        fix = vh_parked_fix(dev->name);
+        vh_hook_log(dev->name, "parked", "warning", 0,
+                    "already on vfio-pci, parked by someone else (probably %s): used as it is, "
+                    "and not given back when the domain stops (fix: after it stops, %s)",
+                    left_by, fix);
+    }
+}
+
+/* The enabled devices libvirt itself detaches (managed='yes'): their drivers are recorded, so
+ * that release gives back one libvirt leaves on vfio-pci. A failure here never fails the start:
+ * libvirt may well give them back itself. */
+static void
+watch_libvirts(Hook *h, const VhSnapshot *snap)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) watch = vh_policy_libvirt_watch(h->policy, snap, h->def);
+
+    if (!vh_prepare_watch(h->host, h->domain, h->def->uuid, watch, &error)) {
+        vh_hook_log(NULL, "watch", "failed", 0,
+                    "%s: libvirt's own devices are not watched this time (fix: see 'vfio-handoff "
+                    "status')",
+                    error->message);
+        return;
+    }
+    for (guint i = 0; i < watch->len; i++) {
+        const VhPciDevice *dev = g_ptr_array_index(watch, i);
+
+        vh_hook_log(dev->name, "watch", "ok", 0,
+                    "managed='yes': libvirt detaches it; its driver %s is recorded, to give it "
+                    "back if libvirt leaves it on vfio-pci",
+                    dev->driver);
+    }
+}
+
 /* one snapshot of the host, one policy, one evaluation, one transaction */
 static int
 op_prepare(Hook *h)
@@ -61,6 +109,7 @@ op_prepare(Hook *h)
     g_autoptr(VhSnapshot) snap = NULL;
     g_autoptr(VhEvaluation) eval = NULL;
     g_autoptr(GPtrArray) requested = NULL;
+    g_autoptr(GPtrArray) managed = NULL;
     const VhPolicyCheck *failed;
     VhHandoffOwner owner = {VH_OWNER_DOMAIN, h->domain, NULL};
     gint64 t0 = g_get_monotonic_time();
@@ -72,7 +121,8 @@ op_prepare(Hook *h)
                       "'virsh dumpxml %s')",
                       h->def_error, word);
     requested = vh_domain_def_unmanaged(h->def);
-    if (requested->len == 0)
+    managed = vh_domain_def_managed(h->def);
+    if (requested->len == 0 && (managed->len == 0 || h->policy->devices->len == 0))
         return 0;
     lock = vh_journal_lock(h->host, lock_timeout(h), &error);
     if (lock == NULL && g_error_matches(error, VH_ERROR, VH_ERROR_BUSY))
@@ -82,6 +132,10 @@ op_prepare(Hook *h)
     snap = vh_snapshot_load(h->host, VH_SNAPSHOT_NONE, &error);
     if (snap == NULL)
         return refuse(h, NULL, "%s", error->message);
+    if (requested->len == 0) {
+        watch_libvirts(h, snap);
+        return 0;
+    }
     eval = vh_policy_evaluate(&(VhFacts){h->policy, snap, h->def, requested});
     if ((failed = vh_evaluation_first_failure(eval)) != NULL) {
         g_autofree char *text = vh_policy_check_message(failed, h->domain);
@@ -97,6 +151,8 @@ op_prepare(Hook *h)
     for (guint i = 0; i < eval->handoff->len; i++)
         vh_hook_log(((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name, "detach", "ok",
                     g_get_monotonic_time() - t0, "handed to vfio-pci");
+    log_parked(snap, eval->left_alone);
+    watch_libvirts(h, snap);
     return 0;
 }
 
@@ -113,29 +169,69 @@ op_started(Hook *h)
     return 0;
 }
 
+/* One log line per device, saying what became of it; then one line for the whole release that
+ * claims only what happened. */
+static void
+log_returns(const GPtrArray *returns, gint64 t0)
+{
+    guint given = 0, failed = vh_returns_failed(returns);
+
+    for (guint i = 0; i < returns->len; i++) {
+        const VhReturn *r = g_ptr_array_index((GPtrArray *)returns, i);
+        const char *driver = r->driver != NULL ? r->driver : "no driver";
+
+        switch (r->outcome) {
+        case VH_RETURN_GIVEN_BACK:
+            given++;
+            break;
+        case VH_RETURN_BY_LIBVIRT:
+            vh_hook_log(r->address, "give-back", "ok", 0,
+                        "managed='yes': libvirt gave it back itself (on %s)", driver);
+            break;
+        case VH_RETURN_LEFT_BY_LIBVIRT:
+            given++;
+            vh_hook_log(r->address, "give-back", "ok", 0,
+                        "managed='yes', but libvirt left it on vfio-pci: given back to %s", driver);
+            break;
+        case VH_RETURN_IN_USE:
+            vh_hook_log(r->address, "give-back", "warning", 0,
+                        "managed='yes', left on vfio-pci by libvirt, and %s holds it: left to it",
+                        r->detail);
+            break;
+        case VH_RETURN_FAILED:
+            vh_hook_log(r->address, "give-back", "failed", 0,
+                        "%s, it stays in the journal (fix: run 'vfio-handoff recover')", r->detail);
+            break;
+        }
+    }
+    if (returns->len == 0)
+        vh_hook_log(NULL, "give-back", "ok", 0,
+                    "vfio-handoff held no device for this domain: nothing to give back");
+    else if (failed == 0 && given > 0)
+        vh_hook_log(NULL, "give-back", "ok", g_get_monotonic_time() - t0,
+                    "%u device%s back on %s driver%s", given, given == 1 ? "" : "s",
+                    given == 1 ? "its" : "their", given == 1 ? "" : "s");
+    else if (failed > 0)
+        vh_hook_log(NULL, "give-back", "failed", g_get_monotonic_time() - t0,
+                    "%u of %u device%s not given back", failed, returns->len,
+                    returns->len == 1 ? "" : "s");
+}
+
 static int
 op_release(Hook *h)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VhJournalLock) lock = vh_journal_lock(h->host, lock_timeout(h), &error);
-    g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) returns = NULL;
     gint64 t0 = g_get_monotonic_time();
-    guint failed;
 
     if (lock == NULL) {
         vh_hook_log(NULL, "release", "failed", 0, "%s (fix: run 'vfio-handoff recover')",
                     error->message);
         return 0; /* libvirt ignores it; recover finishes the job */
     }
-    failed = vh_prepare_give_back_domain(h->host, h->domain, &h->writer, failures);
-    for (guint i = 0; i < failures->len; i++)
-        vh_hook_log(NULL, "give-back", "failed", 0,
-                    "%s, it stays in the journal (fix: run "
-                    "'vfio-handoff recover')",
-                    (char *)g_ptr_array_index(failures, i));
-    if (failed == 0)
-        vh_hook_log(NULL, "give-back", "ok", g_get_monotonic_time() - t0,
-                    "every device is back on its driver");
+    returns = vh_prepare_give_back_domain(h->host, h->domain, &h->writer);
+    log_returns(returns, t0);
     return 0;
 }
 
@@ -144,7 +240,11 @@ refuse_move(Hook *h, const char *what)
 {
     g_autoptr(GPtrArray) requested = h->def != NULL ? vh_domain_def_unmanaged(h->def) : NULL;
     g_autoptr(GPtrArray) holds = vh_journal_for_domain(h->host, h->domain);
-    guint n = MAX(requested != NULL ? requested->len : 0, holds->len);
+    guint held = 0, n;
+
+    for (guint i = 0; i < holds->len; i++) /* libvirt's own devices are libvirt's to refuse */
+        held += ((VhJournalRecord *)g_ptr_array_index(holds, i))->owner != VH_OWNER_LIBVIRT;
+    n = MAX(requested != NULL ? requested->len : 0, held);
 
     if (n == 0 || !h->policy->refuse_migration)
         return 0;

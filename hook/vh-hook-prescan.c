@@ -37,7 +37,8 @@ value_is(const char *v, size_t len, const char *want)
 }
 
 /* The start tag whose name ends at @p: -1 when it cannot be tokenised, else 1 when it is a PCI
- * hostdev that libvirt may not manage, 0 when it certainly is not. */
+ * hostdev that libvirt may not manage, 2 when it is one that libvirt manages, 0 when it
+ * certainly is no PCI hostdev. */
 static int
 scan_tag(const char *p, const char *end)
 {
@@ -83,11 +84,11 @@ scan_tag(const char *p, const char *end)
         }
         p++; /* the closing quote */
     }
-    return pci && !(managed_yes && !managed_other);
+    return !pci ? 0 : managed_yes && !managed_other ? 2 : 1;
 }
 
-int
-vh_hook_prescan_unmanaged_pci(const char *xml, size_t len)
+static int
+prescan(const char *xml, size_t len, int managed_too)
 {
     const char *end = xml + len, *p = xml;
 
@@ -107,8 +108,20 @@ vh_hook_prescan_unmanaged_pci(const char *xml, size_t len)
         if (start == xml || start[-1] != '<' || after >= end ||
             !(is_space(*after) || *after == '>' || *after == '/'))
             continue;
-        if ((r = scan_tag(after, end)) != 0)
+        if ((r = scan_tag(after, end)) != 0 && (r != 2 || managed_too))
             return 1;
     }
     return 0;
+}
+
+int
+vh_hook_prescan_unmanaged_pci(const char *xml, size_t len)
+{
+    return prescan(xml, len, 0);
+}
+
+int
+vh_hook_prescan_any_pci(const char *xml, size_t len)
+{
+    return prescan(xml, len, 1);
 }

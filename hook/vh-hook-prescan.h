@@ -10,3 +10,7 @@
 #include <stddef.h>
 
 int vh_hook_prescan_unmanaged_pci(const char *xml, size_t len);
+
+/* The same question for any PCI <hostdev>, managed='yes' included (a start: the engine records
+ * the driver of the enabled devices libvirt detaches, to give them back if libvirt does not). */
+int vh_hook_prescan_any_pci(const char *xml, size_t len);

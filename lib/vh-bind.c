@@ -288,3 +288,37 @@ vh_bind_give_back(const VhHost *host, const char *address, const char *driver, c
     }
     return TRUE;
 }
+
+gboolean
+vh_bind_reprobe(const VhHost *host, const char *address, const VhWriter *w, char **driver,
+                GError **error)
+{
+    g_autofree char *override_path = device_path(host, address, VH_ATTR_DRIVER_OVERRIDE);
+    g_autofree char *probe = g_build_filename(host->sysfs, VH_SYSFS_DRIVERS_PROBE, NULL);
+    g_autofree char *current = vh_bind_current_driver(host, address);
+    g_autoptr(VhWriteSession) s = vh_write_session_new(host, w);
+
+    *driver = NULL;
+    if (g_strcmp0(current, VH_DRIVER_VFIO_PCI) != 0) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s is on %s, not vfio-pci: left as it is",
+                    address, current != NULL ? current : "no driver");
+        return FALSE;
+    }
+    /* a newline clears the override; zero bytes would change nothing (sysfs-abi.md) */
+    if (!vh_write_session_write(s, address, override_path, "\n", error) ||
+        !unbind(s, host, address, VH_DRIVER_VFIO_PCI, w, error) ||
+        !vh_write_session_write(s, address, probe, address, error))
+        return FALSE;
+    if (w->steps != NULL)
+        return TRUE; /* recording: nothing was probed */
+    /* drivers_probe binds before the write returns (drivers/base/bus.c) */
+    *driver = vh_bind_current_driver(host, address);
+    if (g_strcmp0(*driver, VH_DRIVER_VFIO_PCI) == 0) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s went back to vfio-pci: its ID is in vfio-pci's list (vfio-pci.ids= on the "
+                    "kernel command line, a modprobe.d option, or new_id)",
+                    address);
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -69,4 +69,13 @@ gboolean vh_bind_detach(const VhHost *host, const char *address, int group, cons
 gboolean vh_bind_give_back(const VhHost *host, const char *address, const char *driver,
                            const char *override, const VhWriter *w, GError **error);
 
+/*
+ * Gives a parked @address (on vfio-pci, no record of its driver) back as libvirt's
+ * nodedev-reattach does: clear driver_override, unbind from vfio-pci, let the kernel probe it.
+ * *@driver gets the driver it lands on (NULL: none claims it). Fails when vfio-pci claims it
+ * again (its ID is in vfio-pci's list: vfio-pci.ids= or new_id).
+ */
+gboolean vh_bind_reprobe(const VhHost *host, const char *address, const VhWriter *w, char **driver,
+                         GError **error);
+
 G_END_DECLS

@@ -121,16 +121,28 @@ vh_domain_def_load_file(const char *path, GError **error)
     return def;
 }
 
-GPtrArray *
-vh_domain_def_unmanaged(const VhDomainDef *def)
+static GPtrArray *
+hostdevs_managed(const VhDomainDef *def, gboolean managed)
 {
     GPtrArray *out = g_ptr_array_new();
 
     for (guint i = 0; i < def->hostdevs->len; i++) {
         VhDomainHostdev *h = g_ptr_array_index(def->hostdevs, i);
 
-        if (!h->managed)
+        if (!h->managed == !managed)
             g_ptr_array_add(out, h->address);
     }
     return out;
+}
+
+GPtrArray *
+vh_domain_def_unmanaged(const VhDomainDef *def)
+{
+    return hostdevs_managed(def, FALSE);
+}
+
+GPtrArray *
+vh_domain_def_managed(const VhDomainDef *def)
+{
+    return hostdevs_managed(def, TRUE);
 }

@@ -37,4 +37,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDomainDef, vh_domain_def_free)
 /* The hostdevs vfio-handoff hands off (managed='no'), as addresses. */
 GPtrArray *vh_domain_def_unmanaged(const VhDomainDef *def);
 
+/* The hostdevs libvirt detaches and gives back itself (managed='yes'), as addresses. */
+GPtrArray *vh_domain_def_managed(const VhDomainDef *def);
+
 G_END_DECLS

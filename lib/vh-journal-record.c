@@ -80,6 +80,20 @@ vh_journal_is_driver_name(const char *name)
     return TRUE;
 }
 
+const char *
+vh_owner_to_string(VhOwner owner)
+{
+    switch (owner) {
+    case VH_OWNER_BY_HAND:
+        return "by-hand";
+    case VH_OWNER_LIBVIRT:
+        return "libvirt";
+    case VH_OWNER_DOMAIN:
+        break;
+    }
+    return "domain";
+}
+
 char *
 vh_journal_record_to_text(const VhJournalRecord *h)
 {
@@ -87,7 +101,7 @@ vh_journal_record_to_text(const VhJournalRecord *h)
 
     g_key_file_set_string(kf, GROUP, "address", h->address);
     g_key_file_set_string(kf, GROUP, "identity", h->identity != NULL ? h->identity : "");
-    g_key_file_set_string(kf, GROUP, "owner", h->owner == VH_OWNER_BY_HAND ? "by-hand" : "domain");
+    g_key_file_set_string(kf, GROUP, "owner", vh_owner_to_string(h->owner));
     g_key_file_set_string(kf, GROUP, "domain", h->domain != NULL ? h->domain : "");
     g_key_file_set_string(kf, GROUP, "uuid", h->uuid != NULL ? h->uuid : "");
     g_key_file_set_integer(kf, GROUP, "qemu-pid", h->qemu_pid);
@@ -218,7 +232,9 @@ vh_journal_record_parse(const char *name, const char *text, gsize len, GError **
         (owner == NULL && g_strcmp0(h->domain, "/manual") == 0)) {
         h->owner = VH_OWNER_BY_HAND;
         g_clear_pointer(&h->domain, g_free);
-    } else if (owner != NULL && strcmp(owner, "domain") != 0) {
+    } else if (g_strcmp0(owner, "libvirt") == 0 && h->domain != NULL) {
+        h->owner = VH_OWNER_LIBVIRT;
+    } else if (owner != NULL && strcmp(owner, "domain") != 0 && strcmp(owner, "libvirt") != 0) {
         return bad(error, "has an unknown owner '%s'", owner);
     } else if (h->domain == NULL) {
         return bad(error, "names no domain");

@@ -360,17 +360,17 @@ vh_journal_put(const VhHost *host, const VhJournalRecord *h, GError **error)
                     "%s: not a PCI address, cannot be journaled", h->address);
         return FALSE;
     }
-    if (h->owner == VH_OWNER_DOMAIN && !index_name(h->domain, name)) {
+    if (vh_owner_has_domain(h->owner) && !index_name(h->domain, name)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
                     "domain name '%s': cannot be journaled", h->domain);
         return FALSE;
     }
     if (!dirs_open(host, TRUE, &d, error))
         return FALSE;
-    ok = (h->owner != VH_OWNER_DOMAIN || index_mark(&d, h, name, error)) &&
+    ok = (!vh_owner_has_domain(h->owner) || index_mark(&d, h, name, error)) &&
          write_record(&d, h, error);
     if (ok)
-        unindex(&d, h->address, h->owner == VH_OWNER_DOMAIN ? name : NULL);
+        unindex(&d, h->address, vh_owner_has_domain(h->owner) ? name : NULL);
     dirs_close(&d);
     return ok;
 }
@@ -511,7 +511,7 @@ vh_journal_for_domain(const VhHost *host, const char *domain)
     for (guint i = all->len; i > 0; i--) {
         VhJournalRecord *h = g_ptr_array_index(all, i - 1);
 
-        if (h->owner != VH_OWNER_DOMAIN || g_strcmp0(h->domain, domain) != 0)
+        if (!vh_owner_has_domain(h->owner) || g_strcmp0(h->domain, domain) != 0)
             g_ptr_array_remove_index(all, i - 1);
     }
     return all;
@@ -534,7 +534,7 @@ prune_index(const Dirs *d)
             g_autoptr(VhJournalRecord) h = read_record(d->devices, address, NULL);
             char own[VH_JOURNAL_INDEX_NAME_MAX];
 
-            if (h == NULL || h->owner != VH_OWNER_DOMAIN || !index_name(h->domain, own) ||
+            if (h == NULL || !vh_owner_has_domain(h->owner) || !index_name(h->domain, own) ||
                 strcmp(own, name) != 0)
                 unlinkat(fd, address, 0);
         }

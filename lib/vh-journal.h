@@ -13,7 +13,21 @@ G_BEGIN_DECLS
 typedef enum {
     VH_OWNER_DOMAIN,  /* a libvirt domain: given back when it stops */
     VH_OWNER_BY_HAND, /* vfio-handoff detach: given back by reattach */
+    VH_OWNER_LIBVIRT, /* a managed='yes' device of a domain: libvirt detaches it and should give
+                       * it back when the domain stops; vfio-handoff records the driver it had,
+                       * to give it back when libvirt leaves it on vfio-pci (HACKING.md, "Why
+                       * libvirt leaves devices on vfio-pci") */
 } VhOwner;
+
+/* Whether records of @owner belong to a domain (are indexed under its name). */
+static inline gboolean
+vh_owner_has_domain(VhOwner owner)
+{
+    return owner != VH_OWNER_BY_HAND;
+}
+
+/* "domain", "by-hand", "libvirt": the record's owner key */
+const char *vh_owner_to_string(VhOwner owner);
 
 typedef enum {
     VH_HOLD_DETACHING, /* written before the device is taken from its driver */

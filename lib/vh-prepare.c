@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vh-error.h"
+#include "vh-kernel-abi.h"
 #include "vh-prepare.h"
 
 typedef struct {
@@ -171,24 +172,114 @@ vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray 
     return failed == NULL;
 }
 
-guint
-vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w,
-                            GPtrArray *failures)
+void
+vh_return_free(VhReturn *ret)
+{
+    if (ret == NULL)
+        return;
+    g_free(ret->address);
+    g_free(ret->driver);
+    g_free(ret->detail);
+    g_free(ret);
+}
+
+/* "process 4242 (/dev/vfio/7)" when a process has @address's VFIO group open, else NULL */
+static char *
+process_holding(const VhHost *host, const char *address)
+{
+    g_autoptr(VhSnapshot) snap = vh_snapshot_load(host, VH_SNAPSHOT_NONE, NULL);
+
+    for (guint i = 0; snap != NULL && i < snap->holders->len; i++) {
+        const VhHolder *h = g_ptr_array_index(snap->holders, i);
+
+        if (strcmp(h->device, address) == 0 && h->pid > 0 && g_strcmp0(h->via, "journal") != 0)
+            return g_strdup_printf("process %d (%s)", h->pid, h->via);
+    }
+    return snap == NULL ? g_strdup("who holds it cannot be read") : NULL;
+}
+
+/* A device of libvirt's: libvirt gave it back before the release hook runs, unless it lost
+ * track of it (HACKING.md, "Why libvirt leaves devices on vfio-pci"). */
+static void
+return_libvirts(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhReturn *ret)
+{
+    g_autoptr(GError) error = NULL;
+
+    ret->driver = vh_bind_current_driver(host, r->address);
+    if (g_strcmp0(ret->driver, VH_DRIVER_VFIO_PCI) != 0) {
+        ret->outcome = VH_RETURN_BY_LIBVIRT;
+    } else if ((ret->detail = process_holding(host, r->address)) != NULL) {
+        ret->outcome = VH_RETURN_IN_USE;
+    } else if (vh_prepare_give_back(host, r, w, &error)) {
+        ret->outcome = VH_RETURN_LEFT_BY_LIBVIRT;
+        g_free(ret->driver);
+        ret->driver = g_strdup(r->driver);
+        return;
+    } else {
+        ret->outcome = VH_RETURN_FAILED;
+        ret->detail = g_strdup(error->message);
+        return;
+    }
+    vh_journal_remove(host, r->address, NULL);
+}
+
+VhReturn *
+vh_prepare_return(const VhHost *host, VhJournalRecord *r, const VhWriter *w)
+{
+    g_autoptr(GError) error = NULL;
+    VhReturn *ret = g_new0(VhReturn, 1);
+
+    ret->address = g_strdup(r->address);
+    if (r->owner == VH_OWNER_LIBVIRT) {
+        return_libvirts(host, r, w, ret);
+        return ret;
+    }
+    ret->driver = g_strdup(r->driver);
+    if (vh_prepare_give_back(host, r, w, &error)) {
+        ret->outcome = VH_RETURN_GIVEN_BACK;
+    } else {
+        ret->outcome = VH_RETURN_FAILED;
+        ret->detail = g_strdup(error->message);
+    }
+    return ret;
+}
+
+GPtrArray *
+vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w)
 {
     g_autoptr(GPtrArray) records = vh_journal_for_domain(host, domain);
-    guint failed = 0;
+    GPtrArray *returns = g_ptr_array_new_with_free_func((GDestroyNotify)vh_return_free);
 
-    for (guint i = records->len; i > 0; i--) {
-        VhJournalRecord *r = g_ptr_array_index(records, i - 1);
-        g_autoptr(GError) error = NULL;
+    for (guint i = records->len; i > 0; i--)
+        g_ptr_array_add(returns, vh_prepare_return(host, g_ptr_array_index(records, i - 1), w));
+    return returns;
+}
 
-        if (!vh_prepare_give_back(host, r, w, &error)) {
-            failed++;
-            if (failures != NULL)
-                g_ptr_array_add(failures, g_strdup_printf("%s: %s", r->address, error->message));
-        }
+guint
+vh_returns_failed(const GPtrArray *returns)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < returns->len; i++)
+        n += ((VhReturn *)g_ptr_array_index((GPtrArray *)returns, i))->outcome == VH_RETURN_FAILED;
+    return n;
+}
+
+gboolean
+vh_prepare_watch(const VhHost *host, const char *domain, const char *uuid, const GPtrArray *devices,
+                 GError **error)
+{
+    const VhHandoffOwner owner = {VH_OWNER_LIBVIRT, domain, uuid};
+
+    for (guint i = 0; i < devices->len; i++) {
+        g_autoptr(VhJournalRecord) r =
+            new_record(NULL, &owner, g_ptr_array_index((GPtrArray *)devices, i));
+
+        r->state = VH_HOLD_HELD;
+        if (!vh_journal_put(host, r, error))
+            return FALSE;
     }
-    return failed;
+    return TRUE;
 }
 
 void

@@ -29,13 +29,40 @@ typedef struct {
 gboolean vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray *devices,
                     const VhWriter *w, GError **error);
 
-/*
- * Gives back every device @domain holds, in reverse order, to its recorded driver and
- * override. A device given back leaves the journal; one that fails stays, marked stuck with
- * the reason ("ADDRESS: REASON" added to @failures). Returns the number that failed.
- */
-guint vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w,
-                                  GPtrArray *failures);
+/* What became of one device when its domain stopped. */
+typedef enum {
+    VH_RETURN_GIVEN_BACK,      /* vfio-handoff's: back on its recorded driver */
+    VH_RETURN_BY_LIBVIRT,      /* libvirt's (managed='yes'): off vfio-pci, libvirt gave it back */
+    VH_RETURN_LEFT_BY_LIBVIRT, /* libvirt's: left on vfio-pci; vfio-handoff gave it back */
+    VH_RETURN_IN_USE,          /* libvirt's: on vfio-pci, and a process holds it: left to it */
+    VH_RETURN_FAILED,          /* not given back: stays in the journal, marked stuck */
+} VhReturnOutcome;
+
+typedef struct {
+    char *address;
+    VhReturnOutcome outcome;
+    char *driver; /* the driver it is on now (or was to go back to, when it failed) */
+    char *detail; /* why it failed, or who holds it; else NULL */
+} VhReturn;
+
+void vh_return_free(VhReturn *ret);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhReturn, vh_return_free)
+
+/* Gives back one record: a device of vfio-handoff's to its recorded driver and override; a
+ * device of libvirt's only when libvirt left it on vfio-pci and no process holds it. Either way
+ * the record leaves the journal, unless the give back fails (then it stays, stuck). */
+VhReturn *vh_prepare_return(const VhHost *host, VhJournalRecord *record, const VhWriter *w);
+
+/* vh_prepare_return for every device @domain holds or watches, in reverse order (VhReturn *). */
+GPtrArray *vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w);
+
+/* How many of @returns failed. */
+guint vh_returns_failed(const GPtrArray *returns);
+
+/* Records, for @domain, the driver of each of @devices (VhPciDevice *: managed='yes' hostdevs
+ * that libvirt is about to detach), as libvirt's (VH_OWNER_LIBVIRT). */
+gboolean vh_prepare_watch(const VhHost *host, const char *domain, const char *uuid,
+                          const GPtrArray *devices, GError **error);
 
 /* Gives back one journaled device (recover, reattach). */
 gboolean vh_prepare_give_back(const VhHost *host, VhJournalRecord *record, const VhWriter *w,

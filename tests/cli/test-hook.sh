@@ -233,20 +233,29 @@ VH_ROOT=$r2 "$VH_CLI" enable --force 0000:02:00.0 >/dev/null 2>&1
 run "$r2" detach 0000:02:00.0
 is "detach refuses the boot disk like the hook does" "vfio-handoff: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (fix: choose another device: the host needs this one)" "$err"
 
-# ---- the fast path: a domain without managed='no' PCI hostdevs never reaches the engine
-echo "<domain type='kvm'><name>plain</name><devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev></devices></domain>" >"$tap_tmp/plain.xml"
+# ---- the fast path: a domain without PCI hostdevs never reaches the engine, nor does one with
+# only managed='yes' ones, except at prepare (the engine watches libvirt's enabled devices)
+echo "<domain type='kvm'><name>plain</name><devices><hostdev mode='subsystem' type='usb' managed='no'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev></devices></domain>" >"$tap_tmp/plain.xml"
+echo "<domain type='kvm'><name>plain</name><devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev></devices></domain>" >"$tap_tmp/libvirts.xml"
 # a stand-in engine that leaves a mark: release exits 0 whatever the engine does, so only the
 # mark tells whether the front exec'd it
 printf '#!/bin/sh\necho "$@" >>"%s/engine-ran"\n' "$tap_tmp" >"$tap_tmp/engine"
 chmod +x "$tap_tmp/engine"
-for op in "prepare begin" "release end" "started begin" "migrate begin"; do
+front() { # DESCRIPTION XML EXPECTED OP SUBOP
     rm -f "$tap_tmp/engine-ran"
     rc=0
+    VH_ROOT=$r VH_HOOK_ENGINE=$tap_tmp/engine "$VH_HOOK" plain "$4" "$5" - <"$2" >"$tap_tmp/out" 2>&1 || rc=$?
+    is "$1" "0  $3" "$rc $(cat "$tap_tmp/out") $([ -e "$tap_tmp/engine-ran" ] && echo ran || echo no)"
+}
+for op in "prepare begin" "release end" "started begin" "migrate begin"; do
     # shellcheck disable=SC2086
-    VH_ROOT=$r VH_HOOK_ENGINE=$tap_tmp/engine "$VH_HOOK" plain $op - <"$tap_tmp/plain.xml" >"$tap_tmp/out" 2>&1 || rc=$?
-    is "fast path: $op of a domain without our devices exits 0 without the engine" "0  no" \
-        "$rc $(cat "$tap_tmp/out") $([ -e "$tap_tmp/engine-ran" ] && echo ran || echo no)"
+    front "fast path: $op of a domain without PCI hostdevs exits 0 without the engine" "$tap_tmp/plain.xml" no $op
 done
+for op in "release end" "started begin" "migrate begin"; do
+    # shellcheck disable=SC2086
+    front "fast path: $op of a domain with only managed='yes' hostdevs exits 0 without the engine" "$tap_tmp/libvirts.xml" no $op
+done
+front "prepare of a domain with managed='yes' hostdevs runs the engine" "$tap_tmp/libvirts.xml" ran prepare begin
 # ... and the same stand-in is exec'd for a domain with our devices, so the mark can show
 rm -f "$tap_tmp/engine-ran"
 VH_ROOT=$r VH_HOOK_ENGINE=$tap_tmp/engine "$VH_HOOK" gpu-vm release end - <"$tap_tmp/gpu.xml" >/dev/null 2>&1

@@ -123,11 +123,27 @@ log_of(Fixture *f, guint from, const char *verb, const char *unless)
 
 static const char ORIGINAL[] = "nouveau:- snd_hda_intel:- nouveau:- snd_hda_intel:-";
 
+/* Gives back @domain's devices; their failures as "ADDRESS: REASON" in @failures (may be NULL).
+ * Returns how many failed. */
+static guint
+give_back(Fixture *f, const char *domain, GPtrArray *failures)
+{
+    g_autoptr(GPtrArray) returns = vh_prepare_give_back_domain(f->t->host, domain, &f->writer);
+
+    for (guint i = 0; failures != NULL && i < returns->len; i++) {
+        const VhReturn *r = g_ptr_array_index(returns, i);
+
+        if (r->outcome == VH_RETURN_FAILED)
+            g_ptr_array_add(failures, g_strdup_printf("%s: %s", r->address, r->detail));
+    }
+    return vh_returns_failed(returns);
+}
+
 static void
 test_detach_and_back(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) returns = NULL;
     guint from;
 
     if (f->k == NULL)
@@ -141,15 +157,19 @@ test_detach_and_back(Fixture *f, gconstpointer data)
     g_assert_true(vh_test_host_domain_indexed(f->t->host, "vm"));
     /* back in reverse order, every record gone */
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, failures), ==, 0);
-    g_assert_cmpuint(failures->len, ==, 0);
+    returns = vh_prepare_give_back_domain(f->t->host, "vm", &f->writer);
+    g_assert_cmpuint(returns->len, ==, 4);
+    g_assert_cmpuint(vh_returns_failed(returns), ==, 0);
+    g_assert_cmpint(((VhReturn *)g_ptr_array_index(returns, 0))->outcome, ==, VH_RETURN_GIVEN_BACK);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");
     g_assert_false(vh_test_host_domain_indexed(f->t->host, "vm"));
     ASSERT_STR(log_of(f, from, "unbind", NULL),
                AUD2 " vfio-pci|" GPU2 " vfio-pci|" AUD1 " vfio-pci|" GPU1 " vfio-pci");
     /* nothing held: nothing to do */
-    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, NULL), ==, 0);
+    g_clear_pointer(&returns, g_ptr_array_unref);
+    returns = vh_prepare_give_back_domain(f->t->host, "vm", &f->writer);
+    g_assert_cmpuint(returns->len, ==, 0);
 }
 
 static void
@@ -170,7 +190,7 @@ test_original_override_kept(Fixture *f, gconstpointer data)
     g_assert_true(detach(f, one, "vm", NULL, &f->writer, &error));
     h = vh_journal_get(f->t->host, AUD1, NULL);
     g_assert_cmpstr(h->driver_override, ==, "snd_hda_intel");
-    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, NULL), ==, 0);
+    g_assert_cmpuint(give_back(f, "vm", NULL), ==, 0);
     ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:snd_hda_intel nouveau:- snd_hda_intel:-");
 }
 
@@ -218,7 +238,7 @@ test_journal_before_change(Fixture *f, gconstpointer data)
     g_thread_join(thread);
     g_assert_no_error(d.error);
     g_assert_true(d.ok);
-    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, NULL), ==, 0);
+    g_assert_cmpuint(give_back(f, "vm", NULL), ==, 0);
 }
 
 static void
@@ -295,9 +315,9 @@ test_takeover(Fixture *f, gconstpointer data)
     /* the record names the new holder and still the driver the device came from */
     ASSERT_STR(journal(f), GPU1 "=new:held:nouveau");
     g_assert_false(vh_test_host_domain_indexed(f->t->host, "old"));
-    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "old", &f->writer, NULL), ==, 0);
+    g_assert_cmpuint(give_back(f, "old", NULL), ==, 0);
     ASSERT_STR(drivers(f), "vfio-pci:vfio-pci snd_hda_intel:- nouveau:- snd_hda_intel:-");
-    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "new", &f->writer, NULL), ==, 0);
+    g_assert_cmpuint(give_back(f, "new", NULL), ==, 0);
     ASSERT_STR(drivers(f), ORIGINAL);
 }
 
@@ -313,7 +333,7 @@ test_give_back_failure_kept(Fixture *f, gconstpointer data)
     g_assert_true(detach(f, f->devices, "vm", NULL, &f->writer, &error));
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUD1, TRUE);
     /* one device the kernel will not take back: the others go home, it stays stuck */
-    g_assert_cmpuint(vh_prepare_give_back_domain(f->t->host, "vm", &f->writer, failures), ==, 1);
+    g_assert_cmpuint(give_back(f, "vm", failures), ==, 1);
     g_assert_cmpuint(failures->len, ==, 1);
     g_assert_true(g_str_has_prefix(failures->pdata[0], AUD1 ": writing '" AUD1 "' to "));
     ASSERT_STR(drivers(f), "nouveau:- -:- nouveau:- snd_hda_intel:-");

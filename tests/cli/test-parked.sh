@@ -1,0 +1,193 @@
+#!/bin/sh
+# Devices left on vfio-pci by someone else (parked), and libvirt's own managed='yes' devices,
+# which vfio-handoff watches so that one libvirt leaves on vfio-pci still goes home (HACKING.md,
+# "Why libvirt leaves devices on vfio-pci"). On fake hosts served by the fake kernel.
+. "${VH_SRCDIR:?}/tests/cli/tap.sh"
+
+command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is not installed"; exit 0; }
+
+. "$VH_SRCDIR/tests/cli/fake-host.sh"
+
+nic=0000:03:00.0
+sysdev() { echo "$r/sys/bus/pci/devices/$nic"; }
+# what libvirt's managed detach (and virsh nodedev-detach) writes: virPCIDeviceBindToStub
+libvirt_detach() {
+    echo vfio-pci >"$(sysdev)/driver_override"
+    echo "$nic" >"$(sysdev)/driver/unbind"
+    echo "$nic" >"$r/sys/bus/pci/drivers_probe"
+}
+# ... and its reattach: virPCIDeviceUnbindFromStub
+libvirt_reattach() {
+    echo >"$(sysdev)/driver_override"
+    echo "$nic" >"$(sysdev)/driver/unbind"
+    echo "$nic" >"$r/sys/bus/pci/drivers_probe"
+}
+# a process (not QEMU) that holds the NIC's VFIO group, as DPDK would
+holder() {
+    mkdir -p "$r/proc/5555/fd"
+    echo dpdk >"$r/proc/5555/comm"
+    echo "5555 (dpdk) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0" >"$r/proc/5555/stat"
+    ln -s /dev/vfio/3 "$r/proc/5555/fd/3"
+}
+hooklog() { cat "$r/run/vfio-handoff/hook.log" 2>/dev/null; }
+libvirts_domain() { # NAME DEVICE: a domain with one managed='yes' PCI hostdev
+    domain "$1" "$2" | sed "s/managed='no'/managed='yes'/" >"$tap_tmp/$1.xml"
+}
+fix="run 'vfio-handoff reattach --adopt $nic', or 'virsh nodedev-reattach pci_0000_03_00_0'"
+
+# ---- a NIC libvirt left on vfio-pci: parked, in status, show and list, with the fix
+host twin-gpus
+libvirt_detach
+run "$r" status
+is "status exits 0 with a parked device" 0 "$rc"
+is "status names the parked device, who probably left it and the fix" \
+    "Parked: on vfio-pci, but neither held nor handed off by vfio-handoff
+$nic: parked on vfio-pci: no one holds it and nothing will give it back; probably left by libvirt (a managed='yes' domain, virsh nodedev-detach) or a script: its driver_override is vfio-pci (fix: $fix)" "$out"
+run "$r" status --json
+is "status --json lists it under parked" \
+    "$nic|vfio-pci|libvirt (a managed='yes' domain, virsh nodedev-detach) or a script: its driver_override is vfio-pci|$fix" \
+    "$(echo "$out" | jq -r '.parked[] | "\(.address)|\(.driver_override)|\(.left_by)|\(.fix)"')"
+run "$r" show "$nic"
+like "show says it is parked" "^ +parked on vfio-pci: no one holds it .*\(fix: $fix\)$" "$out"
+run "$r" show "$nic" --json
+is "show --json has the parked object" "$fix" "$(echo "$out" | jq -r '.parked.fix')"
+run "$r" list --json
+is "list --json: parked only for that device" "$nic" "$(echo "$out" | jq -r '.devices[] | select(.parked != null) | .address')"
+run "$r" list
+like "list shows it under the device" "└ parked on vfio-pci: no one holds it" "$out"
+
+# ---- reattach: without --adopt refused with the fix; with it, back on igb
+run "$r" reattach "$nic"
+is "reattach of a parked device without --adopt is refused (exit 1)" 1 "$rc"
+is "... naming --adopt" "vfio-handoff: $nic: on vfio-pci, but not by vfio-handoff: left as it is (fix: run 'vfio-handoff reattach --adopt $nic' to give it back)" "$err"
+grammar "... in the message grammar" "$err"
+run "$r" reattach --adopt "$nic"
+is "reattach --adopt gives it back (exit 0)" 0 "$rc"
+is "... and says where it went" "adopted $nic: gave it back to igb" "$out"
+is "it is on igb, its driver_override clear" "igb (null)" "$(drv "$r" "$nic") $(ovr "$r" "$nic")"
+run "$r" status
+is "status has nothing left to report" "No device is handed off." "$out"
+run "$r" reattach --adopt "$nic"
+is "reattach --adopt of a device on its driver is a no-op" "0 $nic is not handed off: nothing to do" "$rc $out"
+
+# ---- a device a process holds is not parked, and --adopt refuses it
+libvirt_detach
+holder
+run "$r" status --json
+is "a device held by a process is not parked" 0 "$(echo "$out" | jq '.parked | length')"
+run "$r" reattach --adopt "$nic"
+is "reattach --adopt refuses a device a process holds (exit 1)" 1 "$rc"
+is "... naming the process" "vfio-handoff: $nic: held by process 5555 (/dev/vfio/3): left as it is (fix: stop the process first)" "$err"
+is "... and leaves it on vfio-pci" vfio-pci "$(drv "$r" "$nic")"
+rm -rf "$r/proc/5555"
+
+# ---- bound by vfio-pci's ID list (vfio-pci.ids=): parked, and --adopt says why it cannot
+sed "s/^driver=igb$/driver=vfio-pci\nnative-driver=vfio-pci/" "$scenarios/twin-gpus.conf" >"$tap_tmp/ids.conf"
+scenarios_keep=$scenarios
+scenarios=$tap_tmp
+host ids
+scenarios=$scenarios_keep
+run "$r" status --json
+is "a device vfio-pci claimed by its ID is parked, with that reason" \
+    "vfio-pci's ID list (vfio-pci.ids= at boot, or new_id by hand): it has no driver_override" \
+    "$(echo "$out" | jq -r '.parked[0].left_by')"
+run "$r" reattach --adopt "$nic"
+is "reattach --adopt of it fails (exit 1) and says why" \
+    "1 vfio-handoff: $nic went back to vfio-pci: its ID is in vfio-pci's list (vfio-pci.ids= on the kernel command line, a modprobe.d option, or new_id) (fix: remove its ID from vfio-pci's list, or bind a driver by hand)" \
+    "$rc $err"
+
+# ---- the hook: a release that held nothing says so; a start that finds a parked device too
+host twin-gpus
+enable "$r" "$nic"
+domain nic-vm "$nic" >"$tap_tmp/nic-vm.xml"
+hook "$r" nic-vm release end "$tap_tmp/nic-vm.xml"
+is "release of a domain that held nothing exits 0" 0 "$rc"
+like "... and its log line does not claim a give back" \
+    "step=give-back result=ok duration_ms=[0-9.]+: vfio-handoff held no device for this domain: nothing to give back$" "$(hooklog)"
+hook "$r" nic-vm prepare begin "$tap_tmp/nic-vm.xml"
+hook "$r" nic-vm release end "$tap_tmp/nic-vm.xml"
+like "release after a handoff counts what it gave back" \
+    "step=give-back result=ok duration_ms=[0-9.]+: 1 device back on its driver$" "$(hooklog)"
+: >"$r/run/vfio-handoff/hook.log"
+libvirt_detach
+hook "$r" nic-vm prepare begin "$tap_tmp/nic-vm.xml"
+is "a start with a parked device succeeds" 0 "$rc"
+like "... and logs that someone else parked it, with the fix" \
+    "device=$nic step=parked result=warning .*already on vfio-pci, parked by someone else \(probably libvirt .*\): used as it is, and not given back when the domain stops \(fix: after it stops, $fix\)$" \
+    "$(hooklog)"
+hook "$r" nic-vm release end "$tap_tmp/nic-vm.xml"
+is "... its release leaves it where it was found" vfio-pci "$(drv "$r" "$nic")"
+like "... and says it held nothing" "nothing to give back$" "$(hooklog)"
+
+# ---- libvirt's own device (managed='yes'), enabled: libvirt leaves it, vfio-handoff brings it home
+host twin-gpus
+enable "$r" "$nic"
+libvirts_domain lv-vm "$nic"
+hook "$r" lv-vm prepare begin "$tap_tmp/lv-vm.xml"
+is "prepare of a managed='yes' domain exits 0 and changes no driver" "0 igb" "$rc $(drv "$r" "$nic")"
+is "its driver is journaled as libvirt's" "owner=libvirt driver=igb" \
+    "$(grep -E '^(owner|driver)=' "$r/run/vfio-handoff/devices/$nic" | tr '\n' ' ' | sed 's/ $//')"
+like "... and logged" "device=$nic step=watch result=ok .*managed='yes': libvirt detaches it; its driver igb is recorded" "$(hooklog)"
+run "$r" status
+like "status shows it as libvirt's" "^$nic +lv-vm \(libvirt's\) +held " "$out"
+run "$r" status --json
+is "status --json: owner libvirt" libvirt "$(echo "$out" | jq -r '.devices[0].owner')"
+libvirt_detach
+# libvirt lost track of it (its inactive list): at destroy it leaves it on vfio-pci
+hook "$r" lv-vm release end "$tap_tmp/lv-vm.xml"
+is "release gives back what libvirt left on vfio-pci" "0 igb (null)" "$rc $(drv "$r" "$nic") $(ovr "$r" "$nic")"
+is "... the journal is empty" "" "$(journal "$r")"
+like "... and the log says libvirt left it" \
+    "device=$nic step=give-back result=ok .*managed='yes', but libvirt left it on vfio-pci: given back to igb$" "$(hooklog)"
+like "... and the summary counts it" "1 device back on its driver$" "$(hooklog)"
+
+# libvirt gives it back itself: vfio-handoff only drops its record
+hook "$r" lv-vm prepare begin "$tap_tmp/lv-vm.xml"
+libvirt_detach
+libvirt_reattach
+: >"$r/run/vfio-handoff/hook.log"
+hook "$r" lv-vm release end "$tap_tmp/lv-vm.xml"
+is "when libvirt gives it back, release changes nothing" "0 igb" "$rc $(drv "$r" "$nic")"
+is "... drops the record" "" "$(journal "$r")"
+is "... and says libvirt did it" \
+    "vfio-handoff: domain=lv-vm op=release device=$nic step=give-back result=ok duration_ms=0.0: managed='yes': libvirt gave it back itself (on igb)" \
+    "$(hooklog)"
+
+# a process took the group meanwhile: left to it
+hook "$r" lv-vm prepare begin "$tap_tmp/lv-vm.xml"
+libvirt_detach
+holder
+hook "$r" lv-vm release end "$tap_tmp/lv-vm.xml"
+is "a device libvirt left that a process holds stays on vfio-pci" vfio-pci "$(drv "$r" "$nic")"
+like "... and the log names the process" "result=warning .*left on vfio-pci by libvirt, and process 5555 \(/dev/vfio/3\) holds it: left to it$" "$(hooklog)"
+is "... and the record is dropped (it is not vfio-handoff's)" "" "$(journal "$r")"
+rm -rf "$r/proc/5555"
+run "$r" reattach --adopt "$nic"
+
+# not enabled: libvirt's business alone, nothing recorded
+host twin-gpus
+libvirts_domain lv-vm "$nic"
+hook "$r" lv-vm prepare begin "$tap_tmp/lv-vm.xml"
+is "a managed='yes' device not enabled is not watched" "0 " "$rc $(journal "$r")"
+
+# a managed='no' domain cannot take libvirt's device while its domain runs
+host twin-gpus
+enable "$r" "$nic"
+libvirts_domain lv-vm "$nic"
+hook "$r" lv-vm prepare begin "$tap_tmp/lv-vm.xml"
+mkdir -p "$r/run/libvirt/qemu" "$r/proc/4343" && echo 4343 >"$r/run/libvirt/qemu/lv-vm.pid"
+hook "$r" lv-vm started begin "$tap_tmp/lv-vm.xml"
+libvirts_domain lv2-vm "$nic"
+hook "$r" lv2-vm prepare begin "$tap_tmp/lv2-vm.xml"
+is "another managed='yes' domain does not take the watch of a running one (libvirt refuses it)" \
+    "0 domain=lv-vm" "$rc $(grep '^domain=' "$r/run/vfio-handoff/devices/$nic")"
+libvirt_detach
+domain nic-vm "$nic" >"$tap_tmp/nic-vm.xml"
+hook "$r" nic-vm prepare begin "$tap_tmp/nic-vm.xml"
+is "a managed='no' start of a device libvirt's running domain holds is refused" \
+    "1 vfio-handoff: nic-vm: $nic: held by the running domain 'lv-vm' (pid 4343, journal) (fix: run 'virsh shutdown lv-vm' first)" "$rc $err"
+rm -rf "$r/proc/4343"
+run "$r" recover --offline
+is "recover --offline gives back libvirt's device once its QEMU is gone" "0 igb" "$rc $(drv "$r" "$nic")"
+
+done_testing
