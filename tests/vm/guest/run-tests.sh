@@ -290,6 +290,50 @@ is "remove succeeds" 0 "$rc"
 is "remove restores the original definition" "$(cat "$tap_tmp/added-vm.orig")" "$(virsh dumpxml --inactive added-vm)"
 virsh -q undefine added-vm >/dev/null
 
+# ---- one NIC used by a managed='yes' domain and a vfio-handoff domain in turn, on one daemon.
+# libvirt keeps a device a managed='no' domain used in its list of detached devices, as not its
+# own to give back, for the daemon's life: its next managed='yes' domain leaves the device on
+# vfio-pci (HACKING.md, "Why libvirt leaves devices on vfio-pci"). The hook watches libvirt's
+# enabled devices and gives back what libvirt leaves.
+systemctl restart libvirtd # a daemon that has not seen the NIC yet
+wait_for 30 virsh -q version
+domain_xml lv-vm yes "$nic"
+virsh -q define "$tap_tmp/lv-vm.xml" >/dev/null
+cycle() { # DOMAIN DRIVER: start, note the driver, destroy, wait until DRIVER; "rc during after"
+    rc=0
+    virsh start "$1" >"$tap_tmp/start" 2>&1 || rc=$?
+    during=$(drv "$nic")
+    virsh destroy "$1" >/dev/null 2>&1
+    wait_driver "$nic" "$2" 20
+    echo "$rc $during $(drv "$nic")"
+}
+is "managed='yes' first, on a fresh daemon: libvirt gives the NIC back" "0 vfio-pci e1000e" \
+    "$(cycle lv-vm e1000e)"
+is "then the vfio-handoff domain: handed off and given back" "0 vfio-pci e1000e" \
+    "$(cycle nic-vm e1000e)"
+since=$(date '+%Y-%m-%d %H:%M:%S')
+is "then managed='yes' again, on the same daemon: back on e1000e" "0 vfio-pci e1000e" \
+    "$(cycle lv-vm e1000e)"
+like "... because the hook gave back what libvirt left on vfio-pci" \
+    "$nic.*managed='yes', but libvirt left it on vfio-pci: given back to e1000e" \
+    "$(journalctl -t vfio-handoff --since "$since" --no-pager -o json | jq -r '"\(.VH_DEVICE) \(.MESSAGE)"')"
+is "and the vfio-handoff domain once more" "0 vfio-pci e1000e" "$(cycle nic-vm e1000e)"
+is "the journal is empty after the four runs" "" "$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+# not enabled, the NIC is not watched: libvirt leaves it, and vfio-handoff reports it parked
+"$VH_CLI" disable "$nic" >/dev/null
+is "not enabled, libvirt's managed='yes' run leaves it on vfio-pci" "0 vfio-pci vfio-pci" \
+    "$(cycle lv-vm vfio-pci)"
+is "status --json reports it parked, with the fix" \
+    "$nic run 'vfio-handoff reattach --adopt $nic', or 'virsh nodedev-reattach pci_$(echo "$nic" | tr :. __)'" \
+    "$("$VH_CLI" status --json | jq -r '.parked[] | "\(.address) \(.fix)"')"
+like "show says so" "parked on vfio-pci: no one holds it" "$("$VH_CLI" show "$nic")"
+rc=0
+out=$("$VH_CLI" reattach --adopt "$nic" 2>&1) || rc=$?
+is "reattach --adopt gives it back to e1000e" "0 adopted $nic: gave it back to e1000e e1000e" \
+    "$rc $out $(drv "$nic")"
+"$VH_CLI" enable "$nic" >/dev/null
+virsh -q undefine lv-vm >/dev/null
+
 # ---- timings of the kernel's own work here (the floor a handoff cannot beat)
 t0=$(date +%s%N)
 /share/bin/vh-sysfs-sequence /sys /dev "$spare" e1000e >/dev/null
