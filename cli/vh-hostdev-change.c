@@ -241,8 +241,10 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view, c
             g_ptr_array_add(touched, g_strdup(a));
             if (vh_domain_edit_has_hostdev(edit, a, &managed))
                 note(s.r->notes, "%s is already in %s%s", a, s.r->domain,
-                     managed ? " as managed='yes': libvirt binds it itself and vfio-handoff "
-                               "leaves it alone"
+                     managed ? " as managed='yes': libvirt detaches and gives it back itself "
+                               "(vfio-handoff gives it back if libvirt leaves it on vfio-pci); "
+                               "for vfio-handoff to hand it off, set managed='no' with 'virsh "
+                               "edit'"
                              : "");
         }
         if (!vh_domain_edit_add_hostdevs(edit, (const char *const *)set->pdata, set->len, error)) {

@@ -187,6 +187,41 @@ test_add_is_idempotent(Fixture *f, gconstpointer data)
     g_assert_cmpstr(twice, ==, once);
 }
 
+/* a device the domain already has as libvirt's own (managed='yes') is left as it is, saying so */
+static void
+test_add_keeps_libvirts_hostdev(Fixture *f, gconstpointer data)
+{
+    g_autoptr(VhHostdevResult) r = NULL;
+    g_autofree char *after = NULL;
+    GError *error = NULL;
+    virDomainPtr dom;
+
+    if (f->conn == NULL)
+        return;
+    dom = f->lv->domain_define_xml_flags(
+        f->conn,
+        "<domain type='test'><name>lv</name><memory unit='GiB'>1</memory><os><type "
+        "arch='x86_64' machine='pc-q35-7.2'>hvm</type></os><memoryBacking><locked/>"
+        "</memoryBacking><devices><hostdev mode='subsystem' type='pci' managed='yes'><source>"
+        "<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>"
+        "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' "
+        "bus='0x01' slot='0x00' function='0x1'/></source></hostdev></devices></domain>",
+        0);
+    g_assert_nonnull(dom);
+    f->lv->domain_free(dom);
+    r = add(f, "lv", "0000:01:00.0", FALSE, FALSE, &error);
+    g_assert_no_error(error);
+    after = definition(f, "lv");
+    g_assert_null(strstr(after, "managed='no'"));
+    g_assert_nonnull(
+        strstr(after, "function='0x1'/>\n      </source>\n    </hostdev>\n  </devices>"));
+    g_assert_cmpstr(r->notes->pdata[0], ==,
+                    "0000:01:00.0 is already in lv as managed='yes': libvirt detaches and gives "
+                    "it back itself (vfio-handoff gives it back if libvirt leaves it on "
+                    "vfio-pci); for vfio-handoff to hand it off, set managed='no' with 'virsh "
+                    "edit'");
+}
+
 static void
 test_only(Fixture *f, gconstpointer data)
 {
@@ -338,6 +373,7 @@ main(int argc, char **argv)
     g_test_add("/vh/hostdev-change/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
     ADD("add-then-remove-gives-back-the-definition", test_add_then_remove);
     ADD("add-twice-changes-nothing", test_add_is_idempotent);
+    ADD("add-keeps-a-managed-yes-hostdev", test_add_keeps_libvirts_hostdev);
     ADD("only-adds-the-named-function", test_only);
     ADD("dry-run-defines-nothing", test_dry_run);
     ADD("refusals-change-nothing", test_refusals);
