@@ -353,22 +353,30 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
     json_builder_end_object(b);
 }
 
+void
+vh_cli_parked_members(JsonBuilder *b, const VhSnapshot *snap, const VhPciDevice *dev)
+{
+    const char *left_by = NULL;
+    g_autofree char *fix = vh_parked_fix(dev->name);
+    g_autofree char *text = vh_cli_parked_text(snap, dev);
+
+    vh_parked_check(snap, dev, &left_by);
+    vh_cli_json_string_or_null(b, "left_by", left_by);
+    vh_cli_json_string_or_null(b, "fix", fix);
+    vh_cli_json_string_or_null(b, "message", text);
+}
+
 /* "parked": null, or who probably left it and the fix */
 static void
 parked_to_json(JsonBuilder *b, const VhSnapshot *snap, const VhPciDevice *dev)
 {
-    const char *left_by = NULL;
-    g_autofree char *fix = NULL;
-
     json_builder_set_member_name(b, "parked");
-    if (!vh_parked_check(snap, dev, &left_by)) {
+    if (!vh_parked_check(snap, dev, NULL)) {
         json_builder_add_null_value(b);
         return;
     }
-    fix = vh_parked_fix(dev->name);
     json_builder_begin_object(b);
-    vh_cli_json_string_or_null(b, "left_by", left_by);
-    vh_cli_json_string_or_null(b, "fix", fix);
+    vh_cli_parked_members(b, snap, dev);
     json_builder_end_object(b);
 }
 

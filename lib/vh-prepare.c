@@ -183,11 +183,12 @@ vh_return_free(VhReturn *ret)
     g_free(ret);
 }
 
-/* "process 4242 (/dev/vfio/7)" when a process has @address's VFIO group open, else NULL */
+/* "process 4242 (/dev/vfio/7)" when a process has @address's VFIO group open; NULL when none
+ * does, or (with @error set) when the host's processes cannot be read */
 static char *
-process_holding(const VhHost *host, const char *address)
+process_holding(const VhHost *host, const char *address, GError **error)
 {
-    g_autoptr(VhSnapshot) snap = vh_snapshot_load(host, VH_SNAPSHOT_NONE, NULL);
+    g_autoptr(VhSnapshot) snap = vh_snapshot_load(host, VH_SNAPSHOT_NONE, error);
 
     for (guint i = 0; snap != NULL && i < snap->holders->len; i++) {
         const VhHolder *h = g_ptr_array_index(snap->holders, i);
@@ -195,7 +196,7 @@ process_holding(const VhHost *host, const char *address)
         if (strcmp(h->device, address) == 0 && h->pid > 0 && g_strcmp0(h->via, "journal") != 0)
             return g_strdup_printf("process %d (%s)", h->pid, h->via);
     }
-    return snap == NULL ? g_strdup("who holds it cannot be read") : NULL;
+    return NULL;
 }
 
 /* A device of libvirt's: libvirt gave it back before the release hook runs, unless it lost
@@ -208,8 +209,19 @@ return_libvirts(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhRet
     ret->driver = vh_bind_current_driver(host, r->address);
     if (g_strcmp0(ret->driver, VH_DRIVER_VFIO_PCI) != 0) {
         ret->outcome = VH_RETURN_BY_LIBVIRT;
-    } else if ((ret->detail = process_holding(host, r->address)) != NULL) {
+    } else if ((ret->detail = process_holding(host, r->address, &error)) != NULL) {
         ret->outcome = VH_RETURN_IN_USE;
+    } else if (error != NULL) {
+        /* cannot tell whether it is in use: kept, for recover to judge */
+        ret->outcome = VH_RETURN_FAILED;
+        ret->detail = g_strdup_printf("left on vfio-pci by libvirt, and who holds it cannot be "
+                                      "told: %s",
+                                      error->message);
+        r->state = VH_HOLD_STUCK;
+        g_free(r->reason);
+        r->reason = g_strdup(ret->detail);
+        vh_journal_put(host, r, NULL);
+        return;
     } else if (vh_prepare_give_back(host, r, w, &error)) {
         ret->outcome = VH_RETURN_LEFT_BY_LIBVIRT;
         g_free(ret->driver);
