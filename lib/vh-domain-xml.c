@@ -92,48 +92,73 @@ vh_domain_xml_text(const xmlNode *n)
     return s;
 }
 
+/* The bytes in one @unit, as libvirt's virScaleInteger() reads it: case-insensitive, "b",
+ * "byte", "bytes", a power-of-two "k"/"KiB" up to "e"/"EiB", or a power-of-ten "KB" up to
+ * "EB"; 0 when it is none of these. */
+static guint64
+unit_bytes(const char *unit)
+{
+    static const char powers[] = "kmgtpe";
+    const char *p;
+    guint64 base, scale = 1;
+
+    if (unit == NULL || unit[0] == '\0')
+        return 1024; /* libvirt's default: KiB */
+    if (g_ascii_strcasecmp(unit, "b") == 0 || g_ascii_strcasecmp(unit, "byte") == 0 ||
+        g_ascii_strcasecmp(unit, "bytes") == 0)
+        return 1;
+    if (unit[1] == '\0' || g_ascii_strcasecmp(unit + 1, "iB") == 0)
+        base = 1024;
+    else if (g_ascii_tolower(unit[1]) == 'b' && unit[2] == '\0')
+        base = 1000;
+    else
+        return 0;
+    if ((p = strchr(powers, g_ascii_tolower(unit[0]))) == NULL)
+        return 0;
+    for (const char *q = powers; q <= p; q++)
+        scale *= base;
+    return scale;
+}
+
+gboolean
+vh_domain_xml_scale_kib(const char *value, const char *unit, guint64 *kib)
+{
+    guint64 v, scale = unit_bytes(unit);
+    char *end = NULL;
+
+    if (value == NULL || !g_ascii_isdigit(value[0]))
+        return FALSE;
+    errno = 0;
+    v = g_ascii_strtoull(value, &end, 10);
+    if (errno != 0 || *end != '\0' || scale == 0 || (v != 0 && v > G_MAXUINT64 / scale))
+        return FALSE;
+    v *= scale;
+    *kib = v / 1024 + (v % 1024 != 0);
+    return TRUE;
+}
+
 /* libvirt's scaled integers: <memory unit='GiB'>8</memory>; the default unit is KiB */
 gboolean
 vh_domain_xml_scaled_kib(const xmlNode *n, guint64 *kib, GError **error)
 {
-    static const struct {
-        const char *unit;
-        guint64 num, den; /* bytes = value * num / den ... expressed per KiB below */
-    } units[] = {
-        {"b", 1, 1024},       {"bytes", 1, 1024},     {"KB", 1000, 1024},
-        {"k", 1, 1},          {"KiB", 1, 1},          {"MB", 1000000, 1024},
-        {"M", 1024, 1},       {"MiB", 1024, 1},       {"GB", 1000000000, 1024},
-        {"G", 1048576, 1},    {"GiB", 1048576, 1},    {"TB", 1000000000000, 1024},
-        {"T", 1073741824, 1}, {"TiB", 1073741824, 1},
-    };
     g_autofree char *unit = vh_domain_xml_attr(n, "unit");
     g_autofree char *value = vh_domain_xml_text(n);
-    guint64 v;
-    char *end = NULL;
 
-    errno = 0;
-    v = g_ascii_strtoull(value, &end, 10);
-    if (value[0] == '\0' || errno != 0 || *end != '\0' || !g_ascii_isdigit(value[0])) {
+    if (!g_ascii_isdigit(value[0]) || strspn(value, "0123456789") != strlen(value)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "<%s> holds '%s', not a number",
                     (const char *)n->name, value);
         return FALSE;
     }
-    for (gsize i = 0; i < G_N_ELEMENTS(units); i++) {
-        if (strcmp(unit != NULL ? unit : "KiB", units[i].unit) == 0) {
-            if (v > G_MAXUINT64 / units[i].num)
-                break;
-            *kib = v * units[i].num / units[i].den;
-            return TRUE;
-        }
+    if (!vh_domain_xml_scale_kib(value, unit, kib)) {
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
+                    "<%s> has an unknown or too large size: '%s %s'", (const char *)n->name, value,
+                    unit != NULL ? unit : "KiB");
+        return FALSE;
     }
-    g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                "<%s> has an unknown or too large "
-                "size: '%s %s'",
-                (const char *)n->name, value, unit != NULL ? unit : "KiB");
-    return FALSE;
+    return TRUE;
 }
 
-/* <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>: hex or decimal */
+/* <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>: hex, octal or decimal */
 gboolean
 vh_domain_xml_pci_address(const xmlNode *a, int index, char out[VH_PCI_ADDRESS_BUFSIZE],
                           GError **error)
@@ -148,9 +173,10 @@ vh_domain_xml_pci_address(const xmlNode *a, int index, char out[VH_PCI_ADDRESS_B
         char *end = NULL;
 
         errno = 0;
+        /* as libvirt's virPCIDeviceAddressParseXML(): each field absent is 0, base 0 */
         v[i] = s != NULL ? g_ascii_strtoull(s, &end, 0) : 0;
-        if ((s == NULL && i != 0) || (s != NULL && (s[0] == '\0' || *end != '\0' || errno != 0 ||
-                                                    s[0] == '-' || v[i] > max[i]))) {
+        if (s != NULL &&
+            (s[0] == '\0' || *end != '\0' || errno != 0 || s[0] == '-' || v[i] > max[i])) {
             g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
                         "hostdev %d: invalid PCI address %s='%s' (at most 0x%" G_GINT64_MODIFIER
                         "x)",
@@ -174,7 +200,8 @@ vh_domain_xml_hostdev_source(const xmlNode *hostdev, int index, char out[VH_PCI_
     g_autofree char *type = vh_domain_xml_attr(hostdev, "type");
     xmlNode *source, *address;
 
-    if (g_strcmp0(mode, "subsystem") != 0 || g_strcmp0(type, "pci") != 0)
+    /* libvirt's default mode is subsystem (virDomainHostdevDefParseXML()) */
+    if ((mode != NULL && strcmp(mode, "subsystem") != 0) || g_strcmp0(type, "pci") != 0)
         return FALSE;
     source = vh_domain_xml_child(hostdev, "source");
     address = source != NULL ? vh_domain_xml_child(source, "address") : NULL;

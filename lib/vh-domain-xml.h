@@ -26,11 +26,16 @@ char *vh_domain_xml_attr(const xmlNode *n, const char *name);
 char *vh_domain_xml_raw_text(const xmlNode *n);
 char *vh_domain_xml_text(const xmlNode *n);
 
+/* @value in @unit (NULL: KiB), as libvirt scales it (virScaleInteger(): units are
+ * case-insensitive; "KB" is 1000 bytes, "k" and "KiB" 1024), in KiB rounded up as libvirt
+ * does; FALSE when it is no whole number, the unit is unknown, or it overflows. */
+gboolean vh_domain_xml_scale_kib(const char *value, const char *unit, guint64 *kib);
+
 /* libvirt's scaled integers (<memory unit='GiB'>8</memory>; default unit KiB), in KiB. */
 gboolean vh_domain_xml_scaled_kib(const xmlNode *n, guint64 *kib, GError **error);
 
-/* A PCI <address domain= bus= slot= function=/> (hex or decimal) as "DDDD:BB:SS.F". @index
- * numbers the hostdev in errors. */
+/* A PCI <address domain= bus= slot= function=/> as "DDDD:BB:SS.F": each field hex, octal or
+ * decimal, 0 when left out (as libvirt reads it). @index numbers the hostdev in errors. */
 gboolean vh_domain_xml_pci_address(const xmlNode *a, int index, char out[VH_PCI_ADDRESS_BUFSIZE],
                                    GError **error);
 

@@ -77,11 +77,9 @@ read_domain(VhDomainDef *def, const xmlNode *root, GError **error)
             g_autofree char *size = vh_domain_xml_attr(page, "size");
             g_autofree char *unit = vh_domain_xml_attr(page, "unit");
 
-            def->hugepage_kib = size != NULL ? g_ascii_strtoull(size, NULL, 10) : 0;
-            if (g_strcmp0(unit, "M") == 0 || g_strcmp0(unit, "MiB") == 0)
-                def->hugepage_kib *= 1024;
-            else if (g_strcmp0(unit, "G") == 0 || g_strcmp0(unit, "GiB") == 0)
-                def->hugepage_kib *= 1024 * 1024;
+            /* as libvirt scales it; one it would refuse counts as the host's default size */
+            if (!vh_domain_xml_scale_kib(size, unit, &def->hugepage_kib))
+                def->hugepage_kib = 0;
         }
     }
     if ((n = vh_domain_xml_child(root, "memtune")) != NULL &&

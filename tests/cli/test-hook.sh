@@ -270,6 +270,17 @@ hook "$r" gpu-vm release end "$tap_tmp/unplugged.xml"
 is "release gives back what the journal holds, though the XML no longer names it" \
     "0 nouveau snd_hda_intel " "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1) $(journal "$r")"
 
+# ---- libvirt's defaults: a hostdev without mode is a subsystem one, a source address field
+# left out is 0 (tests/unit/test-domain checks the reading against libvirt's test driver)
+host gpu-audio
+enable "$r" 0000:01:00.0
+echo "<domain type='kvm'><name>gpu-vm</name><memory unit='gib'>2</memory><memoryBacking><locked/></memoryBacking><devices><hostdev type='pci'><source><address bus='1' slot='0'/></source></hostdev></devices></domain>" >"$tap_tmp/defaults.xml"
+hook "$r" gpu-vm prepare begin "$tap_tmp/defaults.xml"
+is "a hostdev without mode, domain or function is handed off" "0 vfio-pci vfio-pci" \
+    "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
+hook "$r" gpu-vm release end "$tap_tmp/defaults.xml"
+is "... and given back" "0 nouveau snd_hda_intel" "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
+
 # ---- the policy's problems go to the hook's log; the rest of the policy still applies
 host gpu-audio
 enable "$r" 0000:01:00.0
