@@ -235,23 +235,29 @@ op_release(Hook *h)
     return 0;
 }
 
+/* A migration or a restore moves the domain: refused while it holds devices, or when its XML
+ * names devices vfio-handoff would hand off (a restore: none are handed off yet). */
 static int
 refuse_move(Hook *h, const char *what)
 {
     g_autoptr(GPtrArray) requested = h->def != NULL ? vh_domain_def_unmanaged(h->def) : NULL;
     g_autoptr(GPtrArray) holds = vh_journal_for_domain(h->host, h->domain);
-    guint held = 0, n;
+    guint held = 0, named = requested != NULL ? requested->len : 0;
 
     for (guint i = 0; i < holds->len; i++) /* libvirt's own devices are libvirt's to refuse */
         held += ((VhJournalRecord *)g_ptr_array_index(holds, i))->owner != VH_OWNER_LIBVIRT;
-    n = MAX(requested != NULL ? requested->len : 0, held);
-
-    if (n == 0 || !h->policy->refuse_migration)
+    if ((held == 0 && named == 0) || !h->policy->refuse_migration)
         return 0;
+    if (held > 0)
+        return refuse(h, NULL,
+                      "%s: refused, the %u PCI device%s handed off to it cannot move with it "
+                      "(fix: set refuse-migration=false in [host] to allow it)",
+                      what, held, held == 1 ? "" : "s");
     return refuse(h, NULL,
-                  "%s: refused, the %u PCI device%s handed off to it cannot move with it "
-                  "(fix: set refuse-migration=false in [host] to allow it)",
-                  what, n, n == 1 ? "" : "s");
+                  "%s: refused, it names %u PCI device%s that vfio-handoff hands off "
+                  "(managed='no'), which cannot move with it (fix: set refuse-migration=false in "
+                  "[host] to allow it)",
+                  what, named, named == 1 ? "" : "s");
 }
 
 static int

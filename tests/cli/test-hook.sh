@@ -157,6 +157,10 @@ is "migrate of a domain with handed-off devices is refused" 1 "$rc"
 is "the refusal says why and how to allow it" \
     "vfio-handoff: gpu-vm: migration: refused, the 2 PCI devices handed off to it cannot move with it (fix: set refuse-migration=false in [host] to allow it)" "$err"
 grammar "... in the message grammar" "$err"
+hook "$r" gpu-vm2 restore begin "$tap_tmp/gpu.xml"
+is "restore of a saved state naming a device is refused, and claims no handoff" \
+    "1 vfio-handoff: gpu-vm2: restoring a saved state: refused, it names 1 PCI device that vfio-handoff hands off (managed='no'), which cannot move with it (fix: set refuse-migration=false in [host] to allow it)" "$rc $err"
+grammar "... in the message grammar" "$err"
 for op in "reconnect begin" "start begin" "stopped end" "restore end" "attach begin"; do
     # shellcheck disable=SC2086
     hook "$r" gpu-vm $op "$tap_tmp/gpu.xml"

@@ -154,7 +154,7 @@ for tag in "<hostdev mode='subsystem' type='pci' qmanaged='yes'>" \
     # at prepare the front runs the engine for any PCI hostdev; a migration only for one that
     # libvirt may not manage, which the engine refuses
     hook "$r" vm migrate begin "$tap_tmp/scan$n.xml"
-    is "pre-scan case $n reaches the engine at migrate (refused)" "1 vfio-handoff: vm: migration: refused, the 1 PCI device handed off to it cannot move with it (fix: set refuse-migration=false in [host] to allow it)" "$rc $err"
+    is "pre-scan case $n reaches the engine at migrate (refused)" "1 vfio-handoff: vm: migration: refused, it names 1 PCI device that vfio-handoff hands off (managed='no'), which cannot move with it (fix: set refuse-migration=false in [host] to allow it)" "$rc $err"
 done
 
 # ---- the engine keeps the reason a domain XML is refused
