@@ -381,22 +381,47 @@ lock_backing(VhDomainEdit *edit)
     changed(edit, "locked the guest's memory (<memoryBacking><locked/>)");
 }
 
-/* Records the hard limit set (and the user's, @limit_kib, to restore; 0 when none). */
+/* Records a limit set, as the record child @name ("hard-limit", "swap-hard-limit"), with the
+ * user's, @limit_kib, to restore when @had_limit. */
 static void
-record_hard_limit(VhDomainEdit *edit, guint64 need_kib, gboolean had_limit, guint64 limit_kib)
+record_limit(VhDomainEdit *edit, const char *name, guint64 need_kib, gboolean had_limit,
+             guint64 limit_kib)
 {
     xmlNode *handoff = record(edit, TRUE);
-    xmlNode *mine = our_child(handoff, "hard-limit");
+    xmlNode *mine = our_child(handoff, name);
     g_autofree char *kib = g_strdup_printf("%" G_GUINT64_FORMAT, need_kib);
     g_autofree char *prev = g_strdup_printf("%" G_GUINT64_FORMAT, limit_kib);
 
     if (mine == NULL) {
-        mine = vh_xml_append(handoff, record_child(handoff, "hard-limit"));
+        mine = vh_xml_append(handoff, record_child(handoff, name));
         set_prop(mine, "kib", kib); /* first: the attributes keep their order */
         if (had_limit)              /* the user's, restored by remove */
             set_prop(mine, "previous-kib", prev);
     }
     set_prop(mine, "kib", kib);
+}
+
+/* libvirt's memtune refuses a hard_limit above swap_hard_limit (memory + swap), and the
+ * kernel's memory cgroup a swap limit below the memory limit: a <swap_hard_limit> below the new
+ * hard limit is raised to it (the locked guest memory does not swap), recorded for remove. */
+static void
+keep_swap_limit_above(VhDomainEdit *edit, xmlNode *memtune, guint64 need_kib)
+{
+    xmlNode *swap = vh_domain_xml_child(memtune, "swap_hard_limit");
+    guint64 swap_kib = 0;
+    g_autofree char *was = NULL;
+    g_autofree char *now = NULL;
+
+    if (swap == NULL || !vh_domain_xml_scaled_kib(swap, &swap_kib, NULL) || swap_kib >= need_kib)
+        return;
+    record_limit(edit, "swap-hard-limit", need_kib, TRUE, swap_kib);
+    set_kib(swap, need_kib);
+    was = vh_format_size(swap_kib * 1024);
+    now = vh_format_size(need_kib * 1024);
+    changed(edit,
+            "raised <memtune><swap_hard_limit> from %s to %s (libvirt refuses it below "
+            "hard_limit)",
+            was, now);
 }
 
 gboolean
@@ -424,7 +449,7 @@ vh_domain_edit_lock_memory(VhDomainEdit *edit, gboolean lock, guint64 overhead, 
         return FALSE;
     if (limit != NULL && limit_kib >= need_kib)
         return TRUE; /* the user's limit, or ours, already covers memory + overhead */
-    record_hard_limit(edit, need_kib, limit != NULL, limit_kib);
+    record_limit(edit, "hard-limit", need_kib, limit != NULL, limit_kib);
     if (limit == NULL) {
         memtune = child_or_new(edit, "memtune", after_memtune);
         limit = xmlNewDocNode(edit->doc, NULL, BAD_CAST_STR("hard_limit"), NULL);
@@ -440,7 +465,42 @@ vh_domain_edit_lock_memory(VhDomainEdit *edit, gboolean lock, guint64 overhead, 
                 was, need_s);
     }
     set_kib(limit, need_kib);
+    keep_swap_limit_above(edit, memtune, need_kib);
     return TRUE;
+}
+
+/* Undoes the limit recorded as @name, set in <memtune><@element>, only if it is still as
+ * vfio-handoff left it: restores the user's, or removes it. */
+static void
+restore_limit(VhDomainEdit *edit, xmlNode *handoff, const char *name, const char *element)
+{
+    xmlNode *memtune = vh_domain_xml_child(edit->root, "memtune");
+    xmlNode *limit = memtune != NULL ? vh_domain_xml_child(memtune, element) : NULL;
+    xmlNode *mine = our_child(handoff, name);
+    g_autofree char *kib = NULL;
+    g_autofree char *previous = NULL;
+    guint64 now = 0;
+
+    if (mine == NULL || limit == NULL)
+        return;
+    kib = vh_domain_xml_attr(mine, "kib");
+    previous = vh_domain_xml_attr(mine, "previous-kib");
+    if (!vh_domain_xml_scaled_kib(limit, &now, NULL) || kib == NULL ||
+        now != g_ascii_strtoull(kib, NULL, 10)) {
+        g_autofree char *now_s = vh_format_size(now * 1024);
+
+        changed(edit, "left <memtune><%s> at %s: it was changed after vfio-handoff set it", element,
+                now_s);
+    } else if (previous != NULL) {
+        g_autofree char *was = vh_format_size(g_ascii_strtoull(previous, NULL, 10) * 1024);
+
+        set_kib(limit, g_ascii_strtoull(previous, NULL, 10));
+        changed(edit, "restored <memtune><%s> to %s", element, was);
+    } else {
+        vh_xml_drop(limit);
+        vh_xml_drop_if_empty(memtune);
+        changed(edit, "removed <memtune><%s> (vfio-handoff had set it)", element);
+    }
 }
 
 /* Undoes the memory settings recorded, each only if it is still as vfio-handoff left it. */
@@ -448,9 +508,6 @@ static void
 unlock_memory(VhDomainEdit *edit, xmlNode *handoff)
 {
     xmlNode *backing = vh_domain_xml_child(edit->root, "memoryBacking");
-    xmlNode *memtune = vh_domain_xml_child(edit->root, "memtune");
-    xmlNode *limit = memtune != NULL ? vh_domain_xml_child(memtune, "hard_limit") : NULL;
-    xmlNode *mine;
 
     if (our_child(handoff, "locked") != NULL && backing != NULL &&
         vh_domain_xml_child(backing, "locked") != NULL) {
@@ -458,30 +515,9 @@ unlock_memory(VhDomainEdit *edit, xmlNode *handoff)
         vh_xml_drop_if_empty(backing);
         changed(edit, "unlocked the guest's memory (vfio-handoff had locked it)");
     }
-    if ((mine = our_child(handoff, "hard-limit")) != NULL && limit != NULL) {
-        g_autofree char *kib = vh_domain_xml_attr(mine, "kib");
-        g_autofree char *previous = vh_domain_xml_attr(mine, "previous-kib");
-        guint64 now = 0;
-
-        if (!vh_domain_xml_scaled_kib(limit, &now, NULL) || kib == NULL ||
-            now != g_ascii_strtoull(kib, NULL, 10)) {
-            g_autofree char *now_s = vh_format_size(now * 1024);
-
-            changed(edit,
-                    "left <memtune><hard_limit> at %s: it was changed after vfio-handoff "
-                    "set it",
-                    now_s);
-        } else if (previous != NULL) {
-            g_autofree char *was = vh_format_size(g_ascii_strtoull(previous, NULL, 10) * 1024);
-
-            set_kib(limit, g_ascii_strtoull(previous, NULL, 10));
-            changed(edit, "restored <memtune><hard_limit> to %s", was);
-        } else {
-            vh_xml_drop(limit);
-            vh_xml_drop_if_empty(memtune);
-            changed(edit, "removed <memtune><hard_limit> (vfio-handoff had set it)");
-        }
-    }
+    /* each looks <memtune> up again: the first may have removed it */
+    restore_limit(edit, handoff, "hard-limit", "hard_limit");
+    restore_limit(edit, handoff, "swap-hard-limit", "swap_hard_limit");
 }
 
 /* Drops the record once no set is left in it, undoing the memory settings first. */

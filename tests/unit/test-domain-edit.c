@@ -269,6 +269,51 @@ test_users_memory_settings_stay(void)
     g_assert_cmpstr(restored, ==, xml_in);
 }
 
+/* libvirt refuses a hard_limit above swap_hard_limit: the swap limit is raised with it, and
+ * remove puts both back */
+static void
+test_swap_limit_kept_above(void)
+{
+    const char *xml_in = "<domain type='kvm'>\n"
+                         "  <name>db</name>\n"
+                         "  <memory unit='KiB'>2097152</memory>\n"
+                         "  <memtune>\n"
+                         "    <hard_limit unit='KiB'>2097152</hard_limit>\n"
+                         "    <swap_hard_limit unit='KiB'>2621440</swap_hard_limit>\n"
+                         "  </memtune>\n"
+                         "  <memoryBacking>\n"
+                         "    <locked/>\n"
+                         "  </memoryBacking>\n"
+                         "  <devices>\n"
+                         "  </devices>\n"
+                         "</domain>\n";
+    const char *nic[] = {"0000:05:00.0"};
+    g_autoptr(VhDomainEdit) edit = edit_of(xml_in);
+    g_autofree char *xml = NULL;
+    g_autoptr(VhDomainEdit) back = NULL;
+    g_autofree char *restored = NULL;
+    const GPtrArray *changes;
+
+    add(edit, nic, 1);
+    lock(edit, TRUE);
+    xml = vh_domain_edit_to_xml(edit);
+    changes = vh_domain_edit_changes(edit);
+    g_assert_cmpuint(changes->len, ==, 3);
+    g_assert_cmpstr(((GPtrArray *)changes)->pdata[1], ==,
+                    "raised <memtune><hard_limit> from 2 GiB to 3 GiB (guest memory + "
+                    "memory-overhead)");
+    g_assert_cmpstr(((GPtrArray *)changes)->pdata[2], ==,
+                    "raised <memtune><swap_hard_limit> from 2.5 GiB to 3 GiB (libvirt refuses it "
+                    "below hard_limit)");
+    assert_contains(xml, "<hard_limit unit='KiB'>3145728</hard_limit>");
+    assert_contains(xml, "<swap_hard_limit unit='KiB'>3145728</swap_hard_limit>");
+
+    back = edit_of(xml);
+    remove_device(back, "0000:05:00.0");
+    restored = vh_domain_edit_to_xml(back);
+    g_assert_cmpstr(restored, ==, xml_in);
+}
+
 static void
 test_limit_changed_since(void)
 {
@@ -417,6 +462,7 @@ main(int argc, char **argv)
     g_test_add_func("/vh/domain-edit/add/pc-without-a-free-slot", test_pc_full);
     g_test_add_func("/vh/domain-edit/memory/users-settings-stay", test_users_memory_settings_stay);
     g_test_add_func("/vh/domain-edit/memory/limit-changed-since-is-left", test_limit_changed_since);
+    g_test_add_func("/vh/domain-edit/memory/swap-limit-kept-above", test_swap_limit_kept_above);
     g_test_add_func("/vh/domain-edit/memory/no-memory-element", test_no_memory);
     g_test_add_func("/vh/domain-edit/remove/sets", test_sets);
     g_test_add_func("/vh/domain-edit/remove/hostdev-added-by-hand", test_remove_by_hand);
