@@ -49,7 +49,8 @@ journal_has(const char *domain)
 }
 
 /* A domain XML over the bound: the rest of stdin is read in pieces, looking for what could be
- * a <hostdev> (or a NUL byte, which hides what the bytes mean). */
+ * a <hostdev>, an <interface type='hostdev'> or an NVMe <disk> (or a NUL byte, which hides what
+ * the bytes mean). */
 static int
 oversize_may_name_hostdev(const char *head, size_t len)
 {
@@ -57,14 +58,16 @@ oversize_may_name_hostdev(const char *head, size_t len)
     size_t keep = 7;
     ssize_t r;
 
-    if (vh_hook_prescan_unmanaged_pci(head, len) || memmem(head, len, "hostdev", 7) != NULL)
+    if (vh_hook_prescan_unmanaged_pci(head, len) || memmem(head, len, "hostdev", 7) != NULL ||
+        memmem(head, len, "nvme", 4) != NULL)
         return 1;
     memcpy(buf, head + len - keep, keep); /* a word cut between two reads */
     while ((r = read(STDIN_FILENO, buf + keep, sizeof(buf) - keep)) != 0) {
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0 || memchr(buf + keep, '\0', (size_t)r) != NULL ||
-            memmem(buf, keep + (size_t)r, "hostdev", 7) != NULL)
+            memmem(buf, keep + (size_t)r, "hostdev", 7) != NULL ||
+            memmem(buf, keep + (size_t)r, "nvme", 4) != NULL)
             return 1;
         memmove(buf, buf + (size_t)r, keep);
     }

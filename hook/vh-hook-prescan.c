@@ -36,13 +36,13 @@ value_is(const char *v, size_t len, const char *want)
     return len == strlen(want) && memcmp(v, want, len) == 0;
 }
 
-/* The start tag whose name ends at @p: -1 when it cannot be tokenised, else 1 when it is a PCI
- * hostdev that libvirt may not manage, 2 when it is one that libvirt manages, 0 when it
- * certainly is no PCI hostdev. */
+/* The start tag whose name ends at @p: -1 when it cannot be tokenised, else 1 when its type is
+ * @type and libvirt may not manage it, 2 when it is and libvirt manages it (managed='yes' on
+ * the tag, read only when @managed_on_tag), 0 when its type is another. */
 static int
-scan_tag(const char *p, const char *end)
+scan_tag(const char *p, const char *end, const char *type, int managed_on_tag)
 {
-    int pci = 0, managed_yes = 0, managed_other = 0;
+    int typed = 0, managed_yes = 0, managed_other = 0;
 
     for (;;) {
         const char *name, *value;
@@ -74,8 +74,8 @@ scan_tag(const char *p, const char *end)
             return -1;
         if (memchr(value, '&', (size_t)(p - value)) != NULL)
             return -1; /* a reference: its value is not the bytes */
-        if (local_name_is(name, name_len, "type") && value_is(value, (size_t)(p - value), "pci"))
-            pci = 1;
+        if (local_name_is(name, name_len, "type") && value_is(value, (size_t)(p - value), type))
+            typed = 1;
         if (local_name_is(name, name_len, "managed")) {
             if (value_is(value, (size_t)(p - value), "yes"))
                 managed_yes = 1;
@@ -84,21 +84,31 @@ scan_tag(const char *p, const char *end)
         }
         p++; /* the closing quote */
     }
-    return !pci ? 0 : managed_yes && !managed_other ? 2 : 1;
+    return !typed ? 0 : managed_on_tag && managed_yes && !managed_other ? 2 : 1;
 }
 
-static int
-prescan(const char *xml, size_t len, int managed_too)
-{
-    const char *end = xml + len, *p = xml;
+/* The elements through which a domain asks for a PCI device on vfio-pci, and the type that
+ * says so: <hostdev type='pci'>, <interface type='hostdev'> (an SR-IOV VF as a NIC), <disk
+ * type='nvme'> (QEMU's userspace NVMe driver; its managed= is on <source>, so it counts as
+ * may-be-ours). */
+static const struct {
+    const char *element, *type;
+    int managed_on_tag;
+} pci_users[] = {{"hostdev", "pci", 1}, {"interface", "hostdev", 1}, {"disk", "nvme", 0}};
 
-    if (memchr(xml, '\0', len) != NULL || memmem(xml, len, "<!DOCTYPE", 9) != NULL)
-        return 1;
-    while ((p = memmem(p, (size_t)(end - p), "hostdev", 7)) != NULL) {
-        const char *start = p, *after = p + 7;
+/* Whether an element @u of pci_users in @xml may ask for a device (managed_too: also one
+ * libvirt manages); a tag that cannot be read counts as one that may */
+static int
+scan_element(const char *xml, const char *end, int u, int managed_too)
+{
+    const char *p = xml, *name = pci_users[u].element;
+    size_t name_len = strlen(name);
+
+    while ((p = memmem(p, (size_t)(end - p), name, name_len)) != NULL) {
+        const char *start = p, *after = p + name_len;
         int r;
 
-        /* "<hostdev" or "<prefix:hostdev", then the end of the name */
+        /* "<NAME" or "<prefix:NAME", then the end of the name */
         if (start > xml && start[-1] == ':') {
             start--;
             while (start > xml && is_name_char(start[-1]))
@@ -108,7 +118,22 @@ prescan(const char *xml, size_t len, int managed_too)
         if (start == xml || start[-1] != '<' || after >= end ||
             !(is_space(*after) || *after == '>' || *after == '/'))
             continue;
-        if ((r = scan_tag(after, end)) != 0 && (r != 2 || managed_too))
+        r = scan_tag(after, end, pci_users[u].type, pci_users[u].managed_on_tag);
+        if (r != 0 && (r != 2 || managed_too))
+            return 1;
+    }
+    return 0;
+}
+
+static int
+prescan(const char *xml, size_t len, int managed_too)
+{
+    const char *end = xml + len;
+
+    if (memchr(xml, '\0', len) != NULL || memmem(xml, len, "<!DOCTYPE", 9) != NULL)
+        return 1;
+    for (size_t u = 0; u < sizeof(pci_users) / sizeof(pci_users[0]); u++) {
+        if (scan_element(xml, end, (int)u, managed_too))
             return 1;
     }
     return 0;

@@ -180,12 +180,23 @@ find_hostdev(const VhDomainEdit *edit, const char *address)
 gboolean
 vh_domain_edit_has_hostdev(const VhDomainEdit *edit, const char *address, gboolean *managed)
 {
-    xmlNode *h = find_hostdev(edit, address);
-    g_autofree char *m = h != NULL ? vh_domain_xml_attr(h, "managed") : NULL;
+    xmlNode *devices = vh_domain_xml_child(edit->root, "devices");
+    int counts[3] = {0};
 
-    if (managed != NULL)
-        *managed = g_strcmp0(m, "yes") == 0;
-    return h != NULL;
+    /* any form: a VF the domain has as an <interface type='hostdev'> is not added again */
+    for (xmlNode *n = devices != NULL ? devices->children : NULL; n != NULL; n = n->next) {
+        char source[VH_PCI_ADDRESS_BUFSIZE];
+        int index = vh_domain_xml_pci_use_index(n, counts);
+        gboolean m = FALSE;
+
+        if (index > 0 && vh_domain_xml_pci_use(n, index, source, &m, NULL) &&
+            strcmp(source, address) == 0) {
+            if (managed != NULL)
+                *managed = m;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 /*
@@ -289,7 +300,8 @@ vh_domain_edit_add_hostdevs(VhDomainEdit *edit, const char *const *addresses, gu
     for (guint i = 0; i < n; i++) {
         if (!vh_pci_address_parse(addresses[i], &host[i], error))
             return FALSE;
-        placed[i] = find_hostdev(edit, addresses[i]) != NULL; /* already there: left as is */
+        /* already there, in any form: left as is */
+        placed[i] = vh_domain_edit_has_hostdev(edit, addresses[i], NULL);
     }
     for (guint i = 0; i < n; i++) {
         guint functions = 0, bus = 0, slot = 0, function = 0;
@@ -587,6 +599,12 @@ vh_domain_edit_remove_hostdevs(VhDomainEdit *edit, const char *address, GError *
     } else if ((hostdev = find_hostdev(edit, address)) != NULL) {
         vh_xml_drop(hostdev);
         changed(edit, "removed <hostdev> for %s (it was not added by vfio-handoff)", address);
+    } else if (vh_domain_edit_has_hostdev(edit, address, NULL)) {
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
+                    "%s: the domain has it as an <interface type='hostdev'> or an NVMe <disk>, "
+                    "which vfio-handoff does not remove (fix: remove it with 'virsh edit')",
+                    address);
+        return FALSE;
     } else {
         g_set_error(error, VH_ERROR, VH_ERROR_NOT_FOUND, "the domain has no hostdev for %s",
                     address);

@@ -159,9 +159,19 @@ vh_domain_xml_scaled_kib(const xmlNode *n, guint64 *kib, GError **error)
 }
 
 /* <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>: hex, octal or decimal */
+static gboolean pci_address(const xmlNode *a, const char *element, int index,
+                            char out[VH_PCI_ADDRESS_BUFSIZE], GError **error);
+
 gboolean
 vh_domain_xml_pci_address(const xmlNode *a, int index, char out[VH_PCI_ADDRESS_BUFSIZE],
                           GError **error)
+{
+    return pci_address(a, "hostdev", index, out, error);
+}
+
+static gboolean
+pci_address(const xmlNode *a, const char *element, int index, char out[VH_PCI_ADDRESS_BUFSIZE],
+            GError **error)
 {
     static const char *const names[] = {"domain", "bus", "slot", "function"};
     static const guint64 max[] = {0xffffffff, 0xff, 0x1f, 0x7};
@@ -178,9 +188,8 @@ vh_domain_xml_pci_address(const xmlNode *a, int index, char out[VH_PCI_ADDRESS_B
         if (s != NULL &&
             (s[0] == '\0' || *end != '\0' || errno != 0 || s[0] == '-' || v[i] > max[i])) {
             g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                        "hostdev %d: invalid PCI address %s='%s' (at most 0x%" G_GINT64_MODIFIER
-                        "x)",
-                        index, names[i], s != NULL ? s : "", max[i]);
+                        "%s %d: invalid PCI address %s='%s' (at most 0x%" G_GINT64_MODIFIER "x)",
+                        element, index, names[i], s != NULL ? s : "", max[i]);
             return FALSE;
         }
     }
@@ -211,4 +220,74 @@ vh_domain_xml_hostdev_source(const xmlNode *hostdev, int index, char out[VH_PCI_
         return FALSE;
     }
     return vh_domain_xml_pci_address(address, index, out, error);
+}
+
+/* <interface type='hostdev'>: an SR-IOV VF given as a NIC; managed= on the element, libvirt's
+ * default no; only a <source><address type='pci'> is a PCI device */
+static gboolean
+interface_source(const xmlNode *n, int index, char out[VH_PCI_ADDRESS_BUFSIZE], gboolean *managed,
+                 GError **error)
+{
+    g_autofree char *type = vh_domain_xml_attr(n, "type");
+    g_autofree char *m = vh_domain_xml_attr(n, "managed");
+    xmlNode *source = vh_domain_xml_child(n, "source");
+    xmlNode *address = source != NULL ? vh_domain_xml_child(source, "address") : NULL;
+    g_autofree char *address_type = address != NULL ? vh_domain_xml_attr(address, "type") : NULL;
+
+    if (g_strcmp0(type, "hostdev") != 0 || g_strcmp0(address_type, "pci") != 0)
+        return FALSE;
+    *managed = g_strcmp0(m, "yes") == 0;
+    return pci_address(address, "interface", index, out, error);
+}
+
+/* <disk type='nvme'>: QEMU's userspace NVMe driver on the controller; managed= on <source>,
+ * libvirt's default yes (domain_postparse.c) */
+static gboolean
+nvme_source(const xmlNode *n, int index, char out[VH_PCI_ADDRESS_BUFSIZE], gboolean *managed,
+            GError **error)
+{
+    g_autofree char *type = vh_domain_xml_attr(n, "type");
+    xmlNode *source = vh_domain_xml_child(n, "source");
+    g_autofree char *source_type = source != NULL ? vh_domain_xml_attr(source, "type") : NULL;
+    g_autofree char *m = source != NULL ? vh_domain_xml_attr(source, "managed") : NULL;
+    xmlNode *address = source != NULL ? vh_domain_xml_child(source, "address") : NULL;
+
+    if (g_strcmp0(type, "nvme") != 0 || g_strcmp0(source_type, "pci") != 0)
+        return FALSE;
+    if (address == NULL) {
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
+                    "disk %d: an NVMe disk without <source><address>", index);
+        return FALSE;
+    }
+    *managed = g_strcmp0(m, "no") != 0;
+    return pci_address(address, "disk", index, out, error);
+}
+
+gboolean
+vh_domain_xml_pci_use(const xmlNode *n, int index, char out[VH_PCI_ADDRESS_BUFSIZE],
+                      gboolean *managed, GError **error)
+{
+    if (vh_domain_xml_is(n, "hostdev")) {
+        g_autofree char *m = vh_domain_xml_attr(n, "managed");
+
+        *managed = g_strcmp0(m, "yes") == 0; /* libvirt's default is no */
+        return vh_domain_xml_hostdev_source(n, index, out, error);
+    }
+    if (vh_domain_xml_is(n, "interface"))
+        return interface_source(n, index, out, managed, error);
+    if (vh_domain_xml_is(n, "disk"))
+        return nvme_source(n, index, out, managed, error);
+    return FALSE;
+}
+
+int
+vh_domain_xml_pci_use_index(const xmlNode *n, int counts[3])
+{
+    static const char *const names[] = {"hostdev", "interface", "disk"};
+
+    for (int i = 0; i < 3; i++) {
+        if (vh_domain_xml_is(n, names[i]))
+            return ++counts[i];
+    }
+    return 0;
 }

@@ -44,4 +44,18 @@ gboolean vh_domain_xml_pci_address(const xmlNode *a, int index, char out[VH_PCI_
 gboolean vh_domain_xml_hostdev_source(const xmlNode *hostdev, int index,
                                       char out[VH_PCI_ADDRESS_BUFSIZE], GError **error);
 
+/*
+ * An element of <devices> through which a domain asks for a PCI device on vfio-pci, as libvirt
+ * reads it: <hostdev type='pci'> (mode defaults to subsystem), <interface type='hostdev'> with
+ * a <source><address type='pci'>, <disk type='nvme'> with <source type='pci'>. Sets @out and
+ * *@managed (libvirt's default: no for the first two, yes for a disk). FALSE with no error for
+ * any other element; with @error for one that is malformed ("interface 2: ...").
+ */
+gboolean vh_domain_xml_pci_use(const xmlNode *n, int index, char out[VH_PCI_ADDRESS_BUFSIZE],
+                               gboolean *managed, GError **error);
+
+/* The 1-based index of @n among the <devices> children of its name that may be such a use
+ * (@counts: one counter per name, zeroed by the caller); 0 for any other element. */
+int vh_domain_xml_pci_use_index(const xmlNode *n, int counts[3]);
+
 G_END_DECLS

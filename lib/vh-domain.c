@@ -26,25 +26,22 @@ vh_domain_def_free(VhDomainDef *def)
 static gboolean
 read_hostdevs(VhDomainDef *def, const xmlNode *devices, GError **error)
 {
-    int index = 0;
+    int counts[3] = {0};
 
     for (xmlNode *h = devices != NULL ? devices->children : NULL; h != NULL; h = h->next) {
-        g_autofree char *managed = NULL;
         g_autofree VhDomainHostdev *hd = NULL;
+        int index = vh_domain_xml_pci_use_index(h, counts);
         GError *local = NULL;
 
-        if (!vh_domain_xml_is(h, "hostdev"))
+        if (index == 0)
             continue;
-        index++;
         hd = g_new0(VhDomainHostdev, 1);
-        if (!vh_domain_xml_hostdev_source(h, index, hd->address, &local)) {
+        if (!vh_domain_xml_pci_use(h, index, hd->address, &hd->managed, &local)) {
             if (local == NULL)
-                continue; /* not a PCI subsystem hostdev */
+                continue; /* not a PCI device */
             g_propagate_error(error, local);
             return FALSE;
         }
-        managed = vh_domain_xml_attr(h, "managed");
-        hd->managed = g_strcmp0(managed, "yes") == 0; /* libvirt's default is no */
         g_ptr_array_add(def->hostdevs, g_steal_pointer(&hd));
     }
     return TRUE;

@@ -21,7 +21,9 @@ typedef struct {
     guint64 hard_limit_kib; /* <memtune><hard_limit>; 0 when absent */
     gboolean hugepages;     /* <memoryBacking><hugepages> */
     guint64 hugepage_kib;   /* its <page size>; 0: the host's default size */
-    GPtrArray *hostdevs;    /* VhDomainHostdev *: PCI subsystem hostdevs, in document order */
+    GPtrArray *hostdevs;    /* VhDomainHostdev *: the PCI devices it asks for on vfio-pci —
+                             * <hostdev>, <interface type='hostdev'>, NVMe <disk> — in document
+                             * order */
 } VhDomainDef;
 
 /*

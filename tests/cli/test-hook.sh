@@ -285,6 +285,26 @@ is "a hostdev without mode, domain or function is handed off" "0 vfio-pci vfio-p
 hook "$r" gpu-vm release end "$tap_tmp/defaults.xml"
 is "... and given back" "0 nouveau snd_hda_intel" "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
 
+# ---- the other forms of a PCI device on vfio-pci: an SR-IOV VF as <interface type='hostdev'>
+# and QEMU's userspace NVMe driver as <disk type='nvme'>, both managed='no'
+host twin-gpus
+enable "$r" 0000:03:00.0
+echo "<domain type='kvm'><name>vf-vm</name><memory unit='GiB'>2</memory><memoryBacking><locked/></memoryBacking><devices><interface type='hostdev'><source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></interface></devices></domain>" >"$tap_tmp/vf.xml"
+hook "$r" vf-vm prepare begin "$tap_tmp/vf.xml"
+is "an <interface type='hostdev'> (managed='no' by default) is handed off" "0 vfio-pci" "$rc $(drv "$r" 0000:03:00.0)"
+hook "$r" vf-vm release end "$tap_tmp/vf.xml"
+is "... and given back" "0 igb" "$rc $(drv "$r" 0000:03:00.0)"
+host boot-nvme
+enable "$r" 0000:04:00.0
+echo "<domain type='kvm'><name>nvme-vm</name><memory unit='GiB'>2</memory><memoryBacking><locked/></memoryBacking><devices><disk type='nvme' device='disk'><source type='pci' managed='no' namespace='1'><address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/></source><target dev='vdb' bus='virtio'/></disk></devices></domain>" >"$tap_tmp/nvme-disk.xml"
+hook "$r" nvme-vm prepare begin "$tap_tmp/nvme-disk.xml"
+is "a <disk type='nvme'> with <source managed='no'> is handed off" "0 vfio-pci" "$rc $(drv "$r" 0000:04:00.0)"
+hook "$r" nvme-vm release end "$tap_tmp/nvme-disk.xml"
+is "... and given back" "0 nvme" "$rc $(drv "$r" 0000:04:00.0)"
+sed "s/managed='no' //" "$tap_tmp/nvme-disk.xml" >"$tap_tmp/nvme-managed.xml"
+hook "$r" nvme-vm prepare begin "$tap_tmp/nvme-managed.xml"
+is "without managed=, libvirt manages an NVMe disk's controller itself: left alone" "0 nvme" "$rc $(drv "$r" 0000:04:00.0)"
+
 # ---- the policy's problems go to the hook's log; the rest of the policy still applies
 host gpu-audio
 enable "$r" 0000:01:00.0

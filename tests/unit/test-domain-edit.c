@@ -234,6 +234,42 @@ test_already_there(void)
     g_assert_cmpstr(twice, ==, once);
 }
 
+/* a VF the domain has as an <interface type='hostdev'> is not added again as a <hostdev>
+ * (libvirt refuses the definition: "Hostdev already exists") */
+static void
+test_vf_as_interface_not_added(void)
+{
+    const char *xml_in = "<domain type='kvm'>\n"
+                         "  <name>router</name>\n"
+                         "  <memory unit='KiB'>2097152</memory>\n"
+                         "  <memoryBacking>\n"
+                         "    <locked/>\n"
+                         "  </memoryBacking>\n"
+                         "  <memtune>\n"
+                         "    <hard_limit unit='KiB'>8388608</hard_limit>\n"
+                         "  </memtune>\n"
+                         "  <devices>\n"
+                         "    <interface type='hostdev'>\n"
+                         "      <source>\n"
+                         "        <address type='pci' domain='0x0000' bus='0x05' slot='0x10' "
+                         "function='0x1'/>\n"
+                         "      </source>\n"
+                         "    </interface>\n"
+                         "  </devices>\n"
+                         "</domain>\n";
+    const char *vf[] = {"0000:05:10.1"};
+    g_autoptr(VhDomainEdit) edit = edit_of(xml_in);
+    g_autofree char *xml = NULL;
+    gboolean managed = TRUE;
+
+    g_assert_true(vh_domain_edit_has_hostdev(edit, "0000:05:10.1", &managed));
+    g_assert_false(managed);
+    add(edit, vf, 1);
+    xml = vh_domain_edit_to_xml(edit);
+    g_assert_cmpuint(vh_domain_edit_changes(edit)->len, ==, 0);
+    assert_lacks(xml, "<hostdev");
+}
+
 static void
 test_users_memory_settings_stay(void)
 {
@@ -460,6 +496,8 @@ main(int argc, char **argv)
     g_test_add_func("/vh/domain-edit/add/single-function-no-guest-address", test_single_function);
     g_test_add_func("/vh/domain-edit/add/already-there-changes-nothing", test_already_there);
     g_test_add_func("/vh/domain-edit/add/pc-without-a-free-slot", test_pc_full);
+    g_test_add_func("/vh/domain-edit/add/vf-as-interface-not-added",
+                    test_vf_as_interface_not_added);
     g_test_add_func("/vh/domain-edit/memory/users-settings-stay", test_users_memory_settings_stay);
     g_test_add_func("/vh/domain-edit/memory/limit-changed-since-is-left", test_limit_changed_since);
     g_test_add_func("/vh/domain-edit/memory/swap-limit-kept-above", test_swap_limit_kept_above);

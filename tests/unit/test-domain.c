@@ -3,7 +3,8 @@
  * defined on libvirt's in-process test driver (test:///default, no daemon), and what libvirt
  * writes back — with its defaults filled in — must read the same as what was written, and as
  * expected. Forms: a hostdev without mode, source addresses with fields left out, decimal and
- * octal fields, managed='yes', a USB hostdev, and memory sizes in every unit spelling.
+ * octal fields, managed='yes', a USB hostdev, <interface type='hostdev'> and NVMe <disk> with
+ * libvirt's managed defaults, and memory sizes in every unit spelling.
  */
 #include "config.h"
 
@@ -43,20 +44,49 @@ static const Form forms[] = {
      "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product "
      "id='0xbeef'/></source></hostdev>",
      "<memory>1048576</memory>", "| 1048576 0 0"},
-    {"lower-case-units",
-     "", "<memory unit='mib'>500</memory><memtune><hard_limit unit='gib'>3</hard_limit></memtune>",
+    {"interface-hostdev",
+     "<interface type='hostdev' managed='no'><source><address type='pci' domain='0x0000' "
+     "bus='0x04' slot='0x10' function='0x1'/></source><mac address='52:54:00:6d:90:02'/>"
+     "</interface>",
+     "<memory>1048576</memory>", "0000:04:10.1 | 1048576 0 0"},
+    {"interface-hostdev-default-managed",
+     "<interface type='hostdev'><source><address type='pci' bus='0x04' slot='0x10' "
+     "function='0x2'/></source></interface>",
+     "<memory>1048576</memory>", "0000:04:10.2 | 1048576 0 0"},
+    {"interface-hostdev-managed",
+     "<interface type='hostdev' managed='yes'><source><address type='pci' domain='0x0000' "
+     "bus='0x04' slot='0x10' function='0x3'/></source></interface>",
+     "<memory>1048576</memory>", "0000:04:10.3:m | 1048576 0 0"},
+    {"interface-network-is-not-pci",
+     "<interface type='network'><source network='default'/></interface>",
+     "<memory>1048576</memory>", "| 1048576 0 0"},
+    {"nvme-disk-unmanaged",
+     "<disk type='nvme' device='disk'><driver name='qemu' type='raw'/><source type='pci' "
+     "managed='no' namespace='1'><address domain='0x0000' bus='0x05' slot='0x00' "
+     "function='0x0'/></source><target dev='vde' bus='virtio'/></disk>",
+     "<memory>1048576</memory>", "0000:05:00.0 | 1048576 0 0"},
+    {"nvme-disk-default-managed",
+     "<disk type='nvme' device='disk'><driver name='qemu' type='raw'/><source type='pci' "
+     "namespace='1'><address domain='0x0000' bus='0x06' slot='0x00' function='0x0'/></source>"
+     "<target dev='vdf' bus='virtio'/></disk>",
+     "<memory>1048576</memory>", "0000:06:00.0:m | 1048576 0 0"},
+    {"file-disk-is-not-pci",
+     "<disk type='file' device='disk'><source file='/var/lib/libvirt/images/a.qcow2'/><target "
+     "dev='vda' bus='virtio'/></disk>",
+     "<memory>1048576</memory>", "| 1048576 0 0"},
+    {"lower-case-units", "",
+     "<memory unit='mib'>500</memory><memtune><hard_limit unit='gib'>3</hard_limit></memtune>",
      "| 512000 3145728 0"},
-    {"si-units-round-up",
-     "", "<memory unit='KB'>1000</memory><memtune><hard_limit unit='gb'>2</hard_limit></memtune>",
+    {"si-units-round-up", "",
+     "<memory unit='KB'>1000</memory><memtune><hard_limit unit='gb'>2</hard_limit></memtune>",
      "| 977 1953125 0"},
-    {"bytes",
-     "", "<memory unit='bytes'>1073741825</memory>", "| 1048577 0 0"},
-    {"one-letter-units",
-     "", "<memory unit='G'>2</memory><memoryBacking><hugepages><page size='2' unit='m'/>"
+    {"bytes", "", "<memory unit='bytes'>1073741825</memory>", "| 1048577 0 0"},
+    {"one-letter-units", "",
+     "<memory unit='G'>2</memory><memoryBacking><hugepages><page size='2' unit='m'/>"
      "</hugepages></memoryBacking>",
      "| 2097152 0 2048"},
-    {"hugepage-default-unit",
-     "", "<memory unit='GiB'>2</memory><memoryBacking><hugepages><page size='1048576'/>"
+    {"hugepage-default-unit", "",
+     "<memory unit='GiB'>2</memory><memoryBacking><hugepages><page size='1048576'/>"
      "</hugepages></memoryBacking>",
      "| 2097152 0 1048576"},
 };
