@@ -201,43 +201,47 @@ vh_domain_edit_has_hostdev(const VhDomainEdit *edit, const char *address, gboole
 
 /*
  * A guest slot for a multifunction device: bus and slot, and the root port made for it (-1:
- * none). PCIe (q35) has one slot per root port, so it gets a new pcie-root-port; PCI (pc) gets
- * the first free slot of bus 0 from 3 (0: host bridge, 1: PIIX3, 2: video, by QEMU's habit).
+ * none). PCIe (q35) has one slot per root port, so it gets a new pcie-root-port, indexed above
+ * every bus in use. PCI (pc) gets the first free slot of bus 0 from 3 (0: host bridge, 1: PIIX3,
+ * 2: video, by QEMU's habit), else of a pci-bridge from 1 (libvirt keeps slot 0 of a bridge).
  */
 static gboolean
 guest_slot(VhDomainEdit *edit, guint *bus, guint *slot, int *controller, GError **error)
 {
     static const char *const after_controllers[] = {"emulator", "disk", "controller", NULL};
-    guint32 used = 0;
-    int max_index = -1;
+    VhGuestPci u;
 
-    vh_guest_pci_usage(edit->root, &used, &max_index);
+    vh_guest_pci_usage(edit->root, &u);
     if (vh_guest_pci_is_pcie(edit->root)) {
         xmlNode *c = xmlNewDocNode(edit->doc, NULL, BAD_CAST_STR("controller"), NULL);
-        g_autofree char *index = g_strdup_printf("%d", MAX(max_index + 1, 1));
+        g_autofree char *index = g_strdup_printf("%d", MAX(u.max_index + 1, 1));
 
         set_prop(c, "type", "pci");
         set_prop(c, "index", index);
         set_prop(c, "model", "pcie-root-port");
         vh_xml_place(devices_of(edit), after_controllers, c);
-        *controller = MAX(max_index + 1, 1);
+        *controller = MAX(u.max_index + 1, 1);
         *bus = (guint)*controller;
         *slot = 0;
         changed(edit, "added a pcie-root-port (controller index %d) for a multifunction device",
                 *controller);
         return TRUE;
     }
-    for (guint s = 3; s < 32; s++) {
-        if ((used & (1u << s)) == 0) {
-            *bus = 0;
-            *slot = s;
-            *controller = -1;
-            return TRUE;
+    *controller = -1;
+    for (guint b = 0; b < 256; b++) {
+        if (b != 0 && !u.bridge[b])
+            continue;
+        for (guint s = b == 0 ? 3 : 1; s < 32; s++) {
+            if ((u.slots[b] & (1u << s)) == 0) {
+                *bus = b;
+                *slot = s;
+                return TRUE;
+            }
         }
     }
     g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                "no free PCI slot on bus 0 of the guest for a multifunction device (add a "
-                "pci-bridge controller, or use --only)");
+                "no free PCI slot in the guest for a multifunction device, on bus 0 or a "
+                "pci-bridge (add a pci-bridge controller, or use --only)");
     return FALSE;
 }
 

@@ -55,28 +55,39 @@ guest_pci_address(const xmlNode *n, guint *domain, guint *bus, guint *slot)
     return TRUE;
 }
 
-/* The guest PCI addresses in use, as a bitmap of bus 0's slots, and the highest PCI
- * controller index. */
-void
-vh_guest_pci_usage(const xmlNode *n, guint32 *bus0_slots, int *max_index)
+static void
+usage_below(const xmlNode *n, VhGuestPci *u)
 {
     for (xmlNode *c = n->children; c != NULL; c = c->next) {
         guint domain, bus, slot;
 
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (guest_pci_address(c, &domain, &bus, &slot) && domain == 0 && bus == 0 && slot < 32)
-            *bus0_slots |= 1u << slot;
+        if (guest_pci_address(c, &domain, &bus, &slot) && domain == 0 && bus < 256 && slot < 32) {
+            u->slots[bus] |= 1u << slot;
+            u->max_index = MAX(u->max_index, (int)bus);
+        }
         if (vh_domain_xml_is(c, "controller")) {
             g_autofree char *type = vh_domain_xml_attr(c, "type");
             g_autofree char *index = vh_domain_xml_attr(c, "index");
+            g_autofree char *model = vh_domain_xml_attr(c, "model");
+            guint i = vh_guest_pci_number(index);
 
-            if (g_strcmp0(type, "pci") == 0 && index != NULL &&
-                (int)vh_guest_pci_number(index) > *max_index)
-                *max_index = (int)vh_guest_pci_number(index);
+            if (g_strcmp0(type, "pci") == 0 && index != NULL && i < 256) {
+                u->max_index = MAX(u->max_index, (int)i);
+                u->bridge[i] = g_strcmp0(model, "pci-bridge") == 0;
+            }
         }
-        vh_guest_pci_usage(c, bus0_slots, max_index);
+        usage_below(c, u);
     }
+}
+
+void
+vh_guest_pci_usage(const xmlNode *n, VhGuestPci *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->max_index = -1;
+    usage_below(n, u);
 }
 
 /* Is guest bus @bus used by a device's address? */

@@ -10,8 +10,17 @@ G_BEGIN_DECLS
 /* Whether the domain under @root has a PCIe topology (q35, or a pcie-root controller). */
 gboolean vh_guest_pci_is_pcie(const xmlNode *root);
 
-/* Below @n: the slots of guest bus 0 in use (a bitmap), and the highest PCI controller index. */
-void vh_guest_pci_usage(const xmlNode *n, guint32 *bus0_slots, int *max_index);
+/* The guest's PCI buses: the slots in use on each (a bitmap per bus number), which buses are
+ * pci-bridges, and the highest bus number in use — by a controller's index or a device's
+ * address (libvirt adds the controllers of implicit buses when it defines the domain). */
+typedef struct {
+    guint32 slots[256];
+    gboolean bridge[256]; /* a <controller type='pci' model='pci-bridge' index='N'> */
+    int max_index;        /* -1: none */
+} VhGuestPci;
+
+/* Reads it below @n (the domain's root). */
+void vh_guest_pci_usage(const xmlNode *n, VhGuestPci *usage);
 
 /* Whether a device below @n (not a controller) has a guest address on bus @bus. */
 gboolean vh_guest_pci_bus_in_use(const xmlNode *n, guint bus);

@@ -481,9 +481,65 @@ test_pc_full(void)
     g_assert_false(vh_domain_edit_add_hostdevs(edit, gpu, 2, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED);
     g_assert_cmpstr(error->message, ==,
-                    "no free PCI slot on bus 0 of the guest for a multifunction device (add a "
-                    "pci-bridge controller, or use --only)");
+                    "no free PCI slot in the guest for a multifunction device, on bus 0 or a "
+                    "pci-bridge (add a pci-bridge controller, or use --only)");
     g_clear_error(&error);
+}
+
+/* bus 0 full, a pci-bridge with room: the device goes behind the bridge */
+static void
+test_pc_bridge_slot(void)
+{
+    g_autoptr(GString) xml =
+        g_string_new("<domain type='kvm'>\n  <name>bridged</name>\n"
+                     "  <os>\n    <type machine='pc'>hvm</type>\n  </os>\n"
+                     "  <devices>\n"
+                     "    <controller type='pci' index='0' model='pci-root'/>\n"
+                     "    <controller type='pci' index='1' model='pci-bridge'>\n"
+                     "      <address type='pci' domain='0x0000' bus='0x00' "
+                     "slot='0x1f' function='0x0'/>\n"
+                     "    </controller>\n"
+                     "    <interface type='user'>\n      <address type='pci' "
+                     "domain='0x0000' bus='0x01' slot='0x01' function='0x0'/>\n"
+                     "    </interface>\n");
+    g_autoptr(VhDomainEdit) edit = NULL;
+    g_autofree char *out = NULL;
+    GError *error = NULL;
+
+    for (int s = 1; s < 31; s++)
+        g_string_append_printf(xml,
+                               "    <interface type='user'>\n      <address type='pci' "
+                               "domain='0x0000' bus='0x00' slot='0x%02x' function='0x0'/>\n"
+                               "    </interface>\n",
+                               s);
+    g_string_append(xml, "  </devices>\n</domain>\n");
+    edit = edit_of(xml->str);
+    g_assert_true(vh_domain_edit_add_hostdevs(edit, gpu, 2, &error));
+    g_assert_no_error(error);
+    out = vh_domain_edit_to_xml(edit);
+    assert_contains(out, "bus='0x01' slot='0x02' function='0x0' multifunction='on'/>");
+    assert_contains(out, "bus='0x01' slot='0x02' function='0x1'/>");
+}
+
+/* a device on bus 5 with no controller of that index (libvirt adds it on define): the new root
+ * port takes index 6, not 5 */
+static void
+test_q35_implicit_bus(void)
+{
+    const char *xml_in = "<domain type='kvm'>\n  <name>implicit</name>\n"
+                         "  <os>\n    <type machine='q35'>hvm</type>\n  </os>\n"
+                         "  <devices>\n"
+                         "    <interface type='user'>\n      <address type='pci' domain='0x0000' "
+                         "bus='0x05' slot='0x00' function='0x0'/>\n    </interface>\n"
+                         "  </devices>\n</domain>\n";
+    g_autoptr(VhDomainEdit) edit = edit_of(xml_in);
+    g_autofree char *out = NULL;
+    GError *error = NULL;
+
+    g_assert_true(vh_domain_edit_add_hostdevs(edit, gpu, 2, &error));
+    g_assert_no_error(error);
+    out = vh_domain_edit_to_xml(edit);
+    assert_contains(out, "<controller type='pci' index='6' model='pcie-root-port'/>");
 }
 
 int
@@ -496,6 +552,8 @@ main(int argc, char **argv)
     g_test_add_func("/vh/domain-edit/add/single-function-no-guest-address", test_single_function);
     g_test_add_func("/vh/domain-edit/add/already-there-changes-nothing", test_already_there);
     g_test_add_func("/vh/domain-edit/add/pc-without-a-free-slot", test_pc_full);
+    g_test_add_func("/vh/domain-edit/add/pc-behind-a-pci-bridge", test_pc_bridge_slot);
+    g_test_add_func("/vh/domain-edit/add/q35-above-an-implicit-bus", test_q35_implicit_bus);
     g_test_add_func("/vh/domain-edit/add/vf-as-interface-not-added",
                     test_vf_as_interface_not_added);
     g_test_add_func("/vh/domain-edit/memory/users-settings-stay", test_users_memory_settings_stay);
