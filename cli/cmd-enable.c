@@ -14,8 +14,10 @@ refusal(const VhVerdict *v, gboolean *forcible)
     for (guint i = 0; i < v->reasons->len; i++) {
         const VhReason *r = g_ptr_array_index(v->reasons, i);
 
-        /* not an endpoint or part of the chipset: the kernel would never assign it */
-        if (r->kind == VH_REASON_BRIDGE || r->kind == VH_REASON_CHIPSET) {
+        /* not an endpoint or part of the chipset: the kernel would never assign it; a PF
+         * whose VFs are enabled: handing it off would take them from whoever uses them */
+        if (r->kind == VH_REASON_BRIDGE || r->kind == VH_REASON_CHIPSET ||
+            r->kind == VH_REASON_SRIOV_PF) {
             *forcible = FALSE;
             return r;
         }
@@ -41,7 +43,8 @@ may_enable(const VhCliView *view, const VhPciDevice *dev, gboolean force)
     const VhReason *r = refusal(v, &forcible);
 
     if (r != NULL && !forcible) {
-        vh_cli_error("%s: %s (fix: choose another device)", dev->name, r->text);
+        vh_cli_error("%s: %s (fix: %s)", dev->name, r->text,
+                     r->fix != NULL ? r->fix : "choose another device");
         return FALSE;
     }
     if (r != NULL && !force) {
@@ -134,7 +137,8 @@ vh_cmd_enable(int argc, char **argv)
         "enable", "DEVICE...",
         "Enable devices for passthrough: writes /etc/vfio-handoff/conf.d/50-ADDRESS.conf for "
         "each, with the identity (vendor, device and subsystem IDs) it has now pinned, so the "
-        "hook refuses the address if it later holds other hardware. Refuses bridges, and devices "
+        "hook refuses the address if it later holds other hardware. Refuses bridges, SR-IOV PFs "
+        "whose VFs are enabled, and devices "
         "the host depends on (its boot disk's controller, the NIC of its default route, its "
         "console, anything sharing an IOMMU group with them) unless --force.",
         "DEVICE is a PCI address (0000:01:00.0) or a vendor:device ID matching one device. "

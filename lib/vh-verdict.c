@@ -128,9 +128,14 @@ verdict_of(VhPciDevice *dev, GPtrArray *uses)
     }
     add_in_use_reasons(v, uses);
     if (dev->sriov_numvfs > 0) {
+        g_autoptr(GString) vfs = g_string_new(NULL);
+
+        for (guint i = 0; i < dev->virtfns->len; i++)
+            g_string_append_printf(vfs, "%s%s", i > 0 ? ", " : "",
+                                   (const char *)g_ptr_array_index(dev->virtfns, i));
         add_reason(v, VH_REASON_SRIOV_PF,
-                   "SR-IOV PF with %d VFs enabled: handing it off would remove them",
-                   dev->sriov_numvfs);
+                   "SR-IOV PF with %d VF%s enabled (%s): handing it off would remove them",
+                   dev->sriov_numvfs, dev->sriov_numvfs == 1 ? "" : "s", vfs->str);
         set_fix(v, "pass one of its VFs, or set sriov_numvfs to 0 first");
     }
     if (dev->iommu_group < 0) {

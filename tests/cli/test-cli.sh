@@ -136,6 +136,12 @@ is "enable refuses the default-route NIC" \
     "vfio-handoff: 0000:04:00.0: host-critical: eno1 carries the default route (through br0) (fix: choose another device: the host needs this one, or pass --force to enable it anyway)" "$err"
 run "$eroot" enable 0000:00:1d.0
 is "enable refuses a bridge, even a critical one" 1 "$rc"
+sroot=$(tree sriov)
+run "$sroot" enable 0000:03:00.0 --force
+is "enable refuses an SR-IOV PF with VFs enabled, even with --force, naming the VFs" \
+    "1 vfio-handoff: 0000:03:00.0: SR-IOV PF with 2 VFs enabled (0000:03:10.0, 0000:03:10.4): handing it off would remove them (fix: pass one of its VFs, or set sriov_numvfs to 0 first)" "$rc $err"
+run "$sroot" enable 0000:03:10.4
+is "... and enables one of its VFs" 0 "$rc"
 run "$eroot" enable 0000:04:00.0 0000:02:00.0
 is "enable writes nothing when one device is refused" "" "$(ls "$dropins" 2>/dev/null)"
 run "$eroot" enable 0000:04:00.0 --domain win11 --domain ml-box

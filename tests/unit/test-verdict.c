@@ -81,8 +81,10 @@ test_sriov(void)
     VhReason *r;
 
     g_assert_false(pf->passable);
-    assert_reasons(t, "0000:03:00.0",
-                   "SR-IOV PF with 2 VFs enabled: handing it off would remove them");
+    assert_reasons(
+        t, "0000:03:00.0",
+        "SR-IOV PF with 2 VFs enabled (0000:03:10.0, 0000:03:10.4): handing it off would "
+        "remove them");
     r = g_ptr_array_index(pf->reasons, 0);
     g_assert_cmpint(r->kind, ==, VH_REASON_SRIOV_PF);
     g_assert_cmpstr(r->fix, ==, "pass one of its VFs, or set sriov_numvfs to 0 first");
