@@ -33,24 +33,20 @@ adopt_one(VhCliChange *change, const char *name)
         return FALSE;
     }
     if (!vh_parked_check(snap, dev, NULL)) {
-        for (guint i = 0; i < snap->holders->len; i++) {
-            const VhHolder *h = g_ptr_array_index(snap->holders, i);
+        const VhHolder *h = vh_snapshot_holder(snap, name, FALSE);
 
-            if (strcmp(h->device, name) != 0)
-                continue;
-            if (h->domain_name != NULL)
-                vh_cli_error("%s: held by the domain '%s' (pid %d, %s): left as it is (fix: stop "
-                             "the domain first)",
-                             name, h->domain_name, h->pid, h->via);
-            else
-                vh_cli_error("%s: held by process %d (%s): left as it is (fix: stop the process "
-                             "first)",
-                             name, h->pid, h->via);
-            return FALSE;
-        }
-        vh_cli_error("%s: on vfio-pci but not parked: left as it is (fix: see 'vfio-handoff "
-                     "show %s')",
-                     name, name);
+        if (h != NULL && h->domain_name != NULL)
+            vh_cli_error("%s: held by the domain '%s' (pid %d, %s): left as it is (fix: stop the "
+                         "domain first)",
+                         name, h->domain_name, h->pid, h->via);
+        else if (h != NULL)
+            vh_cli_error("%s: held by process %d (%s): left as it is (fix: stop the process "
+                         "first)",
+                         name, h->pid, h->via);
+        else
+            vh_cli_error("%s: on vfio-pci but not parked: left as it is (fix: see 'vfio-handoff "
+                         "show %s')",
+                         name, name);
         return FALSE;
     }
     if (!vh_bind_reprobe(change->host, name, &change->writer, &driver, &error)) {

@@ -25,14 +25,11 @@ offline_without_pid(const VhSnapshot *snap, const VhJournalRecord *h, char **why
 {
     gint64 age = g_get_real_time() / G_USEC_PER_SEC - h->updated;
     int pid = vh_holders_libvirt_pid(snap->host, h->domain);
+    const VhHolder *p = vh_snapshot_holder(snap, h->address, TRUE);
 
-    for (guint i = 0; i < snap->holders->len; i++) {
-        const VhHolder *p = g_ptr_array_index(snap->holders, i);
-
-        if (p->pid > 0 && g_strcmp0(p->via, "journal") != 0 && strcmp(p->device, h->address) == 0) {
-            *why = g_strdup_printf("process %d holds %s", p->pid, p->via);
-            return DOMAIN_RUNNING;
-        }
+    if (p != NULL) {
+        *why = g_strdup_printf("process %d holds %s", p->pid, p->via);
+        return DOMAIN_RUNNING;
     }
     if (pid > 0 && vh_host_pid_alive(snap->host, pid)) {
         *why = g_strdup_printf("libvirt's pid file names its QEMU (pid %d), which is running", pid);

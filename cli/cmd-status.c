@@ -53,11 +53,13 @@ parked_to_json(JsonBuilder *b, const VhSnapshot *snap, const GPtrArray *parked)
     json_builder_begin_array(b);
     for (guint i = 0; i < parked->len; i++) {
         const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)parked, i);
+        const char *left_by = NULL;
 
+        vh_parked_check(snap, dev, &left_by);
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "address", dev->name);
         vh_cli_json_string_or_null(b, "driver_override", dev->driver_override);
-        vh_cli_parked_members(b, snap, dev);
+        vh_cli_parked_members(b, dev->name, left_by);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -353,14 +353,21 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
     json_builder_end_object(b);
 }
 
-void
-vh_cli_parked_members(JsonBuilder *b, const VhSnapshot *snap, const VhPciDevice *dev)
+/* the sentence list, show and status print for a parked device */
+static char *
+parked_sentence(const char *left_by, const char *fix)
 {
-    const char *left_by = NULL;
-    g_autofree char *fix = vh_parked_fix(dev->name);
-    g_autofree char *text = vh_cli_parked_text(snap, dev);
+    return g_strdup_printf("parked on vfio-pci: no one holds it and nothing will give it back; "
+                           "probably left by %s (fix: %s)",
+                           left_by, fix);
+}
 
-    vh_parked_check(snap, dev, &left_by);
+void
+vh_cli_parked_members(JsonBuilder *b, const char *address, const char *left_by)
+{
+    g_autofree char *fix = vh_parked_fix(address);
+    g_autofree char *text = parked_sentence(left_by, fix);
+
     vh_cli_json_string_or_null(b, "left_by", left_by);
     vh_cli_json_string_or_null(b, "fix", fix);
     vh_cli_json_string_or_null(b, "message", text);
@@ -370,13 +377,15 @@ vh_cli_parked_members(JsonBuilder *b, const VhSnapshot *snap, const VhPciDevice 
 static void
 parked_to_json(JsonBuilder *b, const VhSnapshot *snap, const VhPciDevice *dev)
 {
+    const char *left_by = NULL;
+
     json_builder_set_member_name(b, "parked");
-    if (!vh_parked_check(snap, dev, NULL)) {
+    if (!vh_parked_check(snap, dev, &left_by)) {
         json_builder_add_null_value(b);
         return;
     }
     json_builder_begin_object(b);
-    vh_cli_parked_members(b, snap, dev);
+    vh_cli_parked_members(b, dev->name, left_by);
     json_builder_end_object(b);
 }
 
@@ -389,9 +398,7 @@ vh_cli_parked_text(const VhSnapshot *snap, const VhPciDevice *dev)
     if (!vh_parked_check(snap, dev, &left_by))
         return NULL;
     fix = vh_parked_fix(dev->name);
-    return g_strdup_printf("parked on vfio-pci: no one holds it and nothing will give it back; "
-                           "probably left by %s (fix: %s)",
-                           left_by, fix);
+    return parked_sentence(left_by, fix);
 }
 
 void

@@ -51,8 +51,9 @@ char *vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u);
  * NULL: the one sentence list, show and status print */
 char *vh_cli_parked_text(const VhSnapshot *snap, const VhPciDevice *dev);
 
-/* A parked device's JSON members: "left_by", "fix", "message". */
-void vh_cli_parked_members(JsonBuilder *b, const VhSnapshot *snap, const VhPciDevice *dev);
+/* A parked device's JSON members: "left_by" (@left_by, from vh_parked_check), "fix",
+ * "message". */
+void vh_cli_parked_members(JsonBuilder *b, const char *address, const char *left_by);
 
 /* Says it on stderr for each of @unreadable (VhJournalUnreadable *): never dropped, each may
  * hide a device left on vfio-pci. Returns how many. */

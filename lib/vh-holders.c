@@ -59,7 +59,7 @@ vh_holders_add_journal(GPtrArray *holders, const VhHost *host, const GPtrArray *
         h->domain_name = g_strdup(r->domain);
         h->pid = r->qemu_pid;
         h->state = vh_holder_state_of_record(host, r);
-        h->via = g_strdup("journal");
+        h->via = g_strdup(VH_HOLDER_VIA_JOURNAL);
         g_ptr_array_add(holders, h);
     }
 }

@@ -22,8 +22,10 @@ typedef struct {
     char *domain_name; /* the libvirt domain, or NULL (a vfio user that is not one, by hand) */
     int pid;           /* the QEMU (or other) process; 0 when not known */
     VhHolderState state;
-    char *via;      /* how it was seen: "/dev/vfio/7", or "journal" */
+    char *via; /* how it was seen: "/dev/vfio/7", or VH_HOLDER_VIA_JOURNAL */
 } VhHolder;
+
+#define VH_HOLDER_VIA_JOURNAL "journal" /* a journal record names it, not an open node */
 
 void vh_holder_free(VhHolder *holder);
 

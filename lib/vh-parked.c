@@ -6,19 +6,6 @@
 #include "vh-kernel-abi.h"
 #include "vh-parked.h"
 
-/* a process has its /dev/vfio group open (a VM, a DPDK application), or a record names it */
-static gboolean
-has_holder(const VhSnapshot *snap, const char *address)
-{
-    for (guint i = 0; i < snap->holders->len; i++) {
-        const VhHolder *h = g_ptr_array_index(snap->holders, i);
-
-        if (strcmp(h->device, address) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
 /* a journal file by this name that cannot be read is reported as such, not as parked */
 static gboolean
 has_unreadable_record(const VhSnapshot *snap, const char *address)
@@ -37,7 +24,7 @@ vh_parked_check(const VhSnapshot *snap, const VhPciDevice *dev, const char **lef
 {
     if (g_strcmp0(dev->driver, VH_DRIVER_VFIO_PCI) != 0 ||
         vh_snapshot_record(snap, dev->name) != NULL || has_unreadable_record(snap, dev->name) ||
-        has_holder(snap, dev->name))
+        vh_snapshot_holder(snap, dev->name, FALSE) != NULL)
         return FALSE;
     /* libvirt (its managed detach, virsh nodedev-detach) binds by driver_override, as scripts
      * do; vfio-pci's own ID table (vfio-pci.ids=, new_id) needs none */

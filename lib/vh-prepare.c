@@ -189,14 +189,9 @@ static char *
 process_holding(const VhHost *host, const char *address, GError **error)
 {
     g_autoptr(VhSnapshot) snap = vh_snapshot_load(host, VH_SNAPSHOT_NONE, error);
+    const VhHolder *h = snap != NULL ? vh_snapshot_holder(snap, address, TRUE) : NULL;
 
-    for (guint i = 0; snap != NULL && i < snap->holders->len; i++) {
-        const VhHolder *h = g_ptr_array_index(snap->holders, i);
-
-        if (strcmp(h->device, address) == 0 && h->pid > 0 && g_strcmp0(h->via, "journal") != 0)
-            return g_strdup_printf("process %d (%s)", h->pid, h->via);
-    }
-    return NULL;
+    return h != NULL ? g_strdup_printf("process %d (%s)", h->pid, h->via) : NULL;
 }
 
 /* A device of libvirt's: libvirt gave it back before the release hook runs, unless it lost

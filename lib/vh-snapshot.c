@@ -55,3 +55,16 @@ vh_snapshot_record(const VhSnapshot *s, const char *address)
     }
     return NULL;
 }
+
+const VhHolder *
+vh_snapshot_holder(const VhSnapshot *s, const char *address, gboolean process_only)
+{
+    for (guint i = 0; i < s->holders->len; i++) {
+        const VhHolder *h = g_ptr_array_index(s->holders, i);
+
+        if (strcmp(h->device, address) == 0 &&
+            (!process_only || (h->pid > 0 && g_strcmp0(h->via, VH_HOLDER_VIA_JOURNAL) != 0)))
+            return h;
+    }
+    return NULL;
+}

@@ -39,4 +39,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhSnapshot, vh_snapshot_free)
 /* The journal record of @address, or NULL (borrowed). */
 const VhJournalRecord *vh_snapshot_record(const VhSnapshot *snap, const char *address);
 
+/* The first holder of @address, or NULL (borrowed): any, or with @process_only one that holds
+ * its /dev/vfio group open (a QEMU, a DPDK application), not one a journal record names. */
+const VhHolder *vh_snapshot_holder(const VhSnapshot *snap, const char *address,
+                                   gboolean process_only);
+
 G_END_DECLS
