@@ -102,6 +102,18 @@ assert_lacks(const char *haystack, const char *needle)
 
 static const char *const gpu[] = {"0000:01:00.0", "0000:01:00.1"};
 
+/* Removing @device from @xml (what add made of @orig) gives back @orig, byte for byte. */
+static void
+assert_remove_restores(const char *xml, const char *device, const char *orig)
+{
+    g_autoptr(VhDomainEdit) back = edit_of(xml);
+    g_autofree char *restored = NULL;
+
+    remove_device(back, device);
+    restored = vh_domain_edit_to_xml(back);
+    g_assert_cmpstr(restored, ==, orig);
+}
+
 static void
 test_q35_gpu_one_slot(void)
 {
@@ -165,8 +177,6 @@ test_pc_free_slot(void)
     g_autofree char *orig = fixture("pc.xml");
     g_autoptr(VhDomainEdit) edit = edit_of(orig);
     g_autofree char *xml = NULL;
-    g_autoptr(VhDomainEdit) back = NULL;
-    g_autofree char *restored = NULL;
 
     add(edit, gpu, 2);
     lock(edit, TRUE);
@@ -181,10 +191,7 @@ test_pc_free_slot(void)
     assert_contains(xml, "<vfio-handoff:hard-limit kib=\"5242880\" previous-kib=\"4194304\"/>");
     assert_contains(xml, "    <hugepages/>\n    <locked/>\n");
 
-    back = edit_of(xml);
-    remove_device(back, "0000:01:00.0");
-    restored = vh_domain_edit_to_xml(back);
-    g_assert_cmpstr(restored, ==, orig);
+    assert_remove_restores(xml, "0000:01:00.0", orig);
 }
 
 static void
@@ -288,8 +295,6 @@ test_users_memory_settings_stay(void)
     const char *nic[] = {"0000:05:00.0"};
     g_autoptr(VhDomainEdit) edit = edit_of(xml_in);
     g_autofree char *xml = NULL;
-    g_autoptr(VhDomainEdit) back = NULL;
-    g_autofree char *restored = NULL;
 
     add(edit, nic, 1);
     lock(edit, TRUE);
@@ -299,10 +304,7 @@ test_users_memory_settings_stay(void)
     assert_lacks(xml, "vfio-handoff:locked");
     assert_lacks(xml, "vfio-handoff:hard-limit");
 
-    back = edit_of(xml);
-    remove_device(back, "0000:05:00.0");
-    restored = vh_domain_edit_to_xml(back);
-    g_assert_cmpstr(restored, ==, xml_in);
+    assert_remove_restores(xml, "0000:05:00.0", xml_in);
 }
 
 /* libvirt refuses a hard_limit above swap_hard_limit: the swap limit is raised with it, and
@@ -326,8 +328,6 @@ test_swap_limit_kept_above(void)
     const char *nic[] = {"0000:05:00.0"};
     g_autoptr(VhDomainEdit) edit = edit_of(xml_in);
     g_autofree char *xml = NULL;
-    g_autoptr(VhDomainEdit) back = NULL;
-    g_autofree char *restored = NULL;
     const GPtrArray *changes;
 
     add(edit, nic, 1);
@@ -344,10 +344,7 @@ test_swap_limit_kept_above(void)
     assert_contains(xml, "<hard_limit unit='KiB'>3145728</hard_limit>");
     assert_contains(xml, "<swap_hard_limit unit='KiB'>3145728</swap_hard_limit>");
 
-    back = edit_of(xml);
-    remove_device(back, "0000:05:00.0");
-    restored = vh_domain_edit_to_xml(back);
-    g_assert_cmpstr(restored, ==, xml_in);
+    assert_remove_restores(xml, "0000:05:00.0", xml_in);
 }
 
 static void
