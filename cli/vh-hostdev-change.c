@@ -163,6 +163,45 @@ static void G_GNUC_PRINTF(2, 3) note(GPtrArray *list, const char *fmt, ...)
     va_end(ap);
 }
 
+/*
+ * After `add` defined its document, reads back what libvirt made of it and records what libvirt
+ * added for the new devices (a root port, multifunction='on'), so that `remove` takes that away
+ * too; defines it again with the record. A failure here leaves the devices added, with a warning.
+ */
+static void
+session_adopt_defined(Session *s, VhDomainEdit *edit)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *defined = NULL;
+    gboolean recorded = FALSE;
+    const GPtrArray *changes = vh_domain_edit_changes(edit);
+    guint before = changes->len;
+    virDomainPtr again;
+
+    if (!s->r->defined)
+        return;
+    if ((defined = persistent_xml(s, &local)) == NULL ||
+        !vh_domain_edit_adopt_defined(edit, defined, &recorded, &local)) {
+        note(s->r->notes, "warning: %s: %s (remove may leave what libvirt added with the devices)",
+             s->r->domain, local->message);
+        return;
+    }
+    if (!recorded)
+        return;
+    g_free(s->r->after);
+    s->r->after = vh_domain_edit_to_xml(edit);
+    if ((again = s->lv->domain_define_xml_flags(s->conn, s->r->after,
+                                                VIR_DOMAIN_DEFINE_VALIDATE)) == NULL) {
+        note(s->r->notes,
+             "warning: %s: libvirt refused the record of what it added: %s (remove may leave it)",
+             s->r->domain, s->lv->get_last_error_message());
+        return;
+    }
+    s->lv->domain_free(again);
+    for (guint i = before; i < changes->len; i++)
+        g_ptr_array_add(s->r->changes, g_strdup(g_ptr_array_index((GPtrArray *)changes, i)));
+}
+
 /* The checks that hold until start whatever happens meanwhile refuse `add`; the others (in use,
  * memory available, held by another domain) may change by then and are only told. */
 static gboolean
@@ -261,6 +300,7 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view, c
     session_take_edit(&s, edit);
     if (!check_policy(&s, view, touched, error) || !session_define(&s, req->dry_run, error))
         return NULL;
+    session_adopt_defined(&s, edit);
     return g_steal_pointer(&s.r);
 }
 

@@ -12,7 +12,9 @@ G_BEGIN_DECLS
  *   <vfio-handoff:handoff xmlns:vfio-handoff="urn:vfio-handoff:domain:1">
  *     <vfio-handoff:set device="0000:01:00.0" controller="7">    one per device added, with
  *       <vfio-handoff:hostdev address="0000:01:00.0"/>             the functions added with it
- *       <vfio-handoff:hostdev address="0000:01:00.1"/>             and the root port it made
+ *       <vfio-handoff:hostdev address="0000:01:00.1"/>             and the root port it made;
+ *       <vfio-handoff:controller index="8" model="pcie-root-port"/> what libvirt added on
+ *       <vfio-handoff:multifunction bus="0x00" slot="0x02"/>         define for them
  *     </vfio-handoff:set>
  *     <vfio-handoff:locked/>                                     it added <locked/>
  *     <vfio-handoff:hard-limit kib="5242880" previous-kib="..."/> it set the hard limit
@@ -47,6 +49,17 @@ gboolean vh_domain_edit_has_hostdev(const VhDomainEdit *edit, const char *addres
  */
 gboolean vh_domain_edit_add_hostdevs(VhDomainEdit *edit, const char *const *addresses,
                                      guint n_addresses, GError **error);
+
+/*
+ * Takes @defined, the definition as libvirt wrote it back after defining this edit's document,
+ * as the document, and records in the sets this edit made what libvirt added for them: a
+ * controller (a pcie-root-port for a device without a guest address, a bridge when a bus is
+ * full) and multifunction='on' on function 0 of a slot it put more functions in. Removing the
+ * set then takes those away too, so that add and remove leave the definition as it was.
+ * *recorded: something was, and the document must be defined again to keep the record.
+ */
+gboolean vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *recorded,
+                                      GError **error);
 
 /*
  * Memory for passthrough (DESIGN §5): <memoryBacking><locked/> when @lock, and a

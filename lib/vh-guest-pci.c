@@ -31,15 +31,14 @@ vh_guest_pci_number(const char *s)
     return s != NULL ? (guint)strtoul(s, NULL, 0) : 0;
 }
 
-/* Is @n a guest PCI address (<address type='pci'>, not a hostdev's <source> one)? Its bus and
- * slot; a missing attribute is 0, as libvirt reads it. */
-static gboolean
-guest_pci_address(const xmlNode *n, guint *domain, guint *bus, guint *slot)
+gboolean
+vh_guest_pci_address(const xmlNode *n, guint *domain, guint *bus, guint *slot, guint *function)
 {
     g_autofree char *type = NULL;
     g_autofree char *d = NULL;
     g_autofree char *b = NULL;
     g_autofree char *s = NULL;
+    g_autofree char *f = NULL;
 
     if (!vh_domain_xml_is(n, "address") || vh_domain_xml_is(n->parent, "source"))
         return FALSE;
@@ -49,9 +48,11 @@ guest_pci_address(const xmlNode *n, guint *domain, guint *bus, guint *slot)
     d = vh_domain_xml_attr(n, "domain");
     b = vh_domain_xml_attr(n, "bus");
     s = vh_domain_xml_attr(n, "slot");
+    f = vh_domain_xml_attr(n, "function");
     *domain = vh_guest_pci_number(d);
     *bus = vh_guest_pci_number(b);
     *slot = vh_guest_pci_number(s);
+    *function = vh_guest_pci_number(f);
     return TRUE;
 }
 
@@ -59,11 +60,12 @@ static void
 usage_below(const xmlNode *n, VhGuestPci *u)
 {
     for (xmlNode *c = n->children; c != NULL; c = c->next) {
-        guint domain, bus, slot;
+        guint domain, bus, slot, function;
 
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (guest_pci_address(c, &domain, &bus, &slot) && domain == 0 && bus < 256 && slot < 32) {
+        if (vh_guest_pci_address(c, &domain, &bus, &slot, &function) && domain == 0 && bus < 256 &&
+            slot < 32) {
             u->slots[bus] |= 1u << slot;
             u->max_index = MAX(u->max_index, (int)bus);
         }
@@ -90,20 +92,37 @@ vh_guest_pci_usage(const xmlNode *n, VhGuestPci *u)
     usage_below(n, u);
 }
 
-/* Is guest bus @bus used by a device's address? */
+/* Is guest bus @bus used by a device's address, or a controller's (a bridge plugged into it)? */
 gboolean
 vh_guest_pci_bus_in_use(const xmlNode *n, guint bus)
 {
     for (xmlNode *c = n->children; c != NULL; c = c->next) {
-        guint domain, b, slot;
+        guint domain, b, slot, function;
 
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (!vh_domain_xml_is(c->parent, "controller") &&
-            guest_pci_address(c, &domain, &b, &slot) && b == bus)
+        if (vh_guest_pci_address(c, &domain, &b, &slot, &function) && domain == 0 && b == bus)
             return TRUE;
         if (vh_guest_pci_bus_in_use(c, bus))
             return TRUE;
     }
     return FALSE;
+}
+
+xmlNode *
+vh_guest_pci_address_at(const xmlNode *n, guint bus, guint slot, int function)
+{
+    for (xmlNode *c = n->children; c != NULL; c = c->next) {
+        guint domain, b, s, f;
+        xmlNode *found;
+
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (vh_guest_pci_address(c, &domain, &b, &s, &f) && domain == 0 && b == bus && s == slot &&
+            (function < 0 ? f != 0 : f == (guint)function))
+            return c;
+        if ((found = vh_guest_pci_address_at(c, bus, slot, function)) != NULL)
+            return found;
+    }
+    return NULL;
 }

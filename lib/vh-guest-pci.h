@@ -22,8 +22,18 @@ typedef struct {
 /* Reads it below @n (the domain's root). */
 void vh_guest_pci_usage(const xmlNode *n, VhGuestPci *usage);
 
-/* Whether a device below @n (not a controller) has a guest address on bus @bus. */
+/* Whether @n is a guest PCI address (<address type='pci'>, not a hostdev's <source> one), and
+ * its fields; a missing attribute is 0, as libvirt reads it. */
+gboolean vh_guest_pci_address(const xmlNode *n, guint *domain, guint *bus, guint *slot,
+                              guint *function);
+
+/* Whether an element below @n (a device, or a controller plugged into it) has a guest address
+ * on bus @bus. */
 gboolean vh_guest_pci_bus_in_use(const xmlNode *n, guint bus);
+
+/* The guest address below @n at 0000:@bus:@slot.@function (@function -1: any function but 0),
+ * or NULL. */
+xmlNode *vh_guest_pci_address_at(const xmlNode *n, guint bus, guint slot, int function);
 
 /* An address attribute's number ("0x1f", "3"); NULL is 0. */
 guint vh_guest_pci_number(const char *s);

@@ -216,6 +216,60 @@ test_single_function(void)
     assert_lacks(xml, "index='4'");
 }
 
+/* What libvirt's QEMU driver adds when it defines the result (here: a root port for a device
+ * without a guest address, and multifunction='on' on the slot it shares) is recorded, and
+ * remove takes it away too (tests/cli/test-libvirt-qemu.sh does this on the real driver). */
+static void
+test_libvirt_additions_undone(void)
+{
+    g_autofree char *orig = fixture("q35.xml");
+    g_autoptr(GString) before = g_string_new(orig);
+    g_autoptr(VhDomainEdit) edit = NULL;
+    g_autoptr(GString) defined = NULL;
+    const char *nic[] = {"0000:05:00.0"};
+    g_autofree char *submitted = NULL;
+    g_autofree char *kept = NULL;
+    g_autofree char *log = NULL;
+    gboolean recorded = FALSE;
+    GError *error = NULL;
+
+    /* a domain whose root port at 00:02.0 is alone in its slot */
+    g_string_replace(before, " function='0x0' multifunction='on'/>", " function='0x0'/>", 1);
+    g_string_replace(before, "slot='0x02' function='0x1'/>", "slot='0x03' function='0x0'/>", 1);
+    g_string_replace(before, "slot='0x02' function='0x2'/>", "slot='0x04' function='0x0'/>", 1);
+    edit = edit_of(before->str);
+    add(edit, nic, 1);
+    submitted = vh_domain_edit_to_xml(edit);
+    defined = g_string_new(submitted);
+    g_string_replace(defined, " slot='0x02' function='0x0'/>",
+                     " slot='0x02' function='0x0' multifunction='on'/>", 1);
+    g_string_replace(defined, "    <controller type='sata' index='0'>\n",
+                     "    <controller type='pci' index='4' model='pcie-root-port'>\n"
+                     "      <model name='pcie-root-port'/>\n"
+                     "      <target chassis='4' port='0x11'/>\n"
+                     "      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' "
+                     "function='0x1'/>\n"
+                     "    </controller>\n"
+                     "    <controller type='sata' index='0'>\n",
+                     1);
+    g_string_replace(defined, "bus='0x05' slot='0x00' function='0x0'/>\n      </source>\n",
+                     "bus='0x05' slot='0x00' function='0x0'/>\n      </source>\n"
+                     "      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' "
+                     "function='0x0'/>\n",
+                     1);
+    g_assert_true(vh_domain_edit_adopt_defined(edit, defined->str, &recorded, &error));
+    g_assert_no_error(error);
+    g_assert_true(recorded);
+    log = changes(edit);
+    assert_contains(log, "libvirt added a pcie-root-port (controller index 4) for it: remove "
+                         "takes it away too\n"
+                         "libvirt set multifunction='on' on guest slot 0000:00:02: remove takes "
+                         "it back too\n");
+    kept = vh_domain_edit_to_xml(edit);
+    assert_contains(kept, "<vfio-handoff:controller index=\"4\" model=\"pcie-root-port\"/>");
+    assert_remove_restores(kept, "0000:05:00.0", before->str);
+}
+
 static void
 test_already_there(void)
 {
@@ -559,5 +613,7 @@ main(int argc, char **argv)
     g_test_add_func("/vh/domain-edit/memory/no-memory-element", test_no_memory);
     g_test_add_func("/vh/domain-edit/remove/sets", test_sets);
     g_test_add_func("/vh/domain-edit/remove/hostdev-added-by-hand", test_remove_by_hand);
+    g_test_add_func("/vh/domain-edit/remove/what-libvirt-added-on-define",
+                    test_libvirt_additions_undone);
     return g_test_run();
 }
