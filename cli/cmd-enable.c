@@ -74,7 +74,11 @@ enable_one(const VhCliView *view, VhPciDevice *dev, char **domains)
     g_autofree char *name = vh_pci_device_display_name(dev);
     g_autofree char *path = vh_policy_dropin_path(view->host, dev->name);
     g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
-    VhDropin dropin = {.device = dev, .domains = domains, .why = name};
+    VhDropin dropin = {
+        .device = dev,
+        .pf = dev->physfn != NULL ? vh_inventory_lookup(view->snap->inventory, dev->physfn) : NULL,
+        .domains = domains,
+        .why = name};
     g_autofree char *text = vh_policy_dropin_text(&dropin);
     g_autofree char *who = domains != NULL ? g_strjoinv(", ", domains) : g_strdup("any domain");
     g_autofree char *identity = vh_pci_device_identity(dev);
@@ -86,8 +90,12 @@ enable_one(const VhCliView *view, VhPciDevice *dev, char **domains)
         vh_cli_error("%s: %s", dev->name, error->message);
         return FALSE;
     }
-    printf("enabled %s (%s) for %s, identity %s pinned: %s\n", dev->name, name, who, identity,
-           path);
+    if (dropin.pf != NULL && vh_pci_device_vf_index(dropin.pf, dev->name) >= 0)
+        printf("enabled %s (%s) for %s, identity %s (VF %d of %s) pinned: %s\n", dev->name, name,
+               who, identity, vh_pci_device_vf_index(dropin.pf, dev->name), dropin.pf->name, path);
+    else
+        printf("enabled %s (%s) for %s, identity %s pinned: %s\n", dev->name, name, who, identity,
+               path);
     for (guint j = 0; j < companions->len; j++) {
         VhPciDevice *c = g_ptr_array_index(companions, j);
 

@@ -40,13 +40,20 @@ print_policy(const VhCliView *view, const VhPciDevice *dev)
     } else {
         g_autofree char *pinned = vh_policy_device_identity(pd);
         g_autofree char *now = vh_pci_device_identity(dev);
+        g_autofree char *vf = vh_policy_vf_mismatch(pd, dev, view->snap->inventory);
+        g_autofree char *as_vf =
+            pd->has_vf ? g_strdup_printf(" as VF %d of %s", pd->vf_index, pd->vf_of) : g_strdup("");
 
-        if (vh_policy_identity_matches(pd, dev))
-            printf("  %-13s%s pinned, and the device matches\n", "identity:", pinned);
-        else
+        if (!vh_policy_identity_matches(pd, dev))
             printf("  %-13spinned %s, but the device is %s: the hook refuses it until it is "
                    "enabled again\n",
                    "identity:", pinned, now);
+        else if (vf != NULL)
+            printf("  %-13s%s pinned%s, but it %s: the hook refuses it until it is enabled "
+                   "again\n",
+                   "identity:", pinned, as_vf, vf);
+        else
+            printf("  %-13s%s pinned%s, and the device matches\n", "identity:", pinned, as_vf);
     }
 }
 

@@ -348,7 +348,24 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
 
             vh_cli_json_string_or_null(b, "identity", id);
         }
-        vh_cli_json_bool(b, "identity_matches", vh_policy_identity_matches(pd, dev));
+        {
+            g_autofree char *vf = vh_policy_vf_mismatch(pd, dev, view->snap->inventory);
+            g_autofree char *pf = vh_policy_device_pf_identity(pd);
+
+            vh_cli_json_bool(b, "identity_matches",
+                             vh_policy_identity_matches(pd, dev) && vf == NULL);
+            json_builder_set_member_name(b, "vf"); /* an SR-IOV VF's pin, else null */
+            if (pd->has_vf) {
+                json_builder_begin_object(b);
+                vh_cli_json_string_or_null(b, "of", pd->vf_of);
+                json_builder_set_member_name(b, "index");
+                json_builder_add_int_value(b, pd->vf_index);
+                vh_cli_json_string_or_null(b, "pf_identity", pf);
+                json_builder_end_object(b);
+            } else {
+                json_builder_add_null_value(b);
+            }
+        }
     }
     json_builder_end_object(b);
 }

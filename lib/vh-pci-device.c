@@ -58,6 +58,17 @@ vh_pci_device_ids(const VhPciDevice *dev)
     return g_strdup_printf("%04x:%04x", dev->vendor_id, dev->device_id);
 }
 
+int
+vh_pci_device_vf_index(const VhPciDevice *pf, const char *vf)
+{
+    guint i;
+
+    /* the inventory reads virtfn0..virtfnN-1 in order (the kernel makes every one) */
+    if (pf->virtfns == NULL || !g_ptr_array_find_with_equal_func(pf->virtfns, vf, g_str_equal, &i))
+        return -1;
+    return (int)i;
+}
+
 char *
 vh_pci_device_identity(const VhPciDevice *dev)
 {

@@ -71,6 +71,9 @@ gboolean vh_pci_device_is_on_vfio(const VhPciDevice *dev);
  * bound to vfio-pci (or a variant), pci-stub, or nothing. */
 gboolean vh_pci_device_is_viable_member(const VhPciDevice *dev);
 
+/* Which VF of the PF @pf the device @vf is (its virtfnN link), or -1. */
+int vh_pci_device_vf_index(const VhPciDevice *pf, const char *vf);
+
 /* "10de:2204" */
 char *vh_pci_device_ids(const VhPciDevice *dev);
 

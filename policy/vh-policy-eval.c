@@ -321,6 +321,7 @@ check_identity(Eval *ev, const VhPciDevice *dev, const VhPolicyDevice *pd, const
 {
     g_autofree char *pinned = NULL;
     g_autofree char *now = NULL;
+    g_autofree char *vf = NULL;
 
     if (!pd->has_identity || mate != NULL) {
         PASS(ev, VH_CHECK_DEVICE, "identity", dev->name, "no identity pinned");
@@ -328,14 +329,23 @@ check_identity(Eval *ev, const VhPciDevice *dev, const VhPolicyDevice *pd, const
     }
     pinned = vh_policy_device_identity(pd);
     now = pd->identity_has_subsystem ? vh_pci_device_identity(dev) : vh_pci_device_ids(dev);
-    if (vh_policy_identity_matches(pd, dev))
-        PASS(ev, VH_CHECK_DEVICE, "identity", dev->name, "holds %s, as pinned", now);
-    else
+    if (!vh_policy_identity_matches(pd, dev))
         FAIL(ev, VH_CHECK_DEVICE, "identity", dev->name,
              g_strdup_printf("check the hardware, then pin it again: run 'vfio-handoff enable "
                              "%s'",
                              dev->name),
              "now holds %s, not the pinned %s: the hardware changed", now, pinned);
+    else if (pd->has_vf && (vf = vh_policy_vf_mismatch(pd, dev, ev->f->host->inventory)) != NULL)
+        FAIL(ev, VH_CHECK_DEVICE, "identity", dev->name,
+             g_strdup_printf("check which VF the domain should have, then pin it again: run "
+                             "'vfio-handoff enable %s'",
+                             dev->name),
+             "%s", vf);
+    else if (pd->has_vf)
+        PASS(ev, VH_CHECK_DEVICE, "identity", dev->name, "holds %s, VF %d of %s, as pinned", now,
+             pd->vf_index, pd->vf_of);
+    else
+        PASS(ev, VH_CHECK_DEVICE, "identity", dev->name, "holds %s, as pinned", now);
 }
 
 /* Whether the host needs @dev, or uses it now. */

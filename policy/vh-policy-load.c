@@ -286,7 +286,7 @@ load_domain(Loader *l, GKeyFile *kf, const char *g, const char *name)
 
 /* "10de:2204:1458:403b" or "10de:2204" */
 static gboolean
-parse_identity(const char *s, VhPolicyDevice *pd)
+parse_identity(const char *s, guint16 id[4], gboolean *has_subsystem)
 {
     g_auto(GStrv) f = g_strsplit(s, ":", -1);
     guint n = g_strv_length(f);
@@ -296,9 +296,9 @@ parse_identity(const char *s, VhPolicyDevice *pd)
     for (guint i = 0; i < n; i++) {
         if (strlen(f[i]) != 4 || strspn(f[i], "0123456789abcdefABCDEF") != 4)
             return FALSE;
-        pd->identity[i] = (guint16)g_ascii_strtoull(f[i], NULL, 16);
+        id[i] = (guint16)g_ascii_strtoull(f[i], NULL, 16);
     }
-    pd->identity_has_subsystem = n == 4;
+    *has_subsystem = n == 4;
     return TRUE;
 }
 
@@ -339,10 +339,54 @@ find_device(VhPolicy *p, const VhPolicyDevice *like)
     return NULL;
 }
 
+/* vf-of=PF address, vf-index=N, pf-identity=IDS: which VF of which PF an SR-IOV VF was when it
+ * was enabled; the three go together (@n of them are there). */
+static void
+load_vf(Loader *l, GKeyFile *kf, const char *g, VhPolicyDevice *pd, int n)
+{
+    g_autofree char *of = g_key_file_get_value(kf, g, "vf-of", NULL);
+    g_autofree char *index = g_key_file_get_value(kf, g, "vf-index", NULL);
+    g_autofree char *pf = g_key_file_get_value(kf, g, "pf-identity", NULL);
+    VhPciAddress addr;
+    char *end = NULL;
+    guint64 i = index != NULL ? g_ascii_strtoull(index, &end, 10) : 0;
+
+    if (n != 3) {
+        issue(l, VH_ISSUE_ERROR,
+              line_of(l, g,
+                      of != NULL      ? "vf-of"
+                      : index != NULL ? "vf-index"
+                                      : "pf-identity"),
+              "vf-of, vf-index and pf-identity go together (fix: 'vfio-handoff enable' writes "
+              "the three for a VF)");
+        return;
+    }
+    if (!vh_pci_address_parse(of, &addr, NULL)) {
+        issue(l, VH_ISSUE_ERROR, line_of(l, g, "vf-of"),
+              "vf-of: invalid PF address '%s' (expected 0000:03:00.0)", of);
+        return;
+    }
+    if (index[0] == '\0' || *end != '\0' || i >= VH_PCI_SRIOV_MAX_VFS) {
+        issue(l, VH_ISSUE_ERROR, line_of(l, g, "vf-index"),
+              "vf-index: invalid VF index '%s' (expected 0 to %d)", index,
+              VH_PCI_SRIOV_MAX_VFS - 1);
+        return;
+    }
+    if (!parse_identity(pf, pd->pf_identity, &pd->pf_identity_has_subsystem)) {
+        issue(l, VH_ISSUE_ERROR, line_of(l, g, "pf-identity"),
+              "pf-identity: invalid identity '%s' (expected VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)", pf);
+        return;
+    }
+    vh_pci_address_format(&addr, pd->vf_of);
+    pd->vf_index = (int)i;
+    pd->has_vf = TRUE;
+}
+
 static void
 load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
 {
     g_auto(GStrv) keys = g_key_file_get_keys(kf, g, NULL, NULL);
+    int vf_keys = 0;
     g_autofree VhPolicyDevice *pd = g_new0(VhPolicyDevice, 1);
     const VhPolicyDevice *twin;
     int line = line_of(l, g, NULL);
@@ -361,6 +405,7 @@ load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
     }
     pd->spec = g_strdup(spec);
     pd->enabled = TRUE;
+    pd->vf_index = -1;
     pd->file = g_strdup(l->file);
     pd->line = line;
     for (guint i = 0; keys[i] != NULL; i++) {
@@ -385,15 +430,20 @@ load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
         } else if (strcmp(k, "identity") == 0) {
             g_autofree char *v = g_key_file_get_value(kf, g, k, NULL);
 
-            if (parse_identity(v, pd))
+            if (parse_identity(v, pd->identity, &pd->identity_has_subsystem))
                 pd->has_identity = TRUE;
             else
                 issue(l, VH_ISSUE_ERROR, line_of(l, g, k),
                       "%s: invalid identity '%s' (expected VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)", k, v);
+        } else if (strcmp(k, "vf-of") == 0 || strcmp(k, "vf-index") == 0 ||
+                   strcmp(k, "pf-identity") == 0) {
+            vf_keys++; /* read together below */
         } else {
-            unknown_key(l, g, k, "enabled, domains, identity");
+            unknown_key(l, g, k, "enabled, domains, identity, vf-of, vf-index, pf-identity");
         }
     }
+    if (vf_keys > 0)
+        load_vf(l, kf, g, pd, vf_keys);
     g_ptr_array_add(l->policy->devices, g_steal_pointer(&pd));
 }
 

@@ -37,6 +37,13 @@ vh_policy_dropin_text(const VhDropin *d)
     /* the identity at enable time: the hook refuses if the address later holds other hardware */
     identity = vh_pci_device_identity(d->device);
     g_string_append_printf(s, "identity=%s\n", identity);
+    if (d->pf != NULL && vh_pci_device_vf_index(d->pf, d->device->name) >= 0) {
+        g_autofree char *pf = vh_pci_device_identity(d->pf);
+
+        /* its VFs share one identity, and a VF's address moves when their count changes */
+        g_string_append_printf(s, "vf-of=%s\nvf-index=%d\npf-identity=%s\n", d->pf->name,
+                               vh_pci_device_vf_index(d->pf, d->device->name), pf);
+    }
     return g_string_free(s, FALSE);
 }
 

@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 typedef struct {
     const VhPciDevice *device;
-    char **domains;  /* NULL: any domain */
+    const VhPciDevice *pf; /* an SR-IOV VF's PF, else NULL */
+    char **domains;        /* NULL: any domain */
     const char *why; /* a comment line: the device's name */
 } VhDropin;
 

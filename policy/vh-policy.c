@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "vh-inventory.h"
 #include "vh-policy.h"
 
 static void
@@ -130,15 +131,24 @@ vh_policy_device_allows_domain(const VhPolicyDevice *pd, const char *domain)
     return g_strv_contains((const char *const *)pd->domains, domain);
 }
 
+static char *
+identity_text(const guint16 id[4], gboolean has_subsystem)
+{
+    if (has_subsystem)
+        return g_strdup_printf("%04x:%04x:%04x:%04x", id[0], id[1], id[2], id[3]);
+    return g_strdup_printf("%04x:%04x", id[0], id[1]);
+}
+
 char *
 vh_policy_device_identity(const VhPolicyDevice *pd)
 {
-    if (!pd->has_identity)
-        return NULL;
-    if (pd->identity_has_subsystem)
-        return g_strdup_printf("%04x:%04x:%04x:%04x", pd->identity[0], pd->identity[1],
-                               pd->identity[2], pd->identity[3]);
-    return g_strdup_printf("%04x:%04x", pd->identity[0], pd->identity[1]);
+    return pd->has_identity ? identity_text(pd->identity, pd->identity_has_subsystem) : NULL;
+}
+
+char *
+vh_policy_device_pf_identity(const VhPolicyDevice *pd)
+{
+    return pd->has_vf ? identity_text(pd->pf_identity, pd->pf_identity_has_subsystem) : NULL;
 }
 
 gboolean
@@ -175,4 +185,31 @@ vh_lock_memory_to_string(VhLockMemory mode)
         return "off";
     }
     g_assert_not_reached();
+}
+
+char *
+vh_policy_vf_mismatch(const VhPolicyDevice *pd, const VhPciDevice *dev,
+                      const VhInventory *inventory)
+{
+    const VhPciDevice *pf =
+        dev->physfn != NULL ? vh_inventory_lookup(inventory, dev->physfn) : NULL;
+    g_autofree char *pinned = vh_policy_device_pf_identity(pd);
+    g_autofree char *now = NULL;
+    int index;
+
+    if (!pd->has_vf)
+        return NULL;
+    if (pf == NULL)
+        return g_strdup_printf("is no longer an SR-IOV VF, pinned as VF %d of %s", pd->vf_index,
+                               pd->vf_of);
+    now = pd->pf_identity_has_subsystem ? vh_pci_device_identity(pf) : vh_pci_device_ids(pf);
+    index = vh_pci_device_vf_index(pf, dev->name);
+    if (strcmp(pf->name, pd->vf_of) != 0 || index != pd->vf_index)
+        return g_strdup_printf("is now VF %d of %s, pinned as VF %d of %s: the VFs were "
+                               "renumbered (their count changed)",
+                               index, pf->name, pd->vf_index, pd->vf_of);
+    if (strcmp(now, pinned) != 0)
+        return g_strdup_printf("its PF %s now holds %s, not the pinned %s: the hardware changed",
+                               pf->name, now, pinned);
+    return NULL;
 }

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "vh-host.h"
+#include "vh-inventory.h"
 #include "vh-pci-address.h"
 #include "vh-pci-device.h"
 
@@ -42,6 +43,13 @@ typedef struct {
     gboolean has_identity;
     gboolean identity_has_subsystem;
     guint16 identity[4]; /* vendor, device, subsystem vendor, subsystem device */
+    /* an SR-IOV VF, pinned as which VF of which PF it is: VF addresses move when the PF's VF
+     * count changes, and all its VFs share one identity (vf-of, vf-index, pf-identity) */
+    gboolean has_vf;
+    char vf_of[VH_PCI_ADDRESS_BUFSIZE];
+    int vf_index;
+    gboolean pf_identity_has_subsystem;
+    guint16 pf_identity[4];
     char *file;
     int line;
 } VhPolicyDevice;
@@ -103,6 +111,15 @@ gboolean vh_policy_device_allows_domain(const VhPolicyDevice *pd, const char *do
 
 /* The pinned identity as written ("10de:2204:1458:403b" or "10de:2204"); NULL when none. */
 char *vh_policy_device_identity(const VhPolicyDevice *pd);
+
+/* The pinned identity of a VF's PF, as written; NULL when @pd pins no VF. */
+char *vh_policy_device_pf_identity(const VhPolicyDevice *pd);
+
+/* For a VF that @pd pins as VF vf-index of the PF at vf-of with pf-identity: why @dev is not that
+ * VF now (the VFs were renumbered when their count changed, the PF changed), or NULL when it is
+ * (or @pd pins no VF). @inventory finds the PF. */
+char *vh_policy_vf_mismatch(const VhPolicyDevice *pd, const VhPciDevice *dev,
+                            const VhInventory *inventory);
 
 /* Whether @dev still has the identity @pd pins (TRUE when none is pinned). */
 gboolean vh_policy_identity_matches(const VhPolicyDevice *pd, const VhPciDevice *dev);

@@ -142,6 +142,34 @@ is "enable refuses an SR-IOV PF with VFs enabled, even with --force, naming the 
     "1 vfio-handoff: 0000:03:00.0: SR-IOV PF with 2 VFs enabled (0000:03:10.0, 0000:03:10.4): handing it off would remove them (fix: pass one of its VFs, or set sriov_numvfs to 0 first)" "$rc $err"
 run "$sroot" enable 0000:03:10.4
 is "... and enables one of its VFs" 0 "$rc"
+like "enable says which VF of which PF it pinned" \
+    "identity 8086:1520:0000:0000 \(VF 1 of 0000:03:00.0\) pinned: " "$out"
+is "a VF's drop-in pins which VF of which PF it is" \
+    "identity=8086:1520:0000:0000|vf-of=0000:03:00.0|vf-index=1|pf-identity=8086:1521:0000:0000" \
+    "$(grep -E '^(identity|vf-|pf-)' "$sroot/etc/vfio-handoff/conf.d/50-0000:03:10.4.conf" | paste -sd'|')"
+run "$sroot" show 0000:03:10.4 --json
+is "show --json gives a VF's pin" '{"of":"0000:03:00.0","index":1,"pf_identity":"8086:1521:0000:0000"} true' \
+    "$(echo "$out" | jq -c '.policy.vf, .policy.identity_matches' | paste -sd' ')"
+printf "<domain type='kvm'><name>vf-vm</name><memory unit='GiB'>1</memory><memoryBacking><locked/></memoryBacking><devices><interface type='hostdev'><source><address type='pci' domain='0x0000' bus='0x03' slot='0x10' function='0x4'/></source></interface></devices></domain>\n" >"$tap_tmp/vf-vm.xml"
+run "$sroot" plan --xml "$tap_tmp/vf-vm.xml"
+like "plan passes the VF as pinned" "PASS +identity +0000:03:10.4 +holds 8086:1520:0000:0000, VF 1 of 0000:03:00.0, as pinned" "$out"
+# the PF's VF count changed and 03:10.4 is its VF 0 now: all its VFs share one identity, so
+# only which VF it is tells the renumbering
+pf_dir=$(readlink -f "$sroot/sys/bus/pci/devices/0000:03:00.0")
+vf0=$(readlink "$pf_dir/virtfn0")
+ln -sfn "$(readlink "$pf_dir/virtfn1")" "$pf_dir/virtfn0"
+ln -sfn "$vf0" "$pf_dir/virtfn1"
+run "$sroot" plan --xml "$tap_tmp/vf-vm.xml"
+is "plan refuses a VF renumbered since it was pinned, with the fix" \
+    "1 0000:03:10.4  is now VF 0 of 0000:03:00.0, pinned as VF 1 of 0000:03:00.0: the VFs were renumbered (their count changed) (fix: check which VF the domain should have, then pin it again: run 'vfio-handoff enable 0000:03:10.4')" \
+    "$rc $(echo "$out" | sed -n 's/^ *FAIL *identity *//p')"
+run "$sroot" show 0000:03:10.4
+like "show says the VF was renumbered" \
+    "identity: +8086:1520:0000:0000 pinned as VF 1 of 0000:03:00.0, but it is now VF 0 of 0000:03:00.0, pinned as VF 1 of 0000:03:00.0: the VFs were renumbered \(their count changed\): the hook refuses it until it is enabled again" "$out"
+sed -i '/^vf-index=/d' "$sroot/etc/vfio-handoff/conf.d/50-0000:03:10.4.conf"
+run "$sroot" policy validate
+like "policy validate refuses half a VF pin" \
+    "50-0000:03:10.4.conf:[0-9]+: .*vf-of, vf-index and pf-identity go together \(fix: 'vfio-handoff enable' writes the three for a VF\)" "$out$err"
 run "$eroot" enable 0000:04:00.0 0000:02:00.0
 is "enable writes nothing when one device is refused" "" "$(ls "$dropins" 2>/dev/null)"
 run "$eroot" enable 0000:04:00.0 --domain win11 --domain ml-box
