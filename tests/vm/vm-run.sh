@@ -96,6 +96,7 @@ fi
 qemu-img create -q -f qcow2 -F raw -b "$image/base.ext4" "$run/overlay.qcow2"
 truncate -s 32M "$run/usb.img"
 mke2fs -q -F -t ext4 "$run/usb.img"
+truncate -s 16M "$run/nvme.img" # the spare NVMe controller's namespace
 
 # ---- acceleration: KVM only where the CPU has VT-x/AMD-V (a /dev/kvm alone is not enough)
 if grep -qE '^flags.* (vmx|svm)( |$)' /proc/cpuinfo && [ -w /dev/kvm ]; then
@@ -111,7 +112,9 @@ if [ "${VH_VM_KEEP:-}" = 1 ]; then
 else
     serial="-serial file:$run/console.log"
 fi
-# the IOMMU groups of ../shared/notes/vm-lab.md, plus the guest's own host-critical devices.
+# the IOMMU groups of ../shared/notes/vm-lab.md, plus the guest's own host-critical devices,
+# an NVMe controller with SR-IOV (2 VFs; QEMU 7.2) below root port 00:17.0, and a spare NVMe
+# controller with a namespace below 00:18.0 (for <disk type='nvme'>).
 # no_timer_check: at boot the kernel busy-waits ten ticks to see that the timer interrupt
 # arrives through the IO-APIC (timer_irq_works(), arch/x86/kernel/apic/io_apic.c); with
 # interrupt remapping on, a miss is fatal ("timer doesn't work through Interrupt-remapped
@@ -137,7 +140,13 @@ set -- $accel -m 3072 -smp 2 -nodefaults -display none -no-reboot $serial \
     -device qemu-xhci,id=xhci,bus=pcie.0,addr=0x14.0 \
     -drive "file=$run/usb.img,if=none,id=usbdisk,format=raw" \
     -device usb-storage,bus=xhci.0,drive=usbdisk \
-    -device VGA,bus=pcie.0,addr=0x15.0
+    -device VGA,bus=pcie.0,addr=0x15.0 \
+    -device pcie-root-port,id=rp6,bus=pcie.0,chassis=6,addr=0x17.0 \
+    -device nvme-subsys,id=nvs0,nqn=nqn.2026-12.dev.vfio-handoff:sriov \
+    -device nvme,bus=rp6,serial=vhsriov0,subsys=nvs0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=4 \
+    -device pcie-root-port,id=rp7,bus=pcie.0,chassis=7,addr=0x18.0 \
+    -drive "file=$run/nvme.img,if=none,id=nvmedisk,format=raw" \
+    -device nvme,bus=rp7,serial=vhspare0,drive=nvmedisk
 
 say "booting the guest"
 if [ "${VH_VM_KEEP:-}" = 1 ]; then

@@ -334,6 +334,110 @@ is "reattach --adopt gives it back to e1000e" "0 adopted $nic: gave it back to e
 "$VH_CLI" enable "$nic" >/dev/null
 virsh -q undefine lv-vm >/dev/null
 
+# ---- SR-IOV: an NVMe PF with two VFs (QEMU's NVMe SR-IOV) below 00:17.0, and a spare NVMe
+# controller with a namespace below 00:18.0
+ctrl_of() { for c in /sys/class/nvme/*; do [ "$(tr -d ' ' <"$c/serial")" = "$1" ] && basename "$c"; done; }
+pf_ctrl=$(ctrl_of vhsriov0)
+pf=$(basename "$(readlink -f "/sys/class/nvme/$pf_ctrl/device")")
+# QEMU's VFs start offline, as on SR-IOV NVMe drives: the PF assigns each (secondary controller
+# 1 and 2) its queues and an interrupt, then brings it online once the VFs exist
+for sc in 1 2; do
+    nvme virt-mgmt "/dev/$pf_ctrl" -c $sc -r 0 -a 8 -n 2 && nvme virt-mgmt "/dev/$pf_ctrl" -c $sc -r 1 -a 8 -n 1
+done >"$tap_tmp/virt-mgmt" 2>&1
+echo 0 >"/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe"
+echo 2 >"/sys/bus/pci/devices/$pf/sriov_numvfs"
+for sc in 1 2; do nvme virt-mgmt "/dev/$pf_ctrl" -c $sc -a 9; done >>"$tap_tmp/virt-mgmt" 2>&1
+echo 1 >"/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe"
+vf1=$(basename "$(readlink -f "/sys/bus/pci/devices/$pf/virtfn0")")
+vf2=$(basename "$(readlink -f "/sys/bus/pci/devices/$pf/virtfn1")")
+for vf in "$vf1" "$vf2"; do echo "$vf" >/sys/bus/pci/drivers_probe; done
+wait_driver "$vf1" nvme 20
+wait_driver "$vf2" nvme 20
+group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
+is "the PF's two VFs are online on nvme, each in its own IOMMU group" "nvme nvme 3 groups" \
+    "$(drv "$vf1") $(drv "$vf2") $(printf '%s\n' "$(group "$pf")" "$(group "$vf1")" "$(group "$vf2")" | sort -u | wc -l) groups"
+[ "$(drv "$vf1")" = nvme ] || sed 's/^/#   /' "$tap_tmp/virt-mgmt"
+rc=0
+out=$("$VH_CLI" enable "$pf" --force 2>&1) || rc=$?
+is "enable refuses the PF, naming its VFs" \
+    "1 vfio-handoff: $pf: SR-IOV PF with 2 VFs enabled ($vf1, $vf2): handing it off would remove them (fix: pass one of its VFs, or set sriov_numvfs to 0 first)" "$rc $out"
+rc=0
+"$VH_CLI" enable "$vf1" >"$tap_tmp/enable" 2>&1 || rc=$?
+is "enable of a VF pins which VF of which PF it is" "0 vf-of=$pf vf-index=0" \
+    "$rc $(grep -E '^vf-(of|index)=' "/etc/vfio-handoff/conf.d/50-$vf1.conf" | paste -sd' ')"
+{
+    echo "<domain type='qemu'><name>sriov-vm</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"
+    echo "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+    echo "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
+} >"$tap_tmp/sriov-vm.xml"
+virsh -q define "$tap_tmp/sriov-vm.xml" >/dev/null
+virsh dumpxml --inactive sriov-vm >"$tap_tmp/sriov-vm.orig"
+rc=0
+"$VH_CLI" add sriov-vm "$vf1" >"$tap_tmp/add" 2>&1 || rc=$?
+is "add of the VF to a shut-off domain succeeds" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/add"
+numvfs() { cat "/sys/bus/pci/devices/$pf/sriov_numvfs"; }
+rc=0
+virsh start sriov-vm >"$tap_tmp/start" 2>&1 || rc=$?
+is "virsh start hands the VF off; the PF and the other VF are untouched" \
+    "0 vfio-pci nvme nvme 2" "$rc $(drv "$vf1") $(drv "$pf") $(drv "$vf2") $(numvfs)"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/start"
+like "the nested QEMU shows the VF (info pci)" "Class 0264: PCI device 1b36:0010|NVMe|1b36:0010" \
+    "$(virsh qemu-monitor-command sriov-vm --hmp 'info pci' 2>&1)"
+# the PF while its VF is held: enabled by hand (as an administrator might), it is still refused
+printf '[device %s]\nenabled=true\n' "$pf" >"/etc/vfio-handoff/conf.d/50-$pf.conf"
+domain_xml pf-vm no "$pf"
+virsh -q define "$tap_tmp/pf-vm.xml" >/dev/null
+before=$(for d in /sys/bus/pci/devices/*; do echo "$(basename "$d") $(drv "$(basename "$d")")"; done)
+rc=0
+virsh start pf-vm >"$tap_tmp/start" 2>&1 || rc=$?
+is "a domain with the PF is refused while its VF is handed off" 1 "$rc"
+like "virsh shows why, naming the VFs" \
+    "vfio-handoff: pf-vm: $pf: SR-IOV PF with 2 VFs enabled \($vf1, $vf2\): handing it off would remove them" \
+    "$(cat "$tap_tmp/start")"
+is "the refusal changed no driver" "$before" \
+    "$(for d in /sys/bus/pci/devices/*; do echo "$(basename "$d") $(drv "$(basename "$d")")"; done)"
+rm -f "/etc/vfio-handoff/conf.d/50-$pf.conf"
+virsh -q undefine pf-vm >/dev/null
+virsh destroy sriov-vm >/dev/null 2>&1
+wait_driver "$vf1" nvme 20
+is "virsh destroy gives the VF back to nvme, the rest untouched" "nvme nvme nvme 2" \
+    "$(drv "$vf1") $(drv "$pf") $(drv "$vf2") $(numvfs)"
+rc=0
+"$VH_CLI" remove sriov-vm --all >"$tap_tmp/remove" 2>&1 || rc=$?
+is "remove --all restores the definition add started from" "0 $(cat "$tap_tmp/sriov-vm.orig")" \
+    "$rc $(virsh dumpxml --inactive sriov-vm)"
+virsh -q undefine sriov-vm >/dev/null
+
+# <disk type='nvme'>: QEMU's own NVMe driver, on the spare controller through vfio-pci
+spare_ctrl=$(ctrl_of vhspare0)
+nvme_dev=$(basename "$(readlink -f "/sys/class/nvme/$spare_ctrl/device")")
+"$VH_CLI" enable "$nvme_dev" >/dev/null
+{
+    echo "<domain type='qemu'><name>nvme-vm</name><memory unit='MiB'>128</memory>"
+    echo "<memoryBacking><locked/></memoryBacking><vcpu>1</vcpu>"
+    echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+    echo "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
+    echo "<disk type='nvme' device='disk'><driver name='qemu' type='raw'/>"
+    echo "<source type='pci' managed='no' namespace='1'><address domain='0x0000' bus='0x$(echo "$nvme_dev" | cut -c6-7)' slot='0x$(echo "$nvme_dev" | cut -c9-10)' function='0x$(echo "$nvme_dev" | cut -c12)'/></source>"
+    echo "<target dev='vda' bus='virtio'/></disk></devices></domain>"
+} >"$tap_tmp/nvme-vm.xml"
+virsh -q define "$tap_tmp/nvme-vm.xml" >/dev/null
+rc=0
+virsh start nvme-vm >"$tap_tmp/start" 2>&1 || rc=$?
+is "a domain with <disk type='nvme' managed='no'> starts with the controller on vfio-pci" \
+    "0 vfio-pci" "$rc $(drv "$nvme_dev")"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/start"
+like "the nested QEMU opened it with its own NVMe driver" "nvme://$nvme_dev/1|driver: nvme" \
+    "$(virsh qemu-monitor-command nvme-vm --hmp 'info block' 2>&1)"
+virsh destroy nvme-vm >/dev/null 2>&1
+wait_driver "$nvme_dev" nvme 20
+wait_for 20 test -d "/sys/class/nvme/$(ctrl_of vhspare0)"
+is "virsh destroy gives it back to nvme, its namespace back" "nvme yes" \
+    "$(drv "$nvme_dev") $(ls /sys/bus/pci/devices/$nvme_dev/nvme/*/ 2>/dev/null | grep -q n1 && echo yes || echo no)"
+virsh -q undefine nvme-vm >/dev/null
+is "the journal is empty after the NVMe cases" "" "$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+
 # ---- timings of the kernel's own work here (the floor a handoff cannot beat)
 t0=$(date +%s%N)
 /share/bin/vh-sysfs-sequence /sys /dev "$spare" e1000e >/dev/null
