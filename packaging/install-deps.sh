@@ -40,7 +40,8 @@ if command -v apt-get >/dev/null 2>&1; then
           libglib2.0-dev libxml2-dev libpci-dev pciutils libvirt-dev libjson-glib-dev
           libkmod-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq bash-completion patch
           clang libclang-rt-dev util-linux
-          libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-system-arm libxml2-utils"
+          libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-system-arm libxml2-utils
+          groff-base"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-utils debootstrap e2fsprogs"
     [ "$want_bench" = yes ] && pkgs="$pkgs virtinst"
     missing=
@@ -63,7 +64,8 @@ elif command -v dnf >/dev/null 2>&1; then
           glib2-devel libxml2-devel pciutils-devel pciutils libvirt-devel json-glib-devel
           kmod-devel fuse3-devel fuse3 strace valgrind libvirt-client jq bash-completion patch
           clang compiler-rt util-linux
-          libvirt-daemon-driver-qemu qemu-system-x86-core qemu-system-aarch64-core libxml2"
+          libvirt-daemon-driver-qemu qemu-system-x86-core qemu-system-aarch64-core libxml2
+          groff-base"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-img debootstrap e2fsprogs"
     [ "$want_bench" = yes ] && pkgs="$pkgs virt-install"
     # shellcheck disable=SC2086
