@@ -43,6 +43,22 @@ for t in $targets; do
         -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="$out/artifacts-$t/" "$corpus" >"$out/fuzz-$t.log" 2>&1) || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz-$t.log" | tail -n 1)
+    # libFuzzer writes a slow-unit-* for any input that took over 10 s once, also when the
+    # whole machine stalled meanwhile (the run's exec/s drops with it): run alone again, an
+    # input that ends within 2 s is not slow and is set aside (said, not counted); one that is
+    # still slow, like every crash-*, timeout-*, leak-* or oom-*, is a failure
+    for slow in "$out/artifacts-$t"/slow-unit-*; do
+        [ -f "$slow" ] || continue
+        t0=$(date +%s%N)
+        alone=0
+        (cd "$out" && G_DEBUG=fatal-warnings timeout 10 "$bin" -runs=1 "$slow" >/dev/null 2>&1) || alone=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        if [ "$alone" -eq 0 ] && [ "$ms" -lt 2000 ]; then
+            echo "# fuzz-$t: $(basename "$slow") ran in $ms ms alone: the machine stalled, not the code; set aside in $out/stalls-$t"
+            mkdir -p "$out/stalls-$t"
+            mv "$slow" "$out/stalls-$t/"
+        fi
+    done
     crashes=$(find "$out/artifacts-$t" -type f | wc -l)
     if [ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ]; then
         echo "ok $n - fuzz-$t: ${runs:-0} executions in $secs s, 0 crashes"
