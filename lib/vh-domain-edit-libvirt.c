@@ -97,12 +97,6 @@ owner_on(VhDomainEdit *edit, guint bus, int slot)
                        : new_set(edit, g_ptr_array_index(edit->new_sets, edit->new_sets->len - 1));
 }
 
-static int
-compare_desc(gconstpointer a, gconstpointer b)
-{
-    return *(const int *)b - *(const int *)a;
-}
-
 gboolean
 vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *recorded,
                              GError **error)
@@ -111,7 +105,7 @@ vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *
     xmlNode *devices;
     gboolean had_index[256] = {FALSE};
     guint32 had_multifunction[256] = {0}; /* a bitmap of slots per bus */
-    g_autoptr(GArray) added = g_array_new(FALSE, FALSE, sizeof(int));
+    xmlNode *added[256] = {NULL};         /* the pci controllers libvirt added, by index */
 
     *recorded = FALSE;
     if (doc == NULL)
@@ -136,26 +130,26 @@ vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *
         return TRUE; /* no device added (or the record is gone): nothing of libvirt's to own */
 
     /* controllers libvirt added (a root port for a device without a guest address, a bridge
-     * when a bus is full), the innermost first: remove takes a bridge before its root port */
+     * when a bus is full), the innermost (highest index) first: remove takes a bridge before
+     * its root port */
     devices = vh_domain_xml_child(edit->root, "devices");
     for (xmlNode *d = vh_xml_first_element(devices); d != NULL; d = vh_xml_next_element(d)) {
         int index = vh_edit_pci_controller_index(d);
 
         if (index > 0 && index < 256 && !had_index[index])
-            g_array_append_val(added, index);
+            added[index] = d;
     }
-    g_array_sort(added, compare_desc);
-    for (guint i = 0; i < added->len; i++) {
-        int index = g_array_index(added, int, i);
-        xmlNode *set = owner_on(edit, (guint)index, -1);
-        xmlNode *mine = vh_xml_append(set, vh_edit_record_child(set, "controller"));
-        g_autofree char *index_s = g_strdup_printf("%d", index);
+    for (int index = 255; index > 0; index--) {
+        xmlNode *set, *mine;
+        g_autofree char *index_s = NULL;
         g_autofree char *model = NULL;
 
-        for (xmlNode *d = vh_xml_first_element(devices); d != NULL; d = vh_xml_next_element(d)) {
-            if (vh_edit_pci_controller_index(d) == index)
-                model = vh_domain_xml_attr(d, "model");
-        }
+        if (added[index] == NULL)
+            continue;
+        set = owner_on(edit, (guint)index, -1);
+        mine = vh_xml_append(set, vh_edit_record_child(set, "controller"));
+        index_s = g_strdup_printf("%d", index);
+        model = vh_domain_xml_attr(added[index], "model");
         vh_edit_set_prop(mine, "index", index_s);
         if (model != NULL)
             vh_edit_set_prop(mine, "model", model);
