@@ -80,6 +80,7 @@ enable_one(const VhCliView *view, VhPciDevice *dev, char **domains)
         .domains = domains,
         .why = name};
     g_autofree char *text = vh_policy_dropin_text(&dropin);
+    int vf_index = dropin.pf != NULL ? vh_pci_device_vf_index(dropin.pf, dev->name) : -1;
     g_autofree char *who = domains != NULL ? g_strjoinv(", ", domains) : g_strdup("any domain");
     g_autofree char *identity = vh_pci_device_identity(dev);
     g_autoptr(GError) error = NULL;
@@ -90,9 +91,9 @@ enable_one(const VhCliView *view, VhPciDevice *dev, char **domains)
         vh_cli_error("%s: %s", dev->name, error->message);
         return FALSE;
     }
-    if (dropin.pf != NULL && vh_pci_device_vf_index(dropin.pf, dev->name) >= 0)
+    if (vf_index >= 0)
         printf("enabled %s (%s) for %s, identity %s (VF %d of %s) pinned: %s\n", dev->name, name,
-               who, identity, vh_pci_device_vf_index(dropin.pf, dev->name), dropin.pf->name, path);
+               who, identity, vf_index, dropin.pf->name, path);
     else
         printf("enabled %s (%s) for %s, identity %s pinned: %s\n", dev->name, name, who, identity,
                path);

@@ -25,6 +25,7 @@ vh_policy_dropin_text(const VhDropin *d)
     g_autoptr(GDateTime) now = g_date_time_new_now_local();
     g_autofree char *date = g_date_time_format(now, "%Y-%m-%d");
     g_autofree char *identity = NULL;
+    int vf_index;
 
     g_string_append_printf(s, "# Written by `vfio-handoff enable` on %s: %s\n", date, d->why);
     g_string_append_printf(s, "# Undo with: vfio-handoff disable %s\n", d->device->name);
@@ -37,12 +38,13 @@ vh_policy_dropin_text(const VhDropin *d)
     /* the identity at enable time: the hook refuses if the address later holds other hardware */
     identity = vh_pci_device_identity(d->device);
     g_string_append_printf(s, "identity=%s\n", identity);
-    if (d->pf != NULL && vh_pci_device_vf_index(d->pf, d->device->name) >= 0) {
+    vf_index = d->pf != NULL ? vh_pci_device_vf_index(d->pf, d->device->name) : -1;
+    if (vf_index >= 0) {
         g_autofree char *pf = vh_pci_device_identity(d->pf);
 
         /* its VFs share one identity, and a VF's address moves when their count changes */
-        g_string_append_printf(s, "vf-of=%s\nvf-index=%d\npf-identity=%s\n", d->pf->name,
-                               vh_pci_device_vf_index(d->pf, d->device->name), pf);
+        g_string_append_printf(s, "vf-of=%s\nvf-index=%d\npf-identity=%s\n", d->pf->name, vf_index,
+                               pf);
     }
     return g_string_free(s, FALSE);
 }
