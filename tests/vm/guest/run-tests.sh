@@ -183,14 +183,14 @@ start_destroy "a device in a group with a PCI bridge (the bridge keeps no driver
 
 spare2=$(child_of 0000:00:10.0)
 nested refused-vm "$spare2"
-before=$(for d in /sys/bus/pci/devices/*; do echo "$(basename "$d") $(drv "$(basename "$d")")"; done)
+before=$(drivers)
 rc=0
 virsh start refused-vm >"$tap_tmp/start" 2>&1 || rc=$?
 is "a start the policy refuses fails" 1 "$rc"
 like "virsh shows the hook's one-line reason" \
     "vfio-handoff: refused-vm: $spare2: not enabled for passthrough \(fix: run 'vfio-handoff enable $spare2'\)" "$(cat "$tap_tmp/start")"
 is "a refused start leaves every driver as it was" "$before" \
-    "$(for d in /sys/bus/pci/devices/*; do echo "$(basename "$d") $(drv "$(basename "$d")")"; done)"
+    "$(drivers)"
 
 virsh start nic-vm >/dev/null 2>&1
 pid=$(cat /run/libvirt/qemu/nic-vm.pid 2>/dev/null)
@@ -244,13 +244,7 @@ echo "# timing: raw sysfs floor for one e1000e: to vfio-pci $(((t1 - t0) / 10000
 is "the floor measurement left the NIC on e1000e" e1000e "$(drv "$d")"
 
 # ---- add / remove with the real libvirtd: from a plain definition to a start, no hand edit
-{
-    echo "<domain type='qemu'><name>added-vm</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"
-    echo "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
-    echo "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
-} >"$tap_tmp/added-vm.xml"
-virsh -q define "$tap_tmp/added-vm.xml" >/dev/null
-virsh dumpxml --inactive added-vm >"$tap_tmp/added-vm.orig"
+plain_domain added-vm
 rc=0
 "$VH_CLI" add added-vm "$two" --dry-run >"$tap_tmp/add.diff" 2>&1 || rc=$?
 is "add --dry-run on a shut-off domain exits 0" 0 "$rc"
@@ -365,13 +359,7 @@ rc=0
 "$VH_CLI" enable "$vf1" >"$tap_tmp/enable" 2>&1 || rc=$?
 is "enable of a VF pins which VF of which PF it is" "0 vf-of=$pf vf-index=0" \
     "$rc $(grep -E '^vf-(of|index)=' "/etc/vfio-handoff/conf.d/50-$vf1.conf" | paste -sd' ')"
-{
-    echo "<domain type='qemu'><name>sriov-vm</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"
-    echo "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
-    echo "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
-} >"$tap_tmp/sriov-vm.xml"
-virsh -q define "$tap_tmp/sriov-vm.xml" >/dev/null
-virsh dumpxml --inactive sriov-vm >"$tap_tmp/sriov-vm.orig"
+plain_domain sriov-vm
 rc=0
 "$VH_CLI" add sriov-vm "$vf1" >"$tap_tmp/add" 2>&1 || rc=$?
 is "add of the VF to a shut-off domain succeeds" 0 "$rc"
@@ -388,7 +376,7 @@ like "the nested QEMU shows the VF (info pci)" "Class 0264: PCI device 1b36:0010
 printf '[device %s]\nenabled=true\n' "$pf" >"/etc/vfio-handoff/conf.d/50-$pf.conf"
 domain_xml pf-vm no "$pf"
 virsh -q define "$tap_tmp/pf-vm.xml" >/dev/null
-before=$(for d in /sys/bus/pci/devices/*; do echo "$(basename "$d") $(drv "$(basename "$d")")"; done)
+before=$(drivers)
 rc=0
 virsh start pf-vm >"$tap_tmp/start" 2>&1 || rc=$?
 is "a domain with the PF is refused while its VF is handed off" 1 "$rc"
@@ -396,7 +384,7 @@ like "virsh shows why, naming the VFs" \
     "vfio-handoff: pf-vm: $pf: SR-IOV PF with 2 VFs enabled \($vf1, $vf2\): handing it off would remove them" \
     "$(cat "$tap_tmp/start")"
 is "the refusal changed no driver" "$before" \
-    "$(for d in /sys/bus/pci/devices/*; do echo "$(basename "$d") $(drv "$(basename "$d")")"; done)"
+    "$(drivers)"
 rm -f "/etc/vfio-handoff/conf.d/50-$pf.conf"
 virsh -q undefine pf-vm >/dev/null
 virsh destroy sriov-vm >/dev/null 2>&1
@@ -419,7 +407,7 @@ nvme_dev=$(basename "$(readlink -f "/sys/class/nvme/$spare_ctrl/device")")
     echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
     echo "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
     echo "<disk type='nvme' device='disk'><driver name='qemu' type='raw'/>"
-    echo "<source type='pci' managed='no' namespace='1'><address domain='0x0000' bus='0x$(echo "$nvme_dev" | cut -c6-7)' slot='0x$(echo "$nvme_dev" | cut -c9-10)' function='0x$(echo "$nvme_dev" | cut -c12)'/></source>"
+    echo "<source type='pci' managed='no' namespace='1'>$(source_address "$nvme_dev")</source>"
     echo "<target dev='vda' bus='virtio'/></disk></devices></domain>"
 } >"$tap_tmp/nvme-vm.xml"
 virsh -q define "$tap_tmp/nvme-vm.xml" >/dev/null
