@@ -45,7 +45,7 @@ static const VerbSpec specs[] = {
     {"disable", "", ARG_DEVICE, ARG_DEVICE},
     {"add", "--only --dry-run --connect=", ARG_DOMAIN_OFF, ARG_DEVICE},
     {"remove", "--all --dry-run --connect=", ARG_DOMAIN_OFF, ARG_DOMAIN_HOSTDEV},
-    {"status", "--json", ARG_NONE, ARG_NONE},
+    {"status", "--json --brief", ARG_NONE, ARG_NONE},
     {"detach", "", ARG_DEVICE, ARG_DEVICE},
     {"reattach", "--adopt", ARG_DETACHED, ARG_DETACHED},
     {"recover", "--dry-run --offline --connect=", ARG_NONE, ARG_NONE},

@@ -166,12 +166,27 @@ print_table(const VhHost *host, const GPtrArray *holds)
                orphans, orphans == 1 ? "" : "s", stuck);
 }
 
+/* --brief: ADDRESS and DOMAIN ("-" when by hand), a line per device, for scripts */
+static void
+print_brief(const GPtrArray *holds)
+{
+    for (guint i = 0; i < holds->len; i++) {
+        const VhJournalRecord *h = g_ptr_array_index((GPtrArray *)holds, i);
+
+        printf("%s %s\n", h->address, h->domain != NULL ? h->domain : "-");
+    }
+}
+
 int
 vh_cmd_status(int argc, char **argv)
 {
-    gboolean json = FALSE;
+    gboolean json = FALSE, brief = FALSE;
     const GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {"brief", 0, 0, G_OPTION_ARG_NONE, &brief,
+         "Print only the devices handed off, a line each: ADDRESS DOMAIN ('-' when detached by "
+         "hand); nothing when none is",
+         NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
@@ -196,6 +211,10 @@ vh_cmd_status(int argc, char **argv)
         return rc;
     if (!vh_cli_no_arguments(argc, argv, NULL))
         return VH_EXIT_USAGE;
+    if (json && brief) {
+        vh_cli_error("status: --json and --brief exclude each other (fix: give one of them)");
+        return VH_EXIT_USAGE;
+    }
     host = vh_host_new_from_environment();
     if ((snap = vh_snapshot_load(host, VH_SNAPSHOT_NONE, &error)) == NULL) {
         vh_cli_error("%s", error->message);
@@ -206,11 +225,15 @@ vh_cmd_status(int argc, char **argv)
     parked = parked_devices(snap);
     if (json)
         print_json(snap, parked);
+    else if (brief)
+        print_brief(holds);
     else if (holds->len == 0 && unreadable->len == 0 && parked->len == 0)
         printf("No device is handed off.\n");
     else if (holds->len > 0)
         print_table(host, holds);
-    if (!json) {
+    if (brief)
+        vh_cli_report_unreadable(host, unreadable);
+    else if (!json) {
         print_parked(snap, parked, holds->len > 0);
         vh_cli_report_unreadable(host, unreadable);
     }

@@ -178,6 +178,18 @@ hook "$r" gpu-vm started begin "$tap_tmp/gpu.xml"
 run "$r" status --json
 is "status --json (golden file, times left out)" "$(cat "$VH_SRCDIR/tests/data/golden/status.json")" \
     "$(echo "$out" | jq -c 'del(.devices[].since)')"
+run "$r" status --brief
+is "status --brief: a line per device handed off, ADDRESS DOMAIN (exit 0)" \
+    "0 0000:01:00.0 gpu-vm|0000:01:00.1 gpu-vm" "$rc $(echo "$out" | paste -sd'|')"
+rc=0
+VH_ROOT=$r sh "$VH_REMOVAL_CHECK" >"$tap_tmp/out" 2>"$tap_tmp/err" || rc=$?
+is "the package's removal check refuses while devices are handed off, naming them (exit 1)" \
+    "1 vfio-handoff: package: not removed while devices are handed off, as nothing would give them back: 0000:01:00.0 to gpu-vm, 0000:01:00.1 to gpu-vm (fix: shut their domains down, or run 'vfio-handoff reattach DEVICE' for those detached by hand, then remove again)" \
+    "$rc $(cat "$tap_tmp/err")"
+grammar "... in the message grammar" "$(cat "$tap_tmp/err")"
+run "$r" status --brief --json
+is "status --brief --json is a usage error (exit 2)" \
+    "2 vfio-handoff: status: --json and --brief exclude each other (fix: give one of them)" "$rc $err"
 run "$r" status
 like "status flags the orphans and says what to run" "^2 orphans and 0 stuck: run vfio-handoff recover to give them back\.$" "$out"
 before=$(state "$r")
@@ -191,6 +203,11 @@ is "recover gives both back (exit 0)" 0 "$rc"
 is "after recover each device is on its original driver" "nouveau snd_hda_intel" "$(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
 is "after recover driver_override is clear" "(null) (null)" "$(ovr "$r" 0000:01:00.0) $(ovr "$r" 0000:01:00.1)"
 is "after recover the journal is empty" "" "$(journal "$r")"
+run "$r" status --brief
+is "status --brief prints nothing when no device is handed off (exit 0)" "0 " "$rc $out"
+rc=0
+VH_ROOT=$r sh "$VH_REMOVAL_CHECK" >"$tap_tmp/out" 2>&1 || rc=$?
+is "the package's removal check lets an empty journal go (exit 0, silent)" "0 " "$rc $(cat "$tap_tmp/out")"
 run "$r" recover --offline
 is "recover with an empty journal has nothing to do" "The journal is empty: nothing to recover." "$out"
 # a start cut short leaves records without a pid (libvirt runs prepare before QEMU exists)
@@ -215,6 +232,12 @@ run "$r" detach 0000:01:00.0
 is "detach hands the device and its companion to vfio-pci" "0 vfio-pci vfio-pci" "$rc $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
 run "$r" status
 like "status shows devices detached by hand" "^0000:01:00\.0 +\(by hand\) +held" "$out"
+run "$r" status --brief
+is "status --brief names no domain for them ('-')" "0000:01:00.0 -|0000:01:00.1 -" "$(echo "$out" | paste -sd'|')"
+rc=0
+VH_ROOT=$r sh "$VH_REMOVAL_CHECK" 2>"$tap_tmp/err" || rc=$?
+like "the removal check names devices detached by hand as such (exit 1)" \
+    "^1 vfio-handoff: package: not removed .*: 0000:01:00\\.0 \\(detached by hand\\), 0000:01:00\\.1 \\(detached by hand\\) \\(fix: " "$rc $(cat "$tap_tmp/err")"
 hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
 is "a domain may use a device detached by hand" 0 "$rc"
 hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"

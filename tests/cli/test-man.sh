@@ -1,10 +1,15 @@
 #!/bin/sh
-# The manual and --help say the same: every verb of `vfio-handoff --help` has an entry in
+# The manual and the program say the same: every verb of `vfio-handoff --help` has an entry in
 # vfio-handoff(8), every option of a verb's --help is in its entry and each option its entry
-# names is in its --help; and the page renders without a warning (groff -ww).
+# names is in its --help; every key the policy loader knows is in vfio-handoff.conf(5) with the
+# default it has, and the other way round; the default vfio-handoff.conf is valid and says the
+# same defaults; and the three pages render without a warning (groff -ww), every path in them
+# substituted.
 . "${VH_SRCDIR:?}/tests/cli/tap.sh"
 
-page=${VH_MAN_PAGE:?VH_MAN_PAGE must name the built vfio-handoff.8}
+man=${VH_MAN_DIR:?VH_MAN_DIR must name the built packaging/man}
+page=$man/vfio-handoff.8
+conf_page=$man/vfio-handoff.conf.5
 
 # the verbs of the top-level usage: its "  VERB   text" lines
 verbs=$("$VH_CLI" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p' | grep -v '^complete$')
@@ -46,12 +51,54 @@ json_help=$(for v in $verbs; do help_options "$v" | grep -q -- '--json' && echo 
 like "OPTIONS names the verbs that take --json" \
     "$(echo "$json_help" | sed 's/ /.*/g')" "$(sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$page" | sed 's/\\f[BIRP]//g; s/\\-/-/g' | tr '\n' ' ')"
 
+# ---- vfio-handoff.conf(5): the keys of each section, as the loader knows them (its "unknown
+# key" message lists them) and as the page's .TP entries name them
+printf '[host]\nx-unknown=1\n[domain *]\nx-unknown=1\n[device 0000:01:00.0]\nx-unknown=1\n' >"$tap_tmp/unknown.conf"
+rc=0
+"$VH_CLI" policy validate "$tap_tmp/unknown.conf" >"$tap_tmp/unknown.out" 2>&1 || rc=$?
+is "policy validate refuses an unknown key in each section (exit 1)" 1 "$rc"
+known() { sed -n "s/.*unknown key 'x-unknown' in \\[$1[^]]*\\] (known: \\(.*\\))\$/\\1/p" "$tap_tmp/unknown.out" | tr -d ',' | tr ' ' '\n' | sort | xargs; }
+# section_keys HEADING: the keys of the .TP entries below the .SS whose text starts with HEADING
+section_keys() {
+    awk -v h="$1" '
+        /^\.S[SH]/ { line = $0; sub(/^\.S[SH] */, "", line); inside = (index(line, h) == 1); next }
+        inside && /^\.TP/ { tp = 1; next }
+        inside && tp { tp = 0; print }' "$conf_page" |
+        sed 's/\\-/-/g' | grep -oE '(^|\.BR |, " )[a-z][a-z-]*' | grep -oE '[a-z][a-z-]*$' | sort -u | xargs
+}
+for section in host domain device; do
+    keys=$(known "$section")
+    [ -n "$keys" ] || not_ok "the loader names the keys of [$section]"
+    is "vfio-handoff.conf(5) documents the keys of [$section] the loader knows" "$keys" "$(section_keys "[$section")"
+done
+# defaults: "(default VALUE)" in the page, "#key=VALUE" in the shipped file
+page_defaults=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$conf_page" |
+    sed -n 's/^\.BR \([a-z-]*\) " = " .* " (default " \([^ )]*\) *)\{0,1\}$/\1=\2/p' | sort)
+conf=$VH_SRCDIR/packaging/vfio-handoff.conf
+file_defaults=$(sed -n 's/^#\([a-z-]*=.*\)/\1/p' "$conf" | sort)
+like "vfio-handoff.conf(5) gives a default for the keys of [host] and [domain *]" "max-devices=6" "$page_defaults"
+is "the default vfio-handoff.conf shows the defaults vfio-handoff.conf(5) gives" \
+    "$(echo "$page_defaults" | grep -vE '^enabled=true$' | sort -u)" "$(echo "$file_defaults" | grep -vE '^enabled=true$' | sort -u)"
+rc=0
+out=$("$VH_CLI" policy validate "$conf" 2>&1) || rc=$?
+is "the default vfio-handoff.conf is valid as shipped" "0 policy: valid (1 file, 0 devices enabled)" "$rc $out"
+sed 's/^#\([a-z-]*=\)/\1/' "$conf" >"$tap_tmp/uncommented.conf"
+rc=0
+out=$("$VH_CLI" policy validate "$tap_tmp/uncommented.conf" 2>&1) || rc=$?
+is "... and with every key uncommented" "0 policy: valid (1 file, 0 devices enabled)" "$rc $out"
+
+# ---- the pages render, with every path of this build in them
+for p in vfio-handoff.8 vfio-handoff-hook.8 vfio-handoff.conf.5; do
+    is "$p has every @name@ substituted" "" "$(grep -o '@[a-zA-Z_]*@' "$man/$p" | sort -u | xargs)"
+done
 if command -v groff >/dev/null 2>&1; then
-    rc=0
-    warnings=$(groff -man -ww -z -Tutf8 "$page" 2>&1) || rc=$?
-    is "vfio-handoff(8) renders without a warning (groff -ww)" "0 " "$rc $warnings"
+    for p in vfio-handoff.8 vfio-handoff-hook.8 vfio-handoff.conf.5; do
+        rc=0
+        warnings=$(groff -man -ww -z -Tutf8 "$man/$p" 2>&1) || rc=$?
+        is "$p renders without a warning (groff -ww)" "0 " "$rc $warnings"
+    done
 else
-    skip "groff is not installed (packaging/install-deps.sh installs it): the page is not rendered"
+    skip "groff is not installed (packaging/install-deps.sh installs it): the pages are not rendered"
 fi
 
 done_testing
