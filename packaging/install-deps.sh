@@ -1,6 +1,6 @@
 #!/bin/sh
-# Install what vfio-handoff needs to build and test, on Debian/Ubuntu (apt) or
-# Fedora/RHEL (dnf). Idempotent: packages already present are left alone.
+# Install what vfio-handoff needs to build and test, and to build its packages, on
+# Debian/Ubuntu (apt) or Fedora/RHEL (dnf). Idempotent: packages already present are left alone.
 #
 #   packaging/install-deps.sh          build + test dependencies
 #   packaging/install-deps.sh --vm     also what `make check-vm` needs (QEMU, debootstrap)
@@ -41,7 +41,7 @@ if command -v apt-get >/dev/null 2>&1; then
           libkmod-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq bash-completion patch
           clang libclang-rt-dev util-linux
           libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-system-arm libxml2-utils
-          groff-base"
+          groff-base debhelper lintian rpm"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-utils debootstrap e2fsprogs"
     [ "$want_bench" = yes ] && pkgs="$pkgs virtinst"
     missing=
@@ -65,7 +65,7 @@ elif command -v dnf >/dev/null 2>&1; then
           kmod-devel fuse3-devel fuse3 strace valgrind libvirt-client jq bash-completion patch
           clang compiler-rt util-linux
           libvirt-daemon-driver-qemu qemu-system-x86-core qemu-system-aarch64-core libxml2
-          groff-base"
+          groff-base rpm-build"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-img debootstrap e2fsprogs"
     [ "$want_bench" = yes ] && pkgs="$pkgs virt-install"
     # shellcheck disable=SC2086

@@ -5,26 +5,27 @@
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: make check
 #   3. a build without the fake kernel (--without-fuse): its tests skip, with the reason
 #   4. make distcheck (the release tarball builds, passes its tests, installs and uninstalls)
-#   5. make check-mutants (each breaking change to the safety-critical code is caught)
-#   6. make check-reliability: the kill-point sweep, the race test with 10,000 hook calls,
+#   5. make check-packages: the .deb (lintian-clean) and the .rpm build from the tarball
+#   6. make check-mutants (each breaking change to the safety-critical code is caught)
+#   7. make check-reliability: the kill-point sweep, the race test with 10,000 hook calls,
 #      valgrind, and every libFuzzer target for 60 s (tests/RELIABILITY.md)
-#   7. make check-vm: the VM test bed, a real kernel with an emulated IOMMU
-# Stages 1 to 6 run under tests/host-guard.sh, which proves they wrote nothing outside the
+#   8. make check-vm: the VM test bed, a real kernel with an emulated IOMMU, the .deb installed
+# Stages 1 to 7 run under tests/host-guard.sh, which proves they wrote nothing outside the
 # build tree and left no process or mount behind. Everything is built in _build/, afresh each
 # run; a source tree configured in place (./autogen.sh && make) is left as it is, and built
 # from a copy. Ends with "tests: N passed, N failed, N skipped": a stage that cannot run here
 # is a skip with its reason, a stage that breaks without a failing test is a failure.
 # Exit status 0 only when nothing failed.
 #   tests/run-all.sh                every stage
-#   tests/run-all.sh STAGE...       only these: check sanitizers nofuse distcheck mutants
-#                                   reliability vm
+#   tests/run-all.sh STAGE...       only these: check sanitizers nofuse distcheck packages
+#                                   mutants reliability vm
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 out=$top/_build
 
-all_stages="check sanitizers nofuse distcheck mutants reliability vm"
+all_stages="check sanitizers nofuse distcheck packages mutants reliability vm"
 for want in "$@"; do
     case " $all_stages " in
     *" $want "*) ;;
@@ -114,7 +115,8 @@ count_tap() {
 
 status=0
 # stage NAME DIR HOW CMD...: HOW is "log" (count DIR/test-suite.log), "one" (the stage is one
-# test), "mutants" (count its killed and survived) or "vm" (count DIR/tests/vm/vm.tap)
+# test), "mutants" (count its killed and survived), "tap" (count DIR/packages.tap) or "vm"
+# (count DIR/tests/vm/vm.tap)
 stage() {
     name=$1
     dir=$2
@@ -156,6 +158,10 @@ stage() {
         [ "$rc" -ne 0 ] && [ -f "$dir/test-suite.log" ] &&
             grep -E '^(FAIL|ERROR)' "$dir/test-suite.log" | head -n 40
         [ -f "$dir/tests/fuzz/fuzz.tap" ] && grep -E '^(ok|not ok)' "$dir/tests/fuzz/fuzz.tap"
+        ;;
+    tap)
+        [ -f "$dir/packages.tap" ] && count_tap "$dir/packages.tap"
+        [ -f "$dir/packages.tap" ] && grep -E '^not ok' -A 6 "$dir/packages.tap" | grep -E '^(not ok|#)' | head -n 40
         ;;
     vm)
         if grep -q '^1\.\.0 # SKIP' "$dir/tests/vm/vm.tap" 2>/dev/null; then
@@ -199,6 +205,8 @@ if ! configure_main; then
 fi
 # distcheck reruns the same tests on the tarball: it counts as one
 runs distcheck && stage "make distcheck" "$main" one sh -c "make -s -j$jobs distcheck >distcheck.log 2>&1 || { tail -n 40 distcheck.log; exit 1; }"
+runs packages && stage "make check-packages (make deb, lintian, make rpm)" "$main" tap \
+    sh -c "make -s check-packages >packages.tap 2>packages.err"
 runs mutants && stage "make check-mutants" "$main" mutants sh -c "make -s check-mutants >mutants.log 2>&1"
 # the sweep, the race at 10,000 hook calls, valgrind, and every fuzz target for 60 s
 runs reliability && stage "make check-reliability (kill sweep, race, valgrind, fuzz 60 s each)" "$main" reliability \
@@ -208,7 +216,7 @@ if runs vm; then
     if can_be_root; then
         # built first as the user, so that root only runs it and owns nothing in the tree
         vm_stage() {
-            make -s -j"$jobs" >/dev/null && make -s -j"$jobs" tests/fake/vh-fake tests/vm/vh-sysfs-sequence >/dev/null &&
+            make -s -j"$jobs" >/dev/null && make -s -j"$jobs" tests/fake/vh-fake tests/vm/vh-sysfs-sequence vm-deb >/dev/null &&
                 as_root make -s check-vm
         }
         stage "make check-vm (real kernel, emulated IOMMU)" "$main" vm vm_stage

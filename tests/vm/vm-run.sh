@@ -14,8 +14,9 @@
 #   VH_VM_SCRIPT   the script the guest runs (default tests/vm/guest/run-tests.sh; make
 #                  bench-vm runs tests/vm/guest/bench-vm.sh)
 #   VH_QEMU        the QEMU system emulator (default qemu-system-x86_64)
+#   VH_VM_DEB      the .deb the guest installs with apt (make check-vm builds it with make deb);
+#                  without it the guest gets `make install`'s tree, at these paths:
 #   VH_BINDIR, VH_PKGLIBEXECDIR, VH_HOOKSDIR, VH_RUNSTATEDIR: where `make install` puts things
-#                  (make check-vm passes the configured paths)
 # A run that cannot give results (QEMU does not start, the guest panics or gives none) is a
 # failing case ("not ok"), never a silent one.
 set -eu
@@ -74,8 +75,18 @@ cleanup() {
 trap cleanup EXIT INT TERM
 share=$run/share
 mkdir -p "$share/bin" "$share/src/tests/cli" "$share/src/tests/vm/guest"
-make -s -C "$build" install DESTDIR="$share/install" >"$run/install.log" 2>&1 ||
-    { cat "$run/install.log"; fail "make install into the guest's tree failed"; }
+# the product as users install it: the .deb (VH_VM_DEB, as make check-vm builds it) with its
+# paths, or else what `make install` puts where the tree was configured
+if [ -n "${VH_VM_DEB:-}" ]; then
+    [ -f "$VH_VM_DEB" ] || fail "$VH_VM_DEB: no such package (fix: run 'make deb')"
+    mkdir -p "$share/pkg"
+    cp "$VH_VM_DEB" "$share/pkg/"
+    VH_BINDIR=/usr/bin VH_PKGLIBEXECDIR=/usr/libexec/vfio-handoff VH_HOOKSDIR=/etc/libvirt/hooks
+    VH_RUNSTATEDIR=/run
+else
+    make -s -C "$build" install DESTDIR="$share/install" >"$run/install.log" 2>&1 ||
+        { cat "$run/install.log"; fail "make install into the guest's tree failed"; }
+fi
 cp "$build/tests/fake/vh-fake" "$build/tests/vm/vh-sysfs-sequence" "$share/bin/"
 cp "$src/tests/cli/tap.sh" "$src/tests/cli/lspci.awk" "$share/src/tests/cli/"
 cp "$src/tests/vm/guest/guest-lib.sh" "$share/src/tests/vm/guest/"

@@ -23,14 +23,18 @@ source_address() {
 # drivers: every PCI device and its driver, a line each (the state a refusal must leave)
 drivers() { for d in /sys/bus/pci/devices/*; do echo "$(basename "$d") $(drv "$(basename "$d")")"; done; }
 
-# plain_domain NAME: defines a diskless q35 domain with no device, its definition as libvirt
-# keeps it in $tap_tmp/NAME.orig
-plain_domain() {
+# plain_domain_xml NAME: $tap_tmp/NAME.xml, a diskless q35 domain with no device
+plain_domain_xml() {
     {
         echo "<domain type='qemu'><name>$1</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"
         echo "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
         echo "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
     } >"$tap_tmp/$1.xml"
+}
+
+# plain_domain NAME: defines that domain, its definition as libvirt keeps it in $tap_tmp/NAME.orig
+plain_domain() {
+    plain_domain_xml "$1"
     virsh -q define "$tap_tmp/$1.xml" >/dev/null
     virsh dumpxml --inactive "$1" >"$tap_tmp/$1.orig"
 }
@@ -50,4 +54,45 @@ domain_xml() {
         done
         echo "</devices></domain>"
     } >"$tap_tmp/$name.xml"
+}
+
+# install_product: vfio-handoff as the host built it: its .deb with apt (no network: its
+# dependencies are in the image), or else `make install`'s tree copied into /
+install_product() {
+    if ls /share/pkg/*.deb >/dev/null 2>&1; then
+        cp /share/pkg/*.deb /tmp/
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /tmp/vfio-handoff_*.deb
+    else
+        cp -a /share/install/. / && ldconfig
+    fi
+}
+
+# wait_for SECONDS TEST...: until TEST succeeds, at most SECONDS
+wait_for() {
+    n=$1
+    shift
+    while [ "$n" -gt 0 ] && ! "$@" 2>/dev/null; do sleep 1; n=$((n - 1)); done
+}
+
+# guest_host_setup: what the guest's host depends on, as a real host would: the default route
+# through the e1000e behind root port 00:16.0 (route_nic, route_if), a USB disk on the xHCI
+# controller at 00:14.0 mounted at /mnt/usb, the framebuffer console on the boot VGA at 00:15.0
+# (fb_name); root_dev is the root disk's controller
+guest_host_setup() {
+    udevadm settle --timeout=60
+    # the default route leaves through the e1000e behind root port 00:16.0
+    route_nic=$(child_of 0000:00:16.0)
+    wait_for 30 test -d "/sys/bus/pci/devices/$route_nic/net"
+    route_if=$(ls "/sys/bus/pci/devices/$route_nic/net" | head -n 1)
+    ip link set "$route_if" up
+    ip addr add 10.77.0.2/24 dev "$route_if"
+    ip route add default via 10.77.0.1 dev "$route_if"
+    # a USB disk on the xHCI controller at 00:14.0, mounted
+    wait_for 60 test -b /dev/sda
+    mkdir -p /mnt/usb
+    mount /dev/sda /mnt/usb
+    # the framebuffer console on the boot VGA at 00:15.0 (bochs-drm)
+    wait_for 60 test -e /sys/class/graphics/fb0
+    fb_name=$(cat /sys/class/graphics/fb0/name 2>/dev/null)
+    root_dev=$(basename "$(dirname "$(readlink -f /sys/block/vda/device)")")
 }

@@ -10,38 +10,42 @@ export VH_CLI=$VH_BINDIR/vfio-handoff VH_FAKE_TOOL=/share/bin/vh-fake VH_SRCDIR=
 . /share/src/tests/vm/guest/guest-lib.sh
 mark() { echo "<2>vh: $*" >/dev/kmsg; }
 
-# ---- install the build as a user would (make install, copied into /)
-cp -a /share/install/. / && ldconfig
+# ---- install vfio-handoff as a user would: its package, with apt, while libvirtd runs. libvirt
+# lists its hooks when its daemon starts, and this one started at boot with no qemu hook: the
+# package must restart it, or the hook is never called
+systemctl start libvirtd
+daemon_pid() { systemctl show -p MainPID --value libvirtd; }
+pid_before=$(daemon_pid)
+rc=0
+install_product >"$tap_tmp/install" 2>&1 || rc=$?
+if [ "$rc" != 0 ]; then
+    sed 's/^/# /' "$tap_tmp/install"
+    echo "Bail out! vfio-handoff could not be installed (exit $rc)"
+    exit 1
+fi
 
 # ---- the host-protection cases the guest itself depends on
-udevadm settle --timeout=60
-wait_for() { # wait_for SECONDS TEST...
-    n=$1
-    shift
-    while [ "$n" -gt 0 ] && ! "$@" 2>/dev/null; do sleep 1; n=$((n - 1)); done
-}
-# the default route leaves through the e1000e behind root port 00:16.0
-route_nic=$(child_of 0000:00:16.0)
-wait_for 30 test -d "/sys/bus/pci/devices/$route_nic/net"
-route_if=$(ls "/sys/bus/pci/devices/$route_nic/net" | head -n 1)
-ip link set "$route_if" up
-ip addr add 10.77.0.2/24 dev "$route_if"
-ip route add default via 10.77.0.1 dev "$route_if"
-# a USB disk on the xHCI controller at 00:14.0, mounted
-wait_for 60 test -b /dev/sda
-mkdir -p /mnt/usb
-mount /dev/sda /mnt/usb
-# the framebuffer console on the boot VGA at 00:15.0 (bochs-drm)
-wait_for 60 test -e /sys/class/graphics/fb0
-fb_name=$(cat /sys/class/graphics/fb0/name 2>/dev/null)
-root_dev=$(basename "$(dirname "$(readlink -f /sys/block/vda/device)")")
+guest_host_setup
 mark "setup done: route via $route_if ($route_nic), usb disk mounted, fb0 $fb_name"
 
-# ---- the hook was just installed; libvirt lists its hooks when the daemon starts, and the
-# guest's libvirtd started at boot: check says what to do, as it would tell a user
-like "check says the libvirt daemon must (re)start to see the new hook" \
-    "^WARN +libvirt-daemon +.*\\(fix: run 'systemctl (re)?start libvirtd'" "$("$VH_CLI" check 2>&1)"
-systemctl restart libvirtd
+# ---- what the package did: the hook linked in qemu.d, the running daemon restarted so that it
+# calls it, the policy and the journal's directory there
+if [ -e /share/pkg ]; then
+    is "apt install ./vfio-handoff_*.deb installed the package" "install ok installed" \
+        "$(dpkg-query -W -f='${Status}' vfio-handoff 2>&1)"
+    pid_after=$(daemon_pid)
+    like "the package restarted the running libvirtd (pid $pid_before, now $pid_after)" '^[1-9][0-9]* yes$' \
+        "$pid_after $([ "$pid_after" != "$pid_before" ] && echo yes)"
+    is "the default policy file is a conffile, and conf.d/ and the journal's directory are there" \
+        "/etc/vfio-handoff/vfio-handoff.conf yes 700" \
+        "$(dpkg-query -W -f='${Conffiles}' vfio-handoff | awk '{ print $1 }' | xargs) $([ -d /etc/vfio-handoff/conf.d ] && echo yes) $(stat -c %a "$VH_RUNSTATEDIR/vfio-handoff")"
+    is "its three man pages are installed" \
+        "/usr/share/man/man5/vfio-handoff.conf.5.gz /usr/share/man/man8/vfio-handoff-hook.8.gz /usr/share/man/man8/vfio-handoff.8.gz" \
+        "$(for f in $(dpkg -L vfio-handoff | grep '^/usr/share/man/man[58]/'); do [ -f "$f" ] && echo "$f"; done | sort | xargs)"
+fi
+out=$("$VH_CLI" check 2>&1)
+like "check finds the hook installed" "^PASS +libvirt-hook +the hook $VH_HOOKSDIR/qemu.d/50-vfio-handoff is installed$" "$out"
+like "check finds that the running libvirtd has seen it (no restart by hand)" "^PASS +libvirt-daemon +libvirtd is running" "$out"
 
 # ---- the guest's libvirtd, for the hook's tests
 rc=0
@@ -425,6 +429,43 @@ is "virsh destroy gives it back to nvme, its namespace back" "nvme yes" \
     "$(drv "$nvme_dev") $(ls /sys/bus/pci/devices/$nvme_dev/nvme/*/ 2>/dev/null | grep -q n1 && echo yes || echo no)"
 virsh -q undefine nvme-vm >/dev/null
 is "the journal is empty after the NVMe cases" "" "$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+
+# ---- removing the package: refused while a device is handed off; once it is gone, a start no
+# longer runs the hook; purge takes the policy (last: the hook is gone after this)
+if [ -e /share/pkg ]; then
+    nested remove-vm "$nic"
+    rc=0
+    virsh start remove-vm >"$tap_tmp/start" 2>&1 || rc=$?
+    is "remove-vm starts with the NIC handed off" "0 vfio-pci" "$rc $(drv "$nic")"
+    rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get remove -y -q vfio-handoff >"$tap_tmp/remove" 2>&1 || rc=$?
+    is "apt remove while remove-vm holds the NIC fails (exit 100)" 100 "$rc"
+    like "... saying why, naming the device and its domain, with the fix" \
+        "vfio-handoff: package: not removed while devices are handed off, as nothing would give them back: $nic to remove-vm \\(fix: shut their domains down" \
+        "$(cat "$tap_tmp/remove")"
+    is "... and leaves the package and its hook installed" "install ok installed $VH_PKGLIBEXECDIR/vfio-handoff-hook" \
+        "$(dpkg-query -W -f='${Status}' vfio-handoff) $(readlink "$VH_HOOKSDIR/qemu.d/50-vfio-handoff")"
+    virsh destroy remove-vm >/dev/null 2>&1
+    wait_driver "$nic" e1000e 20
+    is "virsh destroy after the refused removal gives the NIC back" e1000e "$(drv "$nic")"
+    rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get remove -y -q vfio-handoff >"$tap_tmp/remove" 2>&1 || rc=$?
+    is "apt remove once nothing is handed off succeeds" 0 "$rc"
+    [ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/remove"
+    is "... the hook is gone from qemu.d, the policy stays until purge" "no yes" \
+        "$([ -e "$VH_HOOKSDIR/qemu.d/50-vfio-handoff" ] || [ -L "$VH_HOOKSDIR/qemu.d/50-vfio-handoff" ] && echo yes || echo no) $([ -f /etc/vfio-handoff/vfio-handoff.conf ] && echo yes || echo no)"
+    cursor=$(journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p')
+    virsh start remove-vm >"$tap_tmp/start" 2>&1 # QEMU cannot open a NIC left on e1000e
+    virsh destroy remove-vm >/dev/null 2>&1
+    is "after apt remove a start runs no hook: the NIC stays on e1000e, nothing journaled or logged" \
+        "e1000e  0" \
+        "$(drv "$nic") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null) $(journalctl --after-cursor "$cursor" -q -t vfio-handoff 2>/dev/null | wc -l)"
+    virsh -q undefine remove-vm >/dev/null
+    rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -q vfio-handoff >"$tap_tmp/remove" 2>&1 || rc=$?
+    is "apt purge removes the policy, drop-ins included" "0 no" \
+        "$rc $([ -e /etc/vfio-handoff ] && echo yes || echo no)"
+fi
 
 # ---- timings of the kernel's own work here (the floor a handoff cannot beat)
 t0=$(date +%s%N)
