@@ -54,8 +54,12 @@ like "OPTIONS names the verbs that take --json" \
 # ---- vfio-handoff.conf(5): the keys of each section, as the loader knows them (its "unknown
 # key" message lists them) and as the page's .TP entries name them
 printf '[host]\nx-unknown=1\n[domain *]\nx-unknown=1\n[device 0000:01:00.0]\nx-unknown=1\n' >"$tap_tmp/unknown.conf"
+# as any user: under VH_ROOT the policy's owner is whoever runs the test (as root, root); the
+# files are copies of the runner's own
+mkdir -p "$tap_tmp/root"
+validate() { VH_ROOT=$tap_tmp/root "$VH_CLI" policy validate "$@"; }
 rc=0
-"$VH_CLI" policy validate "$tap_tmp/unknown.conf" >"$tap_tmp/unknown.out" 2>&1 || rc=$?
+validate "$tap_tmp/unknown.conf" >"$tap_tmp/unknown.out" 2>&1 || rc=$?
 is "policy validate refuses an unknown key in each section (exit 1)" 1 "$rc"
 known() { sed -n "s/.*unknown key 'x-unknown' in \\[$1[^]]*\\] (known: \\(.*\\))\$/\\1/p" "$tap_tmp/unknown.out" | tr -d ',' | tr ' ' '\n' | sort | xargs; }
 # section_keys HEADING: the keys of the .TP entries below the .SS whose text starts with HEADING
@@ -74,17 +78,18 @@ done
 # defaults: "(default VALUE)" in the page, "#key=VALUE" in the shipped file
 page_defaults=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$conf_page" |
     sed -n 's/^\.BR \([a-z-]*\) " = " .* " (default " \([^ )]*\) *)\{0,1\}$/\1=\2/p' | sort)
-conf=$VH_SRCDIR/packaging/vfio-handoff.conf
+cp "$VH_SRCDIR/packaging/vfio-handoff.conf" "$tap_tmp/shipped.conf"
+conf=$tap_tmp/shipped.conf
 file_defaults=$(sed -n 's/^#\([a-z-]*=.*\)/\1/p' "$conf" | sort)
 like "vfio-handoff.conf(5) gives a default for the keys of [host] and [domain *]" "max-devices=6" "$page_defaults"
 is "the default vfio-handoff.conf shows the defaults vfio-handoff.conf(5) gives" \
     "$(echo "$page_defaults" | grep -vE '^enabled=true$' | sort -u)" "$(echo "$file_defaults" | grep -vE '^enabled=true$' | sort -u)"
 rc=0
-out=$("$VH_CLI" policy validate "$conf" 2>&1) || rc=$?
+out=$(validate "$conf" 2>&1) || rc=$?
 is "the default vfio-handoff.conf is valid as shipped" "0 policy: valid (1 file, 0 devices enabled)" "$rc $out"
 sed 's/^#\([a-z-]*=\)/\1/' "$conf" >"$tap_tmp/uncommented.conf"
 rc=0
-out=$("$VH_CLI" policy validate "$tap_tmp/uncommented.conf" 2>&1) || rc=$?
+out=$(validate "$tap_tmp/uncommented.conf" 2>&1) || rc=$?
 is "... and with every key uncommented" "0 policy: valid (1 file, 0 devices enabled)" "$rc $out"
 
 # ---- the pages render, with every path of this build in them
