@@ -46,6 +46,11 @@ for verb in $verbs; do
     is "the options of '$verb': --help and vfio-handoff(8) agree" "$(help_options "$verb")" "$in_page"
 done
 
+# ... and the other way round: every entry of COMMANDS is a verb of --help
+page_verbs=$(sed -n '/^\.SH COMMANDS/,/^\.SH /p' "$page" | awk '/^\.TP/ { tp = 1; next } tp { tp = 0; print }' |
+    sed 's/\\f[BIRP]//g; s/^\.[BI][RI]* //; s/"//g' | awk '{ print $1 }' | sort -u | xargs)
+is "the COMMANDS of vfio-handoff(8) are the verbs of --help" "$(echo "$verbs" | sort -u | xargs)" "$page_verbs"
+
 # --json: the page says which verbs take it; each of them does, and no other
 json_help=$(for v in $verbs; do help_options "$v" | grep -q -- '--json' && echo "$v"; done | xargs)
 like "OPTIONS names the verbs that take --json" \
