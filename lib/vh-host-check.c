@@ -307,6 +307,9 @@ find_daemon(Checker *c, Daemon *out)
     return FALSE;
 }
 
+/* how much earlier than the truth daemon_start_time() may be */
+#define VH_START_TIME_SLACK_S 2
+
 /* Wall-clock seconds of a process start: boot time (btime in /proc/stat) + ticks / HZ. */
 static gint64
 daemon_start_time(Checker *c, const Daemon *d)
@@ -356,8 +359,12 @@ check_libvirt(Checker *c)
     }
     /* libvirt lists its hooks when it starts (notes/libvirt-internals.md §1): a hook newer
      * than the daemon may not be called until it restarts */
-    /* ctime: when the hook was installed here (an install may keep the file's mtime) */
-    if (hook_ok && daemon_start_time(c, &d) >= 0 && st.st_ctime > daemon_start_time(c, &d)) {
+    /* ctime: when the hook was installed here (an install may keep the file's mtime). The
+     * daemon's start is known to the second at best, and up to 2 s early (btime and the clock
+     * ticks are each truncated): a daemon the package restarted right after installing the hook
+     * must not be taken for one that started before it. */
+    if (hook_ok && daemon_start_time(c, &d) >= 0 &&
+        st.st_ctime > daemon_start_time(c, &d) + VH_START_TIME_SLACK_S) {
         g_autofree char *fix = g_strdup_printf("run 'systemctl restart %s'", d.name);
 
         add(c, "libvirt-daemon", VH_CHECK_WARN,

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include "vh-host-check.h"
@@ -77,6 +79,40 @@ test_hook_newer_than_daemon(void)
     }
     again = vh_host_check_run(t->host);
     g_assert_cmpint(item(again, "libvirt-daemon")->status, ==, VH_CHECK_PASS);
+}
+
+/* The daemon's start time is whole seconds, up to 2 s early: a daemon restarted in the second
+ * after the hook was installed (as the packages do) passes; one 3 s older than the hook warns. */
+static void
+set_daemon_start(const VhTestHost *t, gint64 start)
+{
+    g_autofree char *btime_path = g_build_filename(t->root, "proc/stat", NULL);
+    /* the scenario's libvirtd started 100 ticks (1 s at HZ 100) after boot */
+    g_autofree char *btime = g_strdup_printf("cpu  1 0 0 0\nbtime %" G_GINT64_FORMAT "\n",
+                                             start - 100 / sysconf(_SC_CLK_TCK));
+
+    g_assert_true(g_file_set_contents(btime_path, btime, -1, NULL));
+}
+
+static void
+test_daemon_restarted_with_the_hook(void)
+{
+    g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
+    g_autofree char *hook =
+        g_build_filename(t->root, "etc/libvirt/hooks/qemu.d", VH_HOOK_NAME, NULL);
+    g_autoptr(GPtrArray) items = NULL;
+    g_autoptr(GPtrArray) older = NULL;
+    struct stat st;
+
+    g_assert_true(g_file_set_contents(hook, "#!/bin/sh\n", -1, NULL));
+    g_assert_cmpint(g_chmod(hook, 0755), ==, 0);
+    g_assert_cmpint(g_stat(hook, &st), ==, 0);
+    set_daemon_start(t, st.st_ctime - 1);
+    items = vh_host_check_run(t->host);
+    assert_item(items, "libvirt-daemon", "pass", "libvirtd is running (pid 900)", NULL);
+    set_daemon_start(t, st.st_ctime - 3);
+    older = vh_host_check_run(t->host);
+    g_assert_cmpint(item(older, "libvirt-daemon")->status, ==, VH_CHECK_WARN);
 }
 
 static void
@@ -155,6 +191,8 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vh/check/ready-host", test_ready_host);
     g_test_add_func("/vh/check/hook-newer-than-daemon", test_hook_newer_than_daemon);
+    g_test_add_func("/vh/check/daemon-restarted-with-the-hook",
+                    test_daemon_restarted_with_the_hook);
     g_test_add_func("/vh/check/no-iommu-host", test_no_iommu_host);
     g_test_add_func("/vh/check/unsafe-interrupts-and-boot-ids", test_unsafe_interrupts_and_ids);
     return g_test_run();
