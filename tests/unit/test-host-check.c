@@ -50,17 +50,40 @@ test_ready_host(void)
     g_assert_true(vh_host_check_passthrough_possible(items));
 }
 
+/* Installs the hook in @t's hooks directory; returns its ctime (when it was installed). */
+static gint64
+install_hook(const VhTestHost *t)
+{
+    g_autofree char *hook =
+        g_build_filename(t->root, "etc/libvirt/hooks/qemu.d", VH_HOOK_NAME, NULL);
+    struct stat st;
+
+    g_assert_true(g_file_set_contents(hook, "#!/bin/sh\n", -1, NULL));
+    g_assert_cmpint(g_chmod(hook, 0755), ==, 0);
+    g_assert_cmpint(g_stat(hook, &st), ==, 0);
+    return st.st_ctime;
+}
+
+/* Makes the scenario's libvirtd, which started 100 ticks (1 s at HZ 100) after boot, start at
+ * @start (unix seconds), by moving the boot time (btime) */
+static void
+set_daemon_start(const VhTestHost *t, gint64 start)
+{
+    g_autofree char *btime_path = g_build_filename(t->root, "proc/stat", NULL);
+    g_autofree char *btime = g_strdup_printf("cpu  1 0 0 0\nbtime %" G_GINT64_FORMAT "\n",
+                                             start - 100 / sysconf(_SC_CLK_TCK));
+
+    g_assert_true(g_file_set_contents(btime_path, btime, -1, NULL));
+}
+
 static void
 test_hook_newer_than_daemon(void)
 {
     g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
-    g_autofree char *hook =
-        g_build_filename(t->root, "etc/libvirt/hooks/qemu.d", VH_HOOK_NAME, NULL);
     g_autoptr(GPtrArray) items = NULL;
     g_autoptr(GPtrArray) again = NULL;
+    gint64 installed = install_hook(t);
 
-    g_assert_true(g_file_set_contents(hook, "#!/bin/sh\n", -1, NULL));
-    g_assert_cmpint(g_chmod(hook, 0755), ==, 0);
     items = vh_host_check_run(t->host);
     g_assert_cmpint(item(items, "libvirt-hook")->status, ==, VH_CHECK_PASS);
     /* the scenario's daemon started at boot (btime 1700000000), before the hook appeared */
@@ -70,11 +93,8 @@ test_hook_newer_than_daemon(void)
     /* a daemon that started after the hook was installed sees it */
     {
         g_autofree char *stat_path = g_build_filename(t->root, "proc/900/stat", NULL);
-        g_autofree char *btime_path = g_build_filename(t->root, "proc/stat", NULL);
-        g_autofree char *btime = g_strdup_printf("cpu  1 0 0 0\nbtime %" G_GINT64_FORMAT "\n",
-                                                 g_get_real_time() / G_USEC_PER_SEC + 60);
 
-        g_assert_true(g_file_set_contents(btime_path, btime, -1, NULL));
+        set_daemon_start(t, installed + 60);
         g_assert_true(g_file_test(stat_path, G_FILE_TEST_EXISTS));
     }
     again = vh_host_check_run(t->host);
@@ -84,33 +104,17 @@ test_hook_newer_than_daemon(void)
 /* The daemon's start time is whole seconds, up to 2 s early: a daemon restarted in the second
  * after the hook was installed (as the packages do) passes; one 3 s older than the hook warns. */
 static void
-set_daemon_start(const VhTestHost *t, gint64 start)
-{
-    g_autofree char *btime_path = g_build_filename(t->root, "proc/stat", NULL);
-    /* the scenario's libvirtd started 100 ticks (1 s at HZ 100) after boot */
-    g_autofree char *btime = g_strdup_printf("cpu  1 0 0 0\nbtime %" G_GINT64_FORMAT "\n",
-                                             start - 100 / sysconf(_SC_CLK_TCK));
-
-    g_assert_true(g_file_set_contents(btime_path, btime, -1, NULL));
-}
-
-static void
 test_daemon_restarted_with_the_hook(void)
 {
     g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
-    g_autofree char *hook =
-        g_build_filename(t->root, "etc/libvirt/hooks/qemu.d", VH_HOOK_NAME, NULL);
     g_autoptr(GPtrArray) items = NULL;
     g_autoptr(GPtrArray) older = NULL;
-    struct stat st;
+    gint64 installed = install_hook(t);
 
-    g_assert_true(g_file_set_contents(hook, "#!/bin/sh\n", -1, NULL));
-    g_assert_cmpint(g_chmod(hook, 0755), ==, 0);
-    g_assert_cmpint(g_stat(hook, &st), ==, 0);
-    set_daemon_start(t, st.st_ctime - 1);
+    set_daemon_start(t, installed - 1);
     items = vh_host_check_run(t->host);
     assert_item(items, "libvirt-daemon", "pass", "libvirtd is running (pid 900)", NULL);
-    set_daemon_start(t, st.st_ctime - 3);
+    set_daemon_start(t, installed - 3);
     older = vh_host_check_run(t->host);
     g_assert_cmpint(item(older, "libvirt-daemon")->status, ==, VH_CHECK_WARN);
 }

@@ -57,13 +57,21 @@ domain_xml() {
 }
 
 # install_product: vfio-handoff as the host built it: its .deb with apt (no network: its
-# dependencies are in the image), or else `make install`'s tree copied into /
+# dependencies are in the image), or else `make install`'s tree copied into /. When that fails
+# the run ends here, with its output and a "Bail out!"
 install_product() {
+    rc=0
     if ls /share/pkg/*.deb >/dev/null 2>&1; then
-        cp /share/pkg/*.deb /tmp/
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /tmp/vfio-handoff_*.deb
+        cp /share/pkg/*.deb /tmp/ &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                /tmp/vfio-handoff_*.deb >"$tap_tmp/install" 2>&1 || rc=$?
     else
-        cp -a /share/install/. / && ldconfig
+        { cp -a /share/install/. / && ldconfig; } >"$tap_tmp/install" 2>&1 || rc=$?
+    fi
+    if [ "$rc" != 0 ]; then
+        sed 's/^/# /' "$tap_tmp/install"
+        echo "Bail out! vfio-handoff could not be installed (exit $rc)"
+        exit 1
     fi
 }
 
