@@ -47,7 +47,7 @@ static const VerbSpec specs[] = {
     {"remove", "--all --dry-run --connect=", ARG_DOMAIN_OFF, ARG_DOMAIN_HOSTDEV},
     {"status", "--json --brief", ARG_NONE, ARG_NONE},
     {"detach", "", ARG_DEVICE, ARG_DEVICE},
-    {"reattach", "--adopt", ARG_DETACHED, ARG_DETACHED},
+    {"reattach", "--adopt --force", ARG_DETACHED, ARG_DETACHED},
     {"recover", "--dry-run --offline --connect=", ARG_NONE, ARG_NONE},
     {"plan", "--xml= --connect= --json", ARG_DOMAIN, ARG_NONE},
     {"policy", "--json", ARG_SUBCOMMAND, ARG_FILE},

@@ -9,10 +9,10 @@ static void
 print_table(const VhCliView *view)
 {
     GPtrArray *devices = view->snap->inventory->devices;
-    gboolean more = FALSE;
+    gboolean more = FALSE, uncertain = FALSE;
 
-    printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %-7s  %s\n", "ADDRESS", "ID", "CLASS", "DRIVER",
-           "GROUP", "PASS", "ENABLED", "NAME");
+    printf("%-12s  %-9s  %-25s  %-14s  %5s  %-6s  %-4s  %-7s  %s\n", "ADDRESS", "ID", "CLASS",
+           "DRIVER", "GROUP", "RESET", "PASS", "ENABLED", "NAME");
     for (guint i = 0; i < devices->len; i++) {
         VhPciDevice *dev = g_ptr_array_index(devices, i);
         const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
@@ -24,10 +24,12 @@ print_table(const VhCliView *view)
         g_autofree char *group = dev->iommu_group >= 0 ? g_strdup_printf("%d", dev->iommu_group)
                                                        : g_strdup("-");
         g_autofree char *parked = vh_cli_parked_text(view->snap, dev);
+        g_autofree char *reset = vh_cli_reset_brief(dev);
 
-        printf("%-12s  %-9s  %-25s  %-14s  %5s  %-4s  %-7s  %s\n", dev->name, ids, cls,
-               dev->driver != NULL ? dev->driver : "-", group, v->passable ? "yes" : "no",
+        printf("%-12s  %-9s  %-25s  %-14s  %5s  %-6s  %-4s  %-7s  %s\n", dev->name, ids, cls,
+               dev->driver != NULL ? dev->driver : "-", group, reset, v->passable ? "yes" : "no",
                vh_cli_policy_state(view, dev), name);
+        uncertain |= v->passable && vh_pci_device_reset_health(dev) != VH_RESET_CLEAN;
         /* why not: the first reason, most serious first; `show` has them all */
         if (!v->passable) {
             VhReason *r = g_ptr_array_index(v->reasons, 0);
@@ -43,6 +45,10 @@ print_table(const VhCliView *view)
     }
     if (more)
         printf("\nEvery reason, with its fix: vfio-handoff show DEVICE\n");
+    if (uncertain)
+        printf("\nRESET is the reset the kernel tries first: '?' may not leave the device clean "
+               "(pm, bus), 'none' has no reset. vfio-handoff gives such a device back only if it "
+               "answers; what each has: vfio-handoff show DEVICE\n");
     if (!view->snap->inventory->has_iommu_groups)
         printf("\nThe IOMMU is off: no device can be passed (fix: run 'vfio-handoff check').\n");
     if (!view->snap->usage->processes_complete)
@@ -59,9 +65,10 @@ vh_cmd_list(int argc, char **argv)
         {NULL},
     };
     g_autoptr(GOptionContext) ctx =
-        vh_cli_option_context("list", NULL, "List the host's PCI devices with their IOMMU "
-                                            "groups, drivers, and whether each can be passed "
-                                            "to a VM (and if not, why).",
+        vh_cli_option_context("list", NULL,
+                              "List the host's PCI devices with their IOMMU "
+                              "groups, drivers, the reset each has, and whether "
+                              "each can be passed to a VM (and if not, why).",
                               NULL, entries);
     g_autoptr(VhCliView) view = NULL;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);

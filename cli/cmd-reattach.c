@@ -61,7 +61,7 @@ adopt_one(VhCliChange *change, const char *name)
 
 /* Gives @name back; FALSE (reported) when it cannot or may not be. */
 static gboolean
-reattach_one(VhCliChange *change, const char *name, gboolean adopt)
+reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean force)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VhJournalRecord) h = vh_journal_get(change->host, name, &error);
@@ -96,10 +96,16 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt)
         return FALSE;
     }
     driver = g_strdup(h->driver);
-    if (!vh_prepare_give_back(change->host, h, &change->writer, &error)) {
-        vh_cli_error("%s, it stays in the journal as stuck (fix: run 'vfio-handoff recover' once "
-                     "the cause is gone)",
-                     error->message);
+    if (!vh_prepare_give_back(change->host, h, &change->writer,
+                              force ? VH_GIVE_BACK_FORCE : VH_GIVE_BACK_CHECKED, &error)) {
+        g_autofree char *wedged = h->state == VH_HOLD_WEDGED ? vh_prepare_wedged_text(h) : NULL;
+
+        if (wedged != NULL)
+            vh_cli_error("%s: %s", name, wedged);
+        else
+            vh_cli_error("%s, it stays in the journal as stuck (fix: run 'vfio-handoff recover' "
+                         "once the cause is gone)",
+                         error->message);
         return FALSE;
     }
     printf("gave %s back to %s\n", name, driver != NULL ? driver : "no driver (as it was)");
@@ -109,8 +115,12 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt)
 int
 vh_cmd_reattach(int argc, char **argv)
 {
-    gboolean adopt = FALSE;
+    gboolean adopt = FALSE, force = FALSE;
     const GOptionEntry entries[] = {
+        {"force", 0, 0, G_OPTION_ARG_NONE, &force,
+         "Give back even a wedged device (one that does not answer after its reset: its config "
+         "space reads 0xffff). Its driver's probe can hang the host: a reboot is the safe way",
+         NULL},
         {"adopt", 0, 0, G_OPTION_ARG_NONE, &adopt,
          "Also give back parked devices (on vfio-pci, held by no one, not handed off by "
          "vfio-handoff) to the driver the kernel picks, as virsh nodedev-reattach does",
@@ -123,7 +133,8 @@ vh_cmd_reattach(int argc, char **argv)
         "(detached by hand, or left behind by a domain whose QEMU is gone). A device held by a "
         "running domain is refused: stop the domain instead. With --adopt, a parked device "
         "(left on vfio-pci by libvirt, a script or vfio-pci.ids=, see vfio-handoff status) is "
-        "given back too: its driver_override is cleared and the kernel probes it.",
+        "given back too: its driver_override is cleared and the kernel probes it. A wedged "
+        "device (it did not come back from its reset) stays on vfio-pci unless --force.",
         "DEVICE is a PCI address.", entries);
     g_autoptr(VhCliChange) change = NULL;
     int status = VH_EXIT_OK;
@@ -152,7 +163,7 @@ vh_cmd_reattach(int argc, char **argv)
 
         vh_pci_address_parse(argv[i], &addr, NULL);
         vh_pci_address_format(&addr, name);
-        if (!reattach_one(change, name, adopt))
+        if (!reattach_one(change, name, adopt, force))
             status = VH_EXIT_FAILED;
     }
     return status;

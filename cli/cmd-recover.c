@@ -126,6 +126,10 @@ recover_one(Recovery *rc, VhJournalRecord *h)
         printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, ret->detail);
         rc->failed++;
         return;
+    case VH_RETURN_WEDGED:
+        printf("wedged %s: %s\n", h->address, ret->detail);
+        rc->failed++;
+        return;
     case VH_RETURN_BY_LIBVIRT:
         printf("dropped %s: libvirt's own (managed='yes') and already off vfio-pci, on %s "
                "(domain %s: %s)\n",

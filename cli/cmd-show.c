@@ -101,8 +101,7 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     g_autofree char *name = vh_pci_device_display_name(dev);
     g_autofree char *ids = vh_pci_device_ids(dev);
     g_autofree char *parked = vh_cli_parked_text(view->snap, dev);
-    g_autofree char *resets =
-        dev->reset_methods != NULL ? g_strjoinv(" ", dev->reset_methods) : g_strdup("none");
+    g_autofree char *resets = vh_cli_reset_text(dev);
 
     printf("%s  %s (rev %02x)\n", dev->name, name, dev->revision);
     printf("  %-13s%s", "ID:", ids);

@@ -136,7 +136,7 @@ print_parked(const VhSnapshot *snap, const GPtrArray *parked, gboolean after_tab
 static void
 print_table(const VhHost *host, const GPtrArray *holds)
 {
-    guint orphans = 0, stuck = 0;
+    guint orphans = 0, stuck = 0, wedged = 0;
 
     printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", "DEVICE", "DOMAIN", "STATE", "SINCE",
            "GOES BACK TO", "QEMU");
@@ -160,10 +160,16 @@ print_table(const VhHost *host, const GPtrArray *holds)
             printf("%14s└ %s\n", "", h->reason);
         orphans += g_strcmp0(q, "gone") == 0;
         stuck += h->state == VH_HOLD_STUCK;
+        wedged += h->state == VH_HOLD_WEDGED;
     }
     if (orphans > 0 || stuck > 0)
         printf("\n%u orphan%s and %u stuck: run vfio-handoff recover to give them back.\n",
                orphans, orphans == 1 ? "" : "s", stuck);
+    if (wedged > 0)
+        printf("\n%u wedged: not back from the reset, so kept on vfio-pci, as rebinding the "
+               "driver could hang the host (fix: reboot the host, or run 'vfio-handoff reattach "
+               "--force DEVICE' to give one back anyway).\n",
+               wedged);
 }
 
 /* --brief: ADDRESS and DOMAIN ("-" when by hand), a line per device, for scripts */
@@ -192,7 +198,8 @@ vh_cmd_status(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
         "status", NULL,
         "Show the devices vfio-handoff has handed off: to which domain (or by hand), since when, "
-        "the driver each goes back to, its state (held, or stuck when a step failed), and the "
+        "the driver each goes back to, its state (held; stuck when a step failed; wedged when "
+        "it did not come back from its reset, so it stays on vfio-pci), and the "
         "domain's QEMU process. A device whose QEMU is gone is an orphan: vfio-handoff recover "
         "gives it back. A device on vfio-pci that no one holds and vfio-handoff did not hand off "
         "is parked: someone left it there and nothing will give it back; vfio-handoff reattach "

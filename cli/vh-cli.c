@@ -266,6 +266,40 @@ uses_to_json(JsonBuilder *b, const GPtrArray *uses)
     json_builder_end_array(b);
 }
 
+char *
+vh_cli_reset_brief(const VhPciDevice *dev)
+{
+    switch (vh_pci_device_reset_health(dev)) {
+    case VH_RESET_CLEAN:
+        return g_strdup(dev->reset_methods[0]);
+    case VH_RESET_UNCERTAIN:
+        return g_strconcat(dev->reset_methods[0], "?", NULL);
+    case VH_RESET_NONE:
+        break;
+    }
+    return g_strdup("none");
+}
+
+char *
+vh_cli_reset_text(const VhPciDevice *dev)
+{
+    g_autofree char *methods =
+        dev->reset_methods != NULL ? g_strjoinv(" ", dev->reset_methods) : NULL;
+
+    switch (vh_pci_device_reset_health(dev)) {
+    case VH_RESET_CLEAN:
+        return g_strdup_printf("%s (resets cleanly)", methods);
+    case VH_RESET_UNCERTAIN:
+        return g_strdup_printf("%s (may not reset cleanly: some devices, GPUs above all, do not "
+                               "come back from a power-state or bus reset; vfio-handoff gives "
+                               "one back only if it answers)",
+                               methods);
+    case VH_RESET_NONE:
+        break;
+    }
+    return g_strdup("none (it goes to its next user, or back to its driver, as the VM left it)");
+}
+
 static void
 device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
 {
@@ -439,6 +473,10 @@ vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *
     json_int_or_null(b, "iommu_group", dev->iommu_group, dev->iommu_group >= 0);
     vh_cli_json_bool(b, "endpoint", vh_pci_device_is_endpoint(dev));
     vh_cli_json_bool(b, "passable", v->passable);
+    vh_cli_json_string_or_null(b, "reset",
+                               dev->reset_methods != NULL ? dev->reset_methods[0] : NULL);
+    vh_cli_json_string_or_null(b, "reset_health",
+                               vh_reset_health_to_string(vh_pci_device_reset_health(dev)));
     vh_cli_json_bool(b, "host_critical", v->host_critical);
     vh_cli_json_bool(b, "in_use", v->in_use);
     json_builder_set_member_name(b, "reasons");

@@ -51,6 +51,11 @@ char *vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u);
  * NULL: the one sentence list, show and status print */
 char *vh_cli_parked_text(const VhSnapshot *snap, const VhPciDevice *dev);
 
+/* The reset @dev has: for list, its first method with '?' when it may not reset cleanly
+ * ("bus?"), or "none"; for show, every method and what that means. */
+char *vh_cli_reset_brief(const VhPciDevice *dev);
+char *vh_cli_reset_text(const VhPciDevice *dev);
+
 /* A parked device's JSON members: "left_by" (@left_by, from vh_parked_check), "fix",
  * "message". */
 void vh_cli_parked_members(JsonBuilder *b, const char *address, const char *left_by);

@@ -202,6 +202,9 @@ log_returns(const GPtrArray *returns, gint64 t0)
             vh_hook_log(r->address, "give-back", "failed", 0,
                         "%s, it stays in the journal (fix: run 'vfio-handoff recover')", r->detail);
             break;
+        case VH_RETURN_WEDGED:
+            vh_hook_log(r->address, "give-back", "wedged", 0, "%s", r->detail);
+            break;
         }
     }
     if (returns->len == 0)

@@ -4,7 +4,10 @@
  * lib/vh-sysfs-writer.c. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <dlfcn.h>
 #include <libkmod.h>
@@ -249,6 +252,43 @@ vh_bind_detach(const VhHost *host, const char *address, int group, const VhWrite
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean
+vh_bind_check_answers(const VhHost *host, const char *address, const VhWriter *w, GError **error)
+{
+    g_autofree char *path = device_path(host, address, VH_ATTR_CONFIG);
+    g_autofree char *methods_path = NULL;
+    g_autofree char *methods = NULL;
+    guint8 id[2];
+    ssize_t n;
+    int fd;
+
+    if (w->steps != NULL) {
+        vh_step_record(w, VH_STEP_VERIFY_ANSWERS, address, path, NULL);
+        return TRUE;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        vh_error_set_errno(error, errno, "read the config space", path);
+        return FALSE;
+    }
+    n = pread(fd, id, sizeof(id), 0);
+    if (n != (ssize_t)sizeof(id)) {
+        vh_error_set_errno(error, n < 0 ? errno : EIO, "read the config space", path);
+        close(fd);
+        return FALSE;
+    }
+    close(fd);
+    if (id[0] != 0xff || id[1] != 0xff)
+        return TRUE;
+    methods_path = device_path(host, address, VH_ATTR_RESET_METHOD);
+    methods = vh_sysfs_read(methods_path, NULL);
+    g_set_error(
+        error, VH_ERROR, VH_ERROR_WEDGED,
+        "does not answer after its reset: its config space reads 0xffff (reset methods: %s)",
+        methods != NULL && methods[0] != '\0' ? methods : "none");
+    return FALSE;
 }
 
 gboolean

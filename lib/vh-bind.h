@@ -11,10 +11,12 @@ G_BEGIN_DECLS
 
 /* One step of moving devices between drivers. */
 typedef enum {
-    VH_STEP_LOAD_MODULE, /* load vfio-pci (libkmod): PATH is the module */
-    VH_STEP_WRITE,       /* write VALUE to PATH */
-    VH_STEP_VERIFY_LINK, /* wait until PATH links to .../VALUE (VALUE NULL: until it is gone) */
-    VH_STEP_VERIFY_NODE, /* wait until PATH exists */
+    VH_STEP_LOAD_MODULE,    /* load vfio-pci (libkmod): PATH is the module */
+    VH_STEP_WRITE,          /* write VALUE to PATH */
+    VH_STEP_VERIFY_LINK,    /* wait until PATH links to .../VALUE (VALUE NULL: until it is gone) */
+    VH_STEP_VERIFY_NODE,    /* wait until PATH exists */
+    VH_STEP_VERIFY_ANSWERS, /* read PATH (config space): the device must answer, vendor ID not
+                             * 0xffff, before it goes back to a host driver */
 } VhStepKind;
 
 typedef struct {
@@ -61,6 +63,15 @@ gboolean vh_bind_ensure_vfio_pci(const VhHost *host, const VhWriter *w, GError *
  */
 gboolean vh_bind_detach(const VhHost *host, const char *address, int group, const VhWriter *w,
                         GError **error);
+
+/*
+ * Whether @address answers: its config space's vendor ID is not 0xffff, which is what a device
+ * reads that did not come back from its reset (or fell off the bus). Not answering is
+ * VH_ERROR_WEDGED, "does not answer after its reset: ..." with the reset methods it has;
+ * config space that cannot be read is VH_ERROR_IO. Recorded as a step.
+ */
+gboolean vh_bind_check_answers(const VhHost *host, const char *address, const VhWriter *w,
+                               GError **error);
 
 /*
  * Gives @address back: unbind from vfio-pci, restore driver_override (@override, or clear it

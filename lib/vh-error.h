@@ -16,6 +16,7 @@ typedef enum {
     VH_ERROR_UNSUPPORTED,      /* the host cannot do what was asked */
     VH_ERROR_TIMED_OUT,        /* a kernel write hung past step-timeout and was abandoned */
     VH_ERROR_BUSY,             /* another vfio-handoff held the lock too long: try again */
+    VH_ERROR_WEDGED,           /* a device does not answer (config space reads 0xffff) */
 } VhError;
 
 GQuark vh_error_quark(void);

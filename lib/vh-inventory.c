@@ -209,22 +209,21 @@ read_sysfs_attributes(VhPciDevice *dev, int dfd)
         dev->vfio_variant = vh_sysfs_exists_at(dfd, ATTR(dev, "vfio-dev"));
 
     read_sriov(dev, dfd);
+    /* reset_method (5.15+) lists the methods in use; empty or absent means none */
+    value = vh_sysfs_read_at(dfd, ATTR(dev, VH_ATTR_RESET_METHOD), NULL);
+    if (value != NULL && value[0] != '\0')
+        dev->reset_methods = g_strsplit(value, " ", -1);
 }
 
-/* What only `show` prints: the NUMA node and the reset methods. */
+/* What only `show` prints: the NUMA node. */
 static void
 read_details(VhPciDevice *dev, int dfd)
 {
     char path[VH_PCI_ADDRESS_BUFSIZE + 32];
-    g_autofree char *value = NULL;
     gint64 v;
 
     if (vh_sysfs_read_int_at(dfd, ATTR(dev, "numa_node"), &v, NULL))
         dev->numa_node = (int)v;
-    /* reset_method (5.15+) lists the methods in use; empty or absent means none */
-    value = vh_sysfs_read_at(dfd, ATTR(dev, "reset_method"), NULL);
-    if (value != NULL && value[0] != '\0')
-        dev->reset_methods = g_strsplit(value, " ", -1);
 }
 
 static VhPciDevice *

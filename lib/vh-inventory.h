@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 typedef enum {
     VH_INVENTORY_NONE = 0,
     VH_INVENTORY_NAMES = 1 << 0,   /* look up vendor/device/class names in pci.ids */
-    VH_INVENTORY_DETAILS = 1 << 1, /* the NUMA node and the reset methods (for show) */
+    VH_INVENTORY_DETAILS = 1 << 1, /* the NUMA node (for show) */
 } VhInventoryFlags;
 
 typedef struct {

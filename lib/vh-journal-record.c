@@ -49,6 +49,8 @@ vh_hold_state_to_string(VhHoldState state)
         return "returning";
     case VH_HOLD_STUCK:
         return "stuck";
+    case VH_HOLD_WEDGED:
+        return "wedged";
     }
     g_assert_not_reached();
 }
@@ -56,7 +58,7 @@ vh_hold_state_to_string(VhHoldState state)
 static gboolean
 state_from_string(const char *s, VhHoldState *out)
 {
-    for (int i = VH_HOLD_DETACHING; i <= VH_HOLD_STUCK; i++) {
+    for (int i = VH_HOLD_DETACHING; i <= VH_HOLD_WEDGED; i++) {
         if (g_strcmp0(s, vh_hold_state_to_string((VhHoldState)i)) == 0) {
             *out = (VhHoldState)i;
             return TRUE;

@@ -34,6 +34,8 @@ typedef enum {
     VH_HOLD_HELD,      /* on vfio-pci for its domain */
     VH_HOLD_RETURNING, /* being given back */
     VH_HOLD_STUCK,     /* a step failed or hung: `recover` must finish it */
+    VH_HOLD_WEDGED,    /* it does not answer after its reset: kept on vfio-pci, never rebound
+                        * to its driver (that can hang the host) unless forced */
 } VhHoldState;
 
 typedef struct {

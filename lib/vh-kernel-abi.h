@@ -23,6 +23,10 @@
     "driver_override"                     /* SBP: the only driver it may bind to; a                \
                                              newline clears it, zero bytes do nothing */
 #define VH_ATTR_IOMMU_GROUP "iommu_group" /* a link to kernel/iommu_groups/N */
+#define VH_ATTR_CONFIG                                                                             \
+    "config"                                /* SBP: config space; a device that does not answer    \
+                                             * reads all ones (vendor ID 0xffff) */
+#define VH_ATTR_RESET_METHOD "reset_method" /* SBP (5.15+): the reset methods, in order */
 
 /* files of a driver, below bus/pci/drivers/NAME */
 #define VH_DRIVER_UNBIND "unbind" /* SBP: write an address to release it */

@@ -27,6 +27,34 @@ vh_pci_device_free(VhPciDevice *dev)
     g_free(dev);
 }
 
+VhResetHealth
+vh_pci_device_reset_health(const VhPciDevice *dev)
+{
+    static const char *const clean[] = {"flr", "af_flr", "device_specific", NULL};
+
+    if (dev->reset_methods == NULL || dev->reset_methods[0] == NULL)
+        return VH_RESET_NONE;
+    for (guint i = 0; dev->reset_methods[i] != NULL; i++) {
+        if (g_strv_contains(clean, dev->reset_methods[i]))
+            return VH_RESET_CLEAN;
+    }
+    return VH_RESET_UNCERTAIN;
+}
+
+const char *
+vh_reset_health_to_string(VhResetHealth health)
+{
+    switch (health) {
+    case VH_RESET_CLEAN:
+        return "clean";
+    case VH_RESET_UNCERTAIN:
+        return "uncertain";
+    case VH_RESET_NONE:
+        return "none";
+    }
+    g_assert_not_reached();
+}
+
 gboolean
 vh_pci_device_is_endpoint(const VhPciDevice *dev)
 {

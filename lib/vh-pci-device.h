@@ -58,6 +58,21 @@ typedef struct {
     GPtrArray *parents; /* addresses (char *) of the PCI bridges above it, nearest first */
 } VhPciDevice;
 
+/* Whether a reset is known to leave the device clean for its next user: a function-level
+ * reset (flr, af_flr) or the kernel's device-specific quirk is; a power-state (pm: D3hot, which
+ * many devices ignore) or bus reset (which some GPUs do not come back from: the well-known
+ * reset bugs) may not be; with none the device keeps its state from one VM to the next. */
+typedef enum {
+    VH_RESET_CLEAN,
+    VH_RESET_UNCERTAIN,
+    VH_RESET_NONE,
+} VhResetHealth;
+
+VhResetHealth vh_pci_device_reset_health(const VhPciDevice *dev);
+
+/* "clean", "uncertain", "none" */
+const char *vh_reset_health_to_string(VhResetHealth health);
+
 void vh_pci_device_free(VhPciDevice *dev);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhPciDevice, vh_pci_device_free)
 

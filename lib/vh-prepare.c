@@ -27,14 +27,19 @@ detach_job(gpointer data)
 }
 
 gboolean
-vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w, GError **error)
+vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
+                     VhGiveBackFlags flags, GError **error)
 {
     g_autoptr(GError) local = NULL;
 
     r->state = VH_HOLD_RETURNING;
     vh_journal_put(host, r, NULL);
-    if (!vh_bind_give_back(host, r->address, r->driver, r->driver_override, w, &local)) {
-        r->state = VH_HOLD_STUCK;
+    /* a device that did not come back from its reset is never rebound: its driver's probe
+     * of a device that does not answer can hang the host (the well-known GPU reset bugs) */
+    if ((!(flags & VH_GIVE_BACK_FORCE) && !vh_bind_check_answers(host, r->address, w, &local)) ||
+        !vh_bind_give_back(host, r->address, r->driver, r->driver_override, w, &local)) {
+        r->state =
+            g_error_matches(local, VH_ERROR, VH_ERROR_WEDGED) ? VH_HOLD_WEDGED : VH_HOLD_STUCK;
         g_free(r->reason);
         r->reason = g_strdup(local->message);
         vh_journal_put(host, r, NULL);
@@ -42,6 +47,16 @@ vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w, 
         return FALSE;
     }
     return vh_journal_remove(host, r->address, error);
+}
+
+char *
+vh_prepare_wedged_text(const VhJournalRecord *r)
+{
+    return g_strdup_printf("%s; kept on vfio-pci, as giving it back to %s could hang the host "
+                           "(fix: reboot the host to reset it, or run 'vfio-handoff reattach "
+                           "--force %s' to give it back anyway)",
+                           r->reason != NULL ? r->reason : "does not answer after its reset",
+                           r->driver != NULL ? r->driver : "no driver", r->address);
 }
 
 /* The record written before @dev is taken. A device already journaled (left on vfio-pci by a
@@ -126,7 +141,7 @@ roll_back(const VhHost *host, Job *jobs, guint n, const VhWriter *w)
             job->record->reason = g_strdup(job->error->message);
             vh_journal_put(host, job->record, NULL);
         } else {
-            vh_prepare_give_back(host, job->record, w, NULL);
+            vh_prepare_give_back(host, job->record, w, VH_GIVE_BACK_CHECKED, NULL);
         }
     }
 }
@@ -194,6 +209,19 @@ process_holding(const VhHost *host, const char *address, GError **error)
     return h != NULL ? g_strdup_printf("process %d (%s)", h->pid, h->via) : NULL;
 }
 
+/* @r was not given back: wedged (with what to do) or failed. */
+static void
+set_failure(VhReturn *ret, const VhJournalRecord *r, const GError *error)
+{
+    if (r->state == VH_HOLD_WEDGED) {
+        ret->outcome = VH_RETURN_WEDGED;
+        ret->detail = vh_prepare_wedged_text(r);
+    } else {
+        ret->outcome = VH_RETURN_FAILED;
+        ret->detail = g_strdup(error->message);
+    }
+}
+
 /* A device of libvirt's: libvirt gave it back before the release hook runs, unless it lost
  * track of it (HACKING.md, "Why libvirt leaves devices on vfio-pci"). */
 static void
@@ -217,14 +245,13 @@ return_libvirts(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhRet
         r->reason = g_strdup(ret->detail);
         vh_journal_put(host, r, NULL);
         return;
-    } else if (vh_prepare_give_back(host, r, w, &error)) {
+    } else if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &error)) {
         ret->outcome = VH_RETURN_LEFT_BY_LIBVIRT;
         g_free(ret->driver);
         ret->driver = g_strdup(r->driver);
         return;
     } else {
-        ret->outcome = VH_RETURN_FAILED;
-        ret->detail = g_strdup(error->message);
+        set_failure(ret, r, error);
         return;
     }
     vh_journal_remove(host, r->address, NULL);
@@ -242,12 +269,10 @@ vh_prepare_return(const VhHost *host, VhJournalRecord *r, const VhWriter *w)
         return ret;
     }
     ret->driver = g_strdup(r->driver);
-    if (vh_prepare_give_back(host, r, w, &error)) {
+    if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &error))
         ret->outcome = VH_RETURN_GIVEN_BACK;
-    } else {
-        ret->outcome = VH_RETURN_FAILED;
-        ret->detail = g_strdup(error->message);
-    }
+    else
+        set_failure(ret, r, error);
     return ret;
 }
 
@@ -267,8 +292,11 @@ vh_returns_failed(const GPtrArray *returns)
 {
     guint n = 0;
 
-    for (guint i = 0; i < returns->len; i++)
-        n += ((VhReturn *)g_ptr_array_index((GPtrArray *)returns, i))->outcome == VH_RETURN_FAILED;
+    for (guint i = 0; i < returns->len; i++) {
+        VhReturnOutcome o = ((VhReturn *)g_ptr_array_index((GPtrArray *)returns, i))->outcome;
+
+        n += o == VH_RETURN_FAILED || o == VH_RETURN_WEDGED;
+    }
     return n;
 }
 

@@ -36,13 +36,16 @@ typedef enum {
     VH_RETURN_LEFT_BY_LIBVIRT, /* libvirt's: left on vfio-pci; vfio-handoff gave it back */
     VH_RETURN_IN_USE,          /* libvirt's: on vfio-pci, and a process holds it: left to it */
     VH_RETURN_FAILED,          /* not given back: stays in the journal, marked stuck */
+    VH_RETURN_WEDGED,          /* does not answer after its reset: kept on vfio-pci, marked
+                                * wedged (rebinding its driver could hang the host) */
 } VhReturnOutcome;
 
 typedef struct {
     char *address;
     VhReturnOutcome outcome;
     char *driver; /* the driver it is on now (or was to go back to, when it failed) */
-    char *detail; /* why it failed, or who holds it; else NULL */
+    char *detail; /* why it failed (for a wedged one, with what a user can do), or who holds
+                   * it; else NULL */
 } VhReturn;
 
 void vh_return_free(VhReturn *ret);
@@ -56,7 +59,7 @@ VhReturn *vh_prepare_return(const VhHost *host, VhJournalRecord *record, const V
 /* vh_prepare_return for every device @domain holds or watches, in reverse order (VhReturn *). */
 GPtrArray *vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w);
 
-/* How many of @returns failed. */
+/* How many of @returns were not given back (failed or wedged). */
 guint vh_returns_failed(const GPtrArray *returns);
 
 /* Records, for @domain, the driver of each of @devices (VhPciDevice *: managed='yes' hostdevs
@@ -64,9 +67,19 @@ guint vh_returns_failed(const GPtrArray *returns);
 gboolean vh_prepare_watch(const VhHost *host, const char *domain, const char *uuid,
                           const GPtrArray *devices, GError **error);
 
-/* Gives back one journaled device (recover, reattach). */
+typedef enum {
+    VH_GIVE_BACK_CHECKED = 0,    /* only a device that answers (vh_bind_check_answers) */
+    VH_GIVE_BACK_FORCE = 1 << 0, /* even one that does not (reattach --force) */
+} VhGiveBackFlags;
+
+/* Gives back one journaled device (recover, reattach). A device that does not answer is not
+ * touched: its record is marked wedged (VH_ERROR_WEDGED); any other failure marks it stuck. */
 gboolean vh_prepare_give_back(const VhHost *host, VhJournalRecord *record, const VhWriter *w,
-                              GError **error);
+                              VhGiveBackFlags flags, GError **error);
+
+/* What a wedged @record means and what a user can do: "<its reason>; kept on vfio-pci, as
+ * giving it back to DRIVER could hang the host (fix: ...)". */
+char *vh_prepare_wedged_text(const VhJournalRecord *record);
 
 /* Records the QEMU pid of @domain's devices (the `started` hook). */
 void vh_prepare_record_pid(const VhHost *host, const char *domain, int pid);

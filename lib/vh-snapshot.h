@@ -17,7 +17,7 @@ typedef enum {
     VH_SNAPSHOT_NONE = 0,
     VH_SNAPSHOT_NAMES = 1 << 0,   /* vendor, device and class names (pci.ids, 1.3 MB: only for
                                    * the verbs that print them) */
-    VH_SNAPSHOT_DETAILS = 1 << 1, /* what only `show` prints: NUMA node, reset methods */
+    VH_SNAPSHOT_DETAILS = 1 << 1, /* what only `show` prints: the NUMA node */
 } VhSnapshotFlags;
 
 typedef struct {

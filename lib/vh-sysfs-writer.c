@@ -70,6 +70,8 @@ vh_step_describe(const VhStep *step)
         return g_strdup_printf("verify %s -> %s", step->path, step->value);
     case VH_STEP_VERIFY_NODE:
         return g_strdup_printf("verify %s exists", step->path);
+    case VH_STEP_VERIFY_ANSWERS:
+        return g_strdup_printf("verify %s answers (vendor ID not 0xffff)", step->path);
     }
     g_assert_not_reached();
 }
@@ -86,6 +88,8 @@ vh_step_kind_to_string(VhStepKind kind)
         return "verify-link";
     case VH_STEP_VERIFY_NODE:
         return "verify-node";
+    case VH_STEP_VERIFY_ANSWERS:
+        return "verify-answers";
     }
     g_assert_not_reached();
 }

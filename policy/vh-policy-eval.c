@@ -167,6 +167,34 @@ check_held(Eval *ev, const VhPciDevice *dev)
     return TRUE;
 }
 
+/* The journal's record of @dev when it is wedged (it did not come back from its reset when its
+ * last domain stopped), else NULL. */
+static const VhJournalRecord *
+wedged_record(Eval *ev, const VhPciDevice *dev)
+{
+    const VhJournalRecord *r = vh_snapshot_record(ev->f->host, dev->name);
+
+    return r != NULL && r->state == VH_HOLD_WEDGED ? r : NULL;
+}
+
+/* A wedged device goes to no domain: it needs a reset only a reboot gives it. */
+static gboolean
+check_not_wedged(Eval *ev, const VhPciDevice *dev)
+{
+    const VhJournalRecord *r = wedged_record(ev, dev);
+
+    if (r == NULL) {
+        PASS(ev, VH_CHECK_DEVICE, "not-wedged", dev->name, "it answers, as far as is known");
+        return TRUE;
+    }
+    FAIL(ev, VH_CHECK_DEVICE, "not-wedged", dev->name,
+         g_strdup("reboot the host to reset it; 'vfio-handoff status' shows it"),
+         "wedged: it did not answer after its reset when '%s' stopped (its config space read "
+         "0xffff), so it stays on vfio-pci",
+         r->domain != NULL ? r->domain : "its holder");
+    return FALSE;
+}
+
 /* Puts @dev on the hand-off list, or the left-alone list. A device already on vfio-pci is
  * taken over when a holder that is gone left it there, and left alone when someone else
  * prepared it (nodedev-detach, a boot option): its group must still be complete. */
@@ -209,6 +237,13 @@ check_group(Eval *ev, const VhPciDevice *dev)
         const VhReason *r;
         gboolean live;
 
+        if (wedged_record(ev, c) != NULL) {
+            FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
+                 g_strdup("reboot the host to reset it; 'vfio-handoff status' shows it"),
+                 "companion %s in IOMMU group %d is wedged: it did not come back from its reset",
+                 c->name, group->number);
+            return;
+        }
         if (vh_pci_device_is_on_vfio(c) && holding_of(ev, c, &live) != NULL && !live) {
             take(ev, c); /* left on vfio-pci by a holder that is gone */
             continue;
@@ -391,6 +426,10 @@ check_device(Eval *ev, const char *address)
              "no PCI device at this address on this host");
         return;
     }
+    /* first: a device that does not answer reads as no device at all (its config space is all
+     * ones), so every other check of it would mislead */
+    if (!check_not_wedged(ev, dev))
+        return;
     if ((pd = check_enabled(ev, dev, &mate)) != NULL) {
         check_allowed(ev, dev, pd);
         check_identity(ev, dev, pd, mate);

@@ -28,7 +28,8 @@ like "an unknown option is named" "^vfio-handoff: list: Unknown option --bogus \
 # ---- list
 run "$root" list
 is "list exits 0" 0 "$rc"
-like "list shows the GPU as passable" '^0000:01:00\.0 +10de:2204 +VGA compatible controller +nouveau +1 +yes +- +NVIDIA' "$out"
+like "list shows the GPU as passable, with a reset that may not be clean" '^0000:01:00\.0 +10de:2204 +VGA compatible controller +nouveau +1 +bus\? +yes +- +NVIDIA' "$out"
+like "list explains the '?' of its RESET column" "^RESET is the reset the kernel tries first: '\\?' may not leave the device clean \\(pm, bus\\), 'none' has no reset\\." "$out"
 like "list says why the root port is not passable" '└ PCI bridge: stays with the host' "$out"
 run "$root" list --json
 is "list --json exits 0" 0 "$rc"
@@ -36,6 +37,8 @@ is "list --json has every device" "0000:00:00.0 0000:00:01.0 0000:01:00.0 0000:0
     "$(echo "$out" | jq -r '[.devices[].address] | join(" ")')"
 is "list --json gives group, driver and verdict" '1 "nouveau" true' \
     "$(echo "$out" | jq -c '.devices[2] | .iommu_group, .driver, .passable' | tr '\n' ' ' | sed 's/ $//')"
+is "list --json gives the reset and whether it is clean" '"bus" "uncertain"' \
+    "$(echo "$out" | jq -c '.devices[2] | .reset, .reset_health' | tr '\n' ' ' | sed 's/ $//')"
 run "$root" list extra
 is "list takes no arguments" 2 "$rc"
 
@@ -44,6 +47,7 @@ run "$root" show 01:00.0
 is "show exits 0" 0 "$rc"
 like "show names the companion function" 'companions: +0000:01:00\.1 \(snd_hda_intel\)' "$out"
 like "show gives the group and its viability" 'IOMMU group: 1, 3 devices, not viable now' "$out"
+like "show says the bus reset may not be clean" '^  reset: +bus \(may not reset cleanly: some devices, GPUs above all, do not come back from a power-state or bus reset; vfio-handoff gives one back only if it answers\)$' "$out"
 run "$root" show 10de:1aef --json
 is "show accepts a unique vendor:device ID" '"0000:01:00.1"' "$(echo "$out" | jq '.address')"
 is "show --json lists the companions" '["0000:01:00.0"]' "$(echo "$out" | jq -c '[.companions[].address]')"
@@ -215,7 +219,7 @@ before=$(snapshot "$proot")
 run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
 after=$(snapshot "$proot")
 is "plan allows the enabled GPU" 0 "$rc"
-is "plan prints every check, passing" 13 "$(echo "$out" | grep -c '^  PASS ')"
+is "plan prints every check, passing" 14 "$(echo "$out" | grep -c '^  PASS ')"
 is "plan prints the exact sysfs writes in order" "$(cat <<STEPS
    1. write 'vfio-pci' to $proot/sys/bus/pci/devices/0000:01:00.0/driver_override
    2. write '0000:01:00.0' to $proot/sys/bus/pci/drivers/nouveau/unbind

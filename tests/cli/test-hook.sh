@@ -260,6 +260,50 @@ VH_ROOT=$r2 "$VH_CLI" enable --force 0000:02:00.0 >/dev/null 2>&1
 run "$r2" detach 0000:02:00.0
 is "detach refuses the boot disk like the hook does" "vfio-handoff: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at / (fix: choose another device: the host needs this one)" "$err"
 
+# ---- a GPU that does not come back from its reset (config space all ones) is never rebound:
+# its driver's probe of it can hang the host
+host gpu-audio
+enable "$r" 0000:01:00.0
+hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
+mkdir -p "$r/run/libvirt/qemu" && echo 777 >"$r/run/libvirt/qemu/gpu-vm.pid"
+hook "$r" gpu-vm started begin "$tap_tmp/gpu.xml"
+printf '[wedge]\nreset=0000:01:00.0\n' >"$r/.fake/faults"
+# what vfio-pci does when QEMU lets the device go
+printf 1 >"$r/sys/bus/pci/devices/0000:01:00.0/reset"
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+is "release of a wedged GPU exits 0 (libvirt ignores it)" 0 "$rc"
+is "the wedged GPU stays on vfio-pci, its audio function goes home" "vfio-pci snd_hda_intel" \
+    "$(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
+is "... the fake kernel's log shows no unbind of it after the reset" "" \
+    "$(sed -n '/^wedged 0000:01:00.0/,$p' "$r/.fake/log" | grep '0000:01:00.0' | grep -v '^wedged')"
+like "the hook logs it as wedged, saying what to do" \
+    "device=0000:01:00.0 step=give-back result=wedged duration_ms=[0-9.]+: does not answer after its reset: its config space reads 0xffff \\(reset methods: bus\\); kept on vfio-pci, as giving it back to nouveau could hang the host \\(fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway\\)$" \
+    "$(cat "$r/run/vfio-handoff/hook.log")"
+run "$r" status --json
+is "status --json marks it wedged, with the reason" \
+    "wedged|does not answer after its reset: its config space reads 0xffff (reset methods: bus)" \
+    "$(echo "$out" | jq -r '.devices[] | select(.address == "0000:01:00.0") | .state + "|" + .reason')"
+run "$r" status
+like "status says what wedged means and what to do" "^1 wedged: not back from the reset, so kept on vfio-pci, as rebinding the driver could hang the host \(fix: reboot the host, or run 'vfio-handoff reattach --force DEVICE' to give one back anyway\)\.$" "$out"
+hook "$r" other-vm prepare begin "$tap_tmp/gpu.xml"
+is "a wedged GPU goes to no domain (exit 1, nothing changed)" \
+    "1 vfio-handoff: other-vm: 0000:01:00.0: wedged: it did not answer after its reset when 'gpu-vm' stopped (its config space read 0xffff), so it stays on vfio-pci (fix: reboot the host to reset it; 'vfio-handoff status' shows it) vfio-pci snd_hda_intel" \
+    "$rc $err $(drv "$r" 0000:01:00.0) $(drv "$r" 0000:01:00.1)"
+grammar "... in the message grammar" "$err"
+run "$r" recover --offline
+is "recover keeps it and says why (exit 1)" \
+    "1 wedged 0000:01:00.0: does not answer after its reset: its config space reads 0xffff (reset methods: bus); kept on vfio-pci, as giving it back to nouveau could hang the host (fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway) vfio-pci" \
+    "$rc $(echo "$out" | head -n 1) $(drv "$r" 0000:01:00.0)"
+run "$r" reattach 0000:01:00.0
+is "reattach refuses it without --force (exit 1)" \
+    "1 vfio-handoff: 0000:01:00.0: does not answer after its reset: its config space reads 0xffff (reset methods: bus); kept on vfio-pci, as giving it back to nouveau could hang the host (fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway) vfio-pci" \
+    "$rc $err $(drv "$r" 0000:01:00.0)"
+grammar "... in the message grammar" "$err"
+run "$r" reattach --force 0000:01:00.0
+is "reattach --force gives it back anyway" "0 gave 0000:01:00.0 back to nouveau nouveau " \
+    "$rc $out $(drv "$r" 0000:01:00.0) $(journal "$r")"
+rm -f "$r/.fake/faults"
+
 # ---- the fast path: a domain without PCI hostdevs never reaches the engine, nor does one with
 # only managed='yes' ones, except at prepare (the engine watches libvirt's enabled devices)
 echo "<domain type='kvm'><name>plain</name><devices><hostdev mode='subsystem' type='usb' managed='no'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev></devices></domain>" >"$tap_tmp/plain.xml"

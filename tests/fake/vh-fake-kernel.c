@@ -11,6 +11,10 @@
  *                                                          probe: EINVAL, the device unbound)
  *   [hang]  bind=BDF;...  unbind=BDF;...  probe=BDF;...   the write blocks until the line is
  *                                                          removed from the file
+ *   [wedge] reset=BDF;...                                  the device does not come back from
+ *                                                          its next reset: from then on its
+ *                                                          config space reads all ones (0xff),
+ *                                                          as a GPU with a reset bug does
  * Every state change is appended to ROOT/.fake/log ("bind 0000:01:00.0 vfio-pci"), every write
  * to ROOT/.fake/writes.
  */
@@ -198,6 +202,43 @@ maybe_hang(const char *step, const char *bdf)
     /* until the fault is lifted, or the kernel is told to stop: a stop must never wait on it */
     while (fault("hang", step, bdf) && !fuse_session_exited(K.se))
         g_usleep(20 * 1000);
+}
+
+/* ROOT/.fake/wedged: the devices that did not come back from a reset, a line each */
+static char *
+wedged_file(void)
+{
+    return g_build_filename(K.root, ".fake", "wedged", NULL);
+}
+
+static gboolean
+is_wedged(const char *bdf)
+{
+    g_autofree char *path = wedged_file();
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return FALSE;
+    lines = g_strsplit(text, "\n", -1);
+    return g_strv_contains((const char *const *)lines, bdf);
+}
+
+/* pci_reset_function(): what the `reset` attribute and vfio-pci's release both run */
+static void
+do_reset(const char *bdf)
+{
+    klog("reset %s", bdf);
+    if (fault("wedge", "reset", bdf) && !is_wedged(bdf)) {
+        g_autofree char *path = wedged_file();
+        FILE *f = fopen(path, "ae");
+
+        if (f != NULL) {
+            fprintf(f, "%s\n", bdf);
+            fclose(f);
+        }
+        klog("wedged %s", bdf);
+    }
 }
 
 /* vfio: /dev/vfio/GROUP exists while any member of the group is bound to vfio-pci */
@@ -455,7 +496,9 @@ k_write_control(const char *path, const char *buf, size_t size)
          * exists only where the device has a reset method, which the tree models */
         if (strcmp(bdf, "1") != 0)
             return -EINVAL;
-        klog("reset %s", name);
+        g_mutex_lock(&K.lock);
+        do_reset(name);
+        g_mutex_unlock(&K.lock);
         break;
     }
     case CTL_NONE:
@@ -533,12 +576,30 @@ k_open(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
+/* "devices/.../BDF/config" -> BDF, else NULL */
+static char *
+config_owner(const char *path)
+{
+    g_autofree char *dir = NULL;
+
+    if (!g_str_has_suffix(path, "/config"))
+        return NULL;
+    dir = g_path_get_dirname(path);
+    return g_path_get_basename(dir);
+}
+
 static int
 k_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
+    g_autofree char *bdf = config_owner(rel(path));
     ssize_t n = pread((int)fi->fh, buf, size, off);
 
-    return n < 0 ? -errno : (int)n;
+    if (n < 0)
+        return -errno;
+    /* a device that does not answer: every config read completes with all ones */
+    if (bdf != NULL && is_wedged(bdf))
+        memset(buf, 0xff, (size_t)n);
+    return (int)n;
 }
 
 /* Every write as it arrived, one line each ("sys/PATH VALUE", the value's newline dropped), in

@@ -133,7 +133,7 @@ give_back(Fixture *f, const char *domain, GPtrArray *failures)
     for (guint i = 0; failures != NULL && i < returns->len; i++) {
         const VhReturn *r = g_ptr_array_index(returns, i);
 
-        if (r->outcome == VH_RETURN_FAILED)
+        if (r->outcome == VH_RETURN_FAILED || r->outcome == VH_RETURN_WEDGED)
             g_ptr_array_add(failures, g_strdup_printf("%s: %s", r->address, r->detail));
     }
     return vh_returns_failed(returns);
@@ -344,7 +344,46 @@ test_give_back_failure_kept(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_suffix(h->reason, g_strerror(EIO)));
     /* recover, once the kernel takes it */
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUD1, FALSE);
-    g_assert_true(vh_prepare_give_back(f->t->host, h, &f->writer, &error));
+    g_assert_true(vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, &error));
+    g_assert_no_error(error);
+    ASSERT_STR(drivers(f), ORIGINAL);
+    ASSERT_STR(journal(f), "");
+}
+
+/* A device that did not come back from its reset (config space all ones) is not rebound: its
+ * driver's probe could hang the host. It stays on vfio-pci, wedged, the others go back; a
+ * forced give back (reattach --force) takes it home anyway. */
+static void
+test_wedged_kept(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(VhJournalRecord) h = NULL;
+    g_autofree char *reset = NULL;
+
+    if (f->k == NULL)
+        return;
+    g_assert_true(detach(f, f->devices, "vm", NULL, &f->writer, &error));
+    vh_fake_kernel_set_fault(f->t->root, "wedge", "reset", GPU2, TRUE);
+    /* what vfio-pci does when QEMU lets the device go */
+    reset = g_strdup_printf("bus/pci/devices/%s/reset", GPU2);
+    g_assert_cmpint(vh_fake_kernel_write(f->t->host->sysfs, reset, "1", 1), ==, 0);
+    g_assert_cmpuint(give_back(f, "vm", failures), ==, 1);
+    ASSERT_STR(g_strdup(failures->pdata[0]), GPU2
+               ": does not answer after its reset: its config space reads 0xffff (reset "
+               "methods: bus); kept on vfio-pci, as giving it back to nouveau could hang the host "
+               "(fix: reboot the host to reset it, or run 'vfio-handoff reattach --force " GPU2
+               "' to give it back anyway)");
+    ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:- vfio-pci:vfio-pci snd_hda_intel:-");
+    h = vh_journal_get(f->t->host, GPU2, NULL);
+    g_assert_nonnull(h);
+    g_assert_cmpint(h->state, ==, VH_HOLD_WEDGED);
+    /* checked again on every try: recover leaves it too */
+    g_assert_false(vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, &error));
+    g_assert_error(error, VH_ERROR, VH_ERROR_WEDGED);
+    g_clear_error(&error);
+    ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:- vfio-pci:vfio-pci snd_hda_intel:-");
+    g_assert_true(vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_FORCE, &error));
     g_assert_no_error(error);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");
@@ -363,5 +402,6 @@ main(int argc, char **argv)
     ADD("/vh/handoff/rollback-in-reverse", test_rollback);
     ADD("/vh/handoff/takeover-keeps-original-driver", test_takeover);
     ADD("/vh/handoff/give-back-failure-kept-for-recover", test_give_back_failure_kept);
+    ADD("/vh/handoff/wedged-device-not-rebound", test_wedged_kept);
     return g_test_run();
 }
