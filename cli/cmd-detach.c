@@ -84,7 +84,7 @@ vh_cmd_detach(int argc, char **argv)
         return VH_EXIT_FAILED;
     }
     if (!vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_BY_HAND, NULL, NULL}, eval->handoff,
-                    &change->writer, &error)) {
+                    eval->consoles, &change->writer, &error)) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }

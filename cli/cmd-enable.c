@@ -7,9 +7,10 @@
 #include "vh-cli.h"
 #include "vh-policy-write.h"
 
-/* Why @dev must not be enabled, or NULL. *forcible says whether --force may override it. */
+/* Why @dev must not be enabled, or NULL. *forcible says whether --force may override it. With
+ * @console_handoff, the host's console on it is no reason. */
 static const VhReason *
-refusal(const VhVerdict *v, gboolean *forcible)
+refusal(const VhVerdict *v, gboolean console_handoff, gboolean *forcible)
 {
     for (guint i = 0; i < v->reasons->len; i++) {
         const VhReason *r = g_ptr_array_index(v->reasons, i);
@@ -25,7 +26,8 @@ refusal(const VhVerdict *v, gboolean *forcible)
     for (guint i = 0; i < v->reasons->len; i++) {
         const VhReason *r = g_ptr_array_index(v->reasons, i);
 
-        if (r->kind == VH_REASON_HOST_CRITICAL || r->kind == VH_REASON_GROUP_CRITICAL) {
+        if ((r->kind == VH_REASON_HOST_CRITICAL || r->kind == VH_REASON_GROUP_CRITICAL) &&
+            !(console_handoff && r->console_device != NULL)) {
             *forcible = TRUE;
             return r;
         }
@@ -35,16 +37,22 @@ refusal(const VhVerdict *v, gboolean *forcible)
 
 /* Whether @dev may be enabled (with @force); reports why not on stderr. */
 static gboolean
-may_enable(const VhCliView *view, const VhPciDevice *dev, gboolean force)
+may_enable(const VhCliView *view, const VhPciDevice *dev, gboolean force, gboolean console_handoff)
 {
     const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
     const VhPolicyDevice *pd;
     gboolean forcible = FALSE;
-    const VhReason *r = refusal(v, &forcible);
+    const VhReason *r = refusal(v, console_handoff, &forcible);
 
     if (r != NULL && !forcible) {
         vh_cli_error("%s: %s (fix: %s)", dev->name, r->text,
                      r->fix != NULL ? r->fix : "choose another device");
+        return FALSE;
+    }
+    if (r != NULL && !force && r->console_device != NULL) {
+        vh_cli_error("%s: %s (fix: pass --console-handoff to release the host's console from %s "
+                     "at each start and restore it at each stop, or choose another device)",
+                     dev->name, r->text, r->console_device);
         return FALSE;
     }
     if (r != NULL && !force) {
@@ -68,7 +76,7 @@ may_enable(const VhCliView *view, const VhPciDevice *dev, gboolean force)
 
 /* Writes the drop-in of @dev and says what it did. */
 static gboolean
-enable_one(const VhCliView *view, VhPciDevice *dev, char **domains)
+enable_one(const VhCliView *view, VhPciDevice *dev, char **domains, gboolean console_handoff)
 {
     const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
     g_autofree char *name = vh_pci_device_display_name(dev);
@@ -78,14 +86,15 @@ enable_one(const VhCliView *view, VhPciDevice *dev, char **domains)
         .device = dev,
         .pf = dev->physfn != NULL ? vh_inventory_lookup(view->snap->inventory, dev->physfn) : NULL,
         .domains = domains,
-        .why = name};
+        .why = name,
+        .console_handoff = console_handoff};
     g_autofree char *text = vh_policy_dropin_text(&dropin);
     int vf_index = dropin.pf != NULL ? vh_pci_device_vf_index(dropin.pf, dev->name) : -1;
     g_autofree char *who = domains != NULL ? g_strjoinv(", ", domains) : g_strdup("any domain");
     g_autofree char *identity = vh_pci_device_identity(dev);
     g_autoptr(GError) error = NULL;
     gboolean forcible;
-    const VhReason *r = refusal(v, &forcible);
+    const VhReason *r = refusal(v, console_handoff, &forcible);
 
     if (!vh_policy_write_atomic(path, text, &error)) {
         vh_cli_error("%s: %s", dev->name, error->message);
@@ -104,6 +113,9 @@ enable_one(const VhCliView *view, VhPciDevice *dev, char **domains)
             printf("  its IOMMU group companion %s (%s) will be handed off with it\n", c->name,
                    c->driver);
     }
+    if (console_handoff)
+        printf("  console-handoff: the host's console on it is released at each start and "
+               "restored at each stop\n");
     if (r != NULL)
         vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
                      "while the host depends on it",
@@ -133,13 +145,17 @@ int
 vh_cmd_enable(int argc, char **argv)
 {
     g_auto(GStrv) domains = NULL;
-    gboolean force = FALSE;
+    gboolean force = FALSE, console_handoff = FALSE;
     const GOptionEntry entries[] = {
+        {"console-handoff", 0, 0, G_OPTION_ARG_NONE, &console_handoff,
+         "The boot VGA device may be handed off while it shows the host's console "
+         "(console-handoff=true): the hook releases the console from it at each start and "
+         "restores it at each stop; the host has no local console meanwhile",
+         NULL},
         {"domain", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &domains,
          "Allow only this domain (repeat for several; default: any domain)", "DOMAIN"},
         {"force", 0, 0, G_OPTION_ARG_NONE, &force,
-         "Enable a device the host depends on now (the hook still refuses it while it does)",
-         NULL},
+         "Enable a device the host depends on now (the hook still refuses it while it does)", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
@@ -175,13 +191,13 @@ vh_cmd_enable(int argc, char **argv)
 
         if (dev == NULL)
             vh_cli_error("%s", error->message);
-        if (dev == NULL || !may_enable(view, dev, force))
+        if (dev == NULL || !may_enable(view, dev, force, console_handoff))
             refused = TRUE;
         else
             g_ptr_array_add(devices, dev);
     }
     for (guint i = 0; !refused && i < devices->len; i++) {
-        if (!enable_one(view, g_ptr_array_index(devices, i), domains))
+        if (!enable_one(view, g_ptr_array_index(devices, i), domains, console_handoff))
             return VH_EXIT_FAILED;
     }
     return refused ? VH_EXIT_FAILED : VH_EXIT_OK;

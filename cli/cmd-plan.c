@@ -215,7 +215,7 @@ vh_cmd_plan(int argc, char **argv)
     /* the hook's own transaction, recording its steps instead of writing them */
     if (eval->allowed &&
         !vh_prepare(view->snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, def->name, def->uuid},
-                    eval->handoff, &(VhWriter){.steps = steps}, &error)) {
+                    eval->handoff, eval->consoles, &(VhWriter){.steps = steps}, &error)) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }

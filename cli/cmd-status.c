@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "vh-cli.h"
+#include "vh-console.h"
 #include "vh-holders.h"
 #include "vh-parked.h"
 
@@ -66,6 +67,32 @@ parked_to_json(JsonBuilder *b, const VhSnapshot *snap, const GPtrArray *parked)
 }
 
 static void
+strv_to_json(JsonBuilder *b, const char *member, char **list)
+{
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
+    for (guint i = 0; list != NULL && list[i] != NULL; i++)
+        json_builder_add_string_value(b, list[i]);
+    json_builder_end_array(b);
+}
+
+/* "console": what was released from the device (restored after it), or null */
+static void
+console_to_json(JsonBuilder *b, const VhJournalRecord *h)
+{
+    json_builder_set_member_name(b, "console");
+    if (h->vtcons == NULL && h->platform_fbs == NULL) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    vh_cli_json_string_or_null(b, "framebuffer", h->console);
+    strv_to_json(b, "vtconsoles", h->vtcons);
+    strv_to_json(b, "platform_framebuffers", h->platform_fbs);
+    json_builder_end_object(b);
+}
+
+static void
 print_json(const VhSnapshot *snap, const GPtrArray *parked)
 {
     const VhHost *host = snap->host;
@@ -97,6 +124,7 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
         else
             json_builder_add_null_value(b);
         vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0);
+        console_to_json(b, h);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -158,6 +186,12 @@ print_table(const VhHost *host, const GPtrArray *holds)
                h->driver != NULL ? h->driver : "no driver", qemu);
         if (h->reason != NULL)
             printf("%14s└ %s\n", "", h->reason);
+        if (h->vtcons != NULL || h->platform_fbs != NULL) {
+            g_autofree char *what = vh_console_describe(h->console, h->vtcons, h->platform_fbs);
+
+            printf("%14s└ console: %s, released; bound again once it is back on %s\n", "", what,
+                   h->driver != NULL ? h->driver : "no driver");
+        }
         orphans += g_strcmp0(q, "gone") == 0;
         stuck += h->state == VH_HOLD_STUCK;
         wedged += h->state == VH_HOLD_WEDGED;

@@ -143,7 +143,7 @@ op_prepare(Hook *h)
         return refuse(h, failed->kind == VH_CHECK_DEVICE ? failed->subject : NULL, "%s", text);
     }
     owner.uuid = h->def->uuid;
-    if (!vh_prepare(snap, &owner, eval->handoff, &h->writer, &error))
+    if (!vh_prepare(snap, &owner, eval->handoff, eval->consoles, &h->writer, &error))
         return refuse(h, NULL,
                       "%s (fix: see each step with 'journalctl -t vfio-handoff', and what is left "
                       "stuck with 'vfio-handoff status')",

@@ -24,6 +24,9 @@ vh_journal_record_free(VhJournalRecord *h)
     g_free(h->driver);
     g_free(h->driver_override);
     g_free(h->reason);
+    g_free(h->console);
+    g_strfreev(h->vtcons);
+    g_strfreev(h->platform_fbs);
     g_free(h);
 }
 
@@ -96,6 +99,38 @@ vh_owner_to_string(VhOwner owner)
     return "domain";
 }
 
+/* "a;b": names that hold no ';' (checked when read back) */
+static void
+set_list(GKeyFile *kf, const char *key, char **list)
+{
+    g_autofree char *joined = g_strjoinv(";", list);
+
+    g_key_file_set_string(kf, GROUP, key, joined);
+}
+
+/* A vtconsole's name: "vtcon" and a number. */
+static gboolean
+is_vtcon_name(const char *s)
+{
+    if (!g_str_has_prefix(s, "vtcon") || s[5] == '\0' || strlen(s) > 16)
+        return FALSE;
+    for (const char *p = s + 5; *p != '\0'; p++) {
+        if (!g_ascii_isdigit(*p))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* "NAME:DRIVER", both names a sysfs directory may have. */
+static gboolean
+is_platform_fb_spec(const char *s)
+{
+    g_auto(GStrv) nd = g_strsplit(s, ":", -1);
+
+    return g_strv_length(nd) == 2 && vh_journal_is_driver_name(nd[0]) &&
+           vh_journal_is_driver_name(nd[1]);
+}
+
 char *
 vh_journal_record_to_text(const VhJournalRecord *h)
 {
@@ -112,6 +147,12 @@ vh_journal_record_to_text(const VhJournalRecord *h)
                           h->driver_override != NULL ? h->driver_override : "");
     g_key_file_set_string(kf, GROUP, "state", vh_hold_state_to_string(h->state));
     g_key_file_set_string(kf, GROUP, "reason", h->reason != NULL ? h->reason : "");
+    if (h->console != NULL)
+        g_key_file_set_string(kf, GROUP, "console", h->console);
+    if (h->vtcons != NULL)
+        set_list(kf, "vtcons", h->vtcons);
+    if (h->platform_fbs != NULL)
+        set_list(kf, "platform-fbs", h->platform_fbs);
     g_key_file_set_int64(kf, GROUP, "since", h->since);
     g_key_file_set_int64(kf, GROUP, "updated", g_get_real_time() / G_USEC_PER_SEC);
     return g_key_file_to_data(kf, NULL, NULL);
@@ -189,6 +230,25 @@ get_number(GKeyFile *kf, const char *key, gint64 max, gint64 *out)
     return g_ascii_isdigit(v[0]) && *end == '\0' && errno == 0 && *out <= max;
 }
 
+/* The list under @key, each checked by @valid; NULL when absent or empty. */
+static gboolean
+get_list(GKeyFile *kf, gboolean *ok, const char *key, gboolean (*valid)(const char *), char ***out)
+{
+    g_autofree char *v = get(kf, ok, key);
+    g_auto(GStrv) items = NULL;
+
+    *out = NULL;
+    if (v == NULL)
+        return TRUE;
+    items = g_strsplit(v, ";", -1);
+    for (guint i = 0; items[i] != NULL; i++) {
+        if (!valid(items[i]))
+            return FALSE;
+    }
+    *out = g_steal_pointer(&items);
+    return TRUE;
+}
+
 G_GNUC_PRINTF(2, 3)
 static VhJournalRecord *
 bad(GError **error, const char *fmt, ...)
@@ -225,6 +285,7 @@ vh_journal_record_parse(const char *name, const char *text, gsize len, GError **
     h->driver = get(kf, &ok, "driver");
     h->driver_override = get(kf, &ok, "driver-override");
     h->reason = get(kf, &ok, "reason");
+    h->console = get(kf, &ok, "console");
     state = get(kf, &ok, "state");
     owner = get(kf, &ok, "owner");
     if (!ok)
@@ -250,6 +311,10 @@ vh_journal_record_parse(const char *name, const char *text, gsize len, GError **
         !get_number(kf, "since", G_MAXINT64, &since) ||
         !get_number(kf, "updated", G_MAXINT64, &updated))
         return bad(error, "has a qemu-pid, since or updated that is not a whole number");
+    if (!get_list(kf, &ok, "vtcons", is_vtcon_name, &h->vtcons) ||
+        !get_list(kf, &ok, "platform-fbs", is_platform_fb_spec, &h->platform_fbs))
+        return bad(error, "names a console that is not a vtconsole, or a framebuffer that is not "
+                          "NAME:DRIVER");
     h->qemu_pid = (int)pid;
     h->since = since;
     h->updated = updated;

@@ -49,6 +49,11 @@ typedef struct {
     char *driver_override; /* the original override, NULL when unset */
     VhHoldState state;
     char *reason;          /* why it is stuck, or NULL */
+    /* the host's console, released from this GPU before it was taken (console-handoff) and
+     * restored after it is back: journaled before the first console step */
+    char *console;         /* the framebuffer it was on ("fb0 (EFI VGA)"), or NULL */
+    char **vtcons;         /* the framebuffer consoles unbound ("vtcon1"), or NULL */
+    char **platform_fbs;   /* the firmware framebuffers unbound ("efi-framebuffer.0:DRIVER") */
     gint64 since;          /* when it was taken (unix seconds) */
     gint64 updated;
 } VhJournalRecord;

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "vh-console.h"
 #include "vh-error.h"
 #include "vh-kernel-abi.h"
 #include "vh-prepare.h"
@@ -26,6 +27,21 @@ detach_job(gpointer data)
     return NULL;
 }
 
+/* The console released from @r's device, back: after the device (DESIGN §8). */
+static gboolean
+restore_console(const VhHost *host, const VhJournalRecord *r, const VhWriter *w, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (r->vtcons == NULL && r->platform_fbs == NULL)
+        return TRUE;
+    if (vh_console_restore(host, r->address, r->vtcons, r->platform_fbs, w, &local))
+        return TRUE;
+    g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "back on its driver, but its console is not: %s",
+                local->message);
+    return FALSE;
+}
+
 gboolean
 vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
                      VhGiveBackFlags flags, GError **error)
@@ -37,7 +53,8 @@ vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
     /* a device that did not come back from its reset is never rebound: its driver's probe
      * of a device that does not answer can hang the host (the well-known GPU reset bugs) */
     if ((!(flags & VH_GIVE_BACK_FORCE) && !vh_bind_check_answers(host, r->address, w, &local)) ||
-        !vh_bind_give_back(host, r->address, r->driver, r->driver_override, w, &local)) {
+        !vh_bind_give_back(host, r->address, r->driver, r->driver_override, w, &local) ||
+        !restore_console(host, r, w, &local)) {
         r->state =
             g_error_matches(local, VH_ERROR, VH_ERROR_WEDGED) ? VH_HOLD_WEDGED : VH_HOLD_STUCK;
         g_free(r->reason);
@@ -67,6 +84,12 @@ new_record(const VhJournalRecord *before, const VhHandoffOwner *owner, const VhP
 {
     VhJournalRecord *r = g_new0(VhJournalRecord, 1);
 
+    if (before != NULL) { /* its console, if one was released, is still released */
+        r->console = g_strdup(before->console);
+        r->vtcons = g_strdupv(before->vtcons);
+        r->platform_fbs = g_strdupv(before->platform_fbs);
+    }
+
     r->address = g_strdup(dev->name);
     r->identity = vh_pci_device_identity(dev);
     r->owner = owner->owner;
@@ -77,6 +100,69 @@ new_record(const VhJournalRecord *before, const VhHandoffOwner *owner, const VhP
     r->state = VH_HOLD_DETACHING;
     r->since = g_get_real_time() / G_USEC_PER_SEC;
     return r;
+}
+
+/* What of the host's console is on @dev now, into its record: released before it is taken. */
+static void
+note_console(const VhHost *host, const VhPciDevice *dev, VhJournalRecord *r)
+{
+    g_autoptr(VhConsole) c = vh_console_find(host, dev);
+    g_autoptr(GPtrArray) vtcons = g_ptr_array_new();
+    g_autoptr(GPtrArray) fbs = g_ptr_array_new();
+
+    if (c == NULL || r->vtcons != NULL || r->platform_fbs != NULL)
+        return; /* nothing on it, or already released by its last holder */
+    for (guint i = 0; i < c->vtcons->len; i++)
+        g_ptr_array_add(vtcons, g_strdup(g_ptr_array_index(c->vtcons, i)));
+    for (guint i = 0; i < c->platform_fbs->len; i++) {
+        const VhPlatformFb *p = g_ptr_array_index(c->platform_fbs, i);
+
+        g_ptr_array_add(fbs, g_strconcat(p->name, ":", p->driver, NULL));
+    }
+    g_ptr_array_add(vtcons, NULL);
+    g_ptr_array_add(fbs, NULL);
+    g_free(r->console);
+    r->console = g_strdup(c->fb);
+    if (vtcons->len > 1)
+        r->vtcons = (char **)g_ptr_array_steal(vtcons, NULL);
+    if (fbs->len > 1)
+        r->platform_fbs = (char **)g_ptr_array_steal(fbs, NULL);
+}
+
+/* Releases the consoles journaled with the jobs, in order; on a failure puts back what was
+ * released, so the caller can drop the records. */
+static gboolean
+release_consoles(const VhHost *host, Job *jobs, guint n, const VhWriter *w, GError **error)
+{
+    for (guint i = 0; i < n; i++) {
+        VhJournalRecord *r = jobs[i].record;
+
+        if ((r->vtcons == NULL && r->platform_fbs == NULL) ||
+            vh_console_release(host, r->address, r->vtcons, r->platform_fbs, w, error))
+            continue;
+        g_prefix_error(error, "%s: its console cannot be released: ", r->address);
+        for (guint j = i + 1; j > 0; j--) {
+            VhJournalRecord *back = jobs[j - 1].record;
+
+            vh_console_restore(host, back->address, back->vtcons, back->platform_fbs, w, NULL);
+        }
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Drops the records journal_all wrote (or puts back the ones they replaced). */
+static void
+unjournal(const VhSnapshot *snap, Job *jobs, guint n)
+{
+    for (guint j = 0; j < n; j++) {
+        if (jobs[j].w->steps != NULL)
+            continue;
+        if (jobs[j].before != NULL)
+            vh_journal_put(snap->host, jobs[j].before, NULL);
+        else
+            vh_journal_remove(snap->host, jobs[j].record->address, NULL);
+    }
 }
 
 static void
@@ -98,12 +184,7 @@ journal_all(const VhSnapshot *snap, Job *jobs, guint n, GError **error)
             continue; /* recording: the journal is not touched */
         /* a takeover replaces the old owner's record in one rename (vh_journal_put) */
         if (!vh_journal_put(snap->host, jobs[i].record, error)) {
-            for (guint j = 0; j <= i; j++) {
-                if (jobs[j].before != NULL)
-                    vh_journal_put(snap->host, jobs[j].before, NULL);
-                else
-                    vh_journal_remove(snap->host, jobs[j].record->address, NULL);
-            }
+            unjournal(snap, jobs, i + 1);
             return FALSE;
         }
     }
@@ -148,7 +229,7 @@ roll_back(const VhHost *host, Job *jobs, guint n, const VhWriter *w)
 
 gboolean
 vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray *devices,
-           const VhWriter *w, GError **error)
+           const GPtrArray *consoles, const VhWriter *w, GError **error)
 {
     guint n = devices->len;
     Job *jobs = g_new0(Job, n ? n : 1);
@@ -163,9 +244,17 @@ vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray 
                         .w = w,
                         .before = before,
                         .record = new_record(before, owner, dev)};
+        if (consoles != NULL && g_ptr_array_find((GPtrArray *)consoles, dev, NULL))
+            note_console(snap->host, dev, jobs[i].record);
     }
     if ((n > 0 && !vh_bind_ensure_vfio_pci(snap->host, w, error)) ||
         !journal_all(snap, jobs, n, error)) {
+        jobs_free(jobs, n);
+        return FALSE;
+    }
+    /* the console before any device: a GPU's driver must not go while fbcon draws on it */
+    if (!release_consoles(snap->host, jobs, n, w, error)) {
+        unjournal(snap, jobs, n);
         jobs_free(jobs, n);
         return FALSE;
     }

@@ -25,9 +25,12 @@ typedef struct {
  * back stays in the journal as stuck) and the first failure is returned, as
  * "0000:01:00.1: ...". With a recording @w, the steps go to w->steps in order, and nothing is
  * journaled or written.
+ * Of @consoles (VhPciDevice *, of @devices, may be NULL: boot VGA devices with
+ * console-handoff), the console is released first (lib/vh-console.h), journaled with the device
+ * before the first console step; given back after the device, last.
  */
 gboolean vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray *devices,
-                    const VhWriter *w, GError **error);
+                    const GPtrArray *consoles, const VhWriter *w, GError **error);
 
 /* What became of one device when its domain stopped. */
 typedef enum {
@@ -72,8 +75,10 @@ typedef enum {
     VH_GIVE_BACK_FORCE = 1 << 0, /* even one that does not (reattach --force) */
 } VhGiveBackFlags;
 
-/* Gives back one journaled device (recover, reattach). A device that does not answer is not
- * touched: its record is marked wedged (VH_ERROR_WEDGED); any other failure marks it stuck. */
+/* Gives back one journaled device (recover, reattach), then the console released from it. A
+ * device that does not answer is not touched: its record is marked wedged (VH_ERROR_WEDGED);
+ * any other failure marks it stuck. A device that is not back leaves its console released (on
+ * the dummy console) and in its record. */
 gboolean vh_prepare_give_back(const VhHost *host, VhJournalRecord *record, const VhWriter *w,
                               VhGiveBackFlags flags, GError **error);
 

@@ -32,6 +32,12 @@ GPtrArray *vh_usage_pci_chain_of(const char *path);
 VhUse *vh_usage_add(VhUsageCollector *c, VhUseKind kind, const char *device, gboolean direct,
                     const char *subject, const char *detail);
 
+/* Records a use of the GPU in whose memory the firmware framebuffer @path (a sysfs path below
+ * it: its fb, its DRM card) lies, by vh_console_platform_fb_on (vh-usage-console.c); nothing
+ * when @path is below no platform device. */
+void vh_usage_add_platform_fb(VhUsageCollector *c, VhUseKind kind, const char *path,
+                              const char *subject, const char *detail, int pid);
+
 /* Records a use of every device of @chain, the first one direct. */
 void vh_usage_add_chain(VhUsageCollector *c, VhUseKind kind, GPtrArray *chain, const char *subject,
                         const char *detail);

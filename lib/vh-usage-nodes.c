@@ -102,6 +102,9 @@ attribute_node(VhUsageCollector *c, const char *node, const char *holder, int pi
     if (chain->len > 0 &&
         (use = vh_usage_add(c, VH_USE_OPEN_NODE, g_ptr_array_index(chain, 0), TRUE, node, holder)))
         use->pid = pid;
+    /* a firmware framebuffer's node (efifb's /dev/fb0, simpledrm's card) pins the GPU it is on */
+    if (chain->len == 0)
+        vh_usage_add_platform_fb(c, VH_USE_OPEN_NODE, dir, node, holder, pid);
 }
 
 void

@@ -10,6 +10,7 @@ reason_free(VhReason *r)
 {
     g_free(r->text);
     g_free(r->fix);
+    g_free(r->console_device);
     g_free(r);
 }
 
@@ -34,12 +35,34 @@ add_reason(VhVerdict *v, VhReasonKind kind, const char *fmt, ...)
     g_ptr_array_add(v->reasons, r);
 }
 
+static VhReason *
+last_reason(VhVerdict *v)
+{
+    return g_ptr_array_index(v->reasons, v->reasons->len - 1);
+}
+
 static void
 set_fix(VhVerdict *v, const char *fix)
 {
-    VhReason *r = g_ptr_array_index(v->reasons, v->reasons->len - 1);
+    last_reason(v)->fix = g_strdup(fix);
+}
 
-    r->fix = g_strdup(fix);
+/* The boot VGA whose console is the only thing that makes @v host-critical, else NULL. */
+static const char *
+console_only(const VhVerdict *v)
+{
+    const char *dev = NULL;
+
+    for (guint i = 0; i < v->reasons->len; i++) {
+        VhReason *r = g_ptr_array_index(v->reasons, i);
+
+        if (r->kind != VH_REASON_HOST_CRITICAL)
+            continue;
+        if (r->console_device == NULL)
+            return NULL;
+        dev = r->console_device;
+    }
+    return dev;
 }
 
 /* The host-critical uses of one device, as reasons. */
@@ -53,9 +76,11 @@ add_critical_reasons(VhVerdict *v, GPtrArray *uses)
         if (!vh_use_is_critical(use))
             continue;
         what = vh_use_describe(use);
-        if (use->kind == VH_USE_CONSOLE)
+        if (use->kind == VH_USE_CONSOLE) {
             add_reason(v, VH_REASON_HOST_CRITICAL, "host-critical: boot VGA; %s", what);
-        else if (use->direct)
+            if (use->direct) /* a bridge above it stays with the host anyway */
+                last_reason(v)->console_device = g_strdup(v->device->name);
+        } else if (use->direct)
             add_reason(v, VH_REASON_HOST_CRITICAL, "host-critical: %s", what);
         else
             add_reason(v, VH_REASON_HOST_CRITICAL, "host-critical: %s (below this bridge)", what);
@@ -166,6 +191,7 @@ taint_group(VhVerdicts *out, const VhIommuGroup *group)
             add_reason(mv, VH_REASON_GROUP_CRITICAL,
                        "shares IOMMU group %d with host-critical %s (%s)", group->number,
                        crit->name, first_critical_text(cv));
+            last_reason(mv)->console_device = g_strdup(console_only(cv));
             mv->host_critical = TRUE;
         }
     }

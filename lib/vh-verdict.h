@@ -22,6 +22,10 @@ typedef struct {
     VhReasonKind kind;
     char *text; /* "host-critical: /dev/sda1 is mounted at /mnt/usb" */
     char *fix;  /* what a person can do about it, or NULL */
+    /* the boot VGA device whose console alone makes this reason (host-critical: it carries the
+     * console; group-critical: it shares the group with one that does), else NULL: the policy's
+     * console-handoff on that device waives it */
+    char *console_device;
 } VhReason;
 
 typedef struct {

@@ -29,6 +29,7 @@ vh_evaluation_free(VhEvaluation *eval)
     g_ptr_array_unref(eval->checks);
     g_ptr_array_unref(eval->handoff);
     g_ptr_array_unref(eval->left_alone);
+    g_ptr_array_unref(eval->consoles);
     g_free(eval);
 }
 
@@ -102,6 +103,73 @@ in_use_reason(const VhVerdict *v)
             return r;
     }
     return NULL;
+}
+
+/* Whether the policy lets @r go: a reason made by a boot VGA's console alone, on a device
+ * whose section says console-handoff=true. */
+static gboolean
+console_waived(Eval *ev, const VhReason *r)
+{
+    const VhPciDevice *gpu = r->console_device != NULL
+                                 ? vh_inventory_lookup(ev->f->host->inventory, r->console_device)
+                                 : NULL;
+    const VhPolicyDevice *pd = gpu != NULL ? vh_policy_device_for(ev->f->policy, gpu) : NULL;
+
+    return pd != NULL && pd->console_handoff;
+}
+
+/* The first host-critical or group-critical reason of @v the policy does not waive, or NULL;
+ * *@waived: whether it waived one. */
+static const VhReason *
+critical_reason(Eval *ev, const VhVerdict *v, gboolean *waived)
+{
+    *waived = FALSE;
+    for (guint i = 0; i < v->reasons->len; i++) {
+        const VhReason *r = g_ptr_array_index(v->reasons, i);
+
+        if (r->kind != VH_REASON_HOST_CRITICAL && r->kind != VH_REASON_GROUP_CRITICAL)
+            continue;
+        if (!console_waived(ev, r))
+            return r;
+        *waived = TRUE;
+    }
+    return NULL;
+}
+
+/* The fix of a critical reason: for the console alone, the setting that hands it off too. */
+static char *
+critical_fix(const VhReason *r)
+{
+    if (r->console_device != NULL)
+        return g_strdup_printf(
+            "run 'vfio-handoff enable --console-handoff %s' to set console-handoff=true: the "
+            "host's console is then released from it at start and restored at stop, and the "
+            "host has no local console while the VM runs; or choose another device",
+            r->console_device);
+    return g_strdup("choose another device: the host needs this one");
+}
+
+/* The boot VGA devices whose console this handoff releases: those a waived reason names. */
+static void
+note_consoles(Eval *ev)
+{
+    for (guint i = 0; i < ev->e->handoff->len; i++) {
+        const VhPciDevice *dev = g_ptr_array_index(ev->e->handoff, i);
+        const VhVerdict *v = vh_verdicts_get(ev->f->host->verdicts, dev->name);
+
+        for (guint j = 0; j < v->reasons->len; j++) {
+            const VhReason *r = g_ptr_array_index(v->reasons, j);
+            const VhPciDevice *gpu =
+                r->console_device != NULL
+                    ? vh_inventory_lookup(ev->f->host->inventory, r->console_device)
+                    : NULL;
+
+            if (gpu != NULL && console_waived(ev, r) &&
+                g_ptr_array_find(ev->e->handoff, gpu, NULL) &&
+                !g_ptr_array_find(ev->e->consoles, gpu, NULL))
+                g_ptr_array_add(ev->e->consoles, (gpointer)gpu);
+        }
+    }
 }
 
 /* Whether @h holds for someone other than the domain evaluated. A device detached by hand is
@@ -235,7 +303,7 @@ check_group(Eval *ev, const VhPciDevice *dev)
         VhPciDevice *c = g_ptr_array_index(companions, i);
         const VhVerdict *cv = vh_verdicts_get(ev->f->host->verdicts, c->name);
         const VhReason *r;
-        gboolean live;
+        gboolean live, waived;
 
         if (wedged_record(ev, c) != NULL) {
             FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
@@ -248,15 +316,18 @@ check_group(Eval *ev, const VhPciDevice *dev)
             take(ev, c); /* left on vfio-pci by a holder that is gone */
             continue;
         }
-        if (vh_pci_device_is_viable_member(c))
-            continue; /* vfio-pci, pci-stub or no driver: acceptable as it is */
-        if ((r = reason_of(cv, VH_REASON_HOST_CRITICAL)) != NULL ||
-            (r = reason_of(cv, VH_REASON_GROUP_CRITICAL)) != NULL || (r = in_use_reason(cv)) != NULL) {
+        /* vfio-pci, pci-stub or no driver: acceptable as it is, unless its console goes too */
+        if (vh_pci_device_is_viable_member(c) &&
+            (critical_reason(ev, cv, &waived) != NULL || !waived))
+            continue;
+        if ((r = critical_reason(ev, cv, &waived)) != NULL || (r = in_use_reason(cv)) != NULL) {
             FAIL(ev, VH_CHECK_DEVICE, "group-integrity", dev->name,
-                 g_strdup("choose another device: the whole group goes to the VM, and the host "
-                          "needs that companion"),
-                 "companion %s (%s) in IOMMU group %d cannot be handed off: %s", c->name, c->driver,
-                 group->number, r->text);
+                 r->console_device != NULL
+                     ? critical_fix(r)
+                     : g_strdup("choose another device: the whole group goes to the VM, and the "
+                                "host needs that companion"),
+                 "companion %s (%s) in IOMMU group %d cannot be handed off: %s", c->name,
+                 c->driver != NULL ? c->driver : "no driver", group->number, r->text);
             return;
         }
         if (holding_of(ev, c, &live) != NULL && live) {
@@ -389,11 +460,14 @@ check_host_needs(Eval *ev, const VhPciDevice *dev)
 {
     const VhVerdict *v = vh_verdicts_get(ev->f->host->verdicts, dev->name);
     const VhReason *r;
+    gboolean waived;
 
-    if ((r = reason_of(v, VH_REASON_HOST_CRITICAL)) != NULL ||
-        (r = reason_of(v, VH_REASON_GROUP_CRITICAL)) != NULL)
-        FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", dev->name,
-             g_strdup("choose another device: the host needs this one"), "%s", r->text);
+    if ((r = critical_reason(ev, v, &waived)) != NULL)
+        FAIL(ev, VH_CHECK_DEVICE, "not-host-critical", dev->name, critical_fix(r), "%s", r->text);
+    else if (waived)
+        PASS(ev, VH_CHECK_DEVICE, "not-host-critical", dev->name,
+             "the host needs it only for its console, and console-handoff=true: the console is "
+             "released at start and restored at stop");
     else if ((r = reason_of(v, VH_REASON_BRIDGE)) != NULL ||
              (r = reason_of(v, VH_REASON_CHIPSET)) != NULL ||
              (r = reason_of(v, VH_REASON_SRIOV_PF)) != NULL)
@@ -584,6 +658,7 @@ vh_policy_evaluate(const VhFacts *f)
     ev.e->checks = g_ptr_array_new_with_free_func((GDestroyNotify)check_free);
     ev.e->handoff = g_ptr_array_new();
     ev.e->left_alone = g_ptr_array_new();
+    ev.e->consoles = g_ptr_array_new();
 
     if (vh_policy_has_errors(f->policy, FALSE)) {
         const VhPolicyIssue *first = NULL;
@@ -618,5 +693,7 @@ vh_policy_evaluate(const VhFacts *f)
         check_admission(&ev);
     }
     ev.e->allowed = vh_evaluation_first_failure(ev.e) == NULL;
+    if (ev.e->allowed)
+        note_consoles(&ev);
     return ev.e;
 }

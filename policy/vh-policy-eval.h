@@ -38,6 +38,8 @@ typedef struct {
     GPtrArray *checks;     /* VhPolicyCheck *, in evaluation order */
     GPtrArray *handoff;    /* VhPciDevice * (borrowed): to detach, requested ones first */
     GPtrArray *left_alone; /* VhPciDevice * (borrowed): already on vfio-pci, someone else's */
+    GPtrArray *consoles;   /* VhPciDevice * (borrowed), of handoff: the boot VGA devices whose
+                            * console is released first (console-handoff=true) */
     gboolean allowed;      /* every check passed */
 } VhEvaluation;
 

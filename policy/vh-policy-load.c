@@ -435,11 +435,15 @@ load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
             else
                 issue(l, VH_ISSUE_ERROR, line_of(l, g, k),
                       "%s: invalid identity '%s' (expected VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)", k, v);
+        } else if (strcmp(k, "console-handoff") == 0) {
+            get_bool(l, kf, g, k, &pd->console_handoff);
         } else if (strcmp(k, "vf-of") == 0 || strcmp(k, "vf-index") == 0 ||
                    strcmp(k, "pf-identity") == 0) {
             vf_keys++; /* read together below */
         } else {
-            unknown_key(l, g, k, "enabled, domains, identity, vf-of, vf-index, pf-identity");
+            unknown_key(
+                l, g, k,
+                "enabled, domains, identity, console-handoff, vf-of, vf-index, pf-identity");
         }
     }
     if (vf_keys > 0)

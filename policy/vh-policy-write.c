@@ -46,6 +46,9 @@ vh_policy_dropin_text(const VhDropin *d)
         g_string_append_printf(s, "vf-of=%s\nvf-index=%d\npf-identity=%s\n", d->pf->name, vf_index,
                                pf);
     }
+    if (d->console_handoff)
+        g_string_append(s, "# the host's console is released from it at start, restored at stop\n"
+                           "console-handoff=true\n");
     return g_string_free(s, FALSE);
 }
 

@@ -12,12 +12,14 @@ typedef struct {
     const VhPciDevice *pf; /* an SR-IOV VF's PF, else NULL */
     char **domains;        /* NULL: any domain */
     const char *why; /* a comment line: the device's name */
+    gboolean console_handoff; /* console-handoff=true */
 } VhDropin;
 
 /* CONFIG/conf.d/50-ADDRESS.conf */
 char *vh_policy_dropin_path(const VhHost *host, const char *address);
 
-/* The drop-in's text: [device ADDRESS], enabled, domains, and the identity pinned now. */
+/* The drop-in's text: [device ADDRESS], enabled, domains, the identity pinned now, and
+ * console-handoff when set. */
 char *vh_policy_dropin_text(const VhDropin *dropin);
 
 /*

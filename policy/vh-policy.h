@@ -50,6 +50,9 @@ typedef struct {
     int vf_index;
     gboolean pf_identity_has_subsystem;
     guint16 pf_identity[4];
+    /* console-handoff=true: the boot VGA may be handed off while it carries the host's console;
+     * its framebuffer console and firmware framebuffer are released at start, restored at stop */
+    gboolean console_handoff;
     char *file;
     int line;
 } VhPolicyDevice;

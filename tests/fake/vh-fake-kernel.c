@@ -15,6 +15,8 @@
  *                                                          its next reset: from then on its
  *                                                          config space reads all ones (0xff),
  *                                                          as a GPU with a reset bug does
+ * The console's writes too: a vtconsole's bind (0/1), a platform framebuffer's driver bind and
+ * unbind; [fail] vtcon=vtconN, platform-bind=NAME, platform-unbind=NAME make them fail (EIO).
  * Every state change is appended to ROOT/.fake/log ("bind 0000:01:00.0 vfio-pci"), every write
  * to ROOT/.fake/writes.
  */
@@ -439,7 +441,17 @@ kernel_step(const char *step, const char *driver, const char *bdf)
     return r;
 }
 
-typedef enum { CTL_NONE, CTL_PROBE, CTL_BIND, CTL_UNBIND, CTL_OVERRIDE, CTL_RESET } Control;
+typedef enum {
+    CTL_NONE,
+    CTL_PROBE,
+    CTL_BIND,
+    CTL_UNBIND,
+    CTL_OVERRIDE,
+    CTL_RESET,
+    CTL_VTCON,           /* class/vtconsole/vtconN/bind */
+    CTL_PLATFORM_BIND,   /* bus/platform/drivers/NAME/bind */
+    CTL_PLATFORM_UNBIND, /* bus/platform/drivers/NAME/unbind */
+} Control;
 
 /* Which kernel action a write to @path is, and the driver it names. */
 static Control
@@ -457,11 +469,73 @@ control_of(const char *path, char **driver)
         *driver = g_strdup(parts[3]);
         return strcmp(parts[4], "bind") == 0 ? CTL_BIND : CTL_UNBIND;
     }
+    if (n == 5 && strcmp(parts[0], "bus") == 0 && strcmp(parts[1], "platform") == 0 &&
+        strcmp(parts[2], "drivers") == 0 &&
+        (strcmp(parts[4], "bind") == 0 || strcmp(parts[4], "unbind") == 0)) {
+        *driver = g_strdup(parts[3]);
+        return strcmp(parts[4], "bind") == 0 ? CTL_PLATFORM_BIND : CTL_PLATFORM_UNBIND;
+    }
+    /* the class/vtconsole link resolves to devices/virtual/vtconsole/vtconN */
+    if (n >= 3 && strcmp(parts[n - 1], "bind") == 0 && g_str_has_prefix(parts[n - 2], "vtcon") &&
+        strcmp(parts[n - 3], "vtconsole") == 0) {
+        *driver = g_strdup(parts[n - 2]);
+        return CTL_VTCON;
+    }
     if (n >= 2 && strcmp(parts[n - 1], "driver_override") == 0)
         return CTL_OVERRIDE;
     if (n >= 2 && strcmp(parts[n - 1], "reset") == 0)
         return CTL_RESET;
     return CTL_NONE;
+}
+
+/* A vtconsole's bind (drivers/tty/vt/vt.c store_bind): 1 binds, 0 unbinds onto the dummy
+ * console, both returning at once; anything else is EINVAL. */
+static int
+k_vtcon(const char *path, const char *vtcon, const char *value)
+{
+    if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+        return -EINVAL;
+    if (fault("fail", "vtcon", vtcon)) {
+        klog("vtcon-failed %s %s", vtcon, value);
+        return -EIO;
+    }
+    if (!write_rel(path, value[0] == '1' ? "1\n" : "0\n"))
+        return -EIO;
+    klog("vtcon %s %s", vtcon, value);
+    return 0;
+}
+
+/* A platform device bound to (@bind) or released by @driver (drivers/base/bus.c): bind of a
+ * bound device is EBUSY, unbind of another driver's ENODEV. */
+static int
+k_platform(const char *driver, const char *name, gboolean bind)
+{
+    g_autofree char *pdir = g_strconcat("devices/platform/", name, NULL);
+    g_autofree char *dlink = g_strconcat(pdir, "/driver", NULL);
+    g_autofree char *member = g_strdup_printf("bus/platform/drivers/%s/%s", driver, name);
+    g_autofree char *ddir = g_strconcat("bus/platform/drivers/", driver, NULL);
+    g_autofree char *cur = NULL;
+    struct stat st;
+    int r;
+
+    if (strchr(name, '/') != NULL || name[0] == '.' || fstatat(K.base, pdir, &st, 0) != 0)
+        return -ENODEV;
+    cur = link_name(dlink);
+    if (bind ? cur != NULL : g_strcmp0(cur, driver) != 0)
+        return bind ? -EBUSY : -ENODEV;
+    if (fault("fail", bind ? "platform-bind" : "platform-unbind", name)) {
+        klog("platform-%s-failed %s %s", bind ? "bind" : "unbind", name, driver);
+        return -EIO;
+    }
+    if (bind) {
+        if ((r = make_link(dlink, ddir)) < 0 || (r = make_link(member, pdir)) < 0)
+            return r;
+    } else {
+        unlinkat(K.base, dlink, 0);
+        unlinkat(K.base, member, 0);
+    }
+    klog("platform-%s %s %s", bind ? "bind" : "unbind", name, driver);
+    return 0;
 }
 
 static int
@@ -501,6 +575,17 @@ k_write_control(const char *path, const char *buf, size_t size)
         g_mutex_unlock(&K.lock);
         break;
     }
+    case CTL_VTCON:
+        g_mutex_lock(&K.lock);
+        r = k_vtcon(path, driver, bdf);
+        g_mutex_unlock(&K.lock);
+        break;
+    case CTL_PLATFORM_BIND:
+    case CTL_PLATFORM_UNBIND:
+        g_mutex_lock(&K.lock);
+        r = k_platform(driver, bdf, c == CTL_PLATFORM_BIND);
+        g_mutex_unlock(&K.lock);
+        break;
     case CTL_NONE:
         return -EACCES;
     }

@@ -441,7 +441,11 @@ build_node(Builder *b, const char *devname, GError **error)
                     "[%s] needs device=, path= and dev=", group);
         return FALSE;
     }
-    dir = g_strconcat(device_dir(b, device), "/", path, NULL);
+    /* device=platform/NAME: a node of a platform device (a firmware framebuffer's fb0) */
+    if (g_str_has_prefix(device, "platform/"))
+        dir = g_strconcat("devices/", device, "/", path, NULL);
+    else
+        dir = g_strconcat(device_dir(b, device), "/", path, NULL);
     return build_dev_node(b, devname, dir, majmin, FALSE, error);
 }
 
@@ -553,10 +557,36 @@ build_console(Builder *b, GError **error)
         !put(b->sys, "devices/virtual/vtconsole/vtcon1/bind", error, "%d\n", bound ? 1 : 0) ||
         !link_at(b->sys, "class/vtconsole/vtcon1", "devices/virtual/vtconsole/vtcon1", error))
         return FALSE;
-    /* fb=platform: efifb/simpledrm, a framebuffer with no PCI parent */
-    if (g_strcmp0(fb, "platform") == 0)
-        dir = g_strdup("devices/platform/efi-framebuffer.0/graphics/fb0");
-    else
+    /* fb=platform: efifb/simpledrm, a framebuffer with no PCI parent: a platform device bound
+     * to its driver (platform-driver=, default efi-framebuffer, efifb's name in sysfs) */
+    if (g_strcmp0(fb, "platform") == 0) {
+        g_autofree char *drv = get(b, "console", "platform-driver");
+        g_autofree char *pdev = NULL;
+        g_autofree char *ddir = NULL;
+
+        if (drv == NULL)
+            drv = g_strdup("efi-framebuffer");
+        pdev =
+            g_strdup_printf("%s.0", g_str_has_prefix(drv, "simple") ? "simple-framebuffer" : drv);
+        ddir = g_strconcat("bus/platform/drivers/", drv, NULL);
+        dir = g_strdup_printf("devices/platform/%s/graphics/fb0", pdev);
+        {
+            g_autofree char *pdir = g_strconcat("devices/platform/", pdev, NULL);
+            g_autofree char *bus_link = g_strconcat("bus/platform/devices/", pdev, NULL);
+            g_autofree char *drv_link = g_strconcat(pdir, "/driver", NULL);
+            g_autofree char *member = g_strconcat(ddir, "/", pdev, NULL);
+            g_autofree char *bind = g_strconcat(ddir, "/bind", NULL);
+            g_autofree char *unbind = g_strconcat(ddir, "/unbind", NULL);
+            g_autofree char *uevent = g_strconcat(pdir, "/uevent", NULL);
+
+            if (!put(b->sys, bind, error, "%s", "") || !put(b->sys, unbind, error, "%s", "") ||
+                !put(b->sys, uevent, error, "DRIVER=%s\n", drv) ||
+                !link_at(b->sys, bus_link, pdir, error) ||
+                !link_at(b->sys, drv_link, ddir, error) || !link_at(b->sys, member, pdir, error))
+                return FALSE;
+        }
+    } else
+
         dir = g_strdup_printf("%s/graphics/fb0", device_dir(b, fb));
     {
         g_autofree char *n = g_strconcat(dir, "/name", NULL);

@@ -6,6 +6,9 @@
 # comes the recovery a user (or libvirt) runs: a failed start is followed by libvirt's release,
 # then `vfio-handoff recover --offline`. Then every device must be on its original driver with
 # driver_override clear, and the journal empty: no record, no temporary, no index.
+# The console phases do the same to a single GPU that shows the host's console through efifb
+# (single-gpu-efifb, console-handoff=true): after the recovery the console must be bound and
+# efifb on its driver again.
 #
 # Needs VH_KILLPOINT (the built vh-killpoint.so). Prints one TAP line per phase with the
 # points tried and the orphans left.
@@ -15,9 +18,7 @@ VH_KILLPOINT=${VH_KILLPOINT:?VH_KILLPOINT must name vh-killpoint.so}
 # the library is not built with the sanitizers: let it load beside their runtime
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
-DEVICES="0000:01:00.0 0000:01:00.1 0000:02:00.0 0000:02:00.1"
 J=run/vfio-handoff
-expected="0000:01:00.0 nouveau (null)|0000:01:00.1 snd_hda_intel (null)|0000:02:00.0 nouveau (null)|0000:02:00.1 snd_hda_intel (null)|0000:03:00.0 igb (null)"
 
 # killed N CMD...: CMD with kill point N (0: none) in its own process group; sets rc
 killed() {
@@ -31,19 +32,40 @@ killed() {
     was_killed=$rc
 }
 
+# the console and efifb: "1 efi-framebuffer" when both are bound
+console_state() {
+    l=$(readlink "$r/sys/bus/platform/devices/efi-framebuffer.0/driver") || l=-
+    echo "$(cat "$r/sys/class/vtconsole/vtcon1/bind") $(basename "$l")"
+}
+
 # what a user finds afterwards: "" when all is well, else what is wrong
 leftovers() {
     now=$(state "$r" | paste -sd'|')
     left=
     [ "$now" = "$expected" ] || left="drivers: $now"
+    [ -z "$console" ] || [ "$(console_state)" = "$console" ] || left="$left console: $(console_state)"
     [ -z "$(ls -A "$r/$J/devices" 2>/dev/null)" ] || left="$left records: $(ls -A "$r/$J/devices" | paste -sd' ')"
     [ -z "$(ls -A "$r/$J/domains" 2>/dev/null)" ] || left="$left index: $(ls -A "$r/$J/domains" | paste -sd' ')"
     printf '%s' "$left"
 }
 
 setup() {
-    host twin-gpus
-    for d in 0000:01:00.0 0000:02:00.0; do enable "$r" "$d"; done
+    case $phase in
+    console-*)
+        host single-gpu-efifb
+        VH_ROOT=$r "$VH_CLI" enable --console-handoff 0000:01:00.0 >/dev/null
+        DEVICES=0000:01:00.0
+        expected="0000:01:00.0  (null)"
+        console="1 efi-framebuffer"
+        ;;
+    *)
+        host twin-gpus
+        for d in 0000:01:00.0 0000:02:00.0; do enable "$r" "$d"; done
+        DEVICES="0000:01:00.0 0000:01:00.1 0000:02:00.0 0000:02:00.1"
+        expected="0000:01:00.0 nouveau (null)|0000:01:00.1 snd_hda_intel (null)|0000:02:00.0 nouveau (null)|0000:02:00.1 snd_hda_intel (null)|0000:03:00.0 igb (null)"
+        console=
+        ;;
+    esac
     domain vm1 $DEVICES >"$tap_tmp/vm1.xml"
     domain vm2 $DEVICES >"$tap_tmp/vm2.xml"
     mkdir -p "$r/run/libvirt/qemu"
@@ -64,11 +86,11 @@ sweep() {
         point=$((point + 1))
         setup
         case $phase in
-        prepare)
+        prepare | console-prepare)
             killed "$point" VH_ROOT="$r" "$VH_HOOK" vm1 prepare begin - <"$tap_tmp/vm1.xml"
             hook "$r" vm1 release end "$tap_tmp/vm1.xml" # libvirt, after the failed start
             ;;
-        release)
+        release | console-release)
             hook "$r" vm1 prepare begin "$tap_tmp/vm1.xml"
             started vm1 4001
             gone vm1 4001
@@ -103,5 +125,7 @@ point $point ($(sed -n "${point}p" "$tap_tmp/points" 2>/dev/null | cut -d' ' -f2
     fi
 }
 
-for phase in ${VH_SWEEP_PHASES:-prepare release takeover}; do sweep "$phase"; done
+for phase in ${VH_SWEEP_PHASES:-prepare release takeover console-prepare console-release}; do
+    sweep "$phase"
+done
 done_testing

@@ -64,7 +64,7 @@ detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uui
 
         g_ptr_array_add(now, vh_inventory_lookup(snap->inventory, dev->name));
     }
-    return vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, w, error);
+    return vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, NULL, w, error);
 }
 
 static char *
