@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "vh-cli.h"
+#include "vh-console.h"
 #include "vh-error.h"
 #include "vh-libvirt.h"
 #include "vh-policy-eval.h"
@@ -223,5 +224,12 @@ vh_cmd_plan(int argc, char **argv)
         print_json(def, eval, eval->allowed ? steps : NULL);
     else
         print_text(def, eval, steps);
+    for (guint i = 0; !json && eval->allowed && i < eval->consoles->len; i++) {
+        g_autofree char *note =
+            vh_console_release_note(view->host, g_ptr_array_index(eval->consoles, i));
+
+        if (note != NULL)
+            printf("\nnote: %s\n", note);
+    }
     return eval->allowed ? VH_EXIT_OK : VH_EXIT_FAILED;
 }

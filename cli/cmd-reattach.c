@@ -66,6 +66,7 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
     g_autoptr(GError) error = NULL;
     g_autoptr(VhJournalRecord) h = vh_journal_get(change->host, name, &error);
     g_autofree char *driver = NULL;
+    g_autofree char *warning = NULL;
     VhHolderState holder;
 
     if (error != NULL) {
@@ -97,7 +98,8 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
     }
     driver = g_strdup(h->driver);
     if (!vh_prepare_give_back(change->host, h, &change->writer,
-                              force ? VH_GIVE_BACK_FORCE : VH_GIVE_BACK_CHECKED, &error)) {
+                              force ? VH_GIVE_BACK_FORCE : VH_GIVE_BACK_CHECKED, &warning,
+                              &error)) {
         g_autofree char *wedged = h->state == VH_HOLD_WEDGED ? vh_prepare_wedged_text(h) : NULL;
 
         if (wedged != NULL)
@@ -109,6 +111,8 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
         return FALSE;
     }
     printf("gave %s back to %s\n", name, driver != NULL ? driver : "no driver (as it was)");
+    if (warning != NULL)
+        vh_cli_error("warning: %s", warning);
     return TRUE;
 }
 

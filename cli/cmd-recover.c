@@ -145,6 +145,8 @@ recover_one(Recovery *rc, VhJournalRecord *h)
     }
     rc->returned++;
     printf("gave %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);
+    if (ret->warning != NULL)
+        printf("warning: %s\n", ret->warning);
 }
 
 /* libvirt, to ask which domains run; FALSE (reported) when it cannot be reached. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vh-console.h"
 #include "vh-error.h"
 #include "vh-holders.h"
 #include "vh-hook-contract.h"
@@ -110,6 +111,7 @@ op_prepare(Hook *h)
     g_autoptr(VhEvaluation) eval = NULL;
     g_autoptr(GPtrArray) requested = NULL;
     g_autoptr(GPtrArray) managed = NULL;
+    g_autoptr(GPtrArray) notes = NULL;
     const VhPolicyCheck *failed;
     VhHandoffOwner owner = {VH_OWNER_DOMAIN, h->domain, NULL};
     gint64 t0 = g_get_monotonic_time();
@@ -143,11 +145,23 @@ op_prepare(Hook *h)
         return refuse(h, failed->kind == VH_CHECK_DEVICE ? failed->subject : NULL, "%s", text);
     }
     owner.uuid = h->def->uuid;
+    /* read before the console is released: what of it will not come back */
+    notes = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < eval->consoles->len; i++)
+        g_ptr_array_add(notes,
+                        vh_console_release_note(h->host, g_ptr_array_index(eval->consoles, i)));
     if (!vh_prepare(snap, &owner, eval->handoff, eval->consoles, &h->writer, &error))
         return refuse(h, NULL,
                       "%s (fix: see each step with 'journalctl -t vfio-handoff', and what is left "
                       "stuck with 'vfio-handoff status')",
                       error->message);
+    for (guint i = 0; i < eval->consoles->len; i++) {
+        const VhPciDevice *gpu = g_ptr_array_index(eval->consoles, i);
+        const char *note = g_ptr_array_index(notes, i);
+
+        vh_hook_log(gpu->name, "console", note != NULL ? "warning" : "ok", 0, "%s",
+                    note != NULL ? note : "the host's console released from it");
+    }
     for (guint i = 0; i < eval->handoff->len; i++)
         vh_hook_log(((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name, "detach", "ok",
                     g_get_monotonic_time() - t0, "handed to vfio-pci");
@@ -180,6 +194,8 @@ log_returns(const GPtrArray *returns, gint64 t0)
         const VhReturn *r = g_ptr_array_index((GPtrArray *)returns, i);
         const char *driver = r->driver != NULL ? r->driver : "no driver";
 
+        if (r->warning != NULL)
+            vh_hook_log(r->address, "console", "warning", 0, "%s", r->warning);
         switch (r->outcome) {
         case VH_RETURN_GIVEN_BACK:
             given++;

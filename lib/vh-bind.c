@@ -260,7 +260,7 @@ vh_bind_check_answers(const VhHost *host, const char *address, const VhWriter *w
     g_autofree char *path = device_path(host, address, VH_ATTR_CONFIG);
     g_autofree char *methods_path = NULL;
     g_autofree char *methods = NULL;
-    guint8 id[2];
+    guint8 header[16];
     ssize_t n;
     int fd;
 
@@ -273,15 +273,19 @@ vh_bind_check_answers(const VhHost *host, const char *address, const VhWriter *w
         vh_error_set_errno(error, errno, "read the config space", path);
         return FALSE;
     }
-    n = pread(fd, id, sizeof(id), 0);
-    if (n != (ssize_t)sizeof(id)) {
+    n = pread(fd, header, sizeof(header), 0);
+    if (n != (ssize_t)sizeof(header)) {
         vh_error_set_errno(error, n < 0 ? errno : EIO, "read the config space", path);
         close(fd);
         return FALSE;
     }
     close(fd);
-    if (id[0] != 0xff || id[1] != 0xff)
-        return TRUE;
+    /* not the vendor ID alone: an SR-IOV VF's reads 0xffff by design (its PF's is the one);
+     * a device that does not answer completes every read with all ones, header type included */
+    for (guint i = 0; i < sizeof(header); i++) {
+        if (header[i] != 0xff)
+            return TRUE;
+    }
     methods_path = device_path(host, address, VH_ATTR_RESET_METHOD);
     methods = vh_sysfs_read(methods_path, NULL);
     g_set_error(

@@ -15,8 +15,8 @@ typedef enum {
     VH_STEP_WRITE,          /* write VALUE to PATH */
     VH_STEP_VERIFY_LINK,    /* wait until PATH links to .../VALUE (VALUE NULL: until it is gone) */
     VH_STEP_VERIFY_NODE,    /* wait until PATH exists */
-    VH_STEP_VERIFY_ANSWERS, /* read PATH (config space): the device must answer, vendor ID not
-                             * 0xffff, before it goes back to a host driver */
+    VH_STEP_VERIFY_ANSWERS, /* read PATH (config space): the device must answer, its header
+                             * not all ones, before it goes back to a host driver */
 } VhStepKind;
 
 typedef struct {
@@ -65,8 +65,9 @@ gboolean vh_bind_detach(const VhHost *host, const char *address, int group, cons
                         GError **error);
 
 /*
- * Whether @address answers: its config space's vendor ID is not 0xffff, which is what a device
- * reads that did not come back from its reset (or fell off the bus). Not answering is
+ * Whether @address answers: its config space header does not read all ones (vendor ID 0xffff,
+ * header type 0xff), which is what a device reads that did not come back from its reset (or
+ * fell off the bus); an SR-IOV VF's vendor ID alone reads 0xffff by design. Not answering is
  * VH_ERROR_WEDGED, "does not answer after its reset: ..." with the reset methods it has;
  * config space that cannot be read is VH_ERROR_IO. Recorded as a step.
  */

@@ -162,8 +162,8 @@ compare_names(gconstpointer a, gconstpointer b)
 
 /* The bound framebuffer consoles: a vtcon named "frame buffer device" is fbcon
  * (Documentation/driver-api/console.rst). */
-static GPtrArray *
-bound_fbcons(const VhHost *host)
+GPtrArray *
+vh_console_bound_fbcons(const VhHost *host)
 {
     g_autofree char *dir_path = vh_host_sysfs_path(host, "class/vtconsole");
     g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
@@ -196,7 +196,7 @@ vh_console_find(const VhHost *host, const VhPciDevice *dev)
         g_autofree char *np = vh_host_sysfs_path(host, "class/graphics/fb0/name");
         g_autofree char *fb_name = vh_sysfs_read(np, NULL);
 
-        c->vtcons = bound_fbcons(host);
+        c->vtcons = vh_console_bound_fbcons(host);
         if (c->vtcons->len > 0)
             c->fb = fb_name != NULL ? g_strdup_printf("fb0 (%s)", fb_name) : g_strdup("fb0");
     } else {
@@ -205,6 +205,26 @@ vh_console_find(const VhHost *host, const VhPciDevice *dev)
     if (c->vtcons->len == 0 && c->platform_fbs->len == 0)
         return NULL;
     return g_steal_pointer(&c);
+}
+
+char *
+vh_console_release_note(const VhHost *host, const VhPciDevice *dev)
+{
+    g_autoptr(VhConsole) c = vh_console_find(host, dev);
+    g_autoptr(GString) names = g_string_new(NULL);
+
+    for (guint i = 0; c != NULL && i < c->platform_fbs->len; i++) {
+        const VhPlatformFb *p = g_ptr_array_index(c->platform_fbs, i);
+
+        g_string_append_printf(names, "%s%s", i > 0 ? ", " : "", p->name);
+    }
+    if (names->len == 0)
+        return NULL;
+    return g_strdup_printf(
+        "%s: its firmware framebuffer %s will not come back after the VM, as the kernel removes "
+        "it when vfio-pci takes the GPU (Linux 6.0 and later), so the console returns only with "
+        "the GPU's own driver (fix: install or load that driver to have a console after the VM)",
+        dev->name, names->str);
 }
 
 char *
@@ -314,11 +334,22 @@ vh_console_release(const VhHost *host, const char *device, char **vtcons, char *
     return TRUE;
 }
 
+static gboolean
+platform_fb_exists(const VhHost *host, const char *name)
+{
+    g_autofree char *rel = g_strconcat("bus/platform/devices/", name, NULL);
+    g_autofree char *path = vh_host_sysfs_path(host, rel);
+
+    return vh_sysfs_exists(path);
+}
+
 gboolean
 vh_console_restore(const VhHost *host, const char *device, char **vtcons, char **platform_fbs,
-                   const VhWriter *w, GError **error)
+                   const VhWriter *w, char **warning, GError **error)
 {
     guint n = platform_fbs != NULL ? g_strv_length(platform_fbs) : 0;
+    g_autoptr(GString) gone = g_string_new(NULL);
+    gboolean console_left = FALSE;
 
     for (guint i = n; i > 0; i--) {
         g_auto(GStrv) nd = g_strsplit(platform_fbs[i - 1], ":", 2);
@@ -326,18 +357,36 @@ vh_console_restore(const VhHost *host, const char *device, char **vtcons, char *
 
         if (w->steps == NULL && nd[1] != NULL && g_strcmp0(now, nd[1]) == 0)
             continue; /* never released, or already back */
+        if (w->steps == NULL && nd[0] != NULL && !platform_fb_exists(host, nd[0])) {
+            g_string_append_printf(gone, "%s%s", gone->len > 0 ? ", " : "", nd[0]);
+            continue; /* the kernel removed it for good */
+        }
         if (!set_platform_fb(host, device, platform_fbs[i - 1], TRUE, w, error))
             return FALSE;
     }
     n = vtcons != NULL ? g_strv_length(vtcons) : 0;
     for (guint i = n; i > 0; i--) {
         g_autofree char *path = vtcon_bind_path(host, vtcons[i - 1]);
+        g_autofree char *dir = g_path_get_dirname(path);
         gint64 now = -1;
 
         if (w->steps == NULL && vh_sysfs_read_int(path, &now, NULL) && now == 1)
             continue;
+        /* fbcon leaves with the last framebuffer and comes back with the next one */
+        if (w->steps == NULL && !vh_sysfs_exists(dir)) {
+            console_left = TRUE;
+            continue;
+        }
         if (!set_vtcon(host, device, vtcons[i - 1], 1, w, error))
             return FALSE;
     }
+    if (warning != NULL && (gone->len > 0 || console_left))
+        *warning = g_strdup_printf(
+            "%s: %s%sthe console stays on the dummy device until a framebuffer driver binds "
+            "(fix: load the GPU's own driver, or reboot the host)",
+            device, gone->len > 0 ? gone->str : "",
+            gone->len > 0 ? " is gone, removed by the kernel when vfio-pci took the GPU (Linux "
+                            "6.0 and later do so), so "
+                          : "no framebuffer is left, so ");
     return TRUE;
 }

@@ -37,9 +37,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhConsole, vh_console_free)
  */
 VhConsole *vh_console_find(const VhHost *host, const VhPciDevice *dev);
 
+/* The bound framebuffer consoles ("vtcon1", char *), in name order: a vtconsole named "frame
+ * buffer device" is fbcon. */
+GPtrArray *vh_console_bound_fbcons(const VhHost *host);
+
 /* Whether the firmware framebuffer @platform_name (a platform device) lies in @dev's memory. */
 gboolean vh_console_platform_fb_on(const VhHost *host, const VhPciDevice *dev,
                                    const char *platform_name);
+
+/* What a user should know before the console on @dev is released, or NULL: a firmware
+ * framebuffer in its memory will not come back (THING: REASON (fix: FIX)). */
+char *vh_console_release_note(const VhHost *host, const VhPciDevice *dev);
 
 /* "vtcon1 on fb0 (EFI VGA), efi-framebuffer.0 (efi-framebuffer)": what is released */
 char *vh_console_describe(const char *fb, char **vtcons, char **platform_fbs);
@@ -55,9 +63,12 @@ gboolean vh_console_release(const VhHost *host, const char *device, char **vtcon
 /*
  * Restores what vh_console_release released, in reverse: each firmware framebuffer bound to
  * its driver again, then each console bound. What is already back is left as it is, so it can
- * run after a release cut short at any step.
+ * run after a release cut short at any step. What cannot come back is no failure but a
+ * *@warning (may be NULL; THING: REASON (fix: FIX)): a firmware framebuffer the kernel removed
+ * when vfio-pci took its GPU (Linux 6.0 and later do: aperture_remove_conflicting_pci_devices),
+ * and a console left with no framebuffer to bind to.
  */
 gboolean vh_console_restore(const VhHost *host, const char *device, char **vtcons,
-                            char **platform_fbs, const VhWriter *w, GError **error);
+                            char **platform_fbs, const VhWriter *w, char **warning, GError **error);
 
 G_END_DECLS

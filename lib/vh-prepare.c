@@ -29,13 +29,14 @@ detach_job(gpointer data)
 
 /* The console released from @r's device, back: after the device (DESIGN §8). */
 static gboolean
-restore_console(const VhHost *host, const VhJournalRecord *r, const VhWriter *w, GError **error)
+restore_console(const VhHost *host, const VhJournalRecord *r, const VhWriter *w, char **warning,
+                GError **error)
 {
     g_autoptr(GError) local = NULL;
 
     if (r->vtcons == NULL && r->platform_fbs == NULL)
         return TRUE;
-    if (vh_console_restore(host, r->address, r->vtcons, r->platform_fbs, w, &local))
+    if (vh_console_restore(host, r->address, r->vtcons, r->platform_fbs, w, warning, &local))
         return TRUE;
     g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "back on its driver, but its console is not: %s",
                 local->message);
@@ -44,7 +45,7 @@ restore_console(const VhHost *host, const VhJournalRecord *r, const VhWriter *w,
 
 gboolean
 vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
-                     VhGiveBackFlags flags, GError **error)
+                     VhGiveBackFlags flags, char **warning, GError **error)
 {
     g_autoptr(GError) local = NULL;
 
@@ -54,7 +55,7 @@ vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
      * of a device that does not answer can hang the host (the well-known GPU reset bugs) */
     if ((!(flags & VH_GIVE_BACK_FORCE) && !vh_bind_check_answers(host, r->address, w, &local)) ||
         !vh_bind_give_back(host, r->address, r->driver, r->driver_override, w, &local) ||
-        !restore_console(host, r, w, &local)) {
+        !restore_console(host, r, w, warning, &local)) {
         r->state =
             g_error_matches(local, VH_ERROR, VH_ERROR_WEDGED) ? VH_HOLD_WEDGED : VH_HOLD_STUCK;
         g_free(r->reason);
@@ -144,7 +145,8 @@ release_consoles(const VhHost *host, Job *jobs, guint n, const VhWriter *w, GErr
         for (guint j = i + 1; j > 0; j--) {
             VhJournalRecord *back = jobs[j - 1].record;
 
-            vh_console_restore(host, back->address, back->vtcons, back->platform_fbs, w, NULL);
+            vh_console_restore(host, back->address, back->vtcons, back->platform_fbs, w, NULL,
+                               NULL);
         }
         return FALSE;
     }
@@ -222,7 +224,7 @@ roll_back(const VhHost *host, Job *jobs, guint n, const VhWriter *w)
             job->record->reason = g_strdup(job->error->message);
             vh_journal_put(host, job->record, NULL);
         } else {
-            vh_prepare_give_back(host, job->record, w, VH_GIVE_BACK_CHECKED, NULL);
+            vh_prepare_give_back(host, job->record, w, VH_GIVE_BACK_CHECKED, NULL, NULL);
         }
     }
 }
@@ -284,6 +286,7 @@ vh_return_free(VhReturn *ret)
     g_free(ret->address);
     g_free(ret->driver);
     g_free(ret->detail);
+    g_free(ret->warning);
     g_free(ret);
 }
 
@@ -334,7 +337,7 @@ return_libvirts(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhRet
         r->reason = g_strdup(ret->detail);
         vh_journal_put(host, r, NULL);
         return;
-    } else if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &error)) {
+    } else if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &ret->warning, &error)) {
         ret->outcome = VH_RETURN_LEFT_BY_LIBVIRT;
         g_free(ret->driver);
         ret->driver = g_strdup(r->driver);
@@ -358,7 +361,7 @@ vh_prepare_return(const VhHost *host, VhJournalRecord *r, const VhWriter *w)
         return ret;
     }
     ret->driver = g_strdup(r->driver);
-    if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &error))
+    if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &ret->warning, &error))
         ret->outcome = VH_RETURN_GIVEN_BACK;
     else
         set_failure(ret, r, error);

@@ -49,6 +49,7 @@ typedef struct {
     char *driver; /* the driver it is on now (or was to go back to, when it failed) */
     char *detail; /* why it failed (for a wedged one, with what a user can do), or who holds
                    * it; else NULL */
+    char *warning; /* given back, but its console could not come back: why, and the fix */
 } VhReturn;
 
 void vh_return_free(VhReturn *ret);
@@ -78,9 +79,10 @@ typedef enum {
 /* Gives back one journaled device (recover, reattach), then the console released from it. A
  * device that does not answer is not touched: its record is marked wedged (VH_ERROR_WEDGED);
  * any other failure marks it stuck. A device that is not back leaves its console released (on
- * the dummy console) and in its record. */
+ * the dummy console) and in its record. What of its console cannot come back goes to *@warning
+ * (may be NULL; see vh_console_restore). */
 gboolean vh_prepare_give_back(const VhHost *host, VhJournalRecord *record, const VhWriter *w,
-                              VhGiveBackFlags flags, GError **error);
+                              VhGiveBackFlags flags, char **warning, GError **error);
 
 /* What a wedged @record means and what a user can do: "<its reason>; kept on vfio-pci, as
  * giving it back to DRIVER could hang the host (fix: ...)". */

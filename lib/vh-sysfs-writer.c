@@ -71,7 +71,7 @@ vh_step_describe(const VhStep *step)
     case VH_STEP_VERIFY_NODE:
         return g_strdup_printf("verify %s exists", step->path);
     case VH_STEP_VERIFY_ANSWERS:
-        return g_strdup_printf("verify %s answers (vendor ID not 0xffff)", step->path);
+        return g_strdup_printf("verify %s answers (its header does not read all ones)", step->path);
     }
     g_assert_not_reached();
 }

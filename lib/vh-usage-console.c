@@ -8,29 +8,6 @@
 #include "vh-sysfs.h"
 #include "vh-usage-collector.h"
 
-/* Documentation/driver-api/console.rst: a bound vtcon named "frame buffer device" is fbcon. */
-static gboolean
-fbcon_bound(VhUsageCollector *c)
-{
-    g_autofree char *dir_path = vh_host_sysfs_path(c->host, "class/vtconsole");
-    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
-    const char *name;
-
-    if (dir == NULL)
-        return FALSE;
-    while ((name = g_dir_read_name(dir)) != NULL) {
-        g_autofree char *np = g_build_filename(dir_path, name, "name", NULL);
-        g_autofree char *bp = g_build_filename(dir_path, name, "bind", NULL);
-        g_autofree char *vname = vh_sysfs_read(np, NULL);
-        gint64 bound = 0;
-
-        if (vname != NULL && strstr(vname, "frame buffer") != NULL &&
-            vh_sysfs_read_int(bp, &bound, NULL) && bound == 1)
-            return TRUE;
-    }
-    return FALSE;
-}
-
 void
 vh_usage_collect_console(VhUsageCollector *c)
 {
@@ -39,8 +16,9 @@ vh_usage_collect_console(VhUsageCollector *c)
     g_autofree char *fb_name = NULL;
     g_autofree char *subject = NULL;
     g_autoptr(GPtrArray) chain = NULL;
+    g_autoptr(GPtrArray) fbcons = vh_console_bound_fbcons(c->host);
 
-    if (!vh_sysfs_exists(fb) || !fbcon_bound(c))
+    if (!vh_sysfs_exists(fb) || fbcons->len == 0)
         return;
     fb_name = vh_sysfs_read(name_path, NULL);
     subject = fb_name != NULL ? g_strdup_printf("fb0 (%s)", fb_name) : g_strdup("fb0");

@@ -42,7 +42,7 @@ if command -v apt-get >/dev/null 2>&1; then
           clang libclang-rt-dev util-linux
           libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-system-arm libxml2-utils
           groff-base debhelper lintian rpm"
-    [ "$want_vm" = yes ] && pkgs="$pkgs qemu-utils debootstrap e2fsprogs"
+    [ "$want_vm" = yes ] && pkgs="$pkgs qemu-utils debootstrap e2fsprogs ovmf"
     [ "$want_bench" = yes ] && pkgs="$pkgs virtinst"
     missing=
     for p in $pkgs; do
@@ -66,7 +66,7 @@ elif command -v dnf >/dev/null 2>&1; then
           clang compiler-rt util-linux
           libvirt-daemon-driver-qemu qemu-system-x86-core qemu-system-aarch64-core libxml2
           groff-base rpm-build"
-    [ "$want_vm" = yes ] && pkgs="$pkgs qemu-img debootstrap e2fsprogs"
+    [ "$want_vm" = yes ] && pkgs="$pkgs qemu-img debootstrap e2fsprogs edk2-ovmf"
     [ "$want_bench" = yes ] && pkgs="$pkgs virt-install"
     # shellcheck disable=SC2086
     $SUDO dnf install -y -q $pkgs

@@ -167,6 +167,24 @@ run "$r" recover --offline
 is "recover restores efifb and the console (exit 0)" "0 - 1 efi-framebuffer " \
     "$rc $(on "$GPU") $(vtcon) $(pfb) $(journal "$r")"
 
+# ---- Linux 6.0+ removes the firmware framebuffer for good when vfio-pci takes the GPU: said
+# before (plan, the hook's log) and after (the release's warning); the GPU goes back all the same
+: >"$r/run/vfio-handoff/hook.log"
+printf '[sysfb]\nremoved-by=%s\n' "$GPU" >"$r/.fake/faults"
+note="$GPU: its firmware framebuffer efi-framebuffer.0 will not come back after the VM, as the kernel removes it when vfio-pci takes the GPU (Linux 6.0 and later), so the console returns only with the GPU's own driver (fix: install or load that driver to have a console after the VM)"
+run "$r" plan --xml "$tap_tmp/efi.xml"
+is "plan says the firmware framebuffer will not come back" "note: $note" "$(echo "$out" | grep '^note: ')"
+hook "$r" efi-vm prepare begin "$tap_tmp/efi.xml"
+is "the start goes on (exit 0), efifb removed by the kernel" "0 vfio-pci" "$rc $(on "$GPU")"
+like "... the hook's log warns before the VM runs" "step=console result=warning duration_ms=[0-9.]+: $(echo "$note" | sed 's/[().]/\\&/g')$" \
+    "$(cat "$r/run/vfio-handoff/hook.log")"
+hook "$r" efi-vm release end "$tap_tmp/efi.xml"
+is "release gives the GPU back as it was, and drops the record" "0 - " "$rc $(on "$GPU") $(journal "$r")"
+like "... warning that the console stays on the dummy device, with the fix" \
+    "device=$GPU step=console result=warning duration_ms=[0-9.]+: $GPU: efi-framebuffer\\.0 is gone, removed by the kernel when vfio-pci took the GPU \\(Linux 6\\.0 and later do so\\), so the console stays on the dummy device until a framebuffer driver binds \\(fix: load the GPU's own driver, or reboot the host\\)$" \
+    "$(cat "$r/run/vfio-handoff/hook.log")"
+rm -f "$r/.fake/faults"
+
 # ---- /proc/iomem: a firmware framebuffer in another device's memory is not this GPU's
 host single-gpu-efifb
 printf '%s\n' "80000000-8fffffff : PCI Bus 0000:00" "  80000000-80ffffff : 0000:00:02.0" \

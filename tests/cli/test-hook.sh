@@ -361,6 +361,15 @@ hook "$r" vf-vm prepare begin "$tap_tmp/vf.xml"
 is "an <interface type='hostdev'> (managed='no' by default) is handed off" "0 vfio-pci" "$rc $(drv "$r" 0000:03:00.0)"
 hook "$r" vf-vm release end "$tap_tmp/vf.xml"
 is "... and given back" "0 igb" "$rc $(drv "$r" 0000:03:00.0)"
+# an SR-IOV VF's config space reads vendor ID 0xffff by design: it answers all the same
+host sriov
+enable "$r" 0000:03:10.0
+domain vf-vm 0000:03:10.0 >"$tap_tmp/vf.xml"
+hook "$r" vf-vm prepare begin "$tap_tmp/vf.xml"
+is "a VF is handed off" "0 vfio-pci" "$rc $(drv "$r" 0000:03:10.0)"
+hook "$r" vf-vm release end "$tap_tmp/vf.xml"
+is "... and given back, though its vendor ID reads 0xffff (not wedged)" "0 igbvf " \
+    "$rc $(drv "$r" 0000:03:10.0) $(journal "$r")"
 host boot-nvme
 enable "$r" 0000:04:00.0
 echo "<domain type='kvm'><name>nvme-vm</name><memory unit='GiB'>2</memory><memoryBacking><locked/></memoryBacking><devices><disk type='nvme' device='disk'><source type='pci' managed='no' namespace='1'><address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/></source><target dev='vdb' bus='virtio'/></disk></devices></domain>" >"$tap_tmp/nvme-disk.xml"

@@ -11,6 +11,12 @@
  *                                                          probe: EINVAL, the device unbound)
  *   [hang]  bind=BDF;...  unbind=BDF;...  probe=BDF;...   the write blocks until the line is
  *                                                          removed from the file
+ *   [sysfb] removed-by=BDF;...                             when BDF binds to vfio-pci, the
+ *                                                          firmware framebuffers are removed
+ *                                                          for good, and fbcon's vtconsole with
+ *                                                          them (Linux 6.0+: vfio-pci calls
+ *                                                          aperture_remove_conflicting_pci_
+ *                                                          devices for a VGA device)
  *   [wedge] reset=BDF;...                                  the device does not come back from
  *                                                          its next reset: from then on its
  *                                                          config space reads all ones (0xff),
@@ -288,6 +294,33 @@ update_vfio_node(const char *dir)
     }
 }
 
+/* sysfb_disable(): every firmware framebuffer's platform device unregistered, fbcon's
+ * vtconsole with its last framebuffer */
+static void
+remove_sysfb(void)
+{
+    static const char *const names[] = {"efi-framebuffer.0", "simple-framebuffer.0",
+                                        "vesa-framebuffer.0", NULL};
+
+    for (guint i = 0; names[i] != NULL; i++) {
+        g_autofree char *link = g_strconcat("bus/platform/devices/", names[i], NULL);
+        g_autofree char *dlink = g_strconcat("devices/platform/", names[i], "/driver", NULL);
+        g_autofree char *drv = link_name(dlink);
+
+        if (unlinkat(K.base, link, 0) != 0)
+            continue;
+        if (drv != NULL) {
+            g_autofree char *member = g_strdup_printf("bus/platform/drivers/%s/%s", drv, names[i]);
+
+            unlinkat(K.base, member, 0);
+            unlinkat(K.base, dlink, 0);
+        }
+        unlinkat(K.base, "class/graphics/fb0", 0);
+        unlinkat(K.base, "class/vtconsole/vtcon1", 0);
+        klog("sysfb-removed %s", names[i]);
+    }
+}
+
 static int
 do_bind(const char *bdf, const char *dir, const char *driver)
 {
@@ -303,6 +336,8 @@ do_bind(const char *bdf, const char *dir, const char *driver)
     if ((r = make_link(dlink, ddir)) < 0 || (r = make_link(blink, dir)) < 0)
         return r;
     klog("bind %s %s", bdf, driver);
+    if (strcmp(driver, "vfio-pci") == 0 && fault("sysfb", "removed-by", bdf))
+        remove_sysfb();
     update_vfio_node(dir);
     return 0;
 }

@@ -223,11 +223,12 @@ build_device(Builder *b, const char *bdf, GError **error)
     }
 #undef ATTR
 
-    /* PCI config space header (PCI Local Bus Spec 3.0 §6.1), little endian */
-    config[0x00] = vendor & 0xff;
-    config[0x01] = vendor >> 8;
-    config[0x02] = device & 0xff;
-    config[0x03] = device >> 8;
+    /* PCI config space header (PCI Local Bus Spec 3.0 §6.1), little endian; an SR-IOV VF's
+     * vendor and device IDs read 0xffff (SR-IOV 1.1 §3.4.1.1): sysfs has them from its PF */
+    config[0x00] = physfn != NULL ? 0xff : vendor & 0xff;
+    config[0x01] = physfn != NULL ? 0xff : vendor >> 8;
+    config[0x02] = physfn != NULL ? 0xff : device & 0xff;
+    config[0x03] = physfn != NULL ? 0xff : device >> 8;
     config[0x08] = (guint8)rev;
     config[0x09] = cls & 0xff;
     config[0x0a] = (cls >> 8) & 0xff;

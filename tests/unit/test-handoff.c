@@ -344,7 +344,8 @@ test_give_back_failure_kept(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_suffix(h->reason, g_strerror(EIO)));
     /* recover, once the kernel takes it */
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUD1, FALSE);
-    g_assert_true(vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, &error));
+    g_assert_true(
+        vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, NULL, &error));
     g_assert_no_error(error);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");
@@ -379,11 +380,13 @@ test_wedged_kept(Fixture *f, gconstpointer data)
     g_assert_nonnull(h);
     g_assert_cmpint(h->state, ==, VH_HOLD_WEDGED);
     /* checked again on every try: recover leaves it too */
-    g_assert_false(vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, &error));
+    g_assert_false(
+        vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, NULL, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_WEDGED);
     g_clear_error(&error);
     ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:- vfio-pci:vfio-pci snd_hda_intel:-");
-    g_assert_true(vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_FORCE, &error));
+    g_assert_true(
+        vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_FORCE, NULL, &error));
     g_assert_no_error(error);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");

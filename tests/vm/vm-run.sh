@@ -9,11 +9,15 @@
 #   VH_VM_CACHE    where the guest image is cached (default ~/.cache/vfio-handoff/vm)
 #   VH_VM_MIRROR   Debian mirror for debootstrap (default: this machine's apt source)
 #   VH_VM_KEEP=1   keep the guest up after the tests, with its console here (login: root)
-#   VH_VM_TIMEOUT  seconds before the guest is stopped (default 600)
+#   VH_VM_TIMEOUT  seconds before the guest is stopped (default 900)
 #   VH_VM_BOOT_ONLY=1  boot the guest and power it off: one case, "the guest booted"
 #   VH_VM_SCRIPT   the script the guest runs (default tests/vm/guest/run-tests.sh; make
 #                  bench-vm runs tests/vm/guest/bench-vm.sh)
 #   VH_QEMU        the QEMU system emulator (default qemu-system-x86_64)
+#   VH_VM_FIRMWARE bios (SeaBIOS, the default) or uefi (OVMF from Debian's ovmf package: the
+#                  firmware leaves a framebuffer, efifb, in the VGA's memory)
+#   VH_VM_APPEND   more kernel command line for the guest (modprobe.blacklist=bochs: the VGA
+#                  keeps the firmware's framebuffer instead of its own driver)
 #   VH_VM_DEB      the .deb the guest installs with apt (make check-vm builds it with make deb);
 #                  without it the guest gets `make install`'s tree, at these paths:
 #   VH_BINDIR, VH_PKGLIBEXECDIR, VH_HOOKSDIR, VH_RUNSTATEDIR: where `make install` puts things
@@ -23,7 +27,7 @@ set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${VH_BUILDDIR:-.}" && pwd)
 cache=${VH_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-handoff/vm}
-timeout_s=${VH_VM_TIMEOUT:-600}
+timeout_s=${VH_VM_TIMEOUT:-900}
 t_start=$(date +%s)
 
 qemu=${VH_QEMU:-qemu-system-x86_64}
@@ -42,6 +46,19 @@ for tool in "$qemu" qemu-img debootstrap mke2fs; do
     command -v "$tool" >/dev/null 2>&1 ||
         fail "$tool: missing (fix: run 'packaging/install-deps.sh --vm')"
 done
+# OVMF: Debian's ovmf, or Fedora's edk2-ovmf
+for d in /usr/share/OVMF /usr/share/edk2/ovmf; do
+    ovmf_code=$d/OVMF_CODE.fd ovmf_vars=$d/OVMF_VARS.fd
+    [ -f "$ovmf_code" ] && break
+done
+case ${VH_VM_FIRMWARE:-bios} in
+bios) ;;
+uefi)
+    [ -f "$ovmf_code" ] && [ -f "$ovmf_vars" ] ||
+        fail "$ovmf_code: missing, the UEFI boot needs OVMF (fix: run 'packaging/install-deps.sh --vm', which installs ovmf)"
+    ;;
+*) fail "VH_VM_FIRMWARE=$VH_VM_FIRMWARE: unknown firmware (fix: set bios or uefi)" ;;
+esac
 
 mirror=${VH_VM_MIRROR:-}
 if [ -z "$mirror" ]; then
@@ -132,10 +149,18 @@ fi
 # IO-APIC"), as there is no ExtINT fallback. Under TCG the emulated timer is delivered late
 # whenever the host is busy, so the check fails at random. KVM and Hyper-V guests skip it
 # themselves (paravirt setup sets no_timer_check); a TCG guest has no such path.
+# UEFI: OVMF's code read-only, a copy of its variable store for this run; OVMF boots the kernel
+# from fw_cfg as SeaBIOS does, through its EFI stub, and hands it the VGA's GOP framebuffer
+firmware=
+if [ "${VH_VM_FIRMWARE:-bios}" = uefi ]; then
+    cp "$ovmf_vars" "$run/OVMF_VARS.fd"
+    firmware="-drive if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code -drive if=pflash,format=raw,unit=1,file=$run/OVMF_VARS.fd"
+    say "firmware: UEFI (OVMF)"
+fi
 # shellcheck disable=SC2086
-set -- $accel -m 3072 -smp 2 -nodefaults -display none -no-reboot $serial \
+set -- $accel -m 3072 -smp 2 -nodefaults -display none -no-reboot $serial $firmware \
     -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0,115200 intel_iommu=on no_timer_check panic=-1 quiet" \
+    -append "root=/dev/vda rw console=ttyS0,115200 intel_iommu=on no_timer_check panic=-1 quiet ${VH_VM_APPEND:-}" \
     -device intel-iommu,intremap=on,caching-mode=on \
     -drive "file=$run/overlay.qcow2,if=none,id=root,format=qcow2,cache=unsafe" \
     -device virtio-blk-pci,drive=root,bus=pcie.0,addr=0x1.0 \

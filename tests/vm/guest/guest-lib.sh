@@ -1,4 +1,8 @@
-# What the guest's scripts (run-tests.sh, bench-vm.sh) share: sourced, after tap.sh.
+# What the guest's scripts (run-tests.sh, console-uefi.sh, bench-vm.sh) share: sourced, after
+# tap.sh.
+
+# mark TEXT: a line in the guest's kernel log (the serial console), to follow a run
+mark() { echo "<2>vh: $*" >/dev/kmsg; }
 
 # child_of PORT [N]: the Nth PCI function below a root port (not its port-service children)
 child_of() {
@@ -103,4 +107,98 @@ guest_host_setup() {
     wait_for 60 test -e /sys/class/graphics/fb0
     fb_name=$(cat /sys/class/graphics/fb0/name 2>/dev/null)
     root_dev=$(basename "$(dirname "$(readlink -f /sys/block/vda/device)")")
+}
+
+# console_state: the console as a user sees it: each vtconsole with its bind and name, then
+# /proc/fb
+console_state() {
+    for v in /sys/class/vtconsole/vtcon*; do
+        echo "$(basename "$v") $(cat "$v/bind") $(cat "$v/name")"
+    done
+    sed 's/^/fb: /' /proc/fb
+}
+
+# console_is STATE, journal_empty, fb_registered, holds: conditions for wait_for
+console_is() { [ "$(console_state)" = "$1" ]; }
+journal_empty() { [ -z "$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)" ]; }
+fb_registered() { [ -n "$(cat /proc/fb)" ]; }
+# holds PID NODE: PID is sleep with NODE as its standard input
+holds() { [ "$(cat "/proc/$1/comm")" = sleep ] && [ "$(readlink "/proc/$1/fd/0")" = "$2" ]; }
+
+# vtcon_named TEXT: the vtconsole whose name holds TEXT ("frame buffer", "dummy")
+vtcon_named() { grep -l "$1" /sys/class/vtconsole/vtcon*/name | head -n 1 | xargs dirname; }
+
+# console_cycle VGA NODE [firmware]: the boot VGA, which shows the console, handed to a nested
+# domain and back with console-handoff=true. A process holding NODE (its DRM or framebuffer
+# node) makes the start fail first, naming it, with nothing changed; while the domain runs the
+# console is on the dummy device and no framebuffer is left; after it the console is exactly as
+# before. With "firmware" the console is on the firmware's framebuffer (efifb), which the kernel
+# removes for good when vfio-pci takes the VGA (Linux 6.0+): plan and the hook say so
+# beforehand, the release warns, and the fix it gives (load the GPU's driver) brings a console
+# back.
+console_cycle() {
+    vga=$1 node=$2 fw=${3:-}
+    before=$(console_state) before_drv=$(drv "$vga")
+    fbcon=$(vtcon_named "frame buffer") dummy=$(vtcon_named dummy)
+    mark "console cycle of $vga: $(echo "$before" | paste -sd'|')"
+    rc=0
+    "$VH_CLI" enable --console-handoff "$vga" >"$tap_tmp/enable" 2>&1 || rc=$?
+    is "enable --console-handoff of the boot VGA $vga" 0 "$rc"
+    [ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/enable"
+    domain_xml console-vm no "$vga"
+    virsh -q define "$tap_tmp/console-vm.xml" >/dev/null
+    sleep 600 <"$node" &
+    holder=$!
+    wait_for 10 holds "$holder" "$node"
+    rc=0
+    virsh start console-vm >"$tap_tmp/start" 2>&1 || rc=$?
+    like "a process holding $node makes the start fail, naming it and its pid" \
+        "^1 .*vfio-handoff: console-vm: $vga: in use: $node is open by sleep \\(pid $holder\\)" \
+        "$rc $(cat "$tap_tmp/start" | paste -sd' ')"
+    is "... with nothing changed: its driver, the console" "$before_drv $before" "$(drv "$vga") $(console_state)"
+    kill "$holder"
+    wait "$holder" 2>/dev/null
+    out=$("$VH_CLI" plan console-vm 2>&1)
+    like "plan shows the console released first" \
+        "^ +1\\. write '0' to /sys/class/vtconsole/$(basename "$fbcon")/bind$" "$out"
+    [ -z "$fw" ] || like "plan says the firmware framebuffer will not come back" \
+        "^note: $vga: its firmware framebuffer [a-z-]+\\.0 will not come back after the VM" "$out"
+    cursor=$(journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p')
+    rc=0
+    virsh start console-vm >"$tap_tmp/start" 2>&1 || rc=$?
+    is "virsh start of a domain with the boot VGA succeeds" 0 "$rc"
+    [ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/start"
+    # fbcon's vtconsole is unbound, and the kernel removes it once no framebuffer is left
+    # (fbcon_fb_unregistered): "0" or "gone"
+    l=$(cat "$fbcon/bind" 2>/dev/null) || l=gone
+    like "while it runs: the VGA on vfio-pci, the framebuffer console unbound, the dummy console bound, no framebuffer" \
+        "^vfio-pci (0|gone) 1 $" "$(drv "$vga") $l $(cat "$dummy/bind") $(cat /proc/fb)"
+    like "the nested QEMU shows the VGA (info pci)" "VGA controller: PCI device 1234:1111" \
+        "$(virsh qemu-monitor-command console-vm --hmp 'info pci' 2>&1)"
+    like "status says what the console was and where it goes back" \
+        "└ console: $(basename "$fbcon")" "$("$VH_CLI" status)"
+    mark "console cycle: running, $(console_state | paste -sd'|')"
+    virsh destroy console-vm >/dev/null 2>&1
+    if [ -z "$fw" ]; then
+        wait_for 30 console_is "$before"
+        is "after virsh destroy: the console exactly as before (vtconsoles, /proc/fb)" "$before" "$(console_state)"
+    else
+        wait_for 30 journal_empty
+        is "after virsh destroy: no framebuffer, the console on the dummy device (efifb is gone)" \
+            "1 " "$(cat "$dummy/bind") $(cat /proc/fb)"
+        like "... and the hook warned of it, with the fix" \
+            "$vga: [a-z-]+\\.0 is gone, removed by the kernel when vfio-pci took the GPU .*\\(fix: load the GPU's own driver, or reboot the host\\)" \
+            "$(journalctl --after-cursor "$cursor" -q -t vfio-handoff -o cat 2>/dev/null)"
+    fi
+    is "... and the VGA on its driver again, the journal empty" "$before_drv " \
+        "$(drv "$vga") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+    if [ -n "$fw" ]; then
+        modprobe bochs
+        wait_for 30 fb_registered
+        fbcon=$(vtcon_named "frame buffer")
+        is "the fix works: with the VGA's driver loaded the console is back on a framebuffer" \
+            "bochs-drm 1 fb: 0 bochs-drmdrmfb" "$(drv "$vga") $(cat "$fbcon/bind" 2>/dev/null) $(console_state | grep '^fb: ')"
+    fi
+    virsh -q undefine console-vm >/dev/null
+    "$VH_CLI" disable "$vga" >/dev/null
 }

@@ -8,7 +8,6 @@ set -u
 export VH_CLI=$VH_BINDIR/vfio-handoff VH_FAKE_TOOL=/share/bin/vh-fake VH_SRCDIR=/share/src
 . /share/src/tests/cli/tap.sh
 . /share/src/tests/vm/guest/guest-lib.sh
-mark() { echo "<2>vh: $*" >/dev/kmsg; }
 
 # ---- install vfio-handoff as a user would: its package, with apt, while libvirtd runs. libvirt
 # lists its hooks when its daemon starts, and this one started at boot with no qemu hook: the
@@ -423,6 +422,11 @@ is "virsh destroy gives it back to nvme, its namespace back" "nvme yes" \
     "$(drv "$nvme_dev") $(ls /sys/bus/pci/devices/$nvme_dev/nvme/*/ 2>/dev/null | grep -q n1 && echo yes || echo no)"
 virsh -q undefine nvme-vm >/dev/null
 is "the journal is empty after the NVMe cases" "" "$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+
+# ---- the single-GPU host: the boot VGA (bochs-drm, the framebuffer console on its fb0) handed
+# to a nested domain with console-handoff=true and back (console-uefi.sh does it again under
+# UEFI, where efifb holds the VGA's memory)
+console_cycle 0000:00:15.0 /dev/dri/card0
 
 # ---- removing the package: refused while a device is handed off; once it is gone, a start no
 # longer runs the hook; purge takes the policy (last: the hook is gone after this)
