@@ -66,16 +66,6 @@ parked_to_json(JsonBuilder *b, const VhSnapshot *snap, const GPtrArray *parked)
     json_builder_end_array(b);
 }
 
-static void
-strv_to_json(JsonBuilder *b, const char *member, char **list)
-{
-    json_builder_set_member_name(b, member);
-    json_builder_begin_array(b);
-    for (guint i = 0; list != NULL && list[i] != NULL; i++)
-        json_builder_add_string_value(b, list[i]);
-    json_builder_end_array(b);
-}
-
 /* "console": what was released from the device (restored after it), or null */
 static void
 console_to_json(JsonBuilder *b, const VhJournalRecord *h)
@@ -87,8 +77,8 @@ console_to_json(JsonBuilder *b, const VhJournalRecord *h)
     }
     json_builder_begin_object(b);
     vh_cli_json_string_or_null(b, "framebuffer", h->console);
-    strv_to_json(b, "vtconsoles", h->vtcons);
-    strv_to_json(b, "platform_framebuffers", h->platform_fbs);
+    vh_cli_json_strv(b, "vtconsoles", h->vtcons);
+    vh_cli_json_strv(b, "platform_framebuffers", h->platform_fbs);
     json_builder_end_object(b);
 }
 

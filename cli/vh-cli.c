@@ -125,6 +125,16 @@ vh_cli_view_load_or_report(VhSnapshotFlags flags)
 }
 
 void
+vh_cli_json_strv(JsonBuilder *b, const char *member, char **list)
+{
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
+    for (guint i = 0; list != NULL && list[i] != NULL; i++)
+        json_builder_add_string_value(b, list[i]);
+    json_builder_end_array(b);
+}
+
+void
 vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const char *member)
 {
     json_builder_begin_object(b);
@@ -316,11 +326,7 @@ device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice 
         json_builder_add_boolean_value(b, dev->boot_vga == 1);
     else
         json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "reset_methods");
-    json_builder_begin_array(b);
-    for (guint i = 0; dev->reset_methods != NULL && dev->reset_methods[i] != NULL; i++)
-        json_builder_add_string_value(b, dev->reset_methods[i]);
-    json_builder_end_array(b);
+    vh_cli_json_strv(b, "reset_methods", dev->reset_methods);
 
     json_builder_set_member_name(b, "sriov");
     if (dev->sriov_totalvfs >= 0 || dev->physfn != NULL) {

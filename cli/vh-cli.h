@@ -131,4 +131,7 @@ void vh_cli_json_string_or_null(JsonBuilder *b, const char *member, const char *
 /* A member of a JSON object holding a boolean. */
 void vh_cli_json_bool(JsonBuilder *b, const char *member, gboolean value);
 
+/* @member: an array of the strings of @list (NULL-terminated; NULL: empty) */
+void vh_cli_json_strv(JsonBuilder *b, const char *member, char **list);
+
 G_END_DECLS
