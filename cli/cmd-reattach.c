@@ -59,6 +59,28 @@ adopt_one(VhCliChange *change, const char *name)
     return TRUE;
 }
 
+/* FALSE (reported) when a process holds @name's IOMMU group now, or who does cannot be told:
+ * no flag gives back a device a live process holds. */
+static gboolean
+check_unheld(VhCliChange *change, const char *name, const char *then)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) holders = vh_holders_of_device_now(change->host, name, &error);
+    g_autofree char *text = NULL;
+    g_autofree char *fix = NULL;
+
+    if (holders == NULL) {
+        vh_cli_error("%s: %s: left as it is (fix: run it as root)", name, error->message);
+        return FALSE;
+    }
+    if (holders->len == 0)
+        return TRUE;
+    text = vh_holder_text(g_ptr_array_index(holders, 0));
+    fix = vh_holder_fix(g_ptr_array_index(holders, 0), then);
+    vh_cli_error("%s: held now by %s: left on vfio-pci (fix: %s)", name, text, fix);
+    return FALSE;
+}
+
 /* Gives @name back; FALSE (reported) when it cannot or may not be. */
 static gboolean
 reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean force)
@@ -67,6 +89,7 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
     g_autoptr(VhJournalRecord) h = vh_journal_get(change->host, name, &error);
     g_autofree char *driver = NULL;
     g_autofree char *warning = NULL;
+    g_autofree char *again = NULL;
     VhHolderState holder;
 
     if (error != NULL) {
@@ -80,6 +103,8 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
             printf("%s is not handed off: nothing to do\n", name);
             return TRUE;
         }
+        if (!check_unheld(change, name, NULL))
+            return FALSE;
         if (adopt)
             return adopt_one(change, name);
         vh_cli_error("%s: on vfio-pci, but not by vfio-handoff: left as it is (fix: run "
@@ -96,6 +121,9 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
                      name, h->domain, word);
         return FALSE;
     }
+    again = g_strdup_printf("vfio-handoff reattach %s", name);
+    if (!check_unheld(change, name, again))
+        return FALSE;
     driver = g_strdup(h->driver);
     if (!vh_prepare_give_back(change->host, h, &change->writer,
                               force ? VH_GIVE_BACK_FORCE : VH_GIVE_BACK_CHECKED, &warning,

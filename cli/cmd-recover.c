@@ -46,15 +46,59 @@ offline_without_pid(const VhSnapshot *snap, const VhJournalRecord *h, char **why
     return DOMAIN_GONE;
 }
 
-/* Whether @h's domain runs: libvirt's answer, or with --offline its QEMU pid's. */
-static DomainState
-domain_state(const VhSnapshot *snap, const VhJournalRecord *h, const VhLibvirt *lv,
-             virConnectPtr conn, char **why)
-{
-    virDomainPtr dom;
-    int active;
+/* What libvirt said of one domain, asked before the journal lock is taken. */
+typedef struct {
+    DomainState state;
+    char *why;
+} Answer;
 
-    if (conn == NULL) {
+static void
+answer_free(Answer *a)
+{
+    g_free(a->why);
+    g_free(a);
+}
+
+/* Asks libvirt whether each domain the journal names runs, before the journal lock is taken:
+ * asking can start libvirt's daemon (socket activation), whose first act may be the release
+ * hook of a domain that stopped, which waits for that lock (domain name -> Answer *). */
+static GHashTable *
+ask_libvirt(const GPtrArray *records, const VhLibvirt *lv, virConnectPtr conn)
+{
+    GHashTable *answers =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)answer_free);
+
+    for (guint i = 0; i < records->len; i++) {
+        const VhJournalRecord *h = g_ptr_array_index((GPtrArray *)records, i);
+        Answer *a;
+        virDomainPtr dom;
+        int active;
+
+        if (h->domain == NULL || g_hash_table_contains(answers, h->domain))
+            continue;
+        a = g_new0(Answer, 1);
+        dom = lv->domain_lookup_by_name(conn, h->domain);
+        active = dom != NULL ? lv->domain_is_active(dom) : 0;
+        if (dom != NULL)
+            lv->domain_free(dom);
+        a->state = active == 1 ? DOMAIN_RUNNING : DOMAIN_GONE;
+        a->why = g_strdup(dom == NULL     ? "libvirt does not know the domain any more"
+                          : active == 1 ? "libvirt says it is running"
+                                        : "libvirt says it is not running");
+        g_hash_table_insert(answers, g_strdup(h->domain), a);
+    }
+    return answers;
+}
+
+/* Whether @h's domain runs: libvirt's answer (asked before the lock), or with --offline its
+ * QEMU pid's. A record libvirt was not asked about (written since) is left for the next run. */
+static DomainState
+domain_state(const VhSnapshot *snap, const VhJournalRecord *h, GHashTable *answers,
+             gint64 asked_at, char **why)
+{
+    const Answer *a;
+
+    if (answers == NULL) {
         switch (vh_holder_state_of_record(snap->host, h)) {
         case VH_HOLDER_RUNNING:
         case VH_HOLDER_BY_HAND:
@@ -68,26 +112,20 @@ domain_state(const VhSnapshot *snap, const VhJournalRecord *h, const VhLibvirt *
         }
         return offline_without_pid(snap, h, why);
     }
-    dom = lv->domain_lookup_by_name(conn, h->domain);
-    if (dom == NULL) {
-        *why = g_strdup("libvirt does not know the domain any more");
-        return DOMAIN_GONE;
+    a = g_hash_table_lookup(answers, h->domain);
+    if (a == NULL || h->updated > asked_at) {
+        *why = g_strdup("its record changed while libvirt was asked (run recover again)");
+        return DOMAIN_UNKNOWN;
     }
-    active = lv->domain_is_active(dom);
-    lv->domain_free(dom);
-    if (active == 1) {
-        *why = g_strdup("libvirt says it is running");
-        return DOMAIN_RUNNING;
-    }
-    *why = g_strdup("libvirt says it is not running");
-    return DOMAIN_GONE;
+    *why = g_strdup(a->why);
+    return a->state;
 }
 
 typedef struct {
     VhCliChange *change;
     const VhSnapshot *snap;
-    const VhLibvirt *lv;
-    virConnectPtr conn; /* NULL: --offline */
+    GHashTable *answers; /* libvirt's, by domain; NULL: --offline */
+    gint64 asked_at;     /* when libvirt was asked (unix seconds) */
     gboolean dry_run;
     guint returned, failed;
 } Recovery;
@@ -106,7 +144,7 @@ recover_one(Recovery *rc, VhJournalRecord *h)
                h->address);
         return;
     }
-    state = domain_state(rc->snap, h, rc->lv, rc->conn, &why);
+    state = domain_state(rc->snap, h, rc->answers, rc->asked_at, &why);
     if (state == DOMAIN_RUNNING) {
         printf("kept %s: held by %s, and %s\n", h->address, h->domain, why);
         return;
@@ -117,7 +155,14 @@ recover_one(Recovery *rc, VhJournalRecord *h)
         return;
     }
     if (rc->dry_run) {
-        printf("would give %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);
+        const VhHolder *now = vh_snapshot_holder(rc->snap, h->address, TRUE);
+
+        if (now != NULL)
+            printf("would keep %s: held now by process %d (%s), so it stays on vfio-pci\n",
+                   h->address, now->pid, now->via);
+        else
+            printf("would give %s back to %s (domain %s: %s)\n", h->address, driver, h->domain,
+                   why);
         return;
     }
     ret = vh_prepare_return(rc->change->host, h, &rc->change->writer);
@@ -136,8 +181,13 @@ recover_one(Recovery *rc, VhJournalRecord *h)
                h->address, ret->driver != NULL ? ret->driver : "no driver", h->domain, why);
         return;
     case VH_RETURN_IN_USE:
-        printf("kept %s: libvirt's own (managed='yes'), and %s holds it\n", h->address,
-               ret->detail);
+        printf("kept %s: held now by %s, so it stays on vfio-pci (fix: %s)\n", h->address,
+               ret->detail, ret->fix);
+        return;
+    case VH_RETURN_HANDED_OVER:
+        printf("kept %s: held now by %s, so it stays on vfio-pci; it goes back when '%s' "
+               "stops\n",
+               h->address, ret->detail, h->domain);
         return;
     case VH_RETURN_GIVEN_BACK:
     case VH_RETURN_LEFT_BY_LIBVIRT:
@@ -149,20 +199,32 @@ recover_one(Recovery *rc, VhJournalRecord *h)
         printf("warning: %s\n", ret->warning);
 }
 
-/* libvirt, to ask which domains run; FALSE (reported) when it cannot be reached. */
-static gboolean
-connect_libvirt(Recovery *r, const char *uri)
+/* libvirt's answers for the journal's domains (asked with no lock held); NULL (reported) when
+ * it cannot be reached. */
+static GHashTable *
+answers_of_libvirt(const char *uri)
 {
     g_autoptr(GError) error = NULL;
+    g_autoptr(VhHost) host = vh_host_new_from_environment();
+    g_autoptr(GPtrArray) records = vh_journal_list(host, NULL);
+    const VhLibvirt *lv = NULL;
+    virConnectPtr conn = NULL;
+    GHashTable *answers;
 
-    if ((r->lv = vh_libvirt_load(&error)) == NULL ||
-        (r->conn = vh_libvirt_open(r->lv, uri, TRUE, &error)) == NULL) {
+    if (records->len == 0) /* nothing to ask about */
+        return g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify)answer_free);
+    lv = vh_libvirt_load(&error);
+    conn = lv != NULL ? vh_libvirt_open(lv, uri, TRUE, &error) : NULL;
+    if (conn == NULL) {
         vh_cli_error("libvirt: cannot tell which domains run, %s (fix: trust the QEMU pids "
                      "instead, run 'vfio-handoff recover --offline')",
                      error->message);
-        return FALSE;
+        return NULL;
     }
-    return TRUE;
+    answers = ask_libvirt(records, lv, conn);
+    lv->connect_close(conn);
+    return answers;
 }
 
 int
@@ -193,6 +255,7 @@ vh_cmd_recover(int argc, char **argv)
     g_autoptr(VhCliChange) change = NULL;
     g_autoptr(VhSnapshot) snap = NULL;
     g_autofree char *uri_owned = NULL;
+    g_autoptr(GHashTable) answers = NULL;
     Recovery r = {0};
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -201,6 +264,10 @@ vh_cmd_recover(int argc, char **argv)
         return rc;
     if (!vh_cli_no_arguments(argc, argv, NULL))
         return VH_EXIT_USAGE;
+    /* libvirt first, then the lock: no lock is held across a call to libvirt */
+    r.asked_at = g_get_real_time() / G_USEC_PER_SEC;
+    if (!offline && (answers = answers_of_libvirt(uri)) == NULL)
+        return VH_EXIT_FAILED;
     if ((change = vh_cli_change_begin()) == NULL)
         return VH_EXIT_FAILED;
     if ((snap = vh_snapshot_load(change->host, VH_SNAPSHOT_NONE, &error)) == NULL) {
@@ -215,13 +282,10 @@ vh_cmd_recover(int argc, char **argv)
     r.change = change;
     r.snap = snap;
     r.dry_run = dry_run;
-    if (!offline && !connect_libvirt(&r, uri))
-        return VH_EXIT_FAILED;
+    r.answers = answers;
     /* last taken, first given back */
     for (guint i = snap->journal->len; i > 0; i--)
         recover_one(&r, g_ptr_array_index(snap->journal, i - 1));
-    if (r.conn != NULL)
-        r.lv->connect_close(r.conn);
     if (!dry_run)
         printf("\n%u device%s given back, %u could not be.\n", r.returned,
                r.returned == 1 ? "" : "s", r.failed);

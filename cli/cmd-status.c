@@ -32,6 +32,36 @@ qemu_state(const VhHost *host, const VhJournalRecord *h)
     return "";
 }
 
+/* The process that holds @h's device now, when the record's own QEMU does not (it is gone, or
+ * the record's start never got that far and another domain's QEMU has it): the device was taken
+ * over, and is no orphan. */
+static const VhHolder *
+taken_over_by(const VhSnapshot *snap, const VhJournalRecord *h)
+{
+    const VhHolder *now = vh_snapshot_holder(snap, h->address, TRUE);
+
+    if (now == NULL || now->pid == h->qemu_pid || h->owner == VH_OWNER_BY_HAND)
+        return NULL;
+    switch (vh_holder_state_of_record(snap->host, h)) {
+    case VH_HOLDER_GONE:
+        return now;
+    case VH_HOLDER_STARTING:
+        return g_strcmp0(now->domain_name, h->domain) != 0 ? now : NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* "taken over by 4242 (win11)", "taken over by 5555 (dpdk)" */
+static char *
+taken_over_text(const VhHolder *now)
+{
+    return g_strdup_printf("taken over by %d (%s)", now->pid,
+                           now->domain_name != NULL ? now->domain_name
+                           : now->comm != NULL      ? now->comm
+                                                    : "?");
+}
+
 /* the devices on vfio-pci that no one holds and vfio-handoff did not hand off */
 static GPtrArray *
 parked_devices(const VhSnapshot *snap)
@@ -95,6 +125,7 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
     for (guint i = 0; i < holds->len; i++) {
         VhJournalRecord *h = g_ptr_array_index((GPtrArray *)holds, i);
         const char *q = qemu_state(host, h);
+        const VhHolder *now = taken_over_by(snap, h);
         g_autofree char *since = since_text(h->since);
 
         json_builder_begin_object(b);
@@ -113,7 +144,19 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
             json_builder_add_int_value(b, h->qemu_pid);
         else
             json_builder_add_null_value(b);
-        vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0);
+        vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0 && now == NULL);
+        json_builder_set_member_name(b, "taken_over_by");
+        if (now != NULL) {
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "pid");
+            json_builder_add_int_value(b, now->pid);
+            vh_cli_json_string_or_null(b, "comm", now->comm);
+            vh_cli_json_string_or_null(b, "domain", now->domain_name);
+            vh_cli_json_string_or_null(b, "via", now->via);
+            json_builder_end_object(b);
+        } else {
+            json_builder_add_null_value(b);
+        }
         console_to_json(b, h);
         json_builder_end_object(b);
     }
@@ -152,8 +195,10 @@ print_parked(const VhSnapshot *snap, const GPtrArray *parked, gboolean after_tab
 }
 
 static void
-print_table(const VhHost *host, const GPtrArray *holds)
+print_table(const VhSnapshot *snap)
 {
+    const VhHost *host = snap->host;
+    const GPtrArray *holds = snap->journal;
     guint orphans = 0, stuck = 0, wedged = 0;
 
     printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", "DEVICE", "DOMAIN", "STATE", "SINCE",
@@ -161,8 +206,10 @@ print_table(const VhHost *host, const GPtrArray *holds)
     for (guint i = 0; i < holds->len; i++) {
         VhJournalRecord *h = g_ptr_array_index((GPtrArray *)holds, i);
         const char *q = qemu_state(host, h);
+        const VhHolder *now = taken_over_by(snap, h);
         g_autofree char *since = since_text(h->since);
-        g_autofree char *qemu = h->owner == VH_OWNER_BY_HAND ? g_strdup("-")
+        g_autofree char *qemu = now != NULL                  ? taken_over_text(now)
+                                : h->owner == VH_OWNER_BY_HAND ? g_strdup("-")
                                 : h->qemu_pid > 0 ? g_strdup_printf("%d (%s)", h->qemu_pid, q)
                                                   : g_strdup("starting");
 
@@ -182,7 +229,7 @@ print_table(const VhHost *host, const GPtrArray *holds)
             printf("%14s└ console: %s, released; bound again once it is back on %s\n", "", what,
                    h->driver != NULL ? h->driver : "no driver");
         }
-        orphans += g_strcmp0(q, "gone") == 0;
+        orphans += g_strcmp0(q, "gone") == 0 && now == NULL;
         stuck += h->state == VH_HOLD_STUCK;
         wedged += h->state == VH_HOLD_WEDGED;
     }
@@ -261,7 +308,7 @@ vh_cmd_status(int argc, char **argv)
     else if (holds->len == 0 && unreadable->len == 0 && parked->len == 0)
         printf("No device is handed off.\n");
     else if (holds->len > 0)
-        print_table(host, holds);
+        print_table(snap);
     if (brief)
         vh_cli_report_unreadable(host, unreadable);
     else if (!json) {

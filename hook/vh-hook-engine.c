@@ -84,7 +84,7 @@ watch_libvirts(Hook *h, const VhSnapshot *snap)
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) watch = vh_policy_libvirt_watch(h->policy, snap, h->def);
 
-    if (!vh_prepare_watch(h->host, h->domain, h->def->uuid, watch, &error)) {
+    if (!vh_prepare_watch(snap, h->domain, h->def->uuid, watch, &error)) {
         vh_hook_log(NULL, "watch", "failed", 0,
                     "%s: libvirt's own devices are not watched this time (fix: see 'vfio-handoff "
                     "status')",
@@ -94,10 +94,19 @@ watch_libvirts(Hook *h, const VhSnapshot *snap)
     for (guint i = 0; i < watch->len; i++) {
         const VhPciDevice *dev = g_ptr_array_index(watch, i);
 
-        vh_hook_log(dev->name, "watch", "ok", 0,
-                    "managed='yes': libvirt detaches it; its driver %s is recorded, to give it "
-                    "back if libvirt leaves it on vfio-pci",
-                    dev->driver);
+        const VhJournalRecord *stale = vh_snapshot_record(snap, dev->name);
+
+        if (stale != NULL && g_strcmp0(stale->domain, h->domain) != 0)
+            vh_hook_log(dev->name, "watch", "ok", 0,
+                        "managed='yes', on vfio-pci where '%s' (gone) left it: taken over, and "
+                        "given back to %s if libvirt leaves it on vfio-pci",
+                        stale->domain != NULL ? stale->domain : "a holder",
+                        stale->driver != NULL ? stale->driver : "no driver");
+        else
+            vh_hook_log(dev->name, "watch", "ok", 0,
+                        "managed='yes': libvirt detaches it; its driver %s is recorded, to give "
+                        "it back if libvirt leaves it on vfio-pci",
+                        dev->driver);
     }
 }
 
@@ -211,7 +220,12 @@ log_returns(const GPtrArray *returns, gint64 t0)
             break;
         case VH_RETURN_IN_USE:
             vh_hook_log(r->address, "give-back", "warning", 0,
-                        "managed='yes', left on vfio-pci by libvirt, and %s holds it: left to it",
+                        "held now by %s: kept on vfio-pci, not given back (fix: %s)", r->detail,
+                        r->fix);
+            break;
+        case VH_RETURN_HANDED_OVER:
+            vh_hook_log(r->address, "give-back", "ok", 0,
+                        "held now by %s: kept on vfio-pci for it, and given back when it stops",
                         r->detail);
             break;
         case VH_RETURN_FAILED:
@@ -355,7 +369,8 @@ main(int argc, char **argv)
                     "%s (fix: %s)", text, fix);
     }
     read_domain(&h);
-    if (!h.policy->enabled) {
+    /* the switch stops new handoffs only: what was handed off still goes back at release */
+    if (!h.policy->enabled && op == VH_HOOK_OP_PREPARE) {
         vh_hook_log(NULL, argv[2], "skipped", 0, "passthrough is turned off ([host] enabled=false)");
     } else {
         rc = ops[op](&h);

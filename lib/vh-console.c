@@ -322,12 +322,24 @@ gboolean
 vh_console_release(const VhHost *host, const char *device, char **vtcons, char **platform_fbs,
                    const VhWriter *w, GError **error)
 {
-    /* the console first: fbcon lets go of the framebuffer before its driver does */
+    /* the console first: fbcon lets go of the framebuffer before its driver does. What is
+     * released already (a takeover from a holder that is gone: it released them) is not
+     * written again: efi-framebuffer's unbind of an unbound device fails with ENODEV. */
     for (guint i = 0; vtcons != NULL && vtcons[i] != NULL; i++) {
+        g_autofree char *path = vtcon_bind_path(host, vtcons[i]);
+        gint64 now = -1;
+
+        if (w->steps == NULL && (!vh_sysfs_read_int(path, &now, NULL) || now == 0))
+            continue; /* unbound, or gone with its framebuffer */
         if (!set_vtcon(host, device, vtcons[i], 0, w, error))
             return FALSE;
     }
     for (guint i = 0; platform_fbs != NULL && platform_fbs[i] != NULL; i++) {
+        g_auto(GStrv) nd = g_strsplit(platform_fbs[i], ":", 2);
+        g_autofree char *now = nd[0] != NULL ? platform_driver_now(host, nd[0]) : NULL;
+
+        if (w->steps == NULL && nd[1] != NULL && g_strcmp0(now, nd[1]) != 0)
+            continue; /* off its driver already, or removed by the kernel */
         if (!set_platform_fb(host, device, platform_fbs[i], FALSE, w, error))
             return FALSE;
     }

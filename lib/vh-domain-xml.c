@@ -13,6 +13,12 @@
 xmlDoc *
 vh_domain_xml_read(const char *xml, gsize len, GError **error)
 {
+    return vh_domain_xml_read_as(xml, len, "domain", error);
+}
+
+xmlDoc *
+vh_domain_xml_read_as(const char *xml, gsize len, const char *root_name, GError **error)
+{
     xmlDoc *doc;
     xmlNode *root;
 
@@ -35,10 +41,11 @@ vh_domain_xml_read(const char *xml, gsize len, GError **error)
         xmlFreeDoc(doc);
         return NULL;
     }
-    if (!vh_domain_xml_is(root, "domain")) {
+    if (!vh_domain_xml_is(root, root_name)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "not a libvirt domain definition (the root element is <%s>, not <domain>)",
-                    (const char *)root->name);
+                    "not a libvirt %s (the root element is <%s>, not <%s>)",
+                    strcmp(root_name, "domain") == 0 ? "domain definition" : "domain status",
+                    (const char *)root->name, root_name);
         xmlFreeDoc(doc);
         return NULL;
     }

@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 /* Parses a domain's XML safely: at most VH_DOMAIN_XML_MAX bytes, no network, no entity
  * expansion, no blank-node removal (an edit keeps the document's layout); root <domain>. */
 xmlDoc *vh_domain_xml_read(const char *xml, gsize len, GError **error);
+/* the same, for a document whose root element is @root_name (libvirt's <domstatus>) */
+xmlDoc *vh_domain_xml_read_as(const char *xml, gsize len, const char *root_name, GError **error);
 
 /* Is @n the element @name? */
 gboolean vh_domain_xml_is(const xmlNode *n, const char *name);

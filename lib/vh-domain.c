@@ -102,6 +102,25 @@ vh_domain_def_parse(const char *xml, gsize len, GError **error)
 }
 
 VhDomainDef *
+vh_domain_def_parse_status(const char *xml, gsize len, GError **error)
+{
+    g_autoptr(VhDomainDef) def = g_new0(VhDomainDef, 1);
+    xmlDoc *doc = vh_domain_xml_read_as(xml, len, "domstatus", error);
+    xmlNode *domain = doc != NULL ? vh_domain_xml_child(xmlDocGetRootElement(doc), "domain") : NULL;
+    gboolean ok;
+
+    if (doc == NULL)
+        return NULL;
+    def->hostdevs = g_ptr_array_new_with_free_func(g_free);
+    ok = domain != NULL && read_domain(def, domain, error);
+    if (domain == NULL)
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
+                    "a libvirt domain status without its <domain>");
+    xmlFreeDoc(doc);
+    return ok ? g_steal_pointer(&def) : NULL;
+}
+
+VhDomainDef *
 vh_domain_def_load_file(const char *path, GError **error)
 {
     g_autofree char *xml = NULL;

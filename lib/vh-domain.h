@@ -32,6 +32,9 @@ typedef struct {
  * address out of range.
  */
 VhDomainDef *vh_domain_def_parse(const char *xml, gsize len, GError **error);
+/* The definition in a status file libvirt keeps for a running domain (RUN/libvirt/qemu/NAME.xml:
+ * <domstatus> around the live <domain>). */
+VhDomainDef *vh_domain_def_parse_status(const char *xml, gsize len, GError **error);
 VhDomainDef *vh_domain_def_load_file(const char *path, GError **error);
 void vh_domain_def_free(VhDomainDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDomainDef, vh_domain_def_free)

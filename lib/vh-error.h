@@ -17,6 +17,7 @@ typedef enum {
     VH_ERROR_TIMED_OUT,        /* a kernel write hung past step-timeout and was abandoned */
     VH_ERROR_BUSY,             /* another vfio-handoff held the lock too long: try again */
     VH_ERROR_WEDGED,           /* a device does not answer (config space reads 0xffff) */
+    VH_ERROR_IN_USE,           /* a process holds the device's IOMMU group open now */
 } VhError;
 
 GQuark vh_error_quark(void);

@@ -3,7 +3,11 @@
 
 #include <string.h>
 
+#include "vh-domain.h"
+#include "vh-error.h"
 #include "vh-holders.h"
+#include "vh-kernel-abi.h"
+#include "vh-open-files.h"
 #include "vh-sysfs.h"
 #include "vh-units.h"
 
@@ -13,6 +17,7 @@ vh_holder_free(VhHolder *holder)
     g_free(holder->device);
     g_free(holder->domain_name);
     g_free(holder->via);
+    g_free(holder->comm);
     g_free(holder);
 }
 
@@ -106,6 +111,15 @@ domain_of(const VhHost *host, int pid)
     return NULL;
 }
 
+/* "qemu-system-x86 (pid 4242)", the collector's holder text -> "qemu-system-x86" */
+static char *
+vh_holders_comm_of(const char *detail)
+{
+    const char *end = detail != NULL ? g_strrstr(detail, " (pid ") : NULL;
+
+    return end != NULL ? g_strndup(detail, (gsize)(end - detail)) : NULL;
+}
+
 GPtrArray *
 vh_holders_from_processes(const VhHost *host, const VhHostUsage *usage)
 {
@@ -124,7 +138,138 @@ vh_holders_from_processes(const VhHost *host, const VhHostUsage *usage)
         h->pid = use->pid;
         h->state = VH_HOLDER_RUNNING; /* it holds the node open now */
         h->via = g_strdup(use->subject);
+        h->comm = vh_holders_comm_of(use->detail);
         g_ptr_array_add(out, h);
     }
     return out;
+}
+
+typedef struct {
+    const VhHost *host;
+    struct stat nodes[2]; /* the group's node, the device's iommufd node */
+    char *names[2];
+    guint n;
+    GPtrArray *holders;
+} NowScan;
+
+static gboolean
+holds_now(const VhOpenFile *file, gpointer data)
+{
+    NowScan *scan = data;
+
+    for (guint i = 0; i < scan->n; i++) {
+        VhHolder *h;
+
+        if (!vh_open_files_same_node(&file->st, &scan->nodes[i]))
+            continue;
+        for (guint j = 0; j < scan->holders->len; j++) /* a process once, by its first node */
+            if (((VhHolder *)g_ptr_array_index(scan->holders, j))->pid == file->pid)
+                return TRUE;
+        h = g_new0(VhHolder, 1);
+        h->pid = file->pid;
+        h->comm = vh_open_files_comm(scan->host, file->pid_text);
+        h->domain_name = domain_of(scan->host, file->pid);
+        h->state = VH_HOLDER_RUNNING;
+        h->via = g_strdup(scan->names[i]);
+        g_ptr_array_add(scan->holders, h);
+        return TRUE;
+    }
+    return TRUE;
+}
+
+/* the node of @rel under the host's /dev into @scan, when there is one */
+static void
+add_node(NowScan *scan, const char *rel)
+{
+    g_autofree char *path = vh_host_dev_path(scan->host, rel);
+
+    if (stat(path, &scan->nodes[scan->n]) == 0)
+        scan->names[scan->n++] = g_strconcat("/dev/", rel, NULL);
+}
+
+GPtrArray *
+vh_holders_of_device_now(const VhHost *host, const char *address, GError **error)
+{
+    g_autofree char *dev_rel = g_strconcat("bus/pci/devices/", address, NULL);
+    g_autofree char *dev_dir = vh_host_sysfs_path(host, dev_rel);
+    g_autofree char *group_link = g_build_filename(dev_dir, VH_ATTR_IOMMU_GROUP, NULL);
+    g_autofree char *group = vh_sysfs_read_link_name(group_link, NULL);
+    g_autofree char *cdevs_path = g_build_filename(dev_dir, "vfio-dev", NULL);
+    g_autoptr(GDir) cdevs = g_dir_open(cdevs_path, 0, NULL);
+    const char *cdev = cdevs != NULL ? g_dir_read_name(cdevs) : NULL;
+    NowScan scan = {.host = host,
+                    .holders = g_ptr_array_new_with_free_func((GDestroyNotify)vh_holder_free)};
+
+    if (group != NULL) {
+        g_autofree char *rel = g_strconcat("vfio/", group, NULL);
+
+        add_node(&scan, rel);
+    }
+    if (cdev != NULL) {
+        g_autofree char *rel = g_strconcat("vfio/devices/", cdev, NULL);
+
+        add_node(&scan, rel);
+    }
+    /* no node: no process can hold it */
+    if (scan.n > 0 && !vh_open_files_walk(host, holds_now, &scan)) {
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "who holds its IOMMU group cannot be told: the files of some processes "
+                    "cannot be read");
+        g_clear_pointer(&scan.holders, g_ptr_array_unref);
+    }
+    for (guint i = 0; i < scan.n; i++)
+        g_free(scan.names[i]);
+    for (guint i = 0; scan.holders != NULL && i < scan.holders->len; i++)
+        ((VhHolder *)g_ptr_array_index(scan.holders, i))->device = g_strdup(address);
+    return scan.holders;
+}
+
+char *
+vh_holder_text(const VhHolder *h)
+{
+    g_autofree char *comm = h->comm != NULL ? g_strdup_printf(" (%s)", h->comm) : g_strdup("");
+
+    if (h->domain_name != NULL)
+        return g_strdup_printf("process %d%s of the domain '%s', through %s", h->pid, comm,
+                               h->domain_name, h->via);
+    return g_strdup_printf("process %d%s, through %s", h->pid, comm, h->via);
+}
+
+char *
+vh_holder_fix(const VhHolder *h, const char *then)
+{
+    g_autofree char *word = h->domain_name != NULL ? vh_error_shell_word(h->domain_name) : NULL;
+    g_autofree char *first = word != NULL ? g_strdup_printf("run 'virsh shutdown %s' first", word)
+                                          : g_strdup_printf("stop process %d first", h->pid);
+
+    if (then == NULL)
+        return g_steal_pointer(&first);
+    return g_strdup_printf("%s, then run '%s'", first, then);
+}
+
+char *
+vh_holders_libvirt_status_user(const VhHost *host, const char *address, const char *exclude)
+{
+    g_autoptr(GDir) dir = g_dir_open(host->libvirt_run_dir, 0, NULL);
+    const char *name;
+
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *path = g_build_filename(host->libvirt_run_dir, name, NULL);
+        g_autofree char *xml = NULL;
+        g_autoptr(VhDomainDef) def = NULL;
+        gsize len = 0;
+
+        if (!g_str_has_suffix(name, ".xml") ||
+            !g_file_get_contents(path, &xml, &len, NULL) ||
+            (def = vh_domain_def_parse_status(xml, len, NULL)) == NULL ||
+            g_strcmp0(def->name, exclude) == 0)
+            continue;
+        for (guint i = 0; i < def->hostdevs->len; i++) {
+            const VhDomainHostdev *d = g_ptr_array_index(def->hostdevs, i);
+
+            if (strcmp(d->address, address) == 0)
+                return g_strdup(def->name);
+        }
+    }
+    return NULL;
 }

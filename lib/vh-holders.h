@@ -23,6 +23,7 @@ typedef struct {
     int pid;           /* the QEMU (or other) process; 0 when not known */
     VhHolderState state;
     char *via; /* how it was seen: "/dev/vfio/7", or VH_HOLDER_VIA_JOURNAL */
+    char *comm; /* the process's name, when it was seen by an open node */
 } VhHolder;
 
 #define VH_HOLDER_VIA_JOURNAL "journal" /* a journal record names it, not an open node */
@@ -50,6 +51,26 @@ int vh_holders_libvirt_pid(const VhHost *host, const char *domain);
  * domain it runs (QEMU's "-name guest=NAME"). Reads /proc/PID/cmdline of those processes only.
  */
 GPtrArray *vh_holders_from_processes(const VhHost *host, const VhHostUsage *usage);
+
+/*
+ * The one rule before any device goes back to a host driver: the processes that hold its IOMMU
+ * group open now (the group's /dev/vfio/N, and the device's iommufd node /dev/vfio/devices/vfioN,
+ * known by what the open file is, never by its name), each with its name and the domain it runs.
+ * Empty when none does; NULL with @error set when the host's processes cannot all be read.
+ */
+GPtrArray *vh_holders_of_device_now(const VhHost *host, const char *address, GError **error);
+
+/* The domain, other than @exclude, that libvirt runs or starts with @address as a PCI hostdev,
+ * by its status files (RUN/libvirt/qemu/NAME.xml, written when its QEMU is spawned and removed
+ * before its release hook runs); NULL when none does. */
+char *vh_holders_libvirt_status_user(const VhHost *host, const char *address, const char *exclude);
+
+/* "process 4242 (qemu-system-x86) of the domain 'win11', through /dev/vfio/7" */
+char *vh_holder_text(const VhHolder *holder);
+
+/* What to do before the device can go back: stop that domain (or process) first, then @then
+ * (a command, or NULL). */
+char *vh_holder_fix(const VhHolder *holder, const char *then);
 
 /* Adds to @holders (VhHolder *) the holder each journal record names. */
 void vh_holders_add_journal(GPtrArray *holders, const VhHost *host, const GPtrArray *records);

@@ -43,12 +43,32 @@ restore_console(const VhHost *host, const VhJournalRecord *r, const VhWriter *w,
     return FALSE;
 }
 
+/* FALSE (VH_ERROR_IN_USE, naming it) when a process holds @address's group now, or (another
+ * error) when who does cannot be told */
+static gboolean
+check_unheld(const VhHost *host, const char *address, GError **error)
+{
+    g_autoptr(GPtrArray) holders = vh_holders_of_device_now(host, address, error);
+    g_autofree char *text = NULL;
+
+    if (holders == NULL)
+        return FALSE;
+    if (holders->len == 0)
+        return TRUE;
+    text = vh_holder_text(g_ptr_array_index(holders, 0));
+    g_set_error(error, VH_ERROR, VH_ERROR_IN_USE, "held now by %s: kept on vfio-pci", text);
+    return FALSE;
+}
+
 gboolean
 vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
                      VhGiveBackFlags flags, char **warning, GError **error)
 {
     g_autoptr(GError) local = NULL;
 
+    /* the one rule: nothing goes back to a host driver while a process holds its group */
+    if (!check_unheld(host, r->address, error))
+        return FALSE;
     r->state = VH_HOLD_RETURNING;
     vh_journal_put(host, r, NULL);
     /* a device that did not come back from its reset is never rebound: its driver's probe
@@ -145,8 +165,11 @@ release_consoles(const VhHost *host, Job *jobs, guint n, const VhWriter *w, GErr
         for (guint j = i + 1; j > 0; j--) {
             VhJournalRecord *back = jobs[j - 1].record;
 
-            vh_console_restore(host, back->address, back->vtcons, back->platform_fbs, w, NULL,
-                               NULL);
+            /* never onto a GPU that stays on vfio-pci (taken over from a holder that is gone):
+             * its console comes back when it goes back to its driver */
+            if (!vh_pci_device_is_on_vfio(jobs[j - 1].dev))
+                vh_console_restore(host, back->address, back->vtcons, back->platform_fbs, w,
+                                   NULL, NULL);
         }
         return FALSE;
     }
@@ -286,19 +309,9 @@ vh_return_free(VhReturn *ret)
     g_free(ret->address);
     g_free(ret->driver);
     g_free(ret->detail);
+    g_free(ret->fix);
     g_free(ret->warning);
     g_free(ret);
-}
-
-/* "process 4242 (/dev/vfio/7)" when a process has @address's VFIO group open; NULL when none
- * does, or (with @error set) when the host's processes cannot be read */
-static char *
-process_holding(const VhHost *host, const char *address, GError **error)
-{
-    g_autoptr(VhSnapshot) snap = vh_snapshot_load(host, VH_SNAPSHOT_NONE, error);
-    const VhHolder *h = snap != NULL ? vh_snapshot_holder(snap, address, TRUE) : NULL;
-
-    return h != NULL ? g_strdup_printf("process %d (%s)", h->pid, h->via) : NULL;
 }
 
 /* @r was not given back: wedged (with what to do) or failed. */
@@ -314,45 +327,85 @@ set_failure(VhReturn *ret, const VhJournalRecord *r, const GError *error)
     }
 }
 
+/* @r's device stays on vfio-pci for @domain, which runs (or starts) with it: its record goes to
+ * that domain, as libvirt's, so that nothing calls it an orphan and that domain's stop gives it
+ * back (its driver, override and console as they were recorded). */
+static void
+hand_over(const VhHost *host, VhJournalRecord *r, const char *domain, int pid, VhReturn *ret)
+{
+    ret->outcome = VH_RETURN_HANDED_OVER;
+    r->owner = VH_OWNER_LIBVIRT;
+    g_free(r->domain);
+    r->domain = g_strdup(domain);
+    g_clear_pointer(&r->uuid, g_free);
+    r->qemu_pid = pid;
+    r->state = VH_HOLD_HELD;
+    g_clear_pointer(&r->reason, g_free);
+    vh_journal_put(host, r, NULL);
+}
+
+/* A process holds @r's group now (@error says so): the device stays; its record follows the
+ * holder when that is another domain's QEMU. */
+static void
+keep_for_holder(const VhHost *host, VhJournalRecord *r, VhReturn *ret, const GError *error)
+{
+    g_autoptr(GPtrArray) holders = vh_holders_of_device_now(host, r->address, NULL);
+    const VhHolder *h =
+        holders != NULL && holders->len > 0 ? g_ptr_array_index(holders, 0) : NULL;
+
+    ret->outcome = VH_RETURN_IN_USE;
+    ret->detail = h != NULL ? vh_holder_text(h) : g_strdup(error->message);
+    ret->fix = h != NULL ? vh_holder_fix(h, "vfio-handoff recover")
+                         : g_strdup("run 'vfio-handoff recover' later");
+    if (h != NULL && h->domain_name != NULL && g_strcmp0(h->domain_name, r->domain) != 0)
+        hand_over(host, r, h->domain_name, h->pid, ret);
+}
+
+/* Gives back @r (after its checks), saying what became of it in @ret. */
+static void
+give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhReturnOutcome done,
+          VhReturn *ret)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &ret->warning, &error)) {
+        ret->outcome = done;
+        g_free(ret->driver);
+        ret->driver = g_strdup(r->driver);
+    } else if (g_error_matches(error, VH_ERROR, VH_ERROR_IN_USE)) {
+        keep_for_holder(host, r, ret, error);
+    } else {
+        set_failure(ret, r, error);
+    }
+}
+
 /* A device of libvirt's: libvirt gave it back before the release hook runs, unless it lost
- * track of it (HACKING.md, "Why libvirt leaves devices on vfio-pci"). */
+ * track of it (HACKING.md, "Why libvirt leaves devices on vfio-pci"), or another domain runs or
+ * starts with it now: libvirt detached it again for that one. */
 static void
 return_libvirts(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhReturn *ret)
 {
-    g_autoptr(GError) error = NULL;
+    g_autofree char *other = NULL;
 
     ret->driver = vh_bind_current_driver(host, r->address);
     if (g_strcmp0(ret->driver, VH_DRIVER_VFIO_PCI) != 0) {
         ret->outcome = VH_RETURN_BY_LIBVIRT;
-    } else if ((ret->detail = process_holding(host, r->address, &error)) != NULL) {
-        ret->outcome = VH_RETURN_IN_USE;
-    } else if (error != NULL) {
-        /* cannot tell whether it is in use: kept, for recover to judge */
-        ret->outcome = VH_RETURN_FAILED;
-        ret->detail = g_strdup_printf("left on vfio-pci by libvirt, and who holds it cannot be "
-                                      "told: %s",
-                                      error->message);
-        r->state = VH_HOLD_STUCK;
-        g_free(r->reason);
-        r->reason = g_strdup(ret->detail);
-        vh_journal_put(host, r, NULL);
-        return;
-    } else if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &ret->warning, &error)) {
-        ret->outcome = VH_RETURN_LEFT_BY_LIBVIRT;
-        g_free(ret->driver);
-        ret->driver = g_strdup(r->driver);
-        return;
-    } else {
-        set_failure(ret, r, error);
+        vh_journal_remove(host, r->address, NULL);
         return;
     }
-    vh_journal_remove(host, r->address, NULL);
+    if ((other = vh_holders_libvirt_status_user(host, r->address, r->domain)) != NULL) {
+        ret->detail = g_strdup_printf("the domain '%s', which libvirt runs or starts with it",
+                                      other);
+        ret->fix = g_strdup("nothing: it goes back when that domain stops");
+        hand_over(host, r, other, vh_holders_libvirt_pid(host, other), ret);
+        return;
+    }
+    give_back(host, r, w, VH_RETURN_LEFT_BY_LIBVIRT, ret);
 }
 
 VhReturn *
 vh_prepare_return(const VhHost *host, VhJournalRecord *r, const VhWriter *w)
 {
-    g_autoptr(GError) error = NULL;
     VhReturn *ret = g_new0(VhReturn, 1);
 
     ret->address = g_strdup(r->address);
@@ -361,10 +414,7 @@ vh_prepare_return(const VhHost *host, VhJournalRecord *r, const VhWriter *w)
         return ret;
     }
     ret->driver = g_strdup(r->driver);
-    if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &ret->warning, &error))
-        ret->outcome = VH_RETURN_GIVEN_BACK;
-    else
-        set_failure(ret, r, error);
+    give_back(host, r, w, VH_RETURN_GIVEN_BACK, ret);
     return ret;
 }
 
@@ -393,17 +443,19 @@ vh_returns_failed(const GPtrArray *returns)
 }
 
 gboolean
-vh_prepare_watch(const VhHost *host, const char *domain, const char *uuid, const GPtrArray *devices,
-                 GError **error)
+vh_prepare_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
+                 const GPtrArray *devices, GError **error)
 {
     const VhHandoffOwner owner = {VH_OWNER_LIBVIRT, domain, uuid};
 
     for (guint i = 0; i < devices->len; i++) {
+        const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)devices, i);
+        /* a stale record's device goes back where that record says, not to vfio-pci */
         g_autoptr(VhJournalRecord) r =
-            new_record(NULL, &owner, g_ptr_array_index((GPtrArray *)devices, i));
+            new_record(vh_snapshot_record(snap, dev->name), &owner, dev);
 
         r->state = VH_HOLD_HELD;
-        if (!vh_journal_put(host, r, error))
+        if (!vh_journal_put(snap->host, r, error))
             return FALSE;
     }
     return TRUE;

@@ -37,7 +37,11 @@ typedef enum {
     VH_RETURN_GIVEN_BACK,      /* vfio-handoff's: back on its recorded driver */
     VH_RETURN_BY_LIBVIRT,      /* libvirt's (managed='yes'): off vfio-pci, libvirt gave it back */
     VH_RETURN_LEFT_BY_LIBVIRT, /* libvirt's: left on vfio-pci; vfio-handoff gave it back */
-    VH_RETURN_IN_USE,          /* libvirt's: on vfio-pci, and a process holds it: left to it */
+    VH_RETURN_IN_USE,          /* a process holds its group now: kept on vfio-pci for it, the
+                                * record as it was (the holder's name in detail) */
+    VH_RETURN_HANDED_OVER,     /* another domain holds it now: kept on vfio-pci, its record
+                                * handed over to that domain as libvirt's, so that its stop
+                                * gives the device back */
     VH_RETURN_FAILED,          /* not given back: stays in the journal, marked stuck */
     VH_RETURN_WEDGED,          /* does not answer after its reset: kept on vfio-pci, marked
                                 * wedged (rebinding its driver could hang the host) */
@@ -49,6 +53,7 @@ typedef struct {
     char *driver; /* the driver it is on now (or was to go back to, when it failed) */
     char *detail; /* why it failed (for a wedged one, with what a user can do), or who holds
                    * it; else NULL */
+    char *fix;     /* for one kept for a holder: what to do to have it back now */
     char *warning; /* given back, but its console could not come back: why, and the fix */
 } VhReturn;
 
@@ -56,8 +61,11 @@ void vh_return_free(VhReturn *ret);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhReturn, vh_return_free)
 
 /* Gives back one record: a device of vfio-handoff's to its recorded driver and override; a
- * device of libvirt's only when libvirt left it on vfio-pci and no process holds it. Either way
- * the record leaves the journal, unless the give back fails (then it stays, stuck). */
+ * device of libvirt's only when libvirt left it on vfio-pci. Either way the record leaves the
+ * journal, unless the give back fails (then it stays, stuck), or a process holds the device's
+ * group now: then it is kept, and its record handed over when that process is another domain's
+ * QEMU (VH_RETURN_HANDED_OVER). A device of libvirt's that another domain's libvirt status names
+ * is handed over to that domain the same way. */
 VhReturn *vh_prepare_return(const VhHost *host, VhJournalRecord *record, const VhWriter *w);
 
 /* vh_prepare_return for every device @domain holds or watches, in reverse order (VhReturn *). */
@@ -67,8 +75,9 @@ GPtrArray *vh_prepare_give_back_domain(const VhHost *host, const char *domain, c
 guint vh_returns_failed(const GPtrArray *returns);
 
 /* Records, for @domain, the driver of each of @devices (VhPciDevice *: managed='yes' hostdevs
- * that libvirt is about to detach), as libvirt's (VH_OWNER_LIBVIRT). */
-gboolean vh_prepare_watch(const VhHost *host, const char *domain, const char *uuid,
+ * that libvirt is about to detach), as libvirt's (VH_OWNER_LIBVIRT); a device a stale record
+ * names keeps that record's driver, override and console (a takeover). */
+gboolean vh_prepare_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
                           const GPtrArray *devices, GError **error);
 
 typedef enum {
@@ -77,7 +86,9 @@ typedef enum {
 } VhGiveBackFlags;
 
 /* Gives back one journaled device (recover, reattach), then the console released from it. A
- * device that does not answer is not touched: its record is marked wedged (VH_ERROR_WEDGED);
+ * device whose IOMMU group a process holds open now is not touched, whatever the flags, and
+ * neither is its record (VH_ERROR_IN_USE, naming the holder: vh_holders_of_device_now); nor is
+ * one when who holds it cannot be told. A device that does not answer is not touched: its record is marked wedged (VH_ERROR_WEDGED);
  * any other failure marks it stuck. A device that is not back leaves its console released (on
  * the dummy console) and in its record. What of its console cannot come back goes to *@warning
  * (may be NULL; see vh_console_restore). */

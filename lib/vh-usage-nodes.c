@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "vh-open-files.h"
 #include "vh-sysfs.h"
 #include "vh-units.h"
 #include "vh-usage-collector.h"
@@ -55,96 +56,80 @@ dev_names(VhUsageCollector *c)
     return c->dev_names;
 }
 
-/* The sysfs dir of the device behind a node: by its device number, else by its devname. */
+/* The sysfs dir of the device @file is: by its device number, else (a fake host's plain file,
+ * verified to be the node @name) by its devname. */
 static char *
-node_sysfs_dir(VhUsageCollector *c, const char *node)
+node_sysfs_dir(VhUsageCollector *c, const VhOpenFile *file, const char *name)
 {
-    g_autofree char *path = vh_host_dev_path(c->host, node + strlen("/dev/"));
-    struct stat st;
-
-    if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+    if (S_ISCHR(file->st.st_mode) || S_ISBLK(file->st.st_mode)) {
         g_autofree char *rel =
-            g_strdup_printf("dev/%s/%u:%u", S_ISCHR(st.st_mode) ? "char" : "block",
-                            major(st.st_rdev), minor(st.st_rdev));
+            g_strdup_printf("dev/%s/%u:%u", S_ISCHR(file->st.st_mode) ? "char" : "block",
+                            major(file->st.st_rdev), minor(file->st.st_rdev));
 
         return vh_host_sysfs_path(c->host, rel);
     }
-    return g_strdup(g_hash_table_lookup(dev_names(c), node + strlen("/dev/")));
+    if (name == NULL)
+        return NULL;
+    return g_strdup(g_hash_table_lookup(dev_names(c), name + strlen("/dev/")));
 }
 
 static void
-attribute_node(VhUsageCollector *c, const char *node, const char *holder, int pid)
+attribute_node(VhUsageCollector *c, const VhOpenFile *file, const char *name, const char *holder)
 {
     VhUse *use;
 
     g_autofree char *dir = NULL;
     g_autoptr(GPtrArray) chain = NULL;
+    const char *node = name != NULL ? name : file->text;
     int group;
 
     /* /dev/vfio/N is a whole IOMMU group: a VM (or another vfio user) holds every member */
-    if (g_str_has_prefix(node, "/dev/vfio/") &&
-        (group = vh_parse_kernel_number(node + strlen("/dev/vfio/"))) >= 0 && c->inv != NULL) {
+    if (name != NULL && g_str_has_prefix(name, "/dev/vfio/") &&
+        (group = vh_parse_kernel_number(name + strlen("/dev/vfio/"))) >= 0 && c->inv != NULL) {
         VhIommuGroup *g = g_hash_table_lookup(c->inv->group_by_number, GINT_TO_POINTER(group));
 
         for (guint i = 0; g != NULL && i < g->members->len; i++) {
             VhPciDevice *dev = g_ptr_array_index(g->members, i);
 
-            if ((use = vh_usage_add(c, VH_USE_OPEN_NODE, dev->name, TRUE, node, holder)) != NULL)
-                use->pid = pid;
+            if ((use = vh_usage_add(c, VH_USE_OPEN_NODE, dev->name, TRUE, name, holder)) != NULL)
+                use->pid = file->pid;
         }
         return;
     }
-    dir = node_sysfs_dir(c, node);
+    dir = node_sysfs_dir(c, file, name);
     if (dir == NULL)
         return;
     chain = vh_usage_pci_chain_of(dir);
     /* a node in use pins the device that owns it, not the bridges above */
     if (chain->len > 0 &&
         (use = vh_usage_add(c, VH_USE_OPEN_NODE, g_ptr_array_index(chain, 0), TRUE, node, holder)))
-        use->pid = pid;
+        use->pid = file->pid;
     /* a firmware framebuffer's node (efifb's /dev/fb0, simpledrm's card) pins the GPU it is on */
     if (chain->len == 0)
-        vh_usage_add_platform_fb(c, VH_USE_OPEN_NODE, dir, node, holder, pid);
+        vh_usage_add_platform_fb(c, VH_USE_OPEN_NODE, dir, node, holder, file->pid);
+}
+
+/* a process's open file: attributed when it is a node of a PCI device (or of the console) */
+static gboolean
+open_file(const VhOpenFile *file, gpointer data)
+{
+    VhUsageCollector *c = data;
+    g_autofree char *name = vh_open_files_node_name(c->host, file);
+    g_autofree char *comm = NULL;
+    g_autofree char *holder = NULL;
+
+    if (is_plain_node(name != NULL ? name : file->text) ||
+        (name == NULL && !S_ISCHR(file->st.st_mode) && !S_ISBLK(file->st.st_mode)))
+        return TRUE; /* a plain file that only claims a /dev name: nobody's node */
+    comm = vh_open_files_comm(c->host, file->pid_text);
+    holder = g_strdup_printf("%s (pid %s)", comm, file->pid_text);
+    attribute_node(c, file, name, holder);
+    return TRUE;
 }
 
 void
 vh_usage_collect_open_nodes(VhUsageCollector *c)
 {
-    g_autoptr(GDir) proc = g_dir_open(c->host->proc, 0, NULL);
-    const char *pid;
-
-    if (proc == NULL)
-        return;
-    while ((pid = g_dir_read_name(proc)) != NULL) {
-        g_autofree char *fd_path = NULL;
-        g_autofree char *comm_path = NULL;
-        g_autofree char *comm = NULL;
-        g_autoptr(GDir) fds = NULL;
-        g_autoptr(GError) error = NULL;
-        const char *fd;
-
-        if (!g_ascii_isdigit(pid[0]))
-            continue;
-        fd_path = g_build_filename(c->host->proc, pid, "fd", NULL);
-        fds = g_dir_open(fd_path, 0, &error);
-        if (fds == NULL) {
-            if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ACCES))
-                c->usage->processes_complete = FALSE;
-            continue;
-        }
-        while ((fd = g_dir_read_name(fds)) != NULL) {
-            g_autofree char *link = g_build_filename(fd_path, fd, NULL);
-            g_autofree char *target = vh_sysfs_read_link(link, NULL);
-            g_autofree char *holder = NULL;
-
-            if (target == NULL || !g_str_has_prefix(target, "/dev/") || is_plain_node(target))
-                continue;
-            if (comm == NULL) {
-                comm_path = g_build_filename(c->host->proc, pid, "comm", NULL);
-                comm = vh_sysfs_read(comm_path, NULL);
-            }
-            holder = g_strdup_printf("%s (pid %s)", comm != NULL ? comm : "?", pid);
-            attribute_node(c, target, holder, vh_parse_kernel_number(pid));
-        }
-    }
+    if (!vh_open_files_walk(c->host, open_file, c))
+        c->usage->processes_complete = FALSE;
 }

@@ -13,9 +13,11 @@ G_BEGIN_DECLS
 
 /*
  * The managed='yes' hostdevs of @def to watch (VhPciDevice *, borrowed from @snap): those
- * enabled for passthrough (the administrator let vfio-handoff move them), on their host driver
- * now (one already on vfio-pci stays there after the domain: libvirt does not unbind what it
- * did not bind), and not held by another domain that runs. Pure.
+ * enabled for passthrough for this domain (domains= honoured), or companions in the IOMMU group
+ * of one that is; on their host driver now, or on vfio-pci where a holder that is gone left them
+ * (a stale record: it becomes this domain's, so that nothing calls the device an orphan while
+ * it runs); and held by no one else (no process has the group open, no record of another
+ * domain that runs or starts). Pure.
  */
 GPtrArray *vh_policy_libvirt_watch(const VhPolicy *policy, const VhSnapshot *snap,
                                    const VhDomainDef *def);

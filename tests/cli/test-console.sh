@@ -30,7 +30,8 @@ holder() {
     mkdir -p "$r/proc/$1/fd"
     echo "$2" >"$r/proc/$1/comm"
     echo "$1 ($2) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0" >"$r/proc/$1/stat"
-    ln -s "$3" "$r/proc/$1/fd/3"
+    [ -e "$r$3" ] || { mkdir -p "$(dirname "$r$3")" && : >"$r$3"; }
+    ln -s "$r$3" "$r/proc/$1/fd/3"
 }
 
 # ---- enable: refused without --console-handoff, which it names; with it, written

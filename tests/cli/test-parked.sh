@@ -27,7 +27,7 @@ holder() {
     mkdir -p "$r/proc/5555/fd"
     echo dpdk >"$r/proc/5555/comm"
     echo "5555 (dpdk) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0" >"$r/proc/5555/stat"
-    ln -s /dev/vfio/3 "$r/proc/5555/fd/3"
+    ln -s "$r/dev/vfio/3" "$r/proc/5555/fd/3"
 }
 hooklog() { cat "$r/run/vfio-handoff/hook.log" 2>/dev/null; }
 libvirts_domain() { # NAME DEVICE: a domain with one managed='yes' PCI hostdev
@@ -77,7 +77,7 @@ run "$r" status --json
 is "a device held by a process is not parked" 0 "$(echo "$out" | jq '.parked | length')"
 run "$r" reattach --adopt "$nic"
 is "reattach --adopt refuses a device a process holds (exit 1)" 1 "$rc"
-is "... naming the process" "vfio-handoff: $nic: held by process 5555 (/dev/vfio/3): left as it is (fix: stop the process first)" "$err"
+is "... naming the process, its name and the node, with no --adopt in the fix" "vfio-handoff: $nic: held now by process 5555 (dpdk), through /dev/vfio/3: left on vfio-pci (fix: stop process 5555 first)" "$err"
 is "... and leaves it on vfio-pci" vfio-pci "$(drv "$r" "$nic")"
 rm -rf "$r/proc/5555"
 
@@ -153,16 +153,26 @@ is "... and says libvirt did it" \
     "vfio-handoff: domain=lv-vm op=release device=$nic step=give-back result=ok duration_ms=0.0: managed='yes': libvirt gave it back itself (on igb)" \
     "$(hooklog)"
 
-# a process took the group meanwhile: left to it
+# a process took the group meanwhile: kept for it
 hook "$r" lv-vm prepare begin "$tap_tmp/lv-vm.xml"
+mkdir -p "$r/run/libvirt/qemu" && echo 6666 >"$r/run/libvirt/qemu/lv-vm.pid"
+hook "$r" lv-vm started begin "$tap_tmp/lv-vm.xml"
+rm -f "$r/run/libvirt/qemu/lv-vm.pid"
 libvirt_detach
 holder
 hook "$r" lv-vm release end "$tap_tmp/lv-vm.xml"
 is "a device libvirt left that a process holds stays on vfio-pci" vfio-pci "$(drv "$r" "$nic")"
-like "... and the log names the process" "result=warning .*left on vfio-pci by libvirt, and process 5555 \(/dev/vfio/3\) holds it: left to it$" "$(hooklog)"
-is "... and the record is dropped (it is not vfio-handoff's)" "" "$(journal "$r")"
+like "... and the log names the process and the fix" "result=warning .*held now by process 5555 \(dpdk\), through /dev/vfio/3: kept on vfio-pci, not given back \(fix: stop process 5555 first, then run 'vfio-handoff recover'\)$" "$(hooklog)"
+is "... and the record stays, so that the device still goes home" "$nic" "$(journal "$r")"
+run "$r" status
+like "status calls it taken over by the process, not an orphan" "^$nic +lv-vm \(libvirt's\) +held .* taken over by 5555 \(dpdk\)$" "$out"
+unlike "... and counts no orphan" "orphan" "$out"
+run "$r" recover --offline
+is "recover keeps it while the process holds it (exit 0)" "0 vfio-pci" "$rc $(drv "$r" "$nic")"
+like "... naming the process and the fix" "^kept $nic: held now by process 5555 \(dpdk\), through /dev/vfio/3, so it stays on vfio-pci \(fix: stop process 5555 first, then run 'vfio-handoff recover'\)$" "$out"
 rm -rf "$r/proc/5555"
-run "$r" reattach --adopt "$nic"
+run "$r" recover --offline
+is "once the process is gone, recover gives it back" "0 igb " "$rc $(drv "$r" "$nic") $(journal "$r")"
 
 # not enabled: libvirt's business alone, nothing recorded
 host twin-gpus

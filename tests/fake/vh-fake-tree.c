@@ -619,10 +619,20 @@ build_process(Builder *b, const char *pid, GError **error)
         return FALSE;
     /* fd 0 is /dev/null, as for any daemon; the rest are the scenario's nodes */
     symlink("/dev/null", fd0p);
+    /* each link points at the host's own node, which the open file is (created when the
+     * scenario does not make it otherwise): its text is what a process sees in the host's
+     * mount namespace, and stat() through it finds the node */
     for (guint i = 0; open[i] != NULL; i++) {
         g_autofree char *fd = g_strdup_printf("%s/%u", fddir, i + 3);
+        g_autofree char *rel = g_build_filename(b->root, open[i], NULL);
+        g_autofree char *node = g_canonicalize_filename(rel, NULL);
+        g_autofree char *node_dir = g_path_get_dirname(node);
 
-        if (symlink(open[i], fd) != 0) {
+        if (!g_file_test(node, G_FILE_TEST_EXISTS) &&
+            (g_mkdir_with_parents(node_dir, 0755) != 0 ||
+             !g_file_set_contents(node, "", 0, error)))
+            return FALSE;
+        if (symlink(node, fd) != 0) {
             g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "symlink %s: %s", fd,
                         g_strerror(errno));
             return FALSE;

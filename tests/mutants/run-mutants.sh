@@ -80,6 +80,16 @@ only_skipping() {
     return 0
 }
 
+# runs the tests one after the other, in the order given, and stops at the first that fails:
+# a mutant is killed once one test catches it (the rest would only cost time); TRUE when all
+# pass. The log of the last one run is in $work/mutant.log.
+run_until_killed() {
+    for t in $1; do
+        timeout "$limit" make -s -j"$jobs" check TESTS="$t" >"$work/mutant.log" 2>&1 || return 1
+    done
+    return 0
+}
+
 killed=0
 survived=0
 skipped=0
@@ -99,7 +109,7 @@ while IFS="$tab" read -r name file tests from to; do
         broken=$((broken + 1))
         echo "BROKEN    $name: does not build"
         sed 's/^/#   /' "$work/mutant.log" | grep -E 'error' | head -n 3
-    elif timeout "$limit" make -s -j"$jobs" check TESTS="$tests" >"$work/mutant.log" 2>&1; then
+    elif run_until_killed "$tests"; then
         if only_skipping "$tests"; then
             skipped=$((skipped + 1))
             echo "skipped   $name ($file): $tests skip here ($skip_reason)"

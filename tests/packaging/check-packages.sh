@@ -54,6 +54,11 @@ if [ -n "$deb" ]; then
     is "the hook's link in qemu.d points at the installed hook" \
         "/usr/libexec/vfio-handoff/vfio-handoff-hook" \
         "$(dpkg-deb -c "$deb" | awk '$6 == "./etc/libvirt/hooks/qemu.d/50-vfio-handoff" { print $8 }')"
+    # a package's binaries read no VH_* variable (--disable-test-hooks): the hook runs as root
+    # whatever environment reaches it, and must never exec what VH_HOOK_ENGINE names
+    dpkg-deb -x "$deb" "$tap_tmp/root"
+    is "the .deb's hook, engine and CLI name no VH_ROOT or VH_HOOK_ENGINE (built --disable-test-hooks)" "" \
+        "$(grep -lE 'VH_ROOT|VH_HOOK_ENGINE' "$tap_tmp/root/usr/libexec/vfio-handoff/"* "$tap_tmp/root/usr/bin/vfio-handoff" 2>&1)"
     dpkg-deb -e "$deb" "$tap_tmp/control"
     is "vfio-handoff.conf is its one conffile" "/etc/vfio-handoff/vfio-handoff.conf" "$(cat "$tap_tmp/control/conffiles")"
     is "it depends on libvirt0 and libkmod2, which the CLI and the hook dlopen()" "libkmod2 libvirt0 (>= 6.5.0)" \

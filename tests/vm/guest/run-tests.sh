@@ -188,6 +188,18 @@ like "virsh shows the hook's one-line reason" \
     "vfio-handoff: refused-vm: $spare2: not enabled for passthrough \(fix: run 'vfio-handoff enable $spare2'\)" "$(cat "$tap_tmp/start")"
 is "a refused start leaves every driver as it was" "$before" \
     "$(drivers)"
+if [ -e /share/pkg ]; then
+    # the packaged hook reads no VH_* variable: whatever VH_HOOK_ENGINE names is never run as
+    # root, and VH_ROOT does not move it off the real host
+    printf '#!/bin/sh\ntouch %s/engine-ran\n' "$tap_tmp" >"$tap_tmp/engine"
+    chmod +x "$tap_tmp/engine"
+    rc=0
+    VH_HOOK_ENGINE=$tap_tmp/engine VH_ROOT=/nonexistent "$VH_HOOKSDIR/qemu.d/50-vfio-handoff" \
+        refused-vm prepare begin - <"$tap_tmp/refused-vm.xml" >/dev/null 2>"$tap_tmp/hook.err" || rc=$?
+    is "the packaged hook ignores VH_HOOK_ENGINE and VH_ROOT: its own engine refuses on the real host" \
+        "1 no vfio-handoff: refused-vm: $spare2: not enabled for passthrough (fix: run 'vfio-handoff enable $spare2')" \
+        "$rc $([ -e "$tap_tmp/engine-ran" ] && echo ran || echo no) $(cat "$tap_tmp/hook.err")"
+fi
 
 virsh start nic-vm >/dev/null 2>&1
 pid=$(cat /run/libvirt/qemu/nic-vm.pid 2>/dev/null)
