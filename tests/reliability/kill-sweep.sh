@@ -8,7 +8,8 @@
 # driver_override clear, and the journal empty: no record, no temporary, no index.
 # The console phases do the same to a single GPU that shows the host's console through efifb
 # (single-gpu-efifb, console-handoff=true): after the recovery the console must be bound and
-# efifb on its driver again.
+# efifb on its driver again; and console-takeover kills the release of a console GPU at each
+# point, then starts another domain on what it left, which must never be refused.
 #
 # Needs VH_KILLPOINT (the built vh-killpoint.so). Prints one TAP line per phase with the
 # points tried and the orphans left.
@@ -81,7 +82,7 @@ gone() { rm -rf "$r/proc/$2" "$r/run/libvirt/qemu/$1.pid"; }
 
 # sweep PHASE: kills the phase at point 1, 2, ... until a run is no longer killed
 sweep() {
-    phase=$1 point=0 orphans=0 detail=
+    phase=$1 point=0 orphans=0 refused=0 detail=
     while :; do
         point=$((point + 1))
         setup
@@ -95,6 +96,22 @@ sweep() {
             started vm1 4001
             gone vm1 4001
             killed "$point" VH_ROOT="$r" "$VH_HOOK" vm1 release end - <"$tap_tmp/vm1.xml"
+            ;;
+        console-takeover)
+            # vm1's release killed at each point, then vm2 starts on what it left: never refused
+            hook "$r" vm1 prepare begin "$tap_tmp/vm1.xml"
+            started vm1 4001
+            gone vm1 4001
+            killed "$point" VH_ROOT="$r" "$VH_HOOK" vm1 release end - <"$tap_tmp/vm1.xml"
+            take_rc=$rc
+            hook "$r" vm2 prepare begin "$tap_tmp/vm2.xml"
+            if [ "$rc" -ne 0 ]; then
+                refused=$((refused + 1))
+                detail="$detail
+point $point: vm2's start was refused: $err"
+            fi
+            hook "$r" vm2 release end "$tap_tmp/vm2.xml"
+            rc=$take_rc
             ;;
         takeover)
             hook "$r" vm1 prepare begin "$tap_tmp/vm1.xml"
@@ -118,14 +135,14 @@ point $point ($(sed -n "${point}p" "$tap_tmp/points" 2>/dev/null | cut -d' ' -f2
         [ "$was_killed" -eq 137 ] || break # the phase ran to its end: every point was tried
     done
     tried=$((point - 1))
-    if [ "$orphans" -eq 0 ] && [ "$tried" -gt 0 ]; then
-        ok "kill sweep, $phase: $tried kill points tried, 0 left anything behind"
+    if [ "$orphans" -eq 0 ] && [ "$refused" -eq 0 ] && [ "$tried" -gt 0 ]; then
+        ok "kill sweep, $phase: $tried kill points tried, 0 left anything behind, 0 takeovers refused"
     else
-        not_ok "kill sweep, $phase: $tried kill points tried, $orphans left something behind" "$detail"
+        not_ok "kill sweep, $phase: $tried kill points tried, $orphans left something behind, $refused takeovers refused" "$detail"
     fi
 }
 
-for phase in ${VH_SWEEP_PHASES:-prepare release takeover console-prepare console-release}; do
+for phase in ${VH_SWEEP_PHASES:-prepare release takeover console-prepare console-release console-takeover}; do
     sweep "$phase"
 done
 done_testing
