@@ -110,6 +110,21 @@ watch_libvirts(Hook *h, const VhSnapshot *snap)
     }
 }
 
+/* The managed='yes' devices libvirt is about to detach for this domain, marked as starting
+ * until `started` or release: another domain's release leaves them (vh_journal_mark_starting).
+ * A failure costs only that protection: logged, never a refusal. */
+static void
+mark_starting(Hook *h, const GPtrArray *managed)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!vh_journal_mark_starting(h->host, h->domain, managed, &error))
+        vh_hook_log(NULL, "watch", "warning", 0,
+                    "%s: another domain's release may give back a device libvirt detaches for "
+                    "this one (fix: see 'vfio-handoff status')",
+                    error->message);
+}
+
 /* one snapshot of the host, one policy, one evaluation, one transaction */
 static int
 op_prepare(Hook *h)
@@ -143,6 +158,7 @@ op_prepare(Hook *h)
     snap = vh_snapshot_load(h->host, VH_SNAPSHOT_NONE, &error);
     if (snap == NULL)
         return refuse(h, NULL, "%s", error->message);
+    mark_starting(h, managed);
     if (requested->len == 0) {
         watch_libvirts(h, snap);
         return 0;
@@ -189,6 +205,8 @@ op_started(Hook *h)
         vh_prepare_record_pid(h->host, h->domain, pid);
         vh_hook_log(NULL, "started", "ok", 0, "QEMU pid %d recorded", pid);
     }
+    if (lock != NULL) /* libvirt's status file names its devices from now on */
+        vh_journal_unmark_starting(h->host, h->domain);
     return 0;
 }
 
@@ -264,6 +282,7 @@ op_release(Hook *h)
         return 0; /* libvirt ignores it; recover finishes the job */
     }
     returns = vh_prepare_give_back_domain(h->host, h->domain, &h->writer);
+    vh_journal_unmark_starting(h->host, h->domain);
     log_returns(returns, t0);
     return 0;
 }

@@ -24,6 +24,7 @@
 #include "vh-pci-address.h"
 
 #define DEVICES_DIR "devices"
+#define STARTING_MARK "starting" /* in a domain's index directory: vh_journal_mark_starting */
 #define TEMP_PREFIX ".tmp-"
 #define RECORD_MAX (64 * 1024)
 
@@ -517,8 +518,19 @@ vh_journal_for_domain(const VhHost *host, const char *domain)
     return all;
 }
 
-/* Removes the index marks no record backs, and index directories left empty (a kill between a
- * record's removal and its mark's, or mid-takeover). Under the lock. */
+/* Whether the starting mark in index directory @fd is young enough to count. */
+static gboolean
+starting_mark_fresh(int fd)
+{
+    struct stat st;
+
+    return fstatat(fd, STARTING_MARK, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+           g_get_real_time() / G_USEC_PER_SEC - st.st_mtime < VH_JOURNAL_STARTING_MAX_S;
+}
+
+/* Removes the index marks no record backs (a starting mark once it is stale), and index
+ * directories left empty (a kill between a record's removal and its mark's, or mid-takeover).
+ * Under the lock. */
 static void
 prune_index(const Dirs *d)
 {
@@ -534,6 +546,8 @@ prune_index(const Dirs *d)
             g_autoptr(VhJournalRecord) h = read_record(d->devices, address, NULL);
             char own[VH_JOURNAL_INDEX_NAME_MAX];
 
+            if (strcmp(address, STARTING_MARK) == 0 && starting_mark_fresh(fd))
+                continue;
             if (h == NULL || !vh_owner_has_domain(h->owner) || !index_name(h->domain, own) ||
                 strcmp(own, name) != 0)
                 unlinkat(fd, address, 0);
@@ -542,4 +556,111 @@ prune_index(const Dirs *d)
             close(fd);
         unlinkat(d->domains, name, AT_REMOVEDIR);
     }
+}
+
+gboolean
+vh_journal_mark_starting(const VhHost *host, const char *domain, const GPtrArray *addresses,
+                         GError **error)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_autofree char *tmp = g_strdup_printf(TEMP_PREFIX STARTING_MARK "-%08x", g_random_int());
+    char name[VH_JOURNAL_INDEX_NAME_MAX];
+    Dirs d;
+    int dfd, fd;
+    gboolean ok;
+
+    if (addresses->len == 0 || !index_name(domain, name))
+        return TRUE; /* nothing to protect, or a name no index can hold */
+    if (!dirs_open(host, TRUE, &d, error))
+        return FALSE;
+    g_string_append_printf(text, "domain=%s\n", domain);
+    for (guint i = 0; i < addresses->len; i++)
+        g_string_append_printf(text, "device=%s\n",
+                               (const char *)g_ptr_array_index((GPtrArray *)addresses, i));
+    if (mkdirat(d.domains, name, 0700) != 0 && errno != EEXIST) {
+        vh_error_set_errno(error, errno, "create the starting mark of", domain);
+        dirs_close(&d);
+        return FALSE;
+    }
+    dfd = open_index(&d, name);
+    fd = dfd >= 0 ? openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
+                  : -1;
+    ok = fd >= 0 && write(fd, text->str, text->len) == (ssize_t)text->len &&
+         renameat(dfd, tmp, dfd, STARTING_MARK) == 0;
+    if (!ok) {
+        vh_error_set_errno(error, errno, "write the starting mark of", domain);
+        if (dfd >= 0)
+            unlinkat(dfd, tmp, 0);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    dirs_close(&d);
+    return ok;
+}
+
+void
+vh_journal_unmark_starting(const VhHost *host, const char *domain)
+{
+    char name[VH_JOURNAL_INDEX_NAME_MAX];
+    Dirs d;
+    int dfd;
+
+    if (!index_name(domain, name) || !dirs_open(host, FALSE, &d, NULL))
+        return;
+    if (d.domains >= 0 && (dfd = open_index(&d, name)) >= 0) {
+        unlinkat(dfd, STARTING_MARK, 0);
+        close(dfd);
+        unlinkat(d.domains, name, AT_REMOVEDIR); /* fails while it indexes records: fine */
+    }
+    dirs_close(&d);
+}
+
+/* The domain a fresh starting mark in index directory @fd names, when it names @address. */
+static char *
+starting_mark_of(int fd, const char *address)
+{
+    char buf[RECORD_MAX + 1];
+    g_auto(GStrv) lines = NULL;
+    g_autofree char *device = g_strconcat("device=", address, NULL);
+    int mfd;
+    ssize_t n;
+
+    if (!starting_mark_fresh(fd) ||
+        (mfd = openat(fd, STARTING_MARK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return NULL;
+    n = read(mfd, buf, RECORD_MAX);
+    close(mfd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    lines = g_strsplit(buf, "\n", -1);
+    if (!g_str_has_prefix(lines[0], "domain=") || !g_strv_contains((const char *const *)lines, device))
+        return NULL;
+    return g_strdup(lines[0] + strlen("domain="));
+}
+
+char *
+vh_journal_starting_user(const VhHost *host, const char *address, const char *exclude)
+{
+    g_autoptr(GPtrArray) names = NULL;
+    Dirs d;
+
+    if (!dirs_open(host, FALSE, &d, NULL))
+        return NULL;
+    names = d.domains >= 0 ? list_dir(d.domains) : g_ptr_array_new();
+    for (guint i = 0; i < names->len; i++) {
+        int fd = open_index(&d, g_ptr_array_index(names, i));
+        g_autofree char *domain = fd >= 0 ? starting_mark_of(fd, address) : NULL;
+
+        if (fd >= 0)
+            close(fd);
+        if (domain != NULL && g_strcmp0(domain, exclude) != 0) {
+            dirs_close(&d);
+            return g_steal_pointer(&domain);
+        }
+    }
+    dirs_close(&d);
+    return NULL;
 }

@@ -108,4 +108,19 @@ GPtrArray *vh_journal_for_domain(const VhHost *host, const char *domain);
 
 const char *vh_hold_state_to_string(VhHoldState state);
 
+/*
+ * Starting marks: a domain's managed='yes' PCI devices, from its prepare hook until `started`
+ * (libvirt's status file names them from then on) or its release, in its index directory
+ * (RUN/domains/NAME/starting, so that the hook's front runs the engine for its started and
+ * release). Another domain's release does not give back a device libvirt has just detached for
+ * a domain that is starting with it. A mark older than VH_JOURNAL_STARTING_MAX_S is stale (a
+ * daemon that died mid-start) and no longer counts. Under the lock.
+ */
+#define VH_JOURNAL_STARTING_MAX_S 300
+gboolean vh_journal_mark_starting(const VhHost *host, const char *domain,
+                                  const GPtrArray *addresses, GError **error);
+void vh_journal_unmark_starting(const VhHost *host, const char *domain);
+/* The domain, other than @exclude, whose fresh starting mark names @address, or NULL. */
+char *vh_journal_starting_user(const VhHost *host, const char *address, const char *exclude);
+
 G_END_DECLS

@@ -393,7 +393,8 @@ return_libvirts(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhRet
         vh_journal_remove(host, r->address, NULL);
         return;
     }
-    if ((other = vh_holders_libvirt_status_user(host, r->address, r->domain)) != NULL) {
+    if ((other = vh_holders_libvirt_status_user(host, r->address, r->domain)) != NULL ||
+        (other = vh_journal_starting_user(host, r->address, r->domain)) != NULL) {
         ret->detail = g_strdup_printf("the domain '%s', which libvirt runs or starts with it",
                                       other);
         ret->fix = g_strdup("nothing: it goes back when that domain stops");

@@ -191,6 +191,7 @@ libvirts_domain lv2-vm "$nic"
 hook "$r" lv2-vm prepare begin "$tap_tmp/lv2-vm.xml"
 is "another managed='yes' domain does not take the watch of a running one (libvirt refuses it)" \
     "0 domain=lv-vm" "$rc $(grep '^domain=' "$r/run/vfio-handoff/devices/$nic")"
+hook "$r" lv2-vm release end "$tap_tmp/lv2-vm.xml" # libvirt, after the start it refused
 libvirt_detach
 domain nic-vm "$nic" >"$tap_tmp/nic-vm.xml"
 hook "$r" nic-vm prepare begin "$tap_tmp/nic-vm.xml"

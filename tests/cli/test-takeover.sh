@@ -202,6 +202,29 @@ like "... and says so" "device=$GPU step=give-back result=ok .*held now by the d
 rm -f "$r/run/libvirt/qemu/vmY.xml"
 hook "$r" vmY release end "$tap_tmp/vmX.xml"
 is "vmY's release gives them back" "nouveau snd_hda_intel " "$(drv "$r" "$GPU") $(drv "$r" "$AUD") $(journal "$r")"
+# vmY is still starting (its prepare ran, libvirt detached the GPU for it, no QEMU yet): the
+# journal's starting mark says so
+host gpu-audio
+enable "$r" "$GPU"
+managed_yes vmX "$GPU" "$AUD" >"$tap_tmp/vmX.xml"
+managed_yes vmY "$GPU" "$AUD" >"$tap_tmp/vmY.xml"
+hook "$r" vmX prepare begin "$tap_tmp/vmX.xml"
+hook "$r" vmY prepare begin "$tap_tmp/vmY.xml"
+is "vmY's start is marked as starting with the GPU" "domain=vmY device=$GPU device=$AUD" \
+    "$(cat "$r/run/vfio-handoff/domains/vmY/starting" | paste -sd' ')"
+libvirt_detach "$GPU"
+libvirt_detach "$AUD"
+hook "$r" vmX release end "$tap_tmp/vmX.xml"
+is "vmX's failed start's release leaves the GPU to the starting vmY" "0 vfio-pci vmY vmY" \
+    "$rc $(drv "$r" "$GPU") $(field "$GPU" domain) $(field "$AUD" domain)"
+mkdir -p "$r/proc/9292" "$r/run/libvirt/qemu" && echo 9292 >"$r/run/libvirt/qemu/vmY.pid"
+hook "$r" vmY started begin "$tap_tmp/vmY.xml"
+is "vmY's started drops its mark and records its QEMU" "no 9292" \
+    "$([ -e "$r/run/vfio-handoff/domains/vmY/starting" ] && echo yes || echo no) $(field "$GPU" qemu-pid)"
+rm -rf "$r/proc/9292" "$r/run/libvirt/qemu/vmY.pid"
+hook "$r" vmY release end "$tap_tmp/vmY.xml"
+is "vmY's release gives them back, and leaves no index" "nouveau snd_hda_intel  " \
+    "$(drv "$r" "$GPU") $(drv "$r" "$AUD") $(journal "$r") $(ls "$r/run/vfio-handoff/domains")"
 # domains= is honoured: a device enabled for win11 is not watched for vmX
 VH_ROOT=$r "$VH_CLI" enable "$GPU" --domain win11 >/dev/null
 hook "$r" vmX prepare begin "$tap_tmp/vmX.xml"
