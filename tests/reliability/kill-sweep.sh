@@ -2,7 +2,8 @@
 # The kill-point sweep: a handoff of 4 devices in 2 IOMMU groups (twin-gpus: two GPUs with
 # their audio functions), killed with SIGKILL right after each change it makes to a file —
 # every sysfs write, journal temporary write, rename, unlink, mkdir — in prepare, in release
-# and in a takeover of a dead domain's devices (vh-killpoint.so counts them). After each kill
+# and in a takeover of a dead domain's devices, by a managed='no' domain or a managed='yes' one
+# (vh-killpoint.so counts them). After each kill
 # comes the recovery a user (or libvirt) runs: a failed start is followed by libvirt's release,
 # then `vfio-handoff recover --offline`. Then every device must be on its original driver with
 # driver_override clear, and the journal empty: no record, no temporary, no index.
@@ -113,6 +114,18 @@ point $point: vm2's start was refused: $err"
             hook "$r" vm2 release end "$tap_tmp/vm2.xml"
             rc=$take_rc
             ;;
+        takeover-libvirt)
+            # vm2 (managed='yes') takes over what the dead vm1 left, killed at each point of its
+            # prepare; libvirt finds the devices on vfio-pci and leaves them there at its stop
+            hook "$r" vm1 prepare begin "$tap_tmp/vm1.xml"
+            started vm1 4001
+            gone vm1 4001
+            sed "s/managed='no'/managed='yes'/g" "$tap_tmp/vm2.xml" >"$tap_tmp/vm2-lv.xml"
+            killed "$point" VH_ROOT="$r" "$VH_HOOK" vm2 prepare begin - <"$tap_tmp/vm2-lv.xml"
+            take_rc=$rc
+            hook "$r" vm2 release end "$tap_tmp/vm2-lv.xml"
+            rc=$take_rc
+            ;;
         takeover)
             hook "$r" vm1 prepare begin "$tap_tmp/vm1.xml"
             started vm1 4001
@@ -142,7 +155,7 @@ point $point ($(sed -n "${point}p" "$tap_tmp/points" 2>/dev/null | cut -d' ' -f2
     fi
 }
 
-for phase in ${VH_SWEEP_PHASES:-prepare release takeover console-prepare console-release console-takeover}; do
+for phase in ${VH_SWEEP_PHASES:-prepare release takeover takeover-libvirt console-prepare console-release console-takeover}; do
     sweep "$phase"
 done
 done_testing
