@@ -17,6 +17,9 @@ build=$(cd "${VH_BUILDDIR:-.}" && pwd)
 list=$src/tests/mutants/mutants.txt
 jobs=$(nproc 2>/dev/null || echo 2)
 limit=${VH_MUTANT_TIMEOUT:-300}
+# a mutant the kill sweep guards may show at one kill point only: every point, not make check's
+# every fifth
+export VH_SWEEP_STRIDE=1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vh-mutants-XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -21,6 +21,9 @@ VH_KILLPOINT=${VH_KILLPOINT:?VH_KILLPOINT must name vh-killpoint.so}
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 J=run/vfio-handoff
+# every point (make check-reliability), or every VH_SWEEP_STRIDE-th (make check: the same
+# phases, a fifth of the time; the whole sweep runs once, in check-reliability)
+stride=${VH_SWEEP_STRIDE:-1}
 
 # killed N CMD...: CMD with kill point N (0: none) in its own process group; sets rc
 killed() {
@@ -83,9 +86,10 @@ gone() { rm -rf "$r/proc/$2" "$r/run/libvirt/qemu/$1.pid"; }
 
 # sweep PHASE: kills the phase at point 1, 2, ... until a run is no longer killed
 sweep() {
-    phase=$1 point=0 orphans=0 refused=0 detail=
+    phase=$1 point=$((1 - stride)) orphans=0 refused=0 detail= tried=0
     while :; do
-        point=$((point + 1))
+        point=$((point + stride))
+        tried=$((tried + 1))
         setup
         case $phase in
         prepare | console-prepare)
@@ -147,9 +151,9 @@ point $point ($(sed -n "${point}p" "$tap_tmp/points" 2>/dev/null | cut -d' ' -f2
         rm -rf "$r"
         [ "$was_killed" -eq 137 ] || break # the phase ran to its end: every point was tried
     done
-    tried=$((point - 1))
+    tried=$((tried - 1))
     if [ "$orphans" -eq 0 ] && [ "$refused" -eq 0 ] && [ "$tried" -gt 0 ]; then
-        ok "kill sweep, $phase: $tried kill points tried, 0 left anything behind, 0 takeovers refused"
+        ok "kill sweep, $phase: $tried kill points tried$([ "$stride" -gt 1 ] && echo " (every ${stride}th)"), 0 left anything behind, 0 takeovers refused"
     else
         not_ok "kill sweep, $phase: $tried kill points tried, $orphans left something behind, $refused takeovers refused" "$detail"
     fi
