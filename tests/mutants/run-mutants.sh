@@ -8,9 +8,7 @@
 #   run-mutants.sh              every mutant
 #   run-mutants.sh NAME...      only these
 # Environment: VH_BUILDDIR (the configured build tree, default .), VH_MUTANT_TIMEOUT (seconds
-# for one mutant's tests, default 300), VH_MUTANT_WORKERS (trees mutated side by side, each in
-# its own copy, default: the number of CPUs; the tests of one mutant mostly wait on one another,
-# so two trees keep two cores busy).
+# for one mutant's tests, default 300).
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${VH_BUILDDIR:-.}" && pwd)
@@ -45,17 +43,10 @@ if [ $# -gt 0 ]; then
         awk -F '\t' -v n="$name" '$1 == n { found = 1 } END { exit !found }' "$work/mutants.tsv" ||
             { echo "run-mutants: no mutant named '$name' in tests/mutants/mutants.txt" >&2; exit 2; }
     done
-    awk -F '\t' -v names=" $* " 'index(names, " " $1 " ") > 0' "$work/mutants.tsv" >"$work/chosen.tsv"
-    mv "$work/chosen.tsv" "$work/mutants.tsv"
 fi
-workers=${VH_MUTANT_WORKERS:-$jobs}
-n_mutants=$(wc -l <"$work/mutants.tsv")
-[ "$workers" -le "$n_mutants" ] || workers=$n_mutants
-[ "$workers" -ge 1 ] || workers=1
 
-# apply FILE FROM TO COUNTFILE: replace the one occurrence of FROM by TO (awk -v decodes their
-# escapes: \n a newline, \\ a backslash); fails, with the count in COUNTFILE, unless FROM
-# occurs once
+# apply FILE FROM TO: replace the one occurrence of FROM by TO (awk -v decodes their escapes:
+# \n a newline, \\ a backslash); fails, with the count in $work/count, unless FROM occurs once
 apply() {
     awk -v from="$2" -v to="$3" '
     { text = text $0 "\n" }
@@ -65,37 +56,21 @@ apply() {
         if (n != 1) { printf "%d", n > "/dev/stderr"; exit 1 }
         i = index(text, from)
         printf "%s%s%s", substr(text, 1, i - 1), to, substr(text, i + length(from))
-    }' "$1" >"$1.mutant" 2>"$4" || { rm -f "$1.mutant"; return 1; }
+    }' "$1" >"$1.mutant" 2>"$work/count" || { rm -f "$1.mutant"; return 1; }
     mv "$1.mutant" "$1"
 }
 
-echo "# mutants: copying the distributed tree and building it, once for each of $workers workers"
-for w in $(seq 1 "$workers"); do
-    make -s -C "$build" distdir distdir="$work/src$w" >"$work/distdir.log" 2>&1 ||
-        { cat "$work/distdir.log"; echo "run-mutants: make distdir failed" >&2; exit 1; }
-done
+echo "# mutants: copying the distributed tree and building it once"
+make -s -C "$build" distdir distdir="$work/src" >"$work/distdir.log" 2>&1 ||
+    { cat "$work/distdir.log"; echo "run-mutants: make distdir failed" >&2; exit 1; }
+cd "$work/src"
 # no -Werror: a mutant may leave a function unused, which is not what it tests
-pids=
-for w in $(seq 1 "$workers"); do
-    (cd "$work/src$w" && ./configure -q && make -s -j"$jobs" && make -s -j"$jobs" check TESTS=) \
-        >"$work/build$w.log" 2>&1 &
-    pids="$pids $!"
-done
-for p in $pids; do
-    wait "$p" || { tail -n 30 "$work"/build*.log; echo "run-mutants: the unmutated tree does not build" >&2; exit 1; }
-done
-# the tests must pass unmutated, or every mutant would look killed: each worker runs its share
-all=$(cut -f3 "$work/mutants.tsv" | tr ' ' '\n' | sort -u)
-pids=
-for w in $(seq 1 "$workers"); do
-    share=$(echo "$all" | awk -v w="$w" -v n="$workers" '(NR - 1) % n == w - 1' | paste -sd' ')
-    (cd "$work/src$w" && make -s check TESTS="$share") >"$work/baseline$w.log" 2>&1 &
-    pids="$pids $!"
-done
-for p in $pids; do
-    wait "$p" || { grep -hE '^(FAIL|ERROR)' "$work"/baseline*.log; echo "run-mutants: the tests fail without any mutant" >&2; exit 1; }
-done
-cat "$work"/baseline*.log >"$work/baseline.log"
+{ ./configure -q && make -s -j"$jobs" && make -s -j"$jobs" check TESTS=; } \
+    >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log"; echo "run-mutants: the unmutated tree does not build" >&2; exit 1; }
+# the tests must pass unmutated, or every mutant would look killed
+all=$(cut -f3 "$work/mutants.tsv" | tr ' ' '\n' | sort -u | paste -sd' ')
+make -s -j"$jobs" check TESTS="$all" >"$work/baseline.log" 2>&1 ||
+    { grep -E '^(FAIL|ERROR)' "$work/baseline.log"; echo "run-mutants: the tests fail without any mutant" >&2; exit 1; }
 
 # a test that skips here (no fake kernel, say) cannot catch anything: a mutant that only such
 # tests guard is not judged here, and says why
@@ -108,68 +83,55 @@ only_skipping() {
     return 0
 }
 
-# run_until_killed W TESTS: in worker W's tree, runs the tests one after the other, in the order
-# given, and stops at the first that fails: a mutant is killed once one test catches it (the
-# rest would only cost time); TRUE when all pass. The log of the last one run is in
-# $work/mutant$W.log.
+# runs the tests one after the other, in the order given, and stops at the first that fails:
+# a mutant is killed once one test catches it (the rest would only cost time); TRUE when all
+# pass. The log of the last one run is in $work/mutant.log.
 run_until_killed() {
-    for t in $2; do
-        timeout "$limit" make -s check TESTS="$t" >"$work/mutant$1.log" 2>&1 || return 1
+    for t in $1; do
+        timeout "$limit" make -s -j"$jobs" check TESTS="$t" >"$work/mutant.log" 2>&1 || return 1
     done
     return 0
 }
 
-# worker W: every mutant whose line number is W modulo the workers, in its own tree; a line
-# per mutant on stdout and in $work/results$W
-worker() {
-    w=$1
-    cd "$work/src$w"
-    i=0
-    tab=$(printf '\t')
-    while IFS="$tab" read -r name file tests from to; do
-        i=$((i + 1))
-        [ $(((i - 1) % workers)) -eq $((w - 1)) ] || continue
-        cp -p "$file" "$work/original$w"
-        if ! apply "$file" "$from" "$to" "$work/count$w"; then
-            line="BROKEN    $name: the text to mutate occurs $(cat "$work/count$w") times in $file, not once"
-        elif ! make -s check TESTS= >"$work/mutant$w.log" 2>&1; then
-            line="BROKEN    $name: does not build
-$(sed 's/^/#   /' "$work/mutant$w.log" | grep -E 'error' | head -n 3)"
-        elif run_until_killed "$w" "$tests"; then
-            if only_skipping "$tests"; then
-                line="skipped   $name ($file): $tests skip here ($skip_reason)"
-            else
-                line="SURVIVED  $name ($file): $tests all pass"
-            fi
+killed=0
+survived=0
+skipped=0
+broken=0
+tab=$(printf '\t')
+while IFS="$tab" read -r name file tests from to; do
+    if [ $# -gt 0 ]; then
+        case " $* " in *" $name "*) ;; *) continue ;; esac
+    fi
+    cp -p "$file" "$work/original"
+    if ! apply "$file" "$from" "$to"; then
+        broken=$((broken + 1))
+        echo "BROKEN    $name: the text to mutate occurs $(cat "$work/count") times in $file, not once"
+        continue
+    fi
+    if ! make -s -j"$jobs" check TESTS= >"$work/mutant.log" 2>&1; then
+        broken=$((broken + 1))
+        echo "BROKEN    $name: does not build"
+        sed 's/^/#   /' "$work/mutant.log" | grep -E 'error' | head -n 3
+    elif run_until_killed "$tests"; then
+        if only_skipping "$tests"; then
+            skipped=$((skipped + 1))
+            echo "skipped   $name ($file): $tests skip here ($skip_reason)"
         else
-            by=$(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\) .*/\2/p' "$work/mutant$w.log" | sort -u | paste -sd' ')
-            line="killed    $name ($file) by ${by:-a timeout after ${limit}s}"
+            survived=$((survived + 1))
+            echo "SURVIVED  $name ($file): $tests all pass"
         fi
-        echo "$line"
-        echo "$line" >>"$work/results$w"
-        # the original back, newer than what the mutant built, so make rebuilds it
-        cp "$work/original$w" "$file"
-        touch "$file"
-    done <"$work/mutants.tsv"
-}
+    else
+        killed=$((killed + 1))
+        by=$(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\) .*/\2/p' "$work/mutant.log" | sort -u | paste -sd' ')
+        echo "killed    $name ($file) by ${by:-a timeout after ${limit}s}"
+    fi
+    # the original back, newer than what the mutant built, so make rebuilds it
+    cp "$work/original" "$file"
+    touch "$file"
+done <"$work/mutants.tsv"
 
-pids=
-for w in $(seq 1 "$workers"); do
-    : >"$work/results$w"
-    worker "$w" &
-    pids="$pids $!"
-done
-for p in $pids; do wait "$p" || true; done
-
-results=$(cat "$work"/results*)
-count() { printf '%s\n' "$results" | grep -c "^$1 " || true; }
-killed=$(count killed)
-survived=$(count SURVIVED)
-skipped=$(count skipped)
-broken=$(count BROKEN)
 tally="mutants: $killed killed, $survived survived"
 [ "$skipped" -gt 0 ] && tally="$tally, $skipped skipped"
 [ "$broken" -gt 0 ] && tally="$tally, $broken broken"
 echo "$tally"
-[ "$survived" -eq 0 ] && [ "$broken" -eq 0 ] && [ "$killed" -gt 0 ] &&
-    [ $((killed + skipped)) -eq "$n_mutants" ]
+[ "$survived" -eq 0 ] && [ "$broken" -eq 0 ] && [ "$killed" -gt 0 ]
