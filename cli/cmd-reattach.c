@@ -121,15 +121,20 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
                      name, h->domain, word);
         return FALSE;
     }
-    again = g_strdup_printf("vfio-handoff reattach %s", name);
-    if (!check_unheld(change, name, again))
-        return FALSE;
     driver = g_strdup(h->driver);
+    /* the give back asks who holds it now (whatever the flags): only when someone does, again,
+     * for the holder's fix */
     if (!vh_prepare_give_back(change->host, h, &change->writer,
                               force ? VH_GIVE_BACK_FORCE : VH_GIVE_BACK_CHECKED, &warning,
                               &error)) {
         g_autofree char *wedged = h->state == VH_HOLD_WEDGED ? vh_prepare_wedged_text(h) : NULL;
 
+        again = g_strdup_printf("vfio-handoff reattach %s", name);
+        if (g_error_matches(error, VH_ERROR, VH_ERROR_IN_USE)) {
+            if (check_unheld(change, name, again)) /* let go meanwhile */
+                vh_cli_error("%s: %s (fix: run '%s' again)", name, error->message, again);
+            return FALSE;
+        }
         if (wedged != NULL)
             vh_cli_error("%s: %s", name, wedged);
         else

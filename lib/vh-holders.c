@@ -111,15 +111,6 @@ domain_of(const VhHost *host, int pid)
     return NULL;
 }
 
-/* "qemu-system-x86 (pid 4242)", the collector's holder text -> "qemu-system-x86" */
-static char *
-vh_holders_comm_of(const char *detail)
-{
-    const char *end = detail != NULL ? g_strrstr(detail, " (pid ") : NULL;
-
-    return end != NULL ? g_strndup(detail, (gsize)(end - detail)) : NULL;
-}
-
 GPtrArray *
 vh_holders_from_processes(const VhHost *host, const VhHostUsage *usage)
 {
@@ -127,18 +118,20 @@ vh_holders_from_processes(const VhHost *host, const VhHostUsage *usage)
 
     for (guint i = 0; i < usage->uses->len; i++) {
         VhUse *use = g_ptr_array_index(usage->uses, i);
+        g_autofree char *pid_text = NULL;
         VhHolder *h;
 
         if (use->kind != VH_USE_OPEN_NODE || use->pid <= 0 ||
             !g_str_has_prefix(use->subject, "/dev/vfio/"))
             continue;
+        pid_text = g_strdup_printf("%d", use->pid);
         h = g_new0(VhHolder, 1);
         h->device = g_strdup(use->device);
         h->domain_name = domain_of(host, use->pid);
         h->pid = use->pid;
         h->state = VH_HOLDER_RUNNING; /* it holds the node open now */
         h->via = g_strdup(use->subject);
-        h->comm = vh_holders_comm_of(use->detail);
+        h->comm = vh_open_files_comm(host, pid_text);
         g_ptr_array_add(out, h);
     }
     return out;
