@@ -5,6 +5,7 @@
 
 #include "vh-cli.h"
 #include "vh-host-check.h"
+#include "vh-policy-answer.h"
 
 static void
 print_json(const GPtrArray *items, gboolean ok)
@@ -46,6 +47,7 @@ vh_cmd_check(int argc, char **argv)
         "Exit status: 0 when passthrough is possible (warnings included), 1 when it is not.",
         entries);
     g_autoptr(VhHost) host = NULL;
+    g_autoptr(VhPolicy) policy = NULL;
     g_autoptr(GPtrArray) items = NULL;
     gboolean ok;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
@@ -56,6 +58,8 @@ vh_cmd_check(int argc, char **argv)
         return VH_EXIT_USAGE;
     host = vh_host_new_from_environment();
     items = vh_host_check_run(host);
+    policy = vh_policy_load(host);
+    g_ptr_array_add(items, vh_policy_check_item(policy));
     ok = vh_host_check_passthrough_possible(items);
     if (json) {
         print_json(items, ok);

@@ -41,7 +41,7 @@ static const VerbSpec specs[] = {
     {"list", "--json", ARG_NONE, ARG_NONE},
     {"groups", "--json", ARG_NONE, ARG_NONE},
     {"show", "--json", ARG_DEVICE, ARG_NONE},
-    {"enable", "--domain= --force --console-handoff", ARG_DEVICE, ARG_DEVICE},
+    {"enable", "--domain= --force --console-handoff --replace --connect=", ARG_DEVICE, ARG_DEVICE},
     {"disable", "", ARG_DEVICE, ARG_DEVICE},
     {"add", "--only --dry-run --connect=", ARG_DOMAIN_OFF, ARG_DEVICE},
     {"remove", "--all --dry-run --connect=", ARG_DOMAIN_OFF, ARG_DOMAIN_HOSTDEV},

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "vh-cli.h"
+#include "vh-error.h"
+#include "vh-holders.h"
 #include "vh-policy-write.h"
 
 /* The address @arg names: itself, or the one present device its vendor:device ID matches
@@ -34,6 +36,24 @@ address_of(const VhHost *host, const char *arg, VhInventory **inv, char *address
     return TRUE;
 }
 
+/* A domain that holds @address now keeps it until it stops, but its next start is refused:
+ * said, with how to allow it again. */
+static void
+warn_if_held(const VhHost *host, const char *address)
+{
+    g_autoptr(VhJournalRecord) r = vh_journal_get(host, address, NULL);
+    g_autofree char *word = NULL;
+
+    if (r == NULL || r->domain == NULL ||
+        !vh_holder_is_alive(&(VhHolder){.state = vh_holder_state_of_record(host, r)}))
+        return;
+    word = vh_error_shell_word(r->domain);
+    vh_cli_error("warning: %s: the domain '%s' holds it now and keeps it until it stops, but "
+                     "its next start is refused (fix: run 'vfio-handoff enable %s --domain %s' "
+                     "to allow it again)",
+                 address, r->domain, address, word);
+}
+
 /* Removes the drop-in of @address; a section elsewhere is named, not edited. */
 static gboolean
 disable_one(const VhHost *host, const VhPolicy *policy, const char *address)
@@ -43,6 +63,7 @@ disable_one(const VhHost *host, const VhPolicy *policy, const char *address)
 
     if (g_unlink(path) == 0) {
         printf("disabled %s: removed %s\n", address, path);
+        warn_if_held(host, address);
         return TRUE;
     }
     if (errno != ENOENT) {

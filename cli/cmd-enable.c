@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vh-cli.h"
+#include "vh-libvirt.h"
 #include "vh-policy-write.h"
 
 /* Why @dev must not be enabled, or NULL. *forcible says whether --force may override it. With
@@ -74,10 +75,107 @@ may_enable(const VhCliView *view, const VhPciDevice *dev, gboolean force, gboole
     return TRUE;
 }
 
+/* What one device's drop-in will say: merged with the drop-in `enable` wrote before. */
+typedef struct {
+    VhPciDevice *dev;
+    char **domains; /* NULL: any domain */
+    gboolean console_handoff;
+    char *kept;     /* what was kept from the earlier drop-in, said after writing; or NULL */
+} Plan;
+
+static void
+plan_free(Plan *p)
+{
+    g_strfreev(p->domains);
+    g_free(p->kept);
+    g_free(p);
+}
+
+/* The earlier drop-in of @dev that `enable` wrote, if it enables it. */
+static const VhPolicyDevice *
+earlier_dropin(const VhCliView *view, const VhPciDevice *dev)
+{
+    const VhPolicyDevice *pd = vh_policy_device_for(view->policy, dev);
+    g_autofree char *ours = vh_policy_dropin_path(view->host, dev->name);
+
+    return pd != NULL && pd->enabled && pd->has_address && strcmp(pd->file, ours) == 0 ? pd : NULL;
+}
+
+/*
+ * What enabling @dev again writes: --domain adds to the domains it allowed, never silently
+ * narrows or replaces them, and console-handoff stays set; --replace writes only what is given.
+ * NULL (reported) when --domain would narrow a device any domain may use.
+ */
+static Plan *
+plan_for(const VhCliView *view, VhPciDevice *dev, char **asked, gboolean replace,
+         gboolean console_handoff)
+{
+    const VhPolicyDevice *pd = replace ? NULL : earlier_dropin(view, dev);
+    Plan *p = g_new0(Plan, 1);
+    g_autoptr(GPtrArray) merged = NULL;
+
+    p->dev = dev;
+    p->console_handoff = console_handoff;
+    if (pd == NULL) {
+        p->domains = g_strdupv(asked);
+        return p;
+    }
+    if (pd->console_handoff && !console_handoff) {
+        p->console_handoff = TRUE;
+        p->kept = g_strdup("console-handoff=true");
+    }
+    if (asked == NULL) {
+        p->domains = g_strdupv(pd->domains);
+        if (pd->domains != NULL) {
+            g_autofree char *list = g_strjoinv("', '", pd->domains);
+            char *kept = g_strdup_printf("%s%sits domains '%s'", p->kept != NULL ? p->kept : "",
+                                         p->kept != NULL ? " and " : "", list);
+
+            g_free(p->kept);
+            p->kept = kept;
+        }
+        return p;
+    }
+    if (pd->domains == NULL) {
+        g_autofree char *list = g_strjoinv("' and '", asked);
+        g_autofree char *args = g_strjoinv(" --domain ", asked);
+
+        vh_cli_error("%s: already enabled for any domain, and --domain would narrow that to '%s' "
+                     "(fix: run 'vfio-handoff enable %s --replace --domain %s' to allow only "
+                     "these)",
+                     dev->name, list, dev->name, args);
+        plan_free(p);
+        return NULL;
+    }
+    merged = g_ptr_array_new();
+    for (guint i = 0; pd->domains[i] != NULL; i++)
+        g_ptr_array_add(merged, g_strdup(pd->domains[i]));
+    for (guint i = 0; asked[i] != NULL; i++) {
+        if (!g_strv_contains((const char *const *)pd->domains, asked[i]) &&
+            !g_ptr_array_find_with_equal_func(merged, asked[i], g_str_equal, NULL))
+            g_ptr_array_add(merged, g_strdup(asked[i]));
+    }
+    g_ptr_array_add(merged, NULL);
+    p->domains = (char **)g_ptr_array_free(g_steal_pointer(&merged), FALSE);
+    {
+        g_autofree char *list = g_strjoinv("', '", pd->domains);
+        char *kept = g_strdup_printf("%s%sthe domains it allowed, '%s'",
+                                     p->kept != NULL ? p->kept : "", p->kept != NULL ? " and " : "",
+                                     list);
+
+        g_free(p->kept);
+        p->kept = kept;
+    }
+    return p;
+}
+
 /* Writes the drop-in of @dev and says what it did. */
 static gboolean
-enable_one(const VhCliView *view, VhPciDevice *dev, char **domains, gboolean console_handoff)
+enable_one(const VhCliView *view, const Plan *plan)
 {
+    VhPciDevice *dev = plan->dev;
+    char **domains = plan->domains;
+    gboolean console_handoff = plan->console_handoff;
     const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
     g_autofree char *name = vh_pci_device_display_name(dev);
     g_autofree char *path = vh_policy_dropin_path(view->host, dev->name);
@@ -116,6 +214,9 @@ enable_one(const VhCliView *view, VhPciDevice *dev, char **domains, gboolean con
     if (console_handoff)
         printf("  console-handoff: the host's console on it is released at each start and "
                "restored at each stop\n");
+    if (plan->kept != NULL)
+        printf("  kept %s from its earlier drop-in (--replace writes only what is given)\n",
+               plan->kept);
     if (r != NULL)
         vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
                      "while the host depends on it",
@@ -130,10 +231,10 @@ static gboolean
 domains_valid(char **domains)
 {
     for (guint i = 0; domains != NULL && domains[i] != NULL; i++) {
-        if (domains[i][0] == '\0' || strchr(domains[i], ';') != NULL ||
-            strchr(domains[i], '\n') != NULL) {
+        /* libvirt refuses '/' and newlines in a name; ';' separates names in a policy file */
+        if (domains[i][0] == '\0' || strpbrk(domains[i], ";/\n") != NULL) {
             vh_cli_error("'%s': invalid domain name (fix: give a libvirt domain's name, without "
-                         "';' or newlines)",
+                         "'/', ';' or newlines)",
                          domains[i]);
             return FALSE;
         }
@@ -141,21 +242,54 @@ domains_valid(char **domains)
     return TRUE;
 }
 
+/* A warning for each of @domains that libvirt (at @uri) does not know: a typo, or a domain not
+ * defined yet. Says nothing when libvirt cannot be asked. */
+static void
+warn_unknown_domains(const char *uri, char **domains)
+{
+    const VhLibvirt *lv;
+    virConnectPtr conn;
+
+    if (domains == NULL || (lv = vh_libvirt_load(NULL)) == NULL ||
+        (conn = vh_libvirt_open(lv, uri, TRUE, NULL)) == NULL)
+        return;
+    for (guint i = 0; domains[i] != NULL; i++) {
+        virDomainPtr dom = lv->domain_lookup_by_name(conn, domains[i]);
+
+        if (dom != NULL)
+            lv->domain_free(dom);
+        else
+            vh_cli_error("warning: %s: libvirt knows no such domain yet; the device is enabled "
+                         "for it all the same (fix: check the name with 'virsh list --all')",
+                         domains[i]);
+    }
+    lv->connect_close(conn);
+}
+
 int
 vh_cmd_enable(int argc, char **argv)
 {
     g_auto(GStrv) domains = NULL;
-    gboolean force = FALSE, console_handoff = FALSE;
+    g_autofree char *uri = NULL;
+    gboolean force = FALSE, console_handoff = FALSE, replace = FALSE;
     const GOptionEntry entries[] = {
         {"console-handoff", 0, 0, G_OPTION_ARG_NONE, &console_handoff,
          "The boot VGA device may be handed off while it shows the host's console "
          "(console-handoff=true): the hook releases the console from it at each start and "
          "restores it at each stop; the host has no local console meanwhile",
          NULL},
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+         "libvirt URI (as virsh -c), asked whether each --domain exists", "URI"},
         {"domain", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &domains,
-         "Allow only this domain (repeat for several; default: any domain)", "DOMAIN"},
+         "Allow only this domain (repeat for several; default: any domain). On a device "
+         "enabled before for some domains, adds to them",
+         "DOMAIN"},
         {"force", 0, 0, G_OPTION_ARG_NONE, &force,
          "Enable a device the host depends on now (the hook still refuses it while it does)", NULL},
+        {"replace", 0, 0, G_OPTION_ARG_NONE, &replace,
+         "Write only what is given: without it, enabling a device again keeps the domains and "
+         "console-handoff its drop-in had",
+         NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
@@ -170,7 +304,7 @@ vh_cmd_enable(int argc, char **argv)
         "Nothing is written unless every DEVICE can be enabled.",
         entries);
     g_autoptr(VhCliView) view = NULL;
-    g_autoptr(GPtrArray) devices = g_ptr_array_new();
+    g_autoptr(GPtrArray) plans = g_ptr_array_new_with_free_func((GDestroyNotify)plan_free);
     gboolean refused = FALSE;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -189,16 +323,25 @@ vh_cmd_enable(int argc, char **argv)
         g_autoptr(GError) error = NULL;
         VhPciDevice *dev = vh_inventory_resolve(view->snap->inventory, argv[i], &error);
 
+        const VhPolicyDevice *earlier = dev != NULL && !replace ? earlier_dropin(view, dev) : NULL;
+        /* a console-handoff drop-in enabled again (to pin it anew, say) keeps it */
+        gboolean ch = console_handoff || (earlier != NULL && earlier->console_handoff);
+        Plan *plan = NULL;
+
         if (dev == NULL)
             vh_cli_error("%s", error->message);
-        if (dev == NULL || !may_enable(view, dev, force, console_handoff))
+        if (dev == NULL || !may_enable(view, dev, force, ch) ||
+            (plan = plan_for(view, dev, domains, replace, console_handoff)) == NULL)
             refused = TRUE;
         else
-            g_ptr_array_add(devices, dev);
+            g_ptr_array_add(plans, plan);
     }
-    for (guint i = 0; !refused && i < devices->len; i++) {
-        if (!enable_one(view, g_ptr_array_index(devices, i), domains, console_handoff))
+    if (refused)
+        return VH_EXIT_FAILED;
+    for (guint i = 0; i < plans->len; i++) {
+        if (!enable_one(view, g_ptr_array_index(plans, i)))
             return VH_EXIT_FAILED;
     }
-    return refused ? VH_EXIT_FAILED : VH_EXIT_OK;
+    warn_unknown_domains(uri, domains);
+    return VH_EXIT_OK;
 }

@@ -20,13 +20,13 @@ print_groups(const VhCliView *view)
                viable ? "viable for vfio now" : "not viable for vfio now");
         for (guint j = 0; j < group->members->len; j++) {
             VhPciDevice *dev = g_ptr_array_index(group->members, j);
-            const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
+            const VhDeviceAnswer *a = vh_cli_view_answer(view, dev);
             g_autofree char *name = vh_pci_device_display_name(dev);
             g_autofree char *ids = vh_pci_device_ids(dev);
 
             printf("  %-12s  %-9s  %-8s  %-14s  %-4s  %s\n", dev->name, ids,
                    vh_pci_device_is_endpoint(dev) ? "endpoint" : "bridge",
-                   dev->driver != NULL ? dev->driver : "-", v->passable ? "yes" : "no", name);
+                   dev->driver != NULL ? dev->driver : "-", a->passable ? "yes" : "no", name);
         }
     }
 }

@@ -10,12 +10,13 @@ print_table(const VhCliView *view)
 {
     GPtrArray *devices = view->snap->inventory->devices;
     gboolean more = FALSE, uncertain = FALSE;
+    const GPtrArray *host_reasons = NULL;
 
     printf("%-12s  %-9s  %-25s  %-14s  %5s  %-6s  %-4s  %-7s  %s\n", "ADDRESS", "ID", "CLASS",
            "DRIVER", "GROUP", "RESET", "PASS", "ENABLED", "NAME");
     for (guint i = 0; i < devices->len; i++) {
         VhPciDevice *dev = g_ptr_array_index(devices, i);
-        const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
+        const VhDeviceAnswer *a = vh_cli_view_answer(view, dev);
         g_autofree char *ids = vh_pci_device_ids(dev);
         g_autofree char *name = vh_pci_device_display_name(dev);
         g_autofree char *cls = dev->class_name != NULL
@@ -27,21 +28,44 @@ print_table(const VhCliView *view)
         g_autofree char *reset = vh_cli_reset_brief(dev);
 
         printf("%-12s  %-9s  %-25s  %-14s  %5s  %-6s  %-4s  %-7s  %s\n", dev->name, ids, cls,
-               dev->driver != NULL ? dev->driver : "-", group, reset, v->passable ? "yes" : "no",
+               dev->driver != NULL ? dev->driver : "-", group, reset, a->passable ? "yes" : "no",
                vh_cli_policy_state(view, dev), name);
-        uncertain |= v->passable && vh_pci_device_reset_health(dev) != VH_RESET_CLEAN;
+        uncertain |= a->passable && vh_pci_device_reset_health(dev) != VH_RESET_CLEAN;
         /* why not: the first reason, most serious first; `show` has them all */
-        if (!v->passable) {
-            VhReason *r = g_ptr_array_index(v->reasons, 0);
+        if (!a->passable) {
+            const VhPolicyCheck *first = NULL;
+            guint n = 0;
 
-            printf("%14s└ %s", "", r->text);
-            if (v->reasons->len > 1)
-                printf(" (+%u more)", v->reasons->len - 1);
-            printf("\n");
-            more |= v->reasons->len > 1;
+            /* the host's own reasons (a broken policy, say) are the same for every device:
+             * said once, below the table */
+            for (guint j = 0; j < a->reasons->len; j++) {
+                const VhPolicyCheck *c = g_ptr_array_index(a->reasons, j);
+
+                if (c->kind == VH_CHECK_HOST) {
+                    if (host_reasons == NULL)
+                        host_reasons = a->reasons;
+                    continue;
+                }
+                if (n++ == 0)
+                    first = c;
+            }
+            if (first != NULL) {
+                printf("%14s└ %s", "", first->reason);
+                if (n > 1)
+                    printf(" (+%u more)", n - 1);
+                printf("\n");
+            }
+            more |= n > 1;
         }
         if (parked != NULL)
             printf("%14s└ %s\n", "", parked);
+    }
+    for (guint j = 0; host_reasons != NULL && j < host_reasons->len; j++) {
+        const VhPolicyCheck *c = g_ptr_array_index((GPtrArray *)host_reasons, j);
+        g_autofree char *line = vh_policy_check_message(c, NULL);
+
+        if (c->kind == VH_CHECK_HOST)
+            printf("%sNo device can be passed now: %s\n", j == 0 ? "\n" : "", line);
     }
     if (more)
         printf("\nEvery reason, with its fix: vfio-handoff show DEVICE\n");

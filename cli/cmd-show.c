@@ -20,8 +20,12 @@ print_policy(const VhCliView *view, const VhPciDevice *dev)
     const VhPolicyDevice *pd = vh_policy_device_for(view->policy, dev);
 
     if (pd == NULL) {
-        printf("  %-13snot enabled for passthrough (fix: run 'vfio-handoff enable %s')\n",
-               "policy:", dev->name);
+        /* `enable` is the fix only where enabling is all it takes (else see passable:) */
+        if (vh_cli_view_answer(view, dev)->passable)
+            printf("  %-13snot enabled for passthrough (fix: run 'vfio-handoff enable %s')\n",
+                   "policy:", dev->name);
+        else
+            printf("  %-13snot enabled for passthrough\n", "policy:");
         return;
     }
     printf("  %-13s%s by [device %s] at %s:%d\n", "policy:", pd->enabled ? "enabled" : "disabled",
@@ -95,7 +99,7 @@ print_companions(const GPtrArray *companions)
 static void
 print_device(const VhCliView *view, const VhPciDevice *dev)
 {
-    const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
+    const VhDeviceAnswer *a = vh_cli_view_answer(view, dev);
     VhIommuGroup *group = vh_inventory_group_of(view->snap->inventory, dev);
     g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
     g_autofree char *name = vh_pci_device_display_name(dev);
@@ -133,14 +137,22 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
         printf("  %-13sPF, %d of %d VFs enabled\n", "SR-IOV:", dev->sriov_numvfs,
                dev->sriov_totalvfs);
     print_policy(view, dev);
-    printf("  %-13s%s\n", "passable:", v->passable ? "yes" : "no");
-    for (guint i = 0; i < v->reasons->len; i++) {
-        VhReason *r = g_ptr_array_index(v->reasons, i);
+    printf("  %-13s%s\n", "passable:",
+           !a->passable ? "no: the hook refuses it"
+           : a->enabled ? "yes: the hook hands it off when a domain that has it starts"
+                        : "once enabled");
+    for (guint i = 0; i < a->reasons->len; i++) {
+        const VhPolicyCheck *c = g_ptr_array_index(a->reasons, i);
+        g_autofree char *why = vh_cli_reason_text(c, dev);
 
-        printf("    %s\n", r->text);
-        if (r->fix != NULL)
-            printf("      fix: %s\n", r->fix);
+        if (a->passable)
+            continue; /* not enabled: the policy line says it, with its fix */
+        printf("    %s\n", why);
+        if (c->fix != NULL)
+            printf("      fix: %s\n", c->fix);
     }
+    for (guint i = 0; i < a->notes->len; i++)
+        printf("    %s\n", (char *)g_ptr_array_index(a->notes, i));
 }
 
 int

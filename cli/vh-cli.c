@@ -185,10 +185,48 @@ vh_cli_view_free(VhCliView *view)
 {
     if (view == NULL)
         return;
+    g_clear_pointer(&view->answers, g_hash_table_unref);
     vh_snapshot_free(view->snap);
     vh_policy_free(view->policy);
     vh_host_free(view->host);
     g_free(view);
+}
+
+const VhDeviceAnswer *
+vh_cli_view_answer(const VhCliView *view, const VhPciDevice *dev)
+{
+    VhCliView *v = (VhCliView *)view; /* a cache: the answer itself does not change */
+    VhDeviceAnswer *a;
+
+    if (v->answers == NULL)
+        v->answers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                           (GDestroyNotify)vh_device_answer_free);
+    a = g_hash_table_lookup(v->answers, dev->name);
+    if (a == NULL) {
+        a = vh_policy_answer(view->policy, view->snap, dev);
+        g_hash_table_insert(v->answers, (gpointer)dev->name, a);
+    }
+    return a;
+}
+
+char *
+vh_cli_reason_text(const VhPolicyCheck *c, const VhPciDevice *dev)
+{
+    if (strcmp(c->subject, dev->name) == 0)
+        return g_strdup(c->reason);
+    return g_strdup_printf("%s: %s", c->subject, c->reason);
+}
+
+void
+vh_cli_check_to_json(JsonBuilder *b, const VhPolicyCheck *c)
+{
+    json_builder_begin_object(b);
+    vh_cli_json_string_or_null(b, "id", c->id);
+    vh_cli_json_string_or_null(b, "subject", c->subject);
+    vh_cli_json_string_or_null(b, "status", c->passed ? "pass" : "fail");
+    vh_cli_json_string_or_null(b, "reason", c->reason);
+    vh_cli_json_string_or_null(b, "fix", c->fix);
+    json_builder_end_object(b);
 }
 
 void
@@ -245,12 +283,10 @@ companions_to_json(JsonBuilder *b, const VhCliView *view, const GPtrArray *compa
     json_builder_begin_array(b);
     for (guint i = 0; i < companions->len; i++) {
         VhPciDevice *c = g_ptr_array_index((GPtrArray *)companions, i);
-        const VhVerdict *cv = vh_verdicts_get(view->snap->verdicts, c->name);
-
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "address", c->name);
         vh_cli_json_string_or_null(b, "driver", c->driver);
-        vh_cli_json_bool(b, "passable", cv->passable);
+        vh_cli_json_bool(b, "passable", vh_cli_view_answer(view, c)->passable);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -463,6 +499,7 @@ vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *
                       gboolean detailed)
 {
     const VhVerdict *v = vh_verdicts_get(view->snap->verdicts, dev->name);
+    const VhDeviceAnswer *a = vh_cli_view_answer(view, dev);
 
     json_builder_begin_object(b);
     vh_cli_json_string_or_null(b, "address", dev->name);
@@ -478,7 +515,8 @@ vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *
     vh_cli_json_string_or_null(b, "driver_override", dev->driver_override);
     json_int_or_null(b, "iommu_group", dev->iommu_group, dev->iommu_group >= 0);
     vh_cli_json_bool(b, "endpoint", vh_pci_device_is_endpoint(dev));
-    vh_cli_json_bool(b, "passable", v->passable);
+    vh_cli_json_bool(b, "passable", a->passable);
+    vh_cli_json_bool(b, "enabled", a->enabled);
     vh_cli_json_string_or_null(b, "reset",
                                dev->reset_methods != NULL ? dev->reset_methods[0] : NULL);
     vh_cli_json_string_or_null(b, "reset_health",
@@ -487,16 +525,10 @@ vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *
     vh_cli_json_bool(b, "in_use", v->in_use);
     json_builder_set_member_name(b, "reasons");
     json_builder_begin_array(b);
-    for (guint i = 0; i < v->reasons->len; i++) {
-        VhReason *r = g_ptr_array_index(v->reasons, i);
-
-        json_builder_begin_object(b);
-        vh_cli_json_string_or_null(b, "kind", vh_reason_kind_to_string(r->kind));
-        vh_cli_json_string_or_null(b, "text", r->text);
-        vh_cli_json_string_or_null(b, "fix", r->fix);
-        json_builder_end_object(b);
-    }
+    for (guint i = 0; i < a->reasons->len; i++)
+        vh_cli_check_to_json(b, g_ptr_array_index(a->reasons, i));
     json_builder_end_array(b);
+    json_string_array(b, "notes", a->notes);
     policy_to_json(b, view, dev);
     parked_to_json(b, view->snap, dev);
     if (detailed)

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "vh-bind.h"
+#include "vh-policy-answer.h"
 #include "vh-policy.h"
 #include "vh-snapshot.h"
 
@@ -83,6 +84,7 @@ typedef struct {
     VhHost *host;
     VhPolicy *policy;
     VhSnapshot *snap;
+    GHashTable *answers; /* address -> VhDeviceAnswer *, made when first asked */
 } VhCliView;
 
 /* The host of the environment (VH_ROOT), or @host (taken, freed on failure too). */
@@ -98,6 +100,17 @@ void vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const ch
 /* Closes what vh_cli_json_begin_inventory() opened, and prints the document. */
 void vh_cli_json_end_inventory(JsonBuilder *b);
 void vh_cli_view_free(VhCliView *view);
+
+/* What the hook's evaluation says of @dev alone (policy/vh-policy-answer.h), made once per
+ * view: the one answer list, show and groups give. */
+const VhDeviceAnswer *vh_cli_view_answer(const VhCliView *view, const VhPciDevice *dev);
+
+/* A failed check as said of @dev: its reason, after its subject when that is not @dev ("host:
+ * the policy has errors ..."); no fix. */
+char *vh_cli_reason_text(const VhPolicyCheck *c, const VhPciDevice *dev);
+
+/* A check (JSON v1's one shape for it): {"id", "subject", "status", "reason", "fix"}. */
+void vh_cli_check_to_json(JsonBuilder *b, const VhPolicyCheck *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliView, vh_cli_view_free)
 
 /* What a verb that moves devices between drivers holds: the host, its policy, the journal

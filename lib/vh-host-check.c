@@ -17,7 +17,15 @@ typedef struct {
     IommuVendor vendor;
     char **cmdline; /* kernel command line, split */
     int n_groups;
+    char *guest; /* this host is a virtual machine: what says so, else NULL */
 } Checker;
+
+/* the fix for an IOMMU a virtual machine lacks: its hypervisor, not a firmware setup, has it */
+#define GUEST_IOMMU_FIX                                                                            \
+    "this host is a virtual machine: give it a virtual IOMMU with interrupt remapping from its "   \
+    "hypervisor (libvirt: <iommu model='intel'><driver intremap='on'/></iommu> and <ioapic "       \
+    "driver='qemu'/> in its domain; QEMU: -device intel-iommu,intremap=on), add intel_iommu=on "   \
+    "to its kernel command line, then restart it"
 
 static void
 item_free(VhCheckItem *item)
@@ -98,7 +106,8 @@ check_firmware(Checker *c)
             c->vendor = VENDOR_AMD;
         add(c, "iommu-firmware", VH_CHECK_FAIL,
             g_strdup("the firmware describes no IOMMU (no ACPI DMAR or IVRS table)"),
-            c->vendor == VENDOR_AMD     ? "enable AMD-Vi (IOMMU) in the firmware setup"
+            c->guest != NULL            ? GUEST_IOMMU_FIX
+            : c->vendor == VENDOR_AMD     ? "enable AMD-Vi (IOMMU) in the firmware setup"
             : c->vendor == VENDOR_INTEL ? "enable VT-d in the firmware setup"
                                         : "enable VT-d or AMD-Vi (IOMMU) in the firmware setup");
     }
@@ -122,6 +131,8 @@ check_groups(Checker *c)
         fix = "remove intel_iommu=off from the kernel command line and reboot";
     else if (g_strcmp0(amd, "off") == 0)
         fix = "remove amd_iommu=off from the kernel command line and reboot";
+    else if (c->guest != NULL)
+        fix = GUEST_IOMMU_FIX;
     else if (c->vendor == VENDOR_AMD)
         fix = "enable the IOMMU in the firmware setup, then reboot; amd_iommu is on by default";
     else if (c->vendor == VENDOR_INTEL)
@@ -184,12 +195,14 @@ check_interrupt_remapping(Checker *c)
         add(c, "interrupt-remapping", VH_CHECK_WARN,
             g_strdup("interrupt remapping is off, and vfio allows unsafe interrupts "
                      "(allow_unsafe_interrupts=Y): a guest can inject interrupts into the host"),
-            "enable interrupt remapping, x2APIC, in the firmware setup");
+            c->guest != NULL ? GUEST_IOMMU_FIX
+                             : "enable interrupt remapping, x2APIC, in the firmware setup");
     } else {
         add(c, "interrupt-remapping", VH_CHECK_FAIL,
             g_strdup("interrupt remapping is off: vfio refuses to assign devices"),
-            c->n_groups > 0 ? "enable interrupt remapping, x2APIC, in the firmware setup"
-                            : "turn the IOMMU on first; interrupt remapping comes with it");
+            c->n_groups == 0 ? "turn the IOMMU on first; interrupt remapping comes with it"
+            : c->guest != NULL ? GUEST_IOMMU_FIX
+                               : "enable interrupt remapping, x2APIC, in the firmware setup");
     }
 }
 
@@ -380,6 +393,41 @@ check_libvirt(Checker *c)
     g_free(d.pid);
 }
 
+/* Whether the host is a virtual machine: the CPU's hypervisor flag (x86: CPUID leaf 1, ECX bit
+ * 31, which every hypervisor sets), then DMI's system vendor. Says what it found. */
+static void
+check_virtual(Checker *c)
+{
+    static const char *const vendors[] = {"QEMU", "KVM", "VMware", "innotek", "Xen",
+                                          "Microsoft Corporation", "Amazon EC2", "Google", NULL};
+    g_autofree char *cpuinfo = vh_host_proc_path(c->host, "cpuinfo");
+    g_autofree char *text = vh_sysfs_read_big(cpuinfo, 4 * 1024 * 1024, NULL);
+    g_autofree char *dmi_path = vh_host_sysfs_path(c->host, "class/dmi/id/sys_vendor");
+    g_autofree char *dmi = vh_sysfs_read(dmi_path, NULL);
+    const char *flags = text != NULL ? strstr(text, "\nflags") : NULL;
+    g_autofree char *line = flags != NULL ? g_strndup(flags + 1, strcspn(flags + 1, "\n")) : NULL;
+    g_autofree char *padded = line != NULL ? g_strconcat(line, " ", NULL) : NULL;
+    gboolean dmi_virtual = FALSE;
+
+    for (guint i = 0; dmi != NULL && vendors[i] != NULL; i++)
+        dmi_virtual |= g_str_has_prefix(dmi, vendors[i]);
+    if (padded != NULL && strstr(padded, " hypervisor ") != NULL)
+        c->guest = dmi != NULL ? g_strdup_printf("the CPU's hypervisor flag; DMI system vendor %s",
+                                                 dmi)
+                               : g_strdup("the CPU's hypervisor flag");
+    else if (dmi_virtual)
+        c->guest = g_strdup_printf("DMI system vendor %s", dmi);
+    if (c->guest != NULL)
+        add(c, "host-kind", VH_CHECK_PASS,
+            g_strdup_printf("a virtual machine (%s): passthrough in it needs a virtual IOMMU "
+                            "from its hypervisor",
+                            c->guest),
+            NULL);
+    else
+        add(c, "host-kind", VH_CHECK_PASS, g_strdup("a physical machine, as far as it shows"),
+            NULL);
+}
+
 GPtrArray *
 vh_host_check_run(const VhHost *host)
 {
@@ -389,6 +437,7 @@ vh_host_check_run(const VhHost *host)
 
     c.items = g_ptr_array_new_with_free_func((GDestroyNotify)item_free);
     c.cmdline = g_strsplit_set(cmdline != NULL ? cmdline : "", " \t\n", -1);
+    check_virtual(&c);
     check_firmware(&c);
     check_groups(&c);
     check_cmdline(&c);
@@ -396,6 +445,7 @@ vh_host_check_run(const VhHost *host)
     check_modules(&c);
     check_libvirt(&c);
     g_strfreev(c.cmdline);
+    g_free(c.guest);
     return c.items;
 }
 

@@ -68,8 +68,8 @@ run "$(tree boot-nvme)" show 0000:03:00.0
 like "show explains a group shared with the boot disk" \
     'shares IOMMU group 2 with host-critical 0000:02:00\.0 \(/dev/mapper/vg0-root is mounted at /\)' "$out"
 run "$(tree usb-disk)" show 00:14.0 --json
-is "show --json marks the USB boot controller host-critical" '"host-critical: /dev/sda1 is mounted at /"' \
-    "$(echo "$out" | jq '.reasons[0].text')"
+is "show --json marks the USB boot controller host-critical" '"host-critical: /dev/sda1 is mounted at /" "choose another device: the host needs this one"' \
+    "$(echo "$out" | jq -c '.reasons[0] | .reason, .fix' | paste -sd' ')"
 run "$(tree default-route)" show 04:00.0
 like "show marks the default-route NIC host-critical" 'host-critical: eno1 carries the default route \(through br0\)' "$out"
 

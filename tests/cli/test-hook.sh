@@ -50,7 +50,7 @@ refusal "a device not enabled" "$r" gpu-vm "$tap_tmp/gpu.xml" \
 VH_ROOT=$r "$VH_CLI" enable 0000:01:00.0 --domain win11 >/dev/null
 refusal "a domain not allowed" "$r" gpu-vm "$tap_tmp/gpu.xml" \
     "vfio-handoff: gpu-vm: 0000:01:00.0: may be used only by 'win11', not by 'gpu-vm' (fix: run 'vfio-handoff enable 0000:01:00.0 --domain gpu-vm')"
-enable "$r" 0000:01:00.0
+VH_ROOT=$r "$VH_CLI" enable --replace 0000:01:00.0 >/dev/null
 sed 's/<memoryBacking><locked\/><\/memoryBacking>//' "$tap_tmp/gpu.xml" >"$tap_tmp/unlocked.xml"
 refusal "memory not locked" "$r" gpu-vm "$tap_tmp/unlocked.xml" \
     "vfio-handoff: gpu-vm: does not lock its memory, and lock-memory=required (fix: add <memoryBacking><locked/></memoryBacking> to 'gpu-vm', or set lock-memory in [host]; 'vfio-handoff add' does the first)"

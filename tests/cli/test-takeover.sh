@@ -226,7 +226,7 @@ hook "$r" vmY release end "$tap_tmp/vmY.xml"
 is "vmY's release gives them back, and leaves no index" "nouveau snd_hda_intel  " \
     "$(drv "$r" "$GPU") $(drv "$r" "$AUD") $(journal "$r") $(ls "$r/run/vfio-handoff/domains")"
 # domains= is honoured: a device enabled for win11 is not watched for vmX
-VH_ROOT=$r "$VH_CLI" enable "$GPU" --domain win11 >/dev/null
+VH_ROOT=$r "$VH_CLI" enable "$GPU" --replace --domain win11 >/dev/null
 hook "$r" vmX prepare begin "$tap_tmp/vmX.xml"
 is "a device enabled for another domain only is not watched (domains=)" "0 " "$rc $(journal "$r")"
 

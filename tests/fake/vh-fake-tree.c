@@ -648,6 +648,7 @@ build_host(Builder *b, GError **error)
     g_autofree char *cmdline = get(b, "host", "cmdline");
     g_autofree char *kernel = get(b, "host", "kernel");
     g_autofree char *daemon = get(b, "host", "daemon");
+    g_autofree char *virt = get(b, "host", "virtual");
     g_auto(GStrv) modules = get_list(b, "host", "modules");
     g_auto(GStrv) loaded = get_list(b, "host", "loaded-modules");
     g_autofree char *proc = g_build_filename(b->root, "proc", NULL);
@@ -687,8 +688,10 @@ build_host(Builder *b, GError **error)
     }
     if (!put(proc, "cmdline", error, "%s\n", cmdline ? cmdline : "BOOT_IMAGE=/vmlinuz ro quiet") ||
         !put(proc, "sys/kernel/osrelease", error, "%s\n", kernel) ||
-        !put(proc, "cpuinfo", error, "processor\t: 0\nvendor_id\t: %s\n",
-             g_strcmp0(iommu, "amd") == 0 ? "AuthenticAMD" : "GenuineIntel") ||
+        !put(proc, "cpuinfo", error, "processor\t: 0\nvendor_id\t: %s\nflags\t\t: fpu vme de pse%s\n",
+             g_strcmp0(iommu, "amd") == 0 ? "AuthenticAMD" : "GenuineIntel",
+             virt != NULL ? " hypervisor" : "") ||
+        (virt != NULL && !put(b->sys, "class/dmi/id/sys_vendor", error, "%s\n", virt)) ||
         !put(proc, "stat", error, "cpu  1 0 0 0 0 0 0 0 0 0\nbtime 1700000000\n") ||
         !put(proc, "interrupts", error,
              "           CPU0\n 24:          5  %s  0-edge      eth0\n",
