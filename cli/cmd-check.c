@@ -5,6 +5,7 @@
 
 #include "vh-cli.h"
 #include "vh-host-check.h"
+#include "vh-libvirt.h"
 #include "vh-policy-answer.h"
 
 static void
@@ -31,11 +32,77 @@ print_json(const GPtrArray *items, gboolean ok)
     vh_cli_print_json(b);
 }
 
+static VhCheckItem *
+item_new(const char *id, VhCheckStatus status, char *summary, char *fix)
+{
+    VhCheckItem *item = g_new0(VhCheckItem, 1);
+
+    item->id = id;
+    item->status = status;
+    item->summary = summary;
+    item->fix = fix;
+    return item;
+}
+
+/* The "policy-domains" item: whether libvirt (at @uri) knows every domain a domains= pin names
+ * (a renamed or undefined one makes its device refused to the domain meant). NULL when no
+ * section pins domains. */
+static VhCheckItem *
+pinned_domains_item(const VhPolicy *policy, const char *uri)
+{
+    g_autoptr(GError) error = NULL;
+    const VhLibvirt *lv;
+    virConnectPtr conn;
+    guint pins = 0;
+    VhCheckItem *item = NULL;
+
+    for (guint i = 0; i < policy->devices->len; i++) {
+        const VhPolicyDevice *pd = g_ptr_array_index(policy->devices, i);
+
+        pins += pd->enabled && pd->domains != NULL;
+    }
+    if (pins == 0)
+        return NULL;
+    if ((lv = vh_libvirt_load(&error)) == NULL ||
+        (conn = vh_libvirt_open(lv, uri, TRUE, &error)) == NULL)
+        return item_new("policy-domains", VH_CHECK_WARN,
+                        g_strdup("the domains the policy names cannot be checked: libvirt cannot "
+                                 "be asked"),
+                        g_strdup("start libvirt's daemon, or name it with -c URI"));
+    for (guint i = 0; i < policy->devices->len && item == NULL; i++) {
+        const VhPolicyDevice *pd = g_ptr_array_index(policy->devices, i);
+
+        for (guint j = 0; pd->enabled && pd->domains != NULL && pd->domains[j] != NULL; j++) {
+            virDomainPtr dom = lv->domain_lookup_by_name(conn, pd->domains[j]);
+
+            if (dom != NULL) {
+                lv->domain_free(dom);
+                continue;
+            }
+            item = item_new("policy-domains", VH_CHECK_WARN,
+                            g_strdup_printf("[device %s] at %s:%d allows '%s', which libvirt "
+                                            "does not know: renamed or not defined yet",
+                                            pd->spec, pd->file, pd->line, pd->domains[j]),
+                            g_strdup_printf("correct the name there, or run 'vfio-handoff "
+                                            "enable %s --replace --domain NAME'",
+                                            pd->has_address ? pd->address : pd->spec));
+            break;
+        }
+    }
+    lv->connect_close(conn);
+    return item != NULL ? item
+                        : item_new("policy-domains", VH_CHECK_PASS,
+                                   g_strdup("libvirt knows every domain the policy names"), NULL);
+}
+
 int
 vh_cmd_check(int argc, char **argv)
 {
     gboolean json = FALSE;
+    g_autofree char *uri = NULL;
     const GOptionEntry entries[] = {
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+         "libvirt URI (as virsh -c), asked whether the domains the policy names exist", "URI"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
         {NULL},
     };
@@ -60,6 +127,12 @@ vh_cmd_check(int argc, char **argv)
     items = vh_host_check_run(host);
     policy = vh_policy_load(host);
     g_ptr_array_add(items, vh_policy_check_item(policy));
+    {
+        VhCheckItem *pins = pinned_domains_item(policy, uri);
+
+        if (pins != NULL)
+            g_ptr_array_add(items, pins);
+    }
     ok = vh_host_check_passthrough_possible(items);
     if (json) {
         print_json(items, ok);

@@ -37,7 +37,7 @@ typedef struct {
 /* Kept in step with each verb's GOptionEntry table by tests/cli/test-cli.sh, which compares
  * this with every verb's --help. */
 static const VerbSpec specs[] = {
-    {"check", "--json", ARG_NONE, ARG_NONE},
+    {"check", "--json --connect=", ARG_NONE, ARG_NONE},
     {"list", "--json", ARG_NONE, ARG_NONE},
     {"groups", "--json", ARG_NONE, ARG_NONE},
     {"show", "--json", ARG_DEVICE, ARG_NONE},

@@ -9,9 +9,10 @@
 #include "vh-policy-eval.h"
 #include "vh-prepare.h"
 
-/* The devices named on the command line, as addresses; NULL (reported) on a bad one. */
+/* The devices named on the command line, as addresses; NULL (reported, with its exit code in
+ * *@rc) on a bad one. */
 static GPtrArray *
-resolve(const VhSnapshot *snap, int argc, char **argv)
+resolve(const VhSnapshot *snap, int argc, char **argv, int *rc)
 {
     g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) error = NULL;
@@ -21,6 +22,7 @@ resolve(const VhSnapshot *snap, int argc, char **argv)
 
         if (dev == NULL) {
             vh_cli_error("%s", error->message);
+            *rc = vh_cli_device_error_exit(error);
             return NULL;
         }
         g_ptr_array_add(devices, g_strdup(dev->name));
@@ -73,8 +75,8 @@ vh_cmd_detach(int argc, char **argv)
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    if ((devices = resolve(snap, argc, argv)) == NULL)
-        return VH_EXIT_FAILED;
+    if ((devices = resolve(snap, argc, argv, &rc)) == NULL)
+        return rc;
     /* the hook's evaluation and transaction, for no domain */
     eval = vh_policy_evaluate(&(VhFacts){change->policy, snap, NULL, devices});
     if ((failed = vh_evaluation_first_failure(eval)) != NULL) {

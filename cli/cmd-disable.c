@@ -11,31 +11,6 @@
 #include "vh-holders.h"
 #include "vh-policy-write.h"
 
-/* The address @arg names: itself, or the one present device its vendor:device ID matches
- * (*inv is loaded on first need). NULL (reported) when none. */
-static gboolean
-address_of(const VhHost *host, const char *arg, VhInventory **inv, char *address)
-{
-    g_autoptr(GError) error = NULL;
-    VhPciAddress addr;
-    VhPciDevice *dev;
-
-    if (vh_pci_address_parse(arg, &addr, NULL)) {
-        vh_pci_address_format(&addr, address);
-        return TRUE;
-    }
-    if (*inv == NULL && (*inv = vh_inventory_load(host, VH_INVENTORY_NONE, &error)) == NULL) {
-        vh_cli_error("%s", error->message);
-        return FALSE;
-    }
-    if ((dev = vh_inventory_resolve(*inv, arg, &error)) == NULL) {
-        vh_cli_error("%s", error->message);
-        return FALSE;
-    }
-    g_strlcpy(address, dev->name, VH_PCI_ADDRESS_BUFSIZE);
-    return TRUE;
-}
-
 /* A domain that holds @address now keeps it until it stops, but its next start is refused:
  * said, with how to allow it again. */
 static void
@@ -67,8 +42,8 @@ disable_one(const VhHost *host, const VhPolicy *policy, const char *address)
         return TRUE;
     }
     if (errno != ENOENT) {
-        vh_cli_error("%s: cannot be removed, %s (fix: check its directory's permissions)", path,
-                     g_strerror(errno));
+        vh_cli_error("%s: cannot be removed, %s (fix: %s)", path, g_strerror(errno),
+                     vh_error_errno_fix(errno));
         return FALSE;
     }
     for (guint j = 0; j < policy->devices->len; j++) {
@@ -103,6 +78,7 @@ vh_cmd_disable(int argc, char **argv)
     g_autoptr(VhInventory) inv = NULL;
     int status = VH_EXIT_OK;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
+    char (*addresses)[VH_PCI_ADDRESS_BUFSIZE] = NULL;
 
     if (rc >= 0)
         return rc;
@@ -112,12 +88,25 @@ vh_cmd_disable(int argc, char **argv)
         return VH_EXIT_USAGE;
     }
     host = vh_host_new_from_environment();
+    {
+        g_autofree char *dropins = g_build_filename(host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
+
+        if (!vh_cli_may_write(dropins))
+            return VH_EXIT_FAILED;
+    }
+    /* every DEVICE is understood before anything is removed */
+    addresses = g_malloc0(sizeof(*addresses) * (gsize)argc);
+    for (int i = 1; i < argc; i++) {
+        if ((rc = vh_cli_device_address(host, argv[i], &inv, addresses[i])) != 0) {
+            g_free(addresses);
+            return rc;
+        }
+    }
     policy = vh_policy_load(host);
     for (int i = 1; i < argc; i++) {
-        char address[VH_PCI_ADDRESS_BUFSIZE];
-
-        if (!address_of(host, argv[i], &inv, address) || !disable_one(host, policy, address))
+        if (!disable_one(host, policy, addresses[i]))
             status = VH_EXIT_FAILED;
     }
+    g_free(addresses);
     return status;
 }

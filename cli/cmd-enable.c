@@ -217,10 +217,22 @@ enable_one(const VhCliView *view, const Plan *plan)
     if (plan->kept != NULL)
         printf("  kept %s from its earlier drop-in (--replace writes only what is given)\n",
                plan->kept);
+    for (guint j = 0; j < v->reasons->len; j++) {
+        const VhReason *u = g_ptr_array_index(v->reasons, j);
+
+        /* in use now (an interface up with an address, a mounted disk): enabled all the same,
+         * as that may end before the VM starts, but said */
+        if (u->kind == VH_REASON_IN_USE && strstr(u->text, "/dev/vfio/") == NULL)
+            vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
+                         "while it is (fix: %s)",
+                         dev->name, u->text,
+                         u->fix != NULL ? u->fix : "end that use before the VM starts");
+    }
     if (r != NULL)
         vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
-                     "while the host depends on it",
-                     dev->name, r->text);
+                     "while the host depends on it (fix: end the host's use of it first; "
+                     "'vfio-handoff show %s' says what it is)",
+                     dev->name, r->text, dev->name);
     if (!view->snap->inventory->has_iommu_groups)
         vh_cli_error("warning: the IOMMU is off, no handoff can work until it is on (fix: run "
                      "'vfio-handoff check')");
@@ -305,7 +317,7 @@ vh_cmd_enable(int argc, char **argv)
         entries);
     g_autoptr(VhCliView) view = NULL;
     g_autoptr(GPtrArray) plans = g_ptr_array_new_with_free_func((GDestroyNotify)plan_free);
-    gboolean refused = FALSE;
+    gboolean refused = FALSE, usage = FALSE;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     if (rc >= 0)
@@ -318,6 +330,13 @@ vh_cmd_enable(int argc, char **argv)
         return VH_EXIT_USAGE;
     if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES)) == NULL)
         return VH_EXIT_FAILED;
+    {
+        g_autofree char *dropins =
+            g_build_filename(view->host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
+
+        if (!vh_cli_may_write(dropins))
+            return VH_EXIT_FAILED;
+    }
     /* every device is checked before anything is written */
     for (int i = 1; i < argc; i++) {
         g_autoptr(GError) error = NULL;
@@ -328,8 +347,10 @@ vh_cmd_enable(int argc, char **argv)
         gboolean ch = console_handoff || (earlier != NULL && earlier->console_handoff);
         Plan *plan = NULL;
 
-        if (dev == NULL)
+        if (dev == NULL) {
             vh_cli_error("%s", error->message);
+            usage |= vh_cli_device_error_exit(error) == VH_EXIT_USAGE;
+        }
         if (dev == NULL || !may_enable(view, dev, force, ch) ||
             (plan = plan_for(view, dev, domains, replace, console_handoff)) == NULL)
             refused = TRUE;
@@ -337,7 +358,7 @@ vh_cmd_enable(int argc, char **argv)
             g_ptr_array_add(plans, plan);
     }
     if (refused)
-        return VH_EXIT_FAILED;
+        return usage ? VH_EXIT_USAGE : VH_EXIT_FAILED;
     for (guint i = 0; i < plans->len; i++) {
         if (!enable_one(view, g_ptr_array_index(plans, i)))
             return VH_EXIT_FAILED;

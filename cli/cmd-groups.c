@@ -84,8 +84,11 @@ vh_cmd_groups(int argc, char **argv)
         print_groups(view);
     }
     if (!view->snap->inventory->has_iommu_groups) {
-        vh_cli_error("IOMMU groups: the kernel publishes none, the IOMMU is off (fix: run "
-                     "'vfio-handoff check')");
+        g_autofree char *dir = vh_host_sysfs_path(view->host, "kernel/iommu_groups");
+
+        vh_cli_error("%s: the kernel publishes no IOMMU groups, the IOMMU is off (fix: run "
+                     "'vfio-handoff check')",
+                     dir);
         return VH_EXIT_FAILED;
     }
     return VH_EXIT_OK;

@@ -28,14 +28,15 @@ domain_xml_from_libvirt(const char *uri, const char *name, GError **error)
     if (lv == NULL)
         return NULL;
     if ((conn = vh_libvirt_open(lv, uri, TRUE, &local)) == NULL) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s (or give the domain with --xml FILE)",
-                    local->message);
+        g_propagate_error(error, g_steal_pointer(&local));
         return NULL;
     }
     if ((dom = vh_libvirt_domain(lv, conn, name, error)) != NULL) {
         if ((xml = lv->domain_get_xml_desc(dom, 0)) == NULL)
-            g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "cannot read the definition of '%s': %s",
-                        name, lv->get_last_error_message());
+            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                        "%s: its definition cannot be read, %s (fix: check that 'virsh dumpxml "
+                        "%s' works, or give the domain with --xml FILE)",
+                        name, lv->get_last_error_message(), name);
         out = g_strdup(xml);
         free(xml);
         lv->domain_free(dom);
@@ -203,6 +204,11 @@ vh_cmd_plan(int argc, char **argv)
     uri_owned = uri;
     if (rc >= 0)
         return rc;
+    if (xml_file != NULL && uri != NULL) {
+        vh_cli_error("plan: --xml and -c exclude each other, as a domain from a FILE needs no "
+                     "libvirt (fix: give one of them)");
+        return VH_EXIT_USAGE;
+    }
     if ((xml_file == NULL && argc != 2) || argc > 2) {
         vh_cli_error("plan: takes one DOMAIN, or --xml FILE (fix: see 'vfio-handoff plan --help')");
         return VH_EXIT_USAGE;

@@ -65,8 +65,8 @@ validate(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc > 2) {
-        vh_cli_error("policy validate: takes at most one FILE, got '%s' (fix: see 'vfio-handoff "
-                     "policy validate --help')",
+        vh_cli_error("policy: validate takes at most one FILE, got '%s' too (fix: validate one "
+                     "file at a time, or none for the installed policy)",
                      argv[2]);
         return VH_EXIT_USAGE;
     }
@@ -105,6 +105,12 @@ vh_cmd_policy(int argc, char **argv)
                "Check the policy files; 'vfio-handoff policy validate --help' says how.\n");
         return VH_EXIT_OK;
     }
-    vh_cli_error("policy: needs a subcommand, validate (fix: see 'vfio-handoff policy --help')");
+    if (argc >= 2)
+        vh_cli_error("%s: not a policy subcommand (fix: run 'vfio-handoff policy validate', the "
+                     "only one)",
+                     argv[1]);
+    else
+        vh_cli_error("policy: needs a subcommand, validate (fix: run 'vfio-handoff policy "
+                     "validate')");
     return VH_EXIT_USAGE;
 }

@@ -50,8 +50,7 @@ adopt_one(VhCliChange *change, const char *name)
         return FALSE;
     }
     if (!vh_bind_reprobe(change->host, name, &change->writer, &driver, &error)) {
-        vh_cli_error("%s (fix: remove its ID from vfio-pci's list, or bind a driver by hand)",
-                     error->message);
+        vh_cli_error("%s", error->message);
         return FALSE;
     }
     printf("adopted %s: gave it back to %s\n", name,
@@ -136,11 +135,11 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
             return FALSE;
         }
         if (wedged != NULL)
-            vh_cli_error("%s: %s", name, wedged);
+            vh_cli_error("%s", wedged);
         else
-            vh_cli_error("%s, it stays in the journal as stuck (fix: run 'vfio-handoff recover' "
-                         "once the cause is gone)",
-                         error->message);
+            vh_cli_error("%s: stays in the journal as stuck, then 'vfio-handoff recover' gives it "
+                         "back: %s",
+                         name, error->message);
         return FALSE;
     }
     printf("gave %s back to %s\n", name, driver != NULL ? driver : "no driver (as it was)");
@@ -172,10 +171,13 @@ vh_cmd_reattach(int argc, char **argv)
         "(left on vfio-pci by libvirt, a script or vfio-pci.ids=, see vfio-handoff status) is "
         "given back too: its driver_override is cleared and the kernel probes it. A wedged "
         "device (it did not come back from its reset) stays on vfio-pci unless --force.",
-        "DEVICE is a PCI address.", entries);
+        "DEVICE is a PCI address (0000:01:00.0 or 01:00.0) or a vendor:device ID (10de:2204) "
+        "that matches exactly one device.",
+        entries);
     g_autoptr(VhCliChange) change = NULL;
     int status = VH_EXIT_OK;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
+    char (*names)[VH_PCI_ADDRESS_BUFSIZE] = NULL;
 
     if (rc >= 0)
         return rc;
@@ -184,24 +186,27 @@ vh_cmd_reattach(int argc, char **argv)
             "reattach: needs at least one DEVICE (fix: pick them from 'vfio-handoff status')");
         return VH_EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {
-        g_autoptr(GError) error = NULL;
+    /* an address, or an ID (the one present device it matches), as every verb takes */
+    {
+        g_autoptr(VhHost) host = vh_host_new_from_environment();
+        g_autoptr(VhInventory) inv = NULL;
 
-        if (!vh_pci_address_parse(argv[i], &(VhPciAddress){0}, &error)) {
-            vh_cli_error("%s", error->message);
-            return VH_EXIT_USAGE;
+        names = g_malloc0(sizeof(*names) * (gsize)argc);
+        for (int i = 1; i < argc; i++) {
+            if ((rc = vh_cli_device_address(host, argv[i], &inv, names[i])) != 0) {
+                g_free(names);
+                return rc;
+            }
         }
     }
-    if ((change = vh_cli_change_begin()) == NULL)
+    if ((change = vh_cli_change_begin()) == NULL) {
+        g_free(names);
         return VH_EXIT_FAILED;
+    }
     for (int i = 1; i < argc; i++) {
-        char name[VH_PCI_ADDRESS_BUFSIZE];
-        VhPciAddress addr;
-
-        vh_pci_address_parse(argv[i], &addr, NULL);
-        vh_pci_address_format(&addr, name);
-        if (!reattach_one(change, name, adopt, force))
+        if (!reattach_one(change, names[i], adopt, force))
             status = VH_EXIT_FAILED;
     }
+    g_free(names);
     return status;
 }

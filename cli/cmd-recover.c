@@ -168,11 +168,11 @@ recover_one(Recovery *rc, VhJournalRecord *h)
     ret = vh_prepare_return(rc->change->host, h, &rc->change->writer);
     switch (ret->outcome) {
     case VH_RETURN_FAILED:
-        printf("failed %s: %s (it stays in the journal, stuck)\n", h->address, ret->detail);
+        printf("failed, it stays in the journal as stuck: %s\n", ret->detail);
         rc->failed++;
         return;
     case VH_RETURN_WEDGED:
-        printf("wedged %s: %s\n", h->address, ret->detail);
+        printf("wedged %s\n", ret->detail);
         rc->failed++;
         return;
     case VH_RETURN_BY_LIBVIRT:

@@ -33,7 +33,13 @@ vh_cmd_remove(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
-    if (argc < 2 || (argc < 3 && !all) || (argc > 2 && all)) {
+    if (argc > 2 && all) {
+        vh_cli_error("remove: --all and DEVICEs exclude each other, and both were given (fix: run "
+                     "'vfio-handoff remove %s --all' for every one, or name only the DEVICEs)",
+                     argv[1]);
+        return VH_EXIT_USAGE;
+    }
+    if (argc < 2 || (argc < 3 && !all)) {
         vh_cli_error("remove: needs a DOMAIN and either DEVICEs or --all (fix: see 'vfio-handoff "
                      "remove --help')");
         return VH_EXIT_USAGE;

@@ -177,9 +177,15 @@ vh_cmd_show(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
-    if (argc != 2) {
-        vh_cli_error("show takes one DEVICE (a PCI address like 0000:01:00.0 or an ID like "
-                     "10de:2204)");
+    if (argc < 2) {
+        vh_cli_error("show: needs one DEVICE (fix: give a PCI address like 0000:01:00.0 or an ID "
+                     "like 10de:2204, as 'vfio-handoff list' shows them)");
+        return VH_EXIT_USAGE;
+    }
+    if (argc > 2) {
+        vh_cli_error("show: takes one DEVICE, got %d (fix: run 'vfio-handoff show %s', then "
+                     "'vfio-handoff show %s')",
+                     argc - 1, argv[1], argv[2]);
         return VH_EXIT_USAGE;
     }
     view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES | VH_SNAPSHOT_DETAILS);
@@ -188,7 +194,7 @@ vh_cmd_show(int argc, char **argv)
     dev = vh_inventory_resolve(view->snap->inventory, argv[1], &error);
     if (dev == NULL) {
         vh_cli_error("%s", error->message);
-        return VH_EXIT_FAILED;
+        return vh_cli_device_error_exit(error);
     }
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();

@@ -1,6 +1,7 @@
 /* vfio-handoff: the command table */
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,16 +54,27 @@ usage(FILE *out)
                  "Options:\n  -h, --help     show this help\n  --version      show the version\n");
 }
 
-int
-main(int argc, char **argv)
+static const VhCommand *
+command_named(const char *name)
 {
-    setlocale(LC_ALL, "");
+    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+static int
+run(int argc, char **argv)
+{
+    const VhCommand *cmd;
+
     if (argc < 2) {
         usage(stderr);
         return VH_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+        (strcmp(argv[1], "help") == 0 && argc == 2)) {
         usage(stdout);
         return VH_EXIT_OK;
     }
@@ -70,10 +82,46 @@ main(int argc, char **argv)
         printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
         return VH_EXIT_OK;
     }
-    for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "help") == 0) {
+        /* help VERB: the verb's own --help, as virsh help VERB */
+        char *help_argv[] = {argv[2], (char *)"--help", NULL};
+
+        if (argc > 3) {
+            vh_cli_error("help: takes one COMMAND, got '%s' too (fix: run 'vfio-handoff help "
+                         "%s')",
+                         argv[3], argv[2]);
+            return VH_EXIT_USAGE;
+        }
+        if ((cmd = command_named(argv[2])) == NULL || cmd->hidden) {
+            vh_cli_error("%s: unknown command (fix: see 'vfio-handoff --help')", argv[2]);
+            return VH_EXIT_USAGE;
+        }
+        return cmd->run(2, help_argv);
     }
-    vh_cli_error("%s: unknown command (fix: see 'vfio-handoff --help')", argv[1]);
+    if ((cmd = command_named(argv[1])) != NULL)
+        return cmd->run(argc - 1, argv + 1);
+    if (argv[1][0] == '-')
+        vh_cli_error("%s: unknown option (fix: see 'vfio-handoff --help')", argv[1]);
+    else
+        vh_cli_error("%s: unknown command (fix: see 'vfio-handoff --help')", argv[1]);
     return VH_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+    int rc;
+
+    setlocale(LC_ALL, "");
+    rc = run(argc, argv);
+    /* what was printed must have reached its reader: a full disk or a closed pipe is a failure,
+     * not a success with a truncated answer */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE)
+            vh_cli_error("stdout: cannot be written, %s (fix: write to a file system with free "
+                         "space, or to a pipe that is read)",
+                         g_strerror(errno));
+        return rc == VH_EXIT_OK ? VH_EXIT_FAILED : rc;
+    }
+    return rc;
 }

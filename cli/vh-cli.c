@@ -1,11 +1,13 @@
 /* vfio-handoff CLI: what the verbs share */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "vh-cli.h"
+#include "vh-error.h"
 #include "vh-journal.h"
 #include "vh-parked.h"
 #include "vh-pci-address.h"
@@ -70,17 +72,78 @@ vh_cli_option_context(const char *verb, const char *args, const char *summary,
     return ctx;
 }
 
+/* the verb's command line as given, options included (for a fix that repeats it) */
+static char **given_argv;
+
 int
 vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv)
 {
     g_autoptr(GError) error = NULL;
 
+    if (given_argv == NULL)
+        given_argv = g_strdupv(*argv); /* kept to the exit, as the argv it copies */
     if (!g_option_context_parse(ctx, argc, argv, &error)) {
         vh_cli_error("%s: %s (fix: see 'vfio-handoff %s --help')", (*argv)[0], error->message,
                      (*argv)[0]);
         return VH_EXIT_USAGE;
     }
     return -1;
+}
+
+int
+vh_cli_device_error_exit(const GError *error)
+{
+    return g_error_matches(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT) ? VH_EXIT_USAGE
+                                                                        : VH_EXIT_FAILED;
+}
+
+int
+vh_cli_device_address(const VhHost *host, const char *arg, VhInventory **inv, char *address)
+{
+    g_autoptr(GError) error = NULL;
+    VhPciAddress addr;
+    VhPciDevice *dev;
+
+    if (vh_pci_address_parse(arg, &addr, NULL)) {
+        vh_pci_address_format(&addr, address);
+        return 0;
+    }
+    if (*inv == NULL && (*inv = vh_inventory_load(host, VH_INVENTORY_NONE, &error)) == NULL) {
+        vh_cli_error("%s", error->message);
+        return VH_EXIT_FAILED;
+    }
+    if ((dev = vh_inventory_resolve(*inv, arg, &error)) == NULL) {
+        vh_cli_error("%s", error->message);
+        return vh_cli_device_error_exit(error);
+    }
+    g_strlcpy(address, dev->name, VH_PCI_ADDRESS_BUFSIZE);
+    return 0;
+}
+
+gboolean
+vh_cli_may_write(const char *dir)
+{
+    char **argv = given_argv;
+    int argc = argv != NULL ? (int)g_strv_length(argv) : 0;
+    g_autofree char *existing = g_strdup(dir);
+    g_autoptr(GString) line = g_string_new("sudo vfio-handoff");
+
+    while (!g_file_test(existing, G_FILE_TEST_EXISTS) && strcmp(existing, "/") != 0) {
+        char *parent = g_path_get_dirname(existing);
+
+        g_free(existing);
+        existing = parent;
+    }
+    if (access(existing, W_OK) == 0 || errno == EROFS)
+        return TRUE; /* a read-only file system is said, with its fix, when the write fails */
+    for (int i = 0; i < argc; i++) {
+        g_autofree char *word = vh_error_shell_word(argv[i]);
+
+        g_string_append_printf(line, " %s", word);
+    }
+    vh_cli_error("%s: must be run as root, '%s' is not writable by this user (fix: run '%s')",
+                 argc > 0 ? argv[0] : "vfio-handoff", existing, line->str);
+    return FALSE;
 }
 
 gboolean
@@ -158,6 +221,10 @@ vh_cli_change_begin(void)
     VhCliChange *c = g_new0(VhCliChange, 1);
 
     c->host = vh_host_new_from_environment();
+    if (!vh_cli_may_write(c->host->run_dir)) {
+        vh_cli_change_end(c);
+        return NULL;
+    }
     c->policy = vh_policy_load(c->host);
     c->lock = vh_journal_lock(c->host, 30000, &error);
     if (c->lock == NULL) {

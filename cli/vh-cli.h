@@ -75,6 +75,23 @@ int vh_cli_parse_options(GOptionContext *ctx, int *argc, char ***argv);
  * (NULL: its --help). */
 gboolean vh_cli_no_arguments(int argc, char **argv, const char *fix);
 
+/*
+ * Whether this user may write @dir (or, while it does not exist, its nearest parent that does),
+ * the directory a write verb changes: else says "VERB: must be run as root ..." with the
+ * command line under sudo as the fix. Called before anything is written.
+ */
+gboolean vh_cli_may_write(const char *dir);
+
+/* The exit code of a failure to name a device: a malformed DEVICE is a usage error (2) in
+ * every verb, a device that is not there or an ambiguous ID a failure (1). */
+int vh_cli_device_error_exit(const GError *error);
+
+/* The address @arg names, in @address: itself when it is an address (present or not), else the
+ * one present device its vendor:device ID matches (*@inv is loaded on first need, freed by the
+ * caller). Reports a failure and returns its exit code (vh_cli_device_error_exit), or 0. */
+int vh_cli_device_address(const VhHost *host, const char *arg, VhInventory **inv,
+                          char *address);
+
 /* A verb's option context: "vfio-handoff VERB ARGS" with a summary and a description. */
 GOptionContext *vh_cli_option_context(const char *verb, const char *args, const char *summary,
                                       const char *description, const GOptionEntry *entries);
@@ -122,7 +139,8 @@ typedef struct VhCliChange {
     VhWriter writer;
 } VhCliChange;
 
-/* Takes the journal lock (waiting up to 30 s); reports a failure on stderr and returns NULL. */
+/* Takes the journal lock (waiting up to 30 s), once vh_cli_may_write() of the journal's directory
+ * holds; reports a failure on stderr and returns NULL. */
 VhCliChange *vh_cli_change_begin(void);
 void vh_cli_change_end(VhCliChange *change);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliChange, vh_cli_change_end)

@@ -56,8 +56,10 @@ persistent_xml(Session *s, GError **error)
     char *out;
 
     if (xml == NULL) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "cannot read the definition of '%s': %s",
-                    s->r->domain, s->lv->get_last_error_message());
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: its definition cannot be read, %s (fix: check that libvirt runs and "
+                    "that 'virsh dumpxml --inactive %s' works)",
+                    s->r->domain, s->lv->get_last_error_message(), s->r->domain);
         return NULL;
     }
     out = g_strdup(xml);
@@ -88,22 +90,25 @@ session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *do
     persistent = lv->domain_is_persistent(s->dom);
     active = lv->domain_is_active(s->dom);
     if (persistent < 0 || active < 0) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "cannot ask libvirt about '%s': %s",
-                    s->r->domain, lv->get_last_error_message());
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: libvirt cannot say whether it runs, %s (fix: check that 'virsh dominfo "
+                    "%s' works)",
+                    s->r->domain, lv->get_last_error_message(), word);
         return FALSE;
     }
     if (persistent == 0) {
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "'%s' is a transient domain, and vfio-handoff changes persistent definitions "
-                    "(make it persistent: virsh dumpxml %s > definition.xml && virsh define "
-                    "definition.xml)",
+                    "%s: a transient domain, and vfio-handoff changes persistent definitions "
+                    "(fix: make it persistent, run 'virsh dumpxml %s > definition.xml' and "
+                    "'virsh define definition.xml')",
                     s->r->domain, word);
         return FALSE;
     }
     if (active == 1) {
         /* VMware: power the VM off first. A running QEMU keeps its devices until it stops. */
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "'%s' is running: shut it down first (virsh shutdown %s), then %s again",
+                    "%s: is running, and a running domain keeps its devices until it stops "
+                    "(fix: run 'virsh shutdown %s', then %s again)",
                     s->r->domain, word, verb);
         return FALSE;
     }
@@ -137,15 +142,16 @@ session_define(Session *s, gboolean dry_run, GError **error)
         return FALSE;
     if (strcmp(now, s->r->before) != 0) {
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "the definition of '%s' changed while vfio-handoff edited it: nothing was "
-                    "changed (run the command again)",
+                    "%s: its definition changed while vfio-handoff edited it, so nothing was "
+                    "changed (fix: run the command again)",
                     s->r->domain);
         return FALSE;
     }
     defined = s->lv->domain_define_xml_flags(s->conn, s->r->after, VIR_DOMAIN_DEFINE_VALIDATE);
     if (defined == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "libvirt refused the new definition of '%s': %s (nothing was changed)",
+                    "%s: libvirt refused the new definition, %s; nothing was changed (fix: "
+                    "see what --dry-run would write, and correct what libvirt names)",
                     s->r->domain, s->lv->get_last_error_message());
         return FALSE;
     }
@@ -223,7 +229,7 @@ check_policy(Session *s, const VhCliView *view, GPtrArray *touched, GError **err
     g_autoptr(GPtrArray) requested = NULL;
 
     if (def == NULL) {
-        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "the definition of '%s': %s",
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "%s: its definition: %s",
                     s->r->domain, local->message);
         return FALSE;
     }
@@ -352,7 +358,7 @@ print_result(const VhHostdevResult *r, const char *verb, gboolean dry_run)
     for (guint i = 0; i < r->notes->len; i++)
         vh_cli_error("%s", (const char *)g_ptr_array_index(r->notes, i));
     for (guint i = 0; i < r->warnings->len; i++)
-        vh_cli_error("warning: as the host is now, the hook would refuse to start %s: %s",
+        vh_cli_error("warning: %s: as the host is now, the hook would refuse its start: %s",
                      r->domain, (const char *)g_ptr_array_index(r->warnings, i));
     if (r->changes->len == 0) {
         printf("Nothing to change in %s.\n", r->domain);

@@ -42,16 +42,16 @@ vh_libvirt_load(GError **error)
     check_leaks_before_libvirt();
     lib = dlopen("libvirt.so.0", RTLD_LAZY | RTLD_LOCAL);
     if (lib == NULL) {
-        g_set_error(
-            error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-            "cannot load libvirt (%s): install libvirt0, or give the domain with --xml FILE",
-            dlerror());
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "libvirt.so.0: cannot be loaded, %s (fix: install libvirt's client library, "
+                    "the libvirt0 package on Debian, libvirt-libs on Fedora)",
+                    dlerror());
         return NULL;
     }
 #define SYM(field, name)                                                                           \
     if ((table.field = (typeof(table.field))dlsym(lib, #name)) == NULL) {                          \
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,                                   \
-                    "the installed libvirt lacks %s (libvirt >= 6.5 is needed)", #name);           \
+                    "libvirt.so.0: lacks %s (fix: install libvirt 6.5 or later)", #name);          \
         dlclose(lib);                                                                              \
         return NULL;                                                                               \
     }
@@ -81,10 +81,21 @@ vh_libvirt_open(const VhLibvirt *lv, const char *uri, gboolean read_only, GError
 {
     virConnectPtr conn = read_only ? lv->connect_open_read_only(uri) : lv->connect_open(uri);
 
-    if (conn == NULL)
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "cannot connect to libvirt%s%s: %s",
-                    uri != NULL ? " at " : "", uri != NULL ? uri : "",
-                    lv->get_last_error_message());
+    if (conn == NULL) {
+        const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
+        /* libvirt's own text may name a socket of another URI than the one asked for: the URI
+         * comes first, and the fix that works for each case after it */
+        g_autofree char *which =
+            uri != NULL   ? g_strdup_printf("libvirt at %s", uri)
+            : env != NULL ? g_strdup_printf("libvirt at %s (LIBVIRT_DEFAULT_URI)", env)
+                          : g_strdup("libvirt at its default URI");
+
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: cannot connect, %s (fix: start its daemon, 'systemctl start libvirtd' "
+                    "or 'systemctl start virtqemud', or name a running one with -c URI, e.g. -c "
+                    "qemu:///system)",
+                    which, lv->get_last_error_message());
+    }
     return conn;
 }
 

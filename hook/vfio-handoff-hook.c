@@ -137,8 +137,23 @@ main(int argc, char **argv)
     size_t len = 0;
     char *xml;
 
-    if (argc < 4)
-        return 0; /* not called by libvirt */
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs("Usage: vfio-handoff-hook DOMAIN OPERATION SUB-OPERATION EXTRA < DOMAIN-XML\n\n"
+              "libvirt's qemu hook of vfio-handoff: libvirt runs it at each start and stop of a\n"
+              "domain, and it hands the domain's PCI devices to vfio-pci and back. It is not\n"
+              "meant to be run by hand: 'vfio-handoff plan DOMAIN' shows what it would do, and\n"
+              "vfio-handoff-hook(8) says what it does.\n",
+              stdout);
+        return 0;
+    }
+    if (argc < 4) {
+        /* libvirt always passes four arguments: a person ran it */
+        fputs("vfio-handoff-hook: arguments: missing, libvirt passes DOMAIN OPERATION "
+              "SUB-OPERATION EXTRA and the domain XML on stdin (fix: run 'vfio-handoff plan "
+              "DOMAIN' to see what it would do, or see 'man vfio-handoff-hook')\n",
+              stderr);
+        return 2;
+    }
     op = vh_hook_op(argv[2], argv[3]);
     if (op == VH_HOOK_OP_OTHER)
         return 0;

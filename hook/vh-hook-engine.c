@@ -69,9 +69,9 @@ log_parked(const VhSnapshot *snap, const GPtrArray *left_alone)
             continue;
         fix = vh_parked_fix(dev->name);
         vh_hook_log(dev->name, "parked", "warning", 0,
-                    "already on vfio-pci, parked by someone else (probably %s): used as it is, "
-                    "and not given back when the domain stops (fix: after it stops, %s)",
-                    left_by, fix);
+                    "%s: already on vfio-pci, parked by someone else (probably %s): used as it "
+                    "is, and not given back when the domain stops (fix: after it stops, %s)",
+                    dev->name, left_by, fix);
     }
 }
 
@@ -142,17 +142,15 @@ op_prepare(Hook *h)
     g_autofree char *word = vh_error_shell_word(h->domain);
 
     if (h->def == NULL)
-        return refuse(h, NULL,
-                      "the domain XML on stdin: %s (fix: check the definition with "
-                      "'virsh dumpxml %s')",
-                      h->def_error, word);
+        return refuse(h, NULL, "stdin: the domain XML libvirt passed cannot be read: %s",
+                      h->def_error);
     requested = vh_domain_def_unmanaged(h->def);
     managed = vh_domain_def_managed(h->def);
     if (requested->len == 0 && (managed->len == 0 || h->policy->devices->len == 0))
         return 0;
     lock = vh_journal_lock(h->host, lock_timeout(h), &error);
     if (lock == NULL && g_error_matches(error, VH_ERROR, VH_ERROR_BUSY))
-        return refuse(h, NULL, "%s (fix: start the domain again)", error->message);
+        return refuse(h, NULL, "%s", error->message);
     if (lock == NULL)
         return refuse(h, NULL, "%s", error->message);
     snap = vh_snapshot_load(h->host, VH_SNAPSHOT_NONE, &error);
@@ -176,10 +174,7 @@ op_prepare(Hook *h)
         g_ptr_array_add(notes,
                         vh_console_release_note(h->host, g_ptr_array_index(eval->consoles, i)));
     if (!vh_prepare(snap, &owner, eval->handoff, eval->consoles, &h->writer, &error))
-        return refuse(h, NULL,
-                      "%s (fix: see each step with 'journalctl -t vfio-handoff', and what is left "
-                      "stuck with 'vfio-handoff status')",
-                      error->message);
+        return refuse(h, NULL, "%s", error->message); /* rolled back: nothing handed off */
     for (guint i = 0; i < eval->consoles->len; i++) {
         const VhPciDevice *gpu = g_ptr_array_index(eval->consoles, i);
         const char *note = g_ptr_array_index(notes, i);
@@ -213,7 +208,7 @@ op_started(Hook *h)
 /* One log line per device, saying what became of it; then one line for the whole release that
  * claims only what happened. */
 static void
-log_returns(const GPtrArray *returns, gint64 t0)
+log_returns(const char *domain, const GPtrArray *returns, gint64 t0)
 {
     guint given = 0, failed = vh_returns_failed(returns);
 
@@ -238,8 +233,8 @@ log_returns(const GPtrArray *returns, gint64 t0)
             break;
         case VH_RETURN_IN_USE:
             vh_hook_log(r->address, "give-back", "warning", 0,
-                        "held now by %s: kept on vfio-pci, not given back (fix: %s)", r->detail,
-                        r->fix);
+                        "%s: held now by %s, so it is kept on vfio-pci, not given back (fix: %s)",
+                        r->address, r->detail, r->fix);
             break;
         case VH_RETURN_HANDED_OVER:
             vh_hook_log(r->address, "give-back", "ok", 0,
@@ -248,7 +243,9 @@ log_returns(const GPtrArray *returns, gint64 t0)
             break;
         case VH_RETURN_FAILED:
             vh_hook_log(r->address, "give-back", "failed", 0,
-                        "%s, it stays in the journal (fix: run 'vfio-handoff recover')", r->detail);
+                        "%s: stays in the journal, and 'vfio-handoff recover' gives it back once "
+                        "this is mended: %s",
+                        r->address, r->detail);
             break;
         case VH_RETURN_WEDGED:
             vh_hook_log(r->address, "give-back", "wedged", 0, "%s", r->detail);
@@ -264,8 +261,9 @@ log_returns(const GPtrArray *returns, gint64 t0)
                     given == 1 ? "its" : "their", given == 1 ? "" : "s");
     else if (failed > 0)
         vh_hook_log(NULL, "give-back", "failed", g_get_monotonic_time() - t0,
-                    "%u of %u device%s not given back", failed, returns->len,
-                    returns->len == 1 ? "" : "s");
+                    "%s: %u of %u device%s not given back (fix: see each above; 'vfio-handoff "
+                    "status' shows them and 'vfio-handoff recover' gives them back)",
+                    domain, failed, returns->len, returns->len == 1 ? "" : "s");
 }
 
 static int
@@ -277,13 +275,14 @@ op_release(Hook *h)
     gint64 t0 = g_get_monotonic_time();
 
     if (lock == NULL) {
-        vh_hook_log(NULL, "release", "failed", 0, "%s (fix: run 'vfio-handoff recover')",
-                    error->message);
+        vh_hook_log(NULL, "release", "failed", 0,
+                    "%s: nothing given back now, 'vfio-handoff recover' does it later: %s",
+                    h->domain, error->message);
         return 0; /* libvirt ignores it; recover finishes the job */
     }
     returns = vh_prepare_give_back_domain(h->host, h->domain, &h->writer);
     vh_journal_unmark_starting(h->host, h->domain);
-    log_returns(returns, t0);
+    log_returns(h->domain, returns, t0);
     return 0;
 }
 

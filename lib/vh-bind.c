@@ -185,8 +185,8 @@ vh_bind_ensure_vfio_pci(const VhHost *host, const VhWriter *w, GError **error)
     }
     if (!host->is_system) {
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "vfio-pci: the driver is not registered in '%s' (a test host loads no modules; "
-                    "add it to the fake tree)",
+                    "vfio-pci: not registered in '%s', and a test host loads no modules (fix: "
+                    "list vfio-pci in drivers= of the fake host's [host])",
                     host->sysfs);
         return FALSE;
     }
@@ -213,7 +213,10 @@ unbind(VhWriteSession *s, const VhHost *host, const char *address, const char *d
     if (!vh_write_session_write(s, address, path, address, error))
         return FALSE;
     if (!wait_driver(host, w, address, NULL)) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s did not leave %s", address, driver);
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: did not leave %s (fix: see the kernel log, 'journalctl -k', for why its "
+                    "driver keeps it)",
+                    address, driver);
         return FALSE;
     }
     return TRUE;
@@ -242,12 +245,16 @@ vh_bind_detach(const VhHost *host, const char *address, int group, const VhWrite
     if (!wait_driver(host, w, address, VH_DRIVER_VFIO_PCI)) {
         g_autofree char *now = vh_bind_current_driver(host, address);
 
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s did not bind to vfio-pci (it is on %s)",
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: did not bind to vfio-pci, it is on %s (fix: check that 'modprobe "
+                    "vfio-pci' works, and see the kernel log, 'journalctl -k')",
                     address, now != NULL ? now : "no driver");
         return FALSE;
     }
     if (!wait_node(w, address, node)) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s is on vfio-pci but %s did not appear",
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: on vfio-pci, but %s did not appear (fix: check that udev runs, "
+                    "'systemctl status systemd-udevd', and see the kernel log)",
                     address, node);
         return FALSE;
     }
@@ -270,12 +277,12 @@ vh_bind_check_answers(const VhHost *host, const char *address, const VhWriter *w
     }
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        vh_error_set_errno(error, errno, "read the config space", path);
+        vh_error_set_errno(error, errno, "read its config space", path);
         return FALSE;
     }
     n = pread(fd, header, sizeof(header), 0);
     if (n != (ssize_t)sizeof(header)) {
-        vh_error_set_errno(error, n < 0 ? errno : EIO, "read the config space", path);
+        vh_error_set_errno(error, n < 0 ? errno : EIO, "read its config space", path);
         close(fd);
         return FALSE;
     }
@@ -288,10 +295,10 @@ vh_bind_check_answers(const VhHost *host, const char *address, const VhWriter *w
     }
     methods_path = device_path(host, address, VH_ATTR_RESET_METHOD);
     methods = vh_sysfs_read(methods_path, NULL);
-    g_set_error(
-        error, VH_ERROR, VH_ERROR_WEDGED,
-        "does not answer after its reset: its config space reads 0xffff (reset methods: %s)",
-        methods != NULL && methods[0] != '\0' ? methods : "none");
+    g_set_error(error, VH_ERROR, VH_ERROR_WEDGED,
+                "%s: does not answer after its reset, its config space reads 0xffff, reset "
+                "methods %s (fix: reboot the host to reset it)",
+                address, methods != NULL && methods[0] != '\0' ? methods : "none");
     return FALSE;
 }
 
@@ -311,8 +318,9 @@ vh_bind_give_back(const VhHost *host, const char *address, const char *driver, c
         g_clear_pointer(&current, g_free);
     } else if (current != NULL && g_strcmp0(current, driver) != 0) {
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "%s is on %s, not vfio-pci: something else rebound it; left as it is", address,
-                    current);
+                    "%s: on %s, not vfio-pci: something else rebound it, and it is left as it is "
+                    "(fix: see who did in the kernel log and 'vfio-handoff status')",
+                    address, current);
         return FALSE;
     }
     /* a newline clears the override; zero bytes would change nothing (sysfs-abi.md) */
@@ -326,8 +334,10 @@ vh_bind_give_back(const VhHost *host, const char *address, const char *driver, c
     if (!wait_driver(host, w, address, driver)) {
         g_autofree char *now = vh_bind_current_driver(host, address);
 
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s did not bind back to %s (it is on %s)",
-                    address, driver, now != NULL ? now : "no driver");
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: did not bind back to %s, it is on %s (fix: see the kernel log, "
+                    "'journalctl -k', for why %s refused it)",
+                    address, driver, now != NULL ? now : "no driver", driver);
         return FALSE;
     }
     return TRUE;
@@ -344,7 +354,9 @@ vh_bind_reprobe(const VhHost *host, const char *address, const VhWriter *w, char
 
     *driver = NULL;
     if (g_strcmp0(current, VH_DRIVER_VFIO_PCI) != 0) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s is on %s, not vfio-pci: left as it is",
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: on %s, not vfio-pci, so it is left as it is (fix: none needed, it is "
+                    "not parked)",
                     address, current != NULL ? current : "no driver");
         return FALSE;
     }
@@ -359,8 +371,9 @@ vh_bind_reprobe(const VhHost *host, const char *address, const VhWriter *w, char
     *driver = vh_bind_current_driver(host, address);
     if (g_strcmp0(*driver, VH_DRIVER_VFIO_PCI) == 0) {
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "%s went back to vfio-pci: its ID is in vfio-pci's list (vfio-pci.ids= on the "
-                    "kernel command line, a modprobe.d option, or new_id)",
+                    "%s: went back to vfio-pci, as its ID is in vfio-pci's list (fix: remove "
+                    "vfio-pci.ids= from the kernel command line or its modprobe.d option, or bind "
+                    "a driver by hand)",
                     address);
         return FALSE;
     }

@@ -266,7 +266,9 @@ set_vtcon(const VhHost *host, const char *device, const char *vtcon, gint64 valu
     if (w->steps != NULL)
         return TRUE;
     if (!vh_sysfs_read_int(path, &now, NULL) || now != value) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s: the console did not %s (bind reads %s)",
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: the console did not %s, its bind file reads %s (fix: see the kernel log, "
+                    "'journalctl -k', for what fbcon said)",
                     vtcon, value ? "bind" : "unbind", now < 0 ? "nothing" : now ? "1" : "0");
         return FALSE;
     }
@@ -301,7 +303,9 @@ set_platform_fb(const VhHost *host, const char *device, const char *spec, gboole
 
     if (nd[0] == NULL || nd[1] == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "'%s' is not a firmware framebuffer NAME:DRIVER", spec);
+                    "%s: not a firmware framebuffer NAME:DRIVER (fix: run 'vfio-handoff status' "
+                    "to see the record that holds it, and report it)",
+                    spec);
         return FALSE;
     }
     path = platform_driver_file(host, nd[1], bind ? VH_DRIVER_BIND : VH_DRIVER_UNBIND);
@@ -311,8 +315,9 @@ set_platform_fb(const VhHost *host, const char *device, const char *spec, gboole
         return TRUE;
     now = platform_driver_now(host, nd[0]);
     if (bind ? g_strcmp0(now, nd[1]) != 0 : now != NULL) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s did not %s %s (it is on %s)", nd[0],
-                    bind ? "bind to" : "leave", nd[1], now != NULL ? now : "no driver");
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: did not %s %s, it is on %s (fix: see the kernel log, 'journalctl -k')",
+                    nd[0], bind ? "bind to" : "leave", nd[1], now != NULL ? now : "no driver");
         return FALSE;
     }
     return TRUE;

@@ -113,7 +113,8 @@ vh_domain_edit_lock_memory(VhDomainEdit *edit, gboolean lock, guint64 overhead, 
     if (memory == NULL || !vh_domain_xml_scaled_kib(memory, &memory_kib, error)) {
         if (memory == NULL)
             g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                        "the domain definition has no <memory>");
+                        "<memory>: missing from the domain definition (fix: give the domain its "
+                        "memory with 'virsh edit')");
         return FALSE;
     }
     need_kib = memory_kib + overhead / 1024;

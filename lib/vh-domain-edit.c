@@ -251,8 +251,8 @@ guest_slot(VhDomainEdit *edit, guint *bus, guint *slot, int *controller, GError 
         }
     }
     g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                "no free PCI slot in the guest for a multifunction device, on bus 0 or a "
-                "pci-bridge (add a pci-bridge controller, or use --only)");
+                "guest: no free PCI slot for a multifunction device, on bus 0 or a pci-bridge "
+                "(fix: add a pci-bridge controller with 'virsh edit', or pass --only)");
     return FALSE;
 }
 
@@ -453,7 +453,9 @@ vh_domain_edit_remove_hostdevs(VhDomainEdit *edit, const char *address, GError *
                     address);
         return FALSE;
     } else {
-        g_set_error(error, VH_ERROR, VH_ERROR_NOT_FOUND, "the domain has no hostdev for %s",
+        g_set_error(error, VH_ERROR, VH_ERROR_NOT_FOUND,
+                    "%s: the domain has no hostdev for it (fix: 'virsh dumpxml DOMAIN' shows its "
+                    "hostdevs)",
                     address);
         return FALSE;
     }

@@ -24,7 +24,9 @@ vh_domain_xml_read_as(const char *xml, gsize len, const char *root_name, GError 
 
     if (len > VH_DOMAIN_XML_MAX) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "the domain XML is larger than %d bytes", VH_DOMAIN_XML_MAX);
+                    "<domain>: larger than %d bytes (fix: give a libvirt domain definition, "
+                    "which is far smaller)",
+                    VH_DOMAIN_XML_MAX);
         return NULL;
     }
     /* no network, no entity substitution (never XML_PARSE_NOENT), quiet */
@@ -35,15 +37,18 @@ vh_domain_xml_read_as(const char *xml, gsize len, const char *root_name, GError 
     if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
         const xmlError *e = xmlGetLastError();
 
-        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "the domain XML is malformed%s%s",
-                    e != NULL && e->message != NULL ? ": " : "",
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
+                    "XML: malformed%s%s (fix: give a libvirt domain definition, e.g. saved with "
+                    "'virsh dumpxml DOMAIN > FILE')",
+                    e != NULL && e->message != NULL ? ", " : "",
                     e != NULL && e->message != NULL ? g_strstrip(e->message) : "");
         xmlFreeDoc(doc);
         return NULL;
     }
     if (!vh_domain_xml_is(root, root_name)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "not a libvirt %s (the root element is <%s>, not <%s>)",
+                    "<%2$s>: not a libvirt %1$s, whose root element is <%3$s> (fix: give a "
+                    "libvirt domain definition, e.g. saved with 'virsh dumpxml DOMAIN > FILE')",
                     strcmp(root_name, "domain") == 0 ? "domain definition" : "domain status",
                     (const char *)root->name, root_name);
         xmlFreeDoc(doc);
@@ -152,14 +157,15 @@ vh_domain_xml_scaled_kib(const xmlNode *n, guint64 *kib, GError **error)
     g_autofree char *value = vh_domain_xml_text(n);
 
     if (!g_ascii_isdigit(value[0]) || strspn(value, "0123456789") != strlen(value)) {
-        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "<%s> holds '%s', not a number",
+        g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
+                    "<%s>: holds '%s', not a number (fix: correct the domain definition, e.g. with 'virsh edit DOMAIN')",
                     (const char *)n->name, value);
         return FALSE;
     }
     if (!vh_domain_xml_scale_kib(value, unit, kib)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "<%s> has an unknown or too large size: '%s %s'", (const char *)n->name, value,
-                    unit != NULL ? unit : "KiB");
+                    "<%s>: an unknown or too large size, '%s %s' (fix: correct the domain definition, e.g. with 'virsh edit DOMAIN')",
+                    (const char *)n->name, value, unit != NULL ? unit : "KiB");
         return FALSE;
     }
     return TRUE;
@@ -195,7 +201,8 @@ pci_address(const xmlNode *a, const char *element, int index, char out[VH_PCI_AD
         if (s != NULL &&
             (s[0] == '\0' || *end != '\0' || errno != 0 || s[0] == '-' || v[i] > max[i])) {
             g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                        "%s %d: invalid PCI address %s='%s' (at most 0x%" G_GINT64_MODIFIER "x)",
+                        "%s[%d]: invalid PCI address %s='%s', at most 0x%" G_GINT64_MODIFIER
+                        "x (fix: correct the domain definition, e.g. with 'virsh edit DOMAIN')",
                         element, index, names[i], s != NULL ? s : "", max[i]);
             return FALSE;
         }
@@ -223,7 +230,8 @@ vh_domain_xml_hostdev_source(const xmlNode *hostdev, int index, char out[VH_PCI_
     address = source != NULL ? vh_domain_xml_child(source, "address") : NULL;
     if (address == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "hostdev %d: a PCI hostdev without <source><address>", index);
+                    "hostdev[%d]: a PCI hostdev without <source><address> (fix: correct the domain definition, e.g. with 'virsh edit DOMAIN')",
+                    index);
         return FALSE;
     }
     return vh_domain_xml_pci_address(address, index, out, error);
@@ -263,7 +271,8 @@ nvme_source(const xmlNode *n, int index, char out[VH_PCI_ADDRESS_BUFSIZE], gbool
         return FALSE;
     if (address == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "disk %d: an NVMe disk without <source><address>", index);
+                    "disk[%d]: an NVMe disk without <source><address> (fix: correct the domain definition, e.g. with 'virsh edit DOMAIN')",
+                    index);
         return FALSE;
     }
     *managed = g_strcmp0(m, "no") != 0;

@@ -56,7 +56,7 @@ read_domain(VhDomainDef *def, const xmlNode *root, GError **error)
     if ((n = vh_domain_xml_child(root, "name")) == NULL ||
         (def->name = vh_domain_xml_raw_text(n))[0] == '\0') {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "the domain definition has no <name>");
+                    "<name>: missing or empty in the domain definition (fix: correct the domain definition, e.g. with 'virsh edit DOMAIN')");
         return FALSE;
     }
     if ((n = vh_domain_xml_child(root, "uuid")) != NULL)
@@ -115,7 +115,8 @@ vh_domain_def_parse_status(const char *xml, gsize len, GError **error)
     ok = domain != NULL && read_domain(def, domain, error);
     if (domain == NULL)
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "a libvirt domain status without its <domain>");
+                    "<domstatus>: holds no <domain> (fix: none: libvirt rewrites it when the "
+                    "domain changes state)");
     xmlFreeDoc(doc);
     return ok ? g_steal_pointer(&def) : NULL;
 }
@@ -127,8 +128,21 @@ vh_domain_def_load_file(const char *path, GError **error)
     gsize len = 0;
     VhDomainDef *def;
 
-    if (!g_file_get_contents(path, &xml, &len, error))
+    g_autoptr(GError) local = NULL;
+
+    if (!g_file_get_contents(path, &xml, &len, &local)) {
+        /* GLib's own text quotes the path in curly quotes and names no fix */
+        int errsv = local->code == G_FILE_ERROR_NOENT   ? ENOENT
+                    : local->code == G_FILE_ERROR_ACCES ? EACCES
+                    : local->code == G_FILE_ERROR_ISDIR ? EISDIR
+                                                        : EIO;
+
+        g_set_error(error, VH_ERROR, errsv == ENOENT ? VH_ERROR_NOT_FOUND : VH_ERROR_IO,
+                    "%s: cannot be read, %s (fix: give a domain definition saved with 'virsh "
+                    "dumpxml DOMAIN > FILE')",
+                    path, g_strerror(errsv));
         return NULL;
+    }
     def = vh_domain_def_parse(xml, len, error);
     if (def == NULL)
         g_prefix_error(error, "%s: ", path);

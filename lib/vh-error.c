@@ -26,9 +26,36 @@ vh_error_shell_word(const char *word)
     return g_string_free(s, FALSE);
 }
 
+/* What to do about a failed system call, by its errno: a fix that works when followed. */
+const char *
+vh_error_errno_fix(int errsv)
+{
+    switch (errsv) {
+    case EACCES:
+    case EPERM:
+        return "run vfio-handoff as root, e.g. with sudo";
+    case EROFS:
+        return "remount its file system read-write";
+    case ENOSPC:
+    case EDQUOT:
+        return "free space on its file system";
+    case ENOENT:
+    case ENOTDIR:
+        return "check that the path exists";
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case EAGAIN:
+        return "try again once the host has more free memory and file descriptors";
+    default:
+        return "see the kernel log, 'journalctl -k', for what failed";
+    }
+}
+
 void
 vh_error_set_errno(GError **error, int errsv, const char *what, const char *path)
 {
     g_set_error(error, VH_ERROR, errsv == ENOENT ? VH_ERROR_NOT_FOUND : VH_ERROR_IO,
-                "cannot %s '%s': %s", what, path, g_strerror(errsv));
+                "%s: cannot %s, %s (fix: %s)", path, what, g_strerror(errsv),
+                vh_error_errno_fix(errsv));
 }

@@ -22,8 +22,13 @@ typedef enum {
 
 GQuark vh_error_quark(void);
 
-/* Sets a VH_ERROR_IO (or NOT_FOUND for ENOENT) error for a failed call on @path. */
+/* Sets a VH_ERROR_IO (or NOT_FOUND for ENOENT) error for a failed call on @path, in the message
+ * grammar: "PATH: cannot WHAT, STRERROR (fix: ...)"; @what says what with "it" ("create it",
+ * "write its journal record"). */
 void vh_error_set_errno(GError **error, int errsv, const char *what, const char *path);
+
+/* What to do about a failed system call, by its errno. */
+const char *vh_error_errno_fix(int errsv);
 
 /* @word as one argument of a command shown in a message's fix: itself when it holds nothing a
  * shell reads specially, else in double quotes (libvirt allows spaces and quotes in names). */

@@ -206,8 +206,9 @@ vh_holders_of_device_now(const VhHost *host, const char *address, GError **error
     /* no node: no process can hold it */
     if (scan.n > 0 && !vh_open_files_walk(host, holds_now, &scan)) {
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "who holds its IOMMU group cannot be told: the files of some processes "
-                    "cannot be read");
+                    "%s: who holds its IOMMU group cannot be told, the open files of some "
+                    "processes cannot be read (fix: run vfio-handoff as root)",
+                    address);
         g_clear_pointer(&scan.holders, g_ptr_array_unref);
     }
     for (guint i = 0; i < scan.n; i++)

@@ -57,7 +57,9 @@ vh_host_memory_read(const VhHost *host, VhHostMemory *out, GError **error)
         return FALSE;
     memset(out, 0, sizeof(*out));
     if (!meminfo_value(text, "MemAvailable", &out->available_kib)) {
-        g_set_error(error, VH_ERROR, VH_ERROR_IO, "%s: has no MemAvailable line (is it /proc?)",
+        g_set_error(error, VH_ERROR, VH_ERROR_IO,
+                    "%s: has no MemAvailable line (fix: mount procfs on /proc; Linux 3.14 or "
+                    "later has the line)",
                     path);
         return FALSE;
     }

@@ -321,7 +321,9 @@ scan(VhInventory *inv, const VhHost *host, VhInventoryFlags flags, GError **erro
     /* libpci treats a missing directory as fatal; say what is missing instead */
     if (!g_file_test(devices_dir, G_FILE_TEST_IS_DIR)) {
         g_set_error(error, VH_ERROR, VH_ERROR_NOT_FOUND,
-                    "no PCI devices directory '%s' (is sysfs mounted?)", devices_dir);
+                    "%s: no such directory (fix: mount sysfs on /sys, 'mount -t sysfs sysfs "
+                    "/sys')",
+                    devices_dir);
         return FALSE;
     }
     acc = pci_alloc();
@@ -333,7 +335,9 @@ scan(VhInventory *inv, const VhHost *host, VhInventoryFlags flags, GError **erro
     pci_error_jump = &jump;
     if (setjmp(jump) != 0) {
         pci_error_jump = NULL;
-        g_set_error(error, VH_ERROR, VH_ERROR_IO, "cannot read PCI devices below '%s': %s",
+        g_set_error(error, VH_ERROR, VH_ERROR_IO,
+                    "%s: its PCI devices cannot be read, %s (fix: check that 'lspci' works "
+                    "here)",
                     bus_dir, pci_error_message);
         /* libpci's state is unknown after its error: leak it rather than free it */
         return FALSE;
@@ -439,14 +443,14 @@ vh_inventory_resolve(const VhInventory *inv, const char *arg, GError **error)
             g_string_append_printf(list, "%s%s", i > 0 ? ", " : "", d->name);
         }
         g_set_error(error, VH_ERROR, VH_ERROR_AMBIGUOUS,
-                    "ID '%s' matches %u devices (%s): name one by its address", arg, matches->len,
-                    list->str);
+                    "%s: this ID matches %u devices, %s (fix: name one by its address, e.g. %s)",
+                    arg, matches->len, list->str, ((VhPciDevice *)g_ptr_array_index(matches, 0))->name);
         return NULL;
     }
     if (!vh_pci_address_parse(arg, &addr, NULL)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "invalid device '%s' (expected a PCI address like 0000:01:00.0 or an ID like "
-                    "10de:2204)",
+                    "%s: not a device (fix: give a PCI address like 0000:01:00.0 or 01:00.0, or "
+                    "an ID like 10de:2204, as 'vfio-handoff list' shows them)",
                     arg);
         return NULL;
     }

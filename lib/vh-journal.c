@@ -56,7 +56,7 @@ check_dir(int fd, const char *path, guint owner, GError **error)
     struct stat st;
 
     if (fstat(fd, &st) != 0) {
-        vh_error_set_errno(error, errno, "inspect", path);
+        vh_error_set_errno(error, errno, "inspect it", path);
         return FALSE;
     }
     if (st.st_uid != owner && st.st_uid != 0) {
@@ -83,7 +83,7 @@ open_dir(int parent, const char *name, const char *path, gboolean create, guint 
     int fd;
 
     if (create && mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
-        vh_error_set_errno(error, errno, "create", path);
+        vh_error_set_errno(error, errno, "create it", path);
         return -1;
     }
     fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -94,7 +94,7 @@ open_dir(int parent, const char *name, const char *path, gboolean create, guint 
                         "vfio-handoff creates it itself)",
                         path);
         else
-            vh_error_set_errno(error, errno, "open", path);
+            vh_error_set_errno(error, errno, "open it", path);
         return -1;
     }
     if (!check_dir(fd, path, owner, error)) {
@@ -118,12 +118,12 @@ dirs_open(const VhHost *host, gboolean create, Dirs *d, GError **error)
 
     *d = (Dirs){-1, -1, -1};
     if (create && g_mkdir_with_parents(parent, 0755) != 0) {
-        vh_error_set_errno(error, errno, "create", parent);
+        vh_error_set_errno(error, errno, "create it", parent);
         return FALSE;
     }
     if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         if (create || errno != ENOENT)
-            vh_error_set_errno(error, errno, "open", parent);
+            vh_error_set_errno(error, errno, "open it", parent);
         return FALSE;
     }
     d->run = open_dir(pfd, base, host->run_dir, create, host->config_owner, &local);
@@ -224,22 +224,23 @@ vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
                         "%s: is a symbolic link (fix: remove it; nothing else should create it)",
                         path);
         else
-            vh_error_set_errno(error, errno, "open", path);
+            vh_error_set_errno(error, errno, "open it", path);
         dirs_close(&d);
         return NULL;
     }
     /* poll with growing waits: another hook holds it for at most a few sysfs steps */
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR) {
-            vh_error_set_errno(error, errno, "lock", path);
+            vh_error_set_errno(error, errno, "lock it", path);
             close(fd);
             dirs_close(&d);
             return NULL;
         }
         if (g_get_monotonic_time() >= deadline) {
             g_set_error(error, VH_ERROR, VH_ERROR_BUSY,
-                        "another vfio-handoff holds the lock '%s' for more than %u ms", path,
-                        timeout_ms);
+                        "%s: another vfio-handoff holds this lock for more than %u ms (fix: wait "
+                        "for the domain that starts or stops now, then try again)",
+                        path, timeout_ms);
             close(fd);
             dirs_close(&d);
             return NULL;
@@ -300,13 +301,13 @@ index_mark(const Dirs *d, const VhJournalRecord *h, const char *name, GError **e
     int dfd, fd;
 
     if (mkdirat(d->domains, name, 0700) != 0 && errno != EEXIST) {
-        vh_error_set_errno(error, errno, "create", path);
+        vh_error_set_errno(error, errno, "create it", path);
         return FALSE;
     }
     dfd = open_index(d, name);
     fd = dfd >= 0 ? openat(dfd, h->address, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
     if (fd < 0)
-        vh_error_set_errno(error, errno, "create", path);
+        vh_error_set_errno(error, errno, "create it", path);
     else
         close(fd);
     if (dfd >= 0)
@@ -326,7 +327,7 @@ write_record(const Dirs *d, const VhJournalRecord *h, GError **error)
     tmp = g_strdup_printf(TEMP_PREFIX "%s-%08x", h->address, g_random_int());
     fd = openat(d->devices, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        vh_error_set_errno(error, errno, "create the journal record of", h->address);
+        vh_error_set_errno(error, errno, "create its journal record", h->address);
         return FALSE;
     }
     while (off < len) {
@@ -340,7 +341,7 @@ write_record(const Dirs *d, const VhJournalRecord *h, GError **error)
     }
     if (off < len || fsync(fd) != 0 || close(fd) != 0 ||
         renameat(d->devices, tmp, d->devices, h->address) != 0) {
-        vh_error_set_errno(error, errno, "write the journal record of", h->address);
+        vh_error_set_errno(error, errno, "write its journal record", h->address);
         if (off < len)
             close(fd);
         unlinkat(d->devices, tmp, 0);
@@ -358,12 +359,16 @@ vh_journal_put(const VhHost *host, const VhJournalRecord *h, GError **error)
 
     if (!vh_pci_address_is_valid(h->address)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "%s: not a PCI address, cannot be journaled", h->address);
+                    "%s: not a PCI address, so it cannot be journaled (fix: give a PCI address "
+                    "like 0000:01:00.0)",
+                    h->address);
         return FALSE;
     }
     if (vh_owner_has_domain(h->owner) && !index_name(h->domain, name)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "domain name '%s': cannot be journaled", h->domain);
+                    "%s: this domain name cannot be journaled (fix: rename the domain with "
+                    "'virsh domrename', to a shorter name)",
+                    h->domain);
         return FALSE;
     }
     if (!dirs_open(host, TRUE, &d, error))
@@ -435,7 +440,7 @@ vh_journal_remove(const VhHost *host, const char *address, GError **error)
     if (!dirs_open(host, FALSE, &d, error))
         return error == NULL || *error == NULL;
     if (unlinkat(d.devices, address, 0) != 0 && errno != ENOENT) {
-        vh_error_set_errno(error, errno, "remove", path);
+        vh_error_set_errno(error, errno, "remove it", path);
         ok = FALSE;
     }
     if (ok)
@@ -578,7 +583,7 @@ vh_journal_mark_starting(const VhHost *host, const char *domain, const GPtrArray
         g_string_append_printf(text, "device=%s\n",
                                (const char *)g_ptr_array_index((GPtrArray *)addresses, i));
     if (mkdirat(d.domains, name, 0700) != 0 && errno != EEXIST) {
-        vh_error_set_errno(error, errno, "create the starting mark of", domain);
+        vh_error_set_errno(error, errno, "create its starting mark", domain);
         dirs_close(&d);
         return FALSE;
     }
@@ -588,7 +593,7 @@ vh_journal_mark_starting(const VhHost *host, const char *domain, const GPtrArray
     ok = fd >= 0 && write(fd, text->str, text->len) == (ssize_t)text->len &&
          renameat(dfd, tmp, dfd, STARTING_MARK) == 0;
     if (!ok) {
-        vh_error_set_errno(error, errno, "write the starting mark of", domain);
+        vh_error_set_errno(error, errno, "write its starting mark", domain);
         if (dfd >= 0)
             unlinkat(dfd, tmp, 0);
     }

@@ -59,7 +59,7 @@ vh_pci_address_parse(const char *text, VhPciAddress *out, GError **error)
 
     if (text == NULL || !parse(text, &tmp)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "invalid PCI address '%s' (expected DDDD:BB:SS.F, e.g. 0000:01:00.0)",
+                    "%s: not a PCI address (fix: give one as DDDD:BB:SS.F, e.g. 0000:01:00.0)",
                     text != NULL ? text : "");
         return FALSE;
     }

@@ -38,8 +38,8 @@ restore_console(const VhHost *host, const VhJournalRecord *r, const VhWriter *w,
         return TRUE;
     if (vh_console_restore(host, r->address, r->vtcons, r->platform_fbs, w, warning, &local))
         return TRUE;
-    g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "back on its driver, but its console is not: %s",
-                local->message);
+    g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "%s: back on its driver, but not its console: %s",
+                r->address, local->message);
     return FALSE;
 }
 
@@ -56,7 +56,9 @@ check_unheld(const VhHost *host, const char *address, GError **error)
     if (holders->len == 0)
         return TRUE;
     text = vh_holder_text(g_ptr_array_index(holders, 0));
-    g_set_error(error, VH_ERROR, VH_ERROR_IN_USE, "held now by %s: kept on vfio-pci", text);
+    g_set_error(error, VH_ERROR, VH_ERROR_IN_USE,
+                "%s: held now by %s, so it is kept on vfio-pci (fix: stop that process first)",
+                address, text);
     return FALSE;
 }
 
@@ -90,11 +92,11 @@ vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
 char *
 vh_prepare_wedged_text(const VhJournalRecord *r)
 {
-    return g_strdup_printf("%s; kept on vfio-pci, as giving it back to %s could hang the host "
+    return g_strdup_printf("%s: does not answer after its reset, its config space reads 0xffff; "
+                           "kept on vfio-pci, as giving it back to %s could hang the host "
                            "(fix: reboot the host to reset it, or run 'vfio-handoff reattach "
                            "--force %s' to give it back anyway)",
-                           r->reason != NULL ? r->reason : "does not answer after its reset",
-                           r->driver != NULL ? r->driver : "no driver", r->address);
+                           r->address, r->driver != NULL ? r->driver : "no driver", r->address);
 }
 
 /* The record written before @dev is taken. A device already journaled (left on vfio-pci by a

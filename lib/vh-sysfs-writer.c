@@ -165,7 +165,7 @@ start_child(VhWriteSession *s, const char *path, GError **error)
 
     /* a socket, so that a request to a child that died fails with EPIPE, not SIGPIPE */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, req) != 0) {
-        vh_error_set_errno(error, errno, "create a socket for", path);
+        vh_error_set_errno(error, errno, "create a socket for it", path);
         return FALSE;
     }
     if (pipe2(rep, O_CLOEXEC) != 0) {
@@ -173,7 +173,7 @@ start_child(VhWriteSession *s, const char *path, GError **error)
 
         close(req[0]);
         close(req[1]);
-        vh_error_set_errno(error, errsv, "create a pipe for", path);
+        vh_error_set_errno(error, errsv, "create a pipe for it", path);
         return FALSE;
     }
     s->pid = fork();
@@ -187,7 +187,7 @@ start_child(VhWriteSession *s, const char *path, GError **error)
         close(req[1]);
         close(rep[0]);
         s->pid = 0;
-        vh_error_set_errno(error, errsv, "fork to write", path);
+        vh_error_set_errno(error, errsv, "fork to write it", path);
         return FALSE;
     }
     s->requests = req[1];
@@ -209,7 +209,9 @@ request(VhWriteSession *s, const char *path, const char *value, GError **error)
     if (send(s->requests, &r, sizeof(r), MSG_NOSIGNAL) != sizeof(r) ||
         send(s->requests, path, r.path_len, MSG_NOSIGNAL) != (ssize_t)r.path_len ||
         send(s->requests, value, r.value_len, MSG_NOSIGNAL) != (ssize_t)r.value_len) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "the writer of %s died", path);
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: the process writing it died (fix: see the kernel log, 'journalctl -k')",
+                    path);
         return FALSE;
     }
     do {
@@ -218,17 +220,20 @@ request(VhWriteSession *s, const char *path, const char *value, GError **error)
     if (n == 0) {
         s->hung = TRUE; /* hung in the kernel: leave the child, report, go on */
         g_set_error(error, VH_ERROR, VH_ERROR_TIMED_OUT,
-                    "writing '%s' to %s did not finish in %u ms (the kernel is stuck on it)", v,
-                    path, s->w->timeout_ms);
+                    "%s: writing '%s' did not finish in %u ms, the kernel is stuck on it (fix: see "
+                    "the kernel log, 'journalctl -k'; a reboot frees the device)",
+                    path, v, s->w->timeout_ms);
         return FALSE;
     }
     if (!read_all(s->reports, &child_errno, sizeof(child_errno))) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED, "the writer of %s died", path);
+        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                    "%s: the process writing it died (fix: see the kernel log, 'journalctl -k')",
+                    path);
         return FALSE;
     }
     if (child_errno != 0) {
-        g_set_error(error, VH_ERROR, VH_ERROR_IO, "writing '%s' to %s failed: %s", v, path,
-                    g_strerror(child_errno));
+        g_set_error(error, VH_ERROR, VH_ERROR_IO, "%s: writing '%s' failed, %s (fix: %s)", path,
+                    v, g_strerror(child_errno), vh_error_errno_fix(child_errno));
         return FALSE;
     }
     return TRUE;
@@ -255,7 +260,9 @@ vh_write_session_write(VhWriteSession *s, const char *device, const char *path, 
     if (!g_str_has_prefix(path, sysfs) || path[strlen(sysfs)] != '/' ||
         strstr(path, "/../") != NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "refusing to write '%s': not below '%s'", path, sysfs);
+                    "%s: not written, as it is not below '%s' (fix: none: vfio-handoff writes "
+                    "only sysfs files)",
+                    path, sysfs);
         return FALSE;
     }
     if (s->w->steps != NULL) {
@@ -264,12 +271,15 @@ vh_write_session_write(VhWriteSession *s, const char *device, const char *path, 
     }
     if (strlen(value) > VALUE_MAX || strlen(path) >= PATH_MAX) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
-                    "refusing to write %zu bytes to '%s': too long", strlen(value), path);
+                    "%s: not written, %zu bytes is too long (fix: none: sysfs files take short "
+                    "values)",
+                    path, strlen(value));
         return FALSE;
     }
     if (s->hung) {
         g_set_error(error, VH_ERROR, VH_ERROR_TIMED_OUT,
-                    "not writing to %s: an earlier write of this device is stuck in the kernel",
+                    "%s: not written, as an earlier write of this device is stuck in the kernel "
+                    "(fix: reboot the host to free the device)",
                     path);
         return FALSE;
     }

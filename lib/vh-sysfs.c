@@ -20,7 +20,7 @@ read_file(int dirfd, const char *path, gsize max, GError **error)
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
     if (fd < 0) {
-        vh_error_set_errno(error, errno, "open", path);
+        vh_error_set_errno(error, errno, "open it", path);
         return NULL;
     }
     buf = g_malloc(cap + 1);
@@ -30,8 +30,10 @@ read_file(int dirfd, const char *path, gsize max, GError **error)
         if (len == cap) {
             if (cap >= max) {
                 close(fd);
-                g_set_error(error, VH_ERROR, VH_ERROR_IO, "'%s' is larger than %" G_GSIZE_FORMAT
-                            " bytes", path, max);
+                g_set_error(error, VH_ERROR, VH_ERROR_IO,
+                            "%s: larger than %" G_GSIZE_FORMAT " bytes (fix: check that it is the "
+                            "file the kernel makes)",
+                            path, max);
                 return NULL;
             }
             cap = MIN(cap * 2, max);
@@ -44,7 +46,7 @@ read_file(int dirfd, const char *path, gsize max, GError **error)
             if (errsv == EINTR)
                 continue;
             close(fd);
-            vh_error_set_errno(error, errsv, "read", path);
+            vh_error_set_errno(error, errsv, "read it", path);
             return NULL;
         }
         if (n == 0)
@@ -103,7 +105,10 @@ vh_sysfs_read_int_at(int dirfd, const char *path, gint64 *out, GError **error)
     errno = 0;
     v = g_ascii_strtoll(s, &end, 0);
     if (errno != 0 || end == s || *end != '\0') {
-        g_set_error(error, VH_ERROR, VH_ERROR_IO, "'%s' holds '%s', not a number", path, s);
+        g_set_error(error, VH_ERROR, VH_ERROR_IO,
+                    "%s: holds '%s', not a number (fix: check that it is the file the kernel "
+                    "makes)",
+                    path, s);
         return FALSE;
     }
     *out = v;
@@ -123,7 +128,7 @@ vh_sysfs_read_link_at(int dirfd, const char *path, GError **error)
     ssize_t n = readlinkat(dirfd, path, buf, sizeof(buf) - 1);
 
     if (n < 0) {
-        vh_error_set_errno(error, errno, "read link", path);
+        vh_error_set_errno(error, errno, "read the link", path);
         return NULL;
     }
     buf[n] = '\0';

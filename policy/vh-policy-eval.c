@@ -586,18 +586,28 @@ check_lock_memory(Eval *ev)
             g_autofree char *limit = vh_format_size(dom->hard_limit_kib * 1024);
             g_autofree char *need_s = vh_format_size(need);
 
+            g_autofree char *word = vh_error_shell_word(dom->name);
+
             FAIL(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name,
-                 g_strdup_printf("set <memtune><hard_limit> to at least %s, or lock its memory; "
-                                 "'vfio-handoff add' does both",
-                                 need_s),
+                 g_strdup_printf("raise its hard limit to at least %s with 'virsh memtune %s "
+                                 "--hard-limit %" G_GUINT64_FORMAT " --config', or lock its "
+                                 "memory: 'vfio-handoff add %s DEVICE' does it, as does "
+                                 "<memoryBacking><locked/></memoryBacking> added with 'virsh "
+                                 "edit %s', or --memorybacking locked=on given to virt-install",
+                                 need_s, word, (need + 1023) / 1024, word, word),
                  "has no <locked/> memory, and its hard limit (%s) is below memory + "
                  "memory-overhead (%s)",
                  dom->hard_limit_kib > 0 ? limit : "none", need_s);
         } else {
+            g_autofree char *word = vh_error_shell_word(dom->name);
+
             FAIL(ev, VH_CHECK_DOMAIN, "lock-memory", dom->name,
-                 g_strdup_printf("add <memoryBacking><locked/></memoryBacking> to '%s', or set "
-                                 "lock-memory in [host]; 'vfio-handoff add' does the first",
-                                 dom->name),
+                 g_strdup_printf("lock its memory: 'vfio-handoff add %s DEVICE' does it, as does "
+                                 "<memoryBacking><locked/></memoryBacking> added with 'virsh "
+                                 "edit %s', or --memorybacking locked=on given to virt-install; "
+                                 "or set lock-memory=off in [host] of the policy, which leaves "
+                                 "it to libvirt",
+                                 word, word),
                  "does not lock its memory, and lock-memory=required");
         }
         break;

@@ -509,8 +509,11 @@ read_fd(int fd, GError **error)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 || s->len + (gsize)n > MAX_POLICY_FILE) {
-            g_set_error(error, VH_ERROR, VH_ERROR_IO, n < 0 ? "cannot read it: %s" : "%s",
-                        n < 0 ? g_strerror(errno) : "larger than 1 MiB");
+            /* reasons of a policy issue: "FILE: ignored: REASON", composed by the caller */
+            if (n < 0)
+                g_set_error(error, VH_ERROR, VH_ERROR_IO, "cannot read it: %s", g_strerror(errno));
+            else
+                g_set_error_literal(error, VH_ERROR, VH_ERROR_IO, "larger than 1 MiB");
             g_string_free(s, TRUE);
             return NULL;
         }

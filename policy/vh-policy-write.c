@@ -62,7 +62,7 @@ fsync_dir(const char *dir, GError **error)
 
         if (fd >= 0)
             close(fd);
-        vh_error_set_errno(error, errsv, "sync", dir);
+        vh_error_set_errno(error, errsv, "sync it", dir);
         return FALSE;
     }
     close(fd);
@@ -78,13 +78,13 @@ vh_policy_write_atomic(const char *path, const char *text, GError **error)
     int fd;
 
     if (g_mkdir_with_parents(dir, 0755) != 0) {
-        vh_error_set_errno(error, errno, "create", dir);
+        vh_error_set_errno(error, errno, "create it", dir);
         return FALSE;
     }
     tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, strrchr(path, '/') + 1);
     fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
     if (fd < 0) {
-        vh_error_set_errno(error, errno, "create", tmp);
+        vh_error_set_errno(error, errno, "create a file in it", dir);
         return FALSE;
     }
     while (done < len) {
@@ -97,7 +97,7 @@ vh_policy_write_atomic(const char *path, const char *text, GError **error)
 
             close(fd);
             g_unlink(tmp);
-            vh_error_set_errno(error, errsv, "write", tmp);
+            vh_error_set_errno(error, errsv, "write it", tmp);
             return FALSE;
         }
         done += (gsize)n;
@@ -108,7 +108,7 @@ vh_policy_write_atomic(const char *path, const char *text, GError **error)
 
         close(fd);
         g_unlink(tmp);
-        vh_error_set_errno(error, errsv, "sync", tmp);
+        vh_error_set_errno(error, errsv, "sync it", tmp);
         return FALSE;
     }
     close(fd);
@@ -116,7 +116,7 @@ vh_policy_write_atomic(const char *path, const char *text, GError **error)
         int errsv = errno;
 
         g_unlink(tmp);
-        vh_error_set_errno(error, errsv, "rename over", path);
+        vh_error_set_errno(error, errsv, "rename over it", path);
         return FALSE;
     }
     return fsync_dir(dir, error);

@@ -56,14 +56,14 @@ is "show of a missing device fails" 1 "$rc"
 is "show of a missing device says what to run" \
     "vfio-handoff: 0000:09:00.0: no PCI device at this address (fix: pick one from 'vfio-handoff list')" "$err"
 run "$root" show 0000:01:00
-is "show of a malformed address fails" 1 "$rc"
-like "show of a malformed address names it" "^vfio-handoff: invalid device '0000:01:00' \(expected" "$err"
+is "show of a malformed address is a usage error (exit 2)" 2 "$rc"
+is "show of a malformed address names it, with the fix" "vfio-handoff: 0000:01:00: not a device (fix: give a PCI address like 0000:01:00.0 or 01:00.0, or an ID like 10de:2204, as 'vfio-handoff list' shows them)" "$err"
 run "$root" show
 is "show without a device is a usage error" 2 "$rc"
 run "$(tree twin-gpus)" show 10de:2204
 is "show of an ambiguous ID fails" 1 "$rc"
 is "show of an ambiguous ID lists the matches" \
-    "vfio-handoff: ID '10de:2204' matches 2 devices (0000:01:00.0, 0000:02:00.0): name one by its address" "$err"
+    "vfio-handoff: 10de:2204: this ID matches 2 devices, 0000:01:00.0, 0000:02:00.0 (fix: name one by its address, e.g. 0000:01:00.0)" "$err"
 run "$(tree boot-nvme)" show 0000:03:00.0
 like "show explains a group shared with the boot disk" \
     'shares IOMMU group 2 with host-critical 0000:02:00\.0 \(/dev/mapper/vg0-root is mounted at /\)' "$out"
@@ -84,7 +84,7 @@ is "groups --json names the blockers" '["0000:01:00.0","0000:01:00.1"]' \
 run "$(tree no-iommu)" groups
 is "groups without an IOMMU fails" 1 "$rc"
 is "groups without an IOMMU says so with the fix" \
-    "vfio-handoff: IOMMU groups: the kernel publishes none, the IOMMU is off (fix: run 'vfio-handoff check')" "$err"
+    "vfio-handoff: $(tree no-iommu)/sys/kernel/iommu_groups: the kernel publishes no IOMMU groups, the IOMMU is off (fix: run 'vfio-handoff check')" "$err"
 
 # ---- check
 run "$root" check
@@ -196,7 +196,7 @@ else
 fi
 run "$eroot" enable --force 0000:02:00.0
 is "enable --force enables the boot NVMe" 0 "$rc"
-like "enable --force warns what it means" "^vfio-handoff: warning: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at /; it is enabled, but the hook refuses to hand it off while the host depends on it$" "$err"
+like "enable --force warns what it means" "^vfio-handoff: warning: 0000:02:00.0: host-critical: /dev/mapper/vg0-root is mounted at /; it is enabled, but the hook refuses to hand it off while the host depends on it \(fix: end the host's use of it first; 'vfio-handoff show 0000:02:00.0' says what it is\)$" "$err"
 run "$eroot" disable 0000:02:00.0 0000:04:00.0
 is "disable exits 0" 0 "$rc"
 is "disable removes the drop-ins" "" "$(ls -A "$dropins")"
@@ -243,7 +243,7 @@ run "$proot" plan other --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
 is "plan refuses a name that is not the file's domain" "vfio-handoff: $VH_SRCDIR/tests/data/domain/gpu.xml: defines domain 'gpu-vm', not 'other' (fix: name the domain the file defines)" "$err"
 echo '<domain><name>x</name><devices><hostdev mode="subsystem" type="pci"><source><address bus="0x100" slot="0" function="0"/></source></hostdev></devices></domain>' >"$tap_tmp/bad.xml"
 run "$proot" plan --xml "$tap_tmp/bad.xml"
-is "plan names a bad hostdev address" "vfio-handoff: $tap_tmp/bad.xml: hostdev 1: invalid PCI address bus='0x100' (at most 0xff)" "$err"
+is "plan names a bad hostdev address" "vfio-handoff: $tap_tmp/bad.xml: hostdev[1]: invalid PCI address bus='0x100', at most 0xff (fix: correct the domain definition, e.g. with 'virsh edit DOMAIN')" "$err"
 run "$proot" plan
 is "plan without a domain is a usage error" 2 "$rc"
 run "$proot" plan -c test:///default test
@@ -304,13 +304,13 @@ like "add says what happens at start" "^When win11 starts, the hook hands its de
 is "add and its dry run change nothing on the host" "$before" "$(snapshot "$aroot")"
 run "$aroot" add -c "$node" running 0000:01:00.0
 is "add refuses a running domain, naming how to stop it" \
-    "vfio-handoff: 'running' is running: shut it down first (virsh shutdown running), then add again" "$err"
+    "vfio-handoff: running: is running, and a running domain keeps its devices until it stops (fix: run 'virsh shutdown running', then add again)" "$err"
 run "$aroot" add -c "$node" ghost 0000:01:00.0
 is "add names an unknown domain" "vfio-handoff: ghost: no such domain in libvirt (fix: pick one from 'virsh list --all')" "$err"
 run "$aroot" add -c "$node" win11
 is "add without a device is a usage error" 2 "$rc"
 run "$aroot" add -c "test:///nonexistent/node.xml" win11 0000:01:00.0
-like "add names a connection it cannot open" "^vfio-handoff: cannot connect to libvirt at test:///nonexistent/node.xml: " "$err"
+like "add names a connection it cannot open, and the fix" "^vfio-handoff: libvirt at test:///nonexistent/node.xml: cannot connect, .* \(fix: start its daemon, 'systemctl start libvirtd' or 'systemctl start virtqemud', or name a running one with -c URI, e.g. -c qemu:///system\)$" "$err"
 run "$aroot" remove -c "$node" win11 0000:01:00.0
 is "remove of a device that is not there changes nothing" \
     "vfio-handoff: 0000:01:00.0 is not in win11: nothing to remove" "$err"

@@ -107,7 +107,7 @@ rm -rf "$r/proc/900"
 printf '[fail]\nvtcon=vtcon1\n' >"$r/.fake/faults"
 hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
 like "a console that will not let go fails the start (exit 1)" \
-    "^1 vfio-handoff: gpu-vm: $GPU: its console cannot be released: writing '0' to .*/vtcon1/bind failed: Input/output error" "$rc $err"
+    "^1 vfio-handoff: gpu-vm: $GPU: its console cannot be released: .*/vtcon1/bind: writing '0' failed, Input/output error \\(fix: " "$rc $err"
 is "... nothing changed: drivers, console, journal" "$before 1 " "$(state "$r") $(vtcon) $(journal "$r")"
 rm -f "$r/.fake/faults"
 
@@ -161,7 +161,7 @@ hook "$r" efi-vm release end "$tap_tmp/efi.xml"
 is "efifb that will not bind back leaves the console on the dummy device" "0 - 0 -" \
     "$rc $(on "$GPU") $(vtcon) $(pfb)"
 like "... and its record stuck, saying so" \
-    "^reason=back on its driver, but its console is not: writing 'efi-framebuffer.0' to .*/bus/platform/drivers/efi-framebuffer/bind failed" \
+    "^reason=$GPU: back on its driver, but not its console: .*/bus/platform/drivers/efi-framebuffer/bind: writing 'efi-framebuffer.0' failed" \
     "$(grep '^reason=' "$r/run/vfio-handoff/devices/$GPU")"
 rm -f "$r/.fake/faults"
 run "$r" recover --offline

@@ -53,7 +53,7 @@ refusal "a domain not allowed" "$r" gpu-vm "$tap_tmp/gpu.xml" \
 VH_ROOT=$r "$VH_CLI" enable --replace 0000:01:00.0 >/dev/null
 sed 's/<memoryBacking><locked\/><\/memoryBacking>//' "$tap_tmp/gpu.xml" >"$tap_tmp/unlocked.xml"
 refusal "memory not locked" "$r" gpu-vm "$tap_tmp/unlocked.xml" \
-    "vfio-handoff: gpu-vm: does not lock its memory, and lock-memory=required (fix: add <memoryBacking><locked/></memoryBacking> to 'gpu-vm', or set lock-memory in [host]; 'vfio-handoff add' does the first)"
+    "vfio-handoff: gpu-vm: does not lock its memory, and lock-memory=required (fix: lock its memory: 'vfio-handoff add gpu-vm DEVICE' does it, as does <memoryBacking><locked/></memoryBacking> added with 'virsh edit gpu-vm', or --memorybacking locked=on given to virt-install; or set lock-memory=off in [host] of the policy, which leaves it to libvirt)"
 sed -i 's/^identity=.*/identity=10de:2206:1458:403b/' "$r/etc/vfio-handoff/conf.d/50-0000:01:00.0.conf"
 refusal "hardware changed" "$r" gpu-vm "$tap_tmp/gpu.xml" \
     "vfio-handoff: gpu-vm: 0000:01:00.0: now holds 10de:2204:1458:403b, not the pinned 10de:2206:1458:403b: the hardware changed (fix: check the hardware, then pin it again: run 'vfio-handoff enable 0000:01:00.0')"
@@ -73,7 +73,7 @@ printf '[fail]\nprobe=0000:02:00.0\n' >"$r/.fake/faults"
 hook "$r" twin-vm prepare begin "$tap_tmp/twin.xml"
 is "a device the kernel refuses fails the start (exit 1)" 1 "$rc"
 is "the refusal names the device and the kernel's error" \
-    "vfio-handoff: twin-vm: 0000:02:00.0: writing '0000:02:00.0' to $r/sys/bus/pci/drivers_probe failed: Invalid argument (fix: see each step with 'journalctl -t vfio-handoff', and what is left stuck with 'vfio-handoff status')" "$err"
+    "vfio-handoff: twin-vm: 0000:02:00.0: $r/sys/bus/pci/drivers_probe: writing '0000:02:00.0' failed, Invalid argument (fix: see the kernel log, 'journalctl -k', for what failed)" "$err"
 grammar "... in the message grammar" "$err"
 is "the devices already handed off are given back" "$before" "$(state "$r")"
 is "the journal is empty after the rollback" "" "$(journal "$r")"
@@ -113,7 +113,7 @@ t0=$(date +%s%N)
 hook "$r" gpu-vm prepare begin "$tap_tmp/gpu.xml"
 t1=$(date +%s%N)
 is "a hanging unbind fails the start (exit 1)" 1 "$rc"
-like "the refusal says the kernel is stuck" "^vfio-handoff: gpu-vm: 0000:01:00.1: writing '0000:01:00.1' to .*/drivers/snd_hda_intel/unbind did not finish in 1000 ms \\(the kernel is stuck on it\\) \\(fix: .*\\)$" "$err"
+like "the refusal says the kernel is stuck" "^vfio-handoff: gpu-vm: 0000:01:00.1: .*/drivers/snd_hda_intel/unbind: writing '0000:01:00.1' did not finish in 1000 ms, the kernel is stuck on it \\(fix: .*\\)$" "$err"
 ms=$(((t1 - t0) / 1000000))
 if [ "$ms" -lt 2000 ]; then ok "the hook returned within step-timeout + 1 s ($ms ms)"; else not_ok "the hook returned within step-timeout + 1 s" "took $ms ms"; fi
 is "the stuck device stays in the journal for recover" "state=stuck" "$(grep '^state=' "$r/run/vfio-handoff/devices/0000:01:00.1")"
@@ -277,11 +277,11 @@ is "the wedged GPU stays on vfio-pci, its audio function goes home" "vfio-pci sn
 is "... the fake kernel's log shows no unbind of it after the reset" "" \
     "$(sed -n '/^wedged 0000:01:00.0/,$p' "$r/.fake/log" | grep '0000:01:00.0' | grep -v '^wedged')"
 like "the hook logs it as wedged, saying what to do" \
-    "device=0000:01:00.0 step=give-back result=wedged duration_ms=[0-9.]+: does not answer after its reset: its config space reads 0xffff \\(reset methods: bus\\); kept on vfio-pci, as giving it back to nouveau could hang the host \\(fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway\\)$" \
+    "device=0000:01:00.0 step=give-back result=wedged duration_ms=[0-9.]+: 0000:01:00.0: does not answer after its reset, its config space reads 0xffff; kept on vfio-pci, as giving it back to nouveau could hang the host \\(fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway\\)$" \
     "$(cat "$r/run/vfio-handoff/hook.log")"
 run "$r" status --json
 is "status --json marks it wedged, with the reason" \
-    "wedged|does not answer after its reset: its config space reads 0xffff (reset methods: bus)" \
+    "wedged|0000:01:00.0: does not answer after its reset, its config space reads 0xffff, reset methods bus (fix: reboot the host to reset it)" \
     "$(echo "$out" | jq -r '.devices[] | select(.address == "0000:01:00.0") | .state + "|" + .reason')"
 run "$r" status
 like "status says what wedged means and what to do" "^1 wedged: not back from the reset, so kept on vfio-pci, as rebinding the driver could hang the host \(fix: reboot the host, or run 'vfio-handoff reattach --force DEVICE' to give one back anyway\)\.$" "$out"
@@ -292,11 +292,11 @@ is "a wedged GPU goes to no domain (exit 1, nothing changed)" \
 grammar "... in the message grammar" "$err"
 run "$r" recover --offline
 is "recover keeps it and says why (exit 1)" \
-    "1 wedged 0000:01:00.0: does not answer after its reset: its config space reads 0xffff (reset methods: bus); kept on vfio-pci, as giving it back to nouveau could hang the host (fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway) vfio-pci" \
+    "1 wedged 0000:01:00.0: does not answer after its reset, its config space reads 0xffff; kept on vfio-pci, as giving it back to nouveau could hang the host (fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway) vfio-pci" \
     "$rc $(echo "$out" | head -n 1) $(drv "$r" 0000:01:00.0)"
 run "$r" reattach 0000:01:00.0
 is "reattach refuses it without --force (exit 1)" \
-    "1 vfio-handoff: 0000:01:00.0: does not answer after its reset: its config space reads 0xffff (reset methods: bus); kept on vfio-pci, as giving it back to nouveau could hang the host (fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway) vfio-pci" \
+    "1 vfio-handoff: 0000:01:00.0: does not answer after its reset, its config space reads 0xffff; kept on vfio-pci, as giving it back to nouveau could hang the host (fix: reboot the host to reset it, or run 'vfio-handoff reattach --force 0000:01:00.0' to give it back anyway) vfio-pci" \
     "$rc $err $(drv "$r" 0000:01:00.0)"
 grammar "... in the message grammar" "$err"
 run "$r" reattach --force 0000:01:00.0

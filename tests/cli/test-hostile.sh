@@ -160,10 +160,10 @@ done
 # ---- the engine keeps the reason a domain XML is refused
 printf "<domain><name>vm</name><devices><hostdev mode='subsystem' type='pci'><source><address bus='0x01' slot='0x40' function='0x0'/></source></hostdev></devices></domain>" >"$tap_tmp/badaddr.xml"
 hook "$r" vm prepare begin "$tap_tmp/badaddr.xml"
-is "a bad source address: refused with the parse reason" "1 vfio-handoff: vm: the domain XML on stdin: hostdev 1: invalid PCI address slot='0x40' (at most 0x1f) (fix: check the definition with 'virsh dumpxml vm')" "$rc $err"
+is "a bad source address: refused with the parse reason" "1 vfio-handoff: vm: stdin: the domain XML libvirt passed cannot be read: hostdev[1]: invalid PCI address slot='0x40', at most 0x1f (fix: correct the domain definition, e.g. with 'virsh edit DOMAIN')" "$rc $err"
 { printf '<domain><name>vm</name><devices>'; i=0; while [ $i -lt 300 ]; do printf '<a>'; i=$((i + 1)); done; printf "<hostdev type='pci'/>"; } >"$tap_tmp/deep.xml"
 hook "$r" vm prepare begin "$tap_tmp/deep.xml"
-like "a malformed, deep document: refused with libxml2's reason" "^1 vfio-handoff: vm: the domain XML on stdin: the domain XML is malformed: .+ \(fix: check the definition with 'virsh dumpxml vm'\)$" "$rc $err"
+like "a malformed, deep document: refused with libxml2's reason" "^1 vfio-handoff: vm: stdin: the domain XML libvirt passed cannot be read: XML: malformed, .+ \(fix: give a libvirt domain definition, e.g. saved with 'virsh dumpxml DOMAIN > FILE'\)$" "$rc $err"
 printf '<?xml version="1.0"?>\n<!DOCTYPE domain [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">]>\n<domain><name>&g;</name><devices><hostdev mode="subsystem" type="pci">%s</hostdev></devices></domain>\n' "$src" >"$tap_tmp/bomb.xml"
 hook "$r" vm prepare begin "$tap_tmp/bomb.xml"
 like "an entity bomb: the front passes it to the engine, which refuses it quickly" "^1 vfio-handoff: vm: " "$rc $err"

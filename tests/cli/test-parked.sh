@@ -93,7 +93,7 @@ is "a device vfio-pci claimed by its ID is parked, with that reason" \
     "$(echo "$out" | jq -r '.parked[0].left_by')"
 run "$r" reattach --adopt "$nic"
 is "reattach --adopt of it fails (exit 1) and says why" \
-    "1 vfio-handoff: $nic went back to vfio-pci: its ID is in vfio-pci's list (vfio-pci.ids= on the kernel command line, a modprobe.d option, or new_id) (fix: remove its ID from vfio-pci's list, or bind a driver by hand)" \
+    "1 vfio-handoff: $nic: went back to vfio-pci, as its ID is in vfio-pci's list (fix: remove vfio-pci.ids= from the kernel command line or its modprobe.d option, or bind a driver by hand)" \
     "$rc $err"
 
 # ---- the hook: a release that held nothing says so; a start that finds a parked device too
@@ -162,7 +162,7 @@ libvirt_detach
 holder
 hook "$r" lv-vm release end "$tap_tmp/lv-vm.xml"
 is "a device libvirt left that a process holds stays on vfio-pci" vfio-pci "$(drv "$r" "$nic")"
-like "... and the log names the process and the fix" "result=warning .*held now by process 5555 \(dpdk\), through /dev/vfio/3: kept on vfio-pci, not given back \(fix: stop process 5555 first, then run 'vfio-handoff recover'\)$" "$(hooklog)"
+like "... and the log names the process and the fix" "result=warning .*: $nic: held now by process 5555 \(dpdk\), through /dev/vfio/3, so it is kept on vfio-pci, not given back \(fix: stop process 5555 first, then run 'vfio-handoff recover'\)$" "$(hooklog)"
 is "... and the record stays, so that the device still goes home" "$nic" "$(journal "$r")"
 run "$r" status
 like "status calls it taken over by the process, not an orphan" "^$nic +lv-vm \(libvirt's\) +held .* taken over by 5555 \(dpdk\)$" "$out"

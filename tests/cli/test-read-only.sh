@@ -29,7 +29,7 @@ for args in "list" "list --json" "groups" "groups --json" "show $first" "show $f
     # check exits 1 where passthrough is not possible on this host, groups where the IOMMU is
     # off (saying so); anything else is a failure
     case "$args:$rc:$(head -n 1 "$tap_tmp/err")" in
-    check*:1:* | groups*:1:"vfio-handoff: IOMMU groups: the kernel publishes none"* | *:0:*) ;;
+    check*:1:* | groups*:1:"vfio-handoff: "*"/kernel/iommu_groups: the kernel publishes no IOMMU groups"* | *:0:*) ;;
     *)
         not_ok "'vfio-handoff $args' on the real host runs (exit $rc)" "$(head -n 3 "$tap_tmp/err")"
         continue

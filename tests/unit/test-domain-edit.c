@@ -485,7 +485,9 @@ test_remove_by_hand(void)
     g_assert_false(vh_domain_edit_remove_all(edit)); /* vfio-handoff added nothing */
     g_assert_false(vh_domain_edit_remove_hostdevs(edit, "0000:09:00.0", &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_NOT_FOUND);
-    g_assert_cmpstr(error->message, ==, "the domain has no hostdev for 0000:09:00.0");
+    g_assert_cmpstr(error->message, ==,
+                    "0000:09:00.0: the domain has no hostdev for it (fix: 'virsh dumpxml DOMAIN' "
+                    "shows its hostdevs)");
     g_clear_error(&error);
     remove_device(edit, "0000:07:00.0");
     log = changes(edit);
@@ -503,12 +505,15 @@ test_no_memory(void)
 
     g_assert_false(vh_domain_edit_lock_memory(edit, TRUE, GIB, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT);
-    g_assert_cmpstr(error->message, ==, "the domain definition has no <memory>");
+    g_assert_cmpstr(error->message, ==,
+                    "<memory>: missing from the domain definition (fix: give the domain its "
+                    "memory with 'virsh edit')");
     g_clear_error(&error);
     g_assert_null(vh_domain_edit_new("<network/>", &error));
     g_assert_cmpstr(error->message, ==,
-                    "not a libvirt domain definition (the root element is <network>, not "
-                    "<domain>)");
+                    "<network>: not a libvirt domain definition, whose root element is <domain> "
+                    "(fix: give a libvirt domain definition, e.g. saved with 'virsh dumpxml "
+                    "DOMAIN > FILE')");
     g_clear_error(&error);
 }
 
@@ -532,8 +537,8 @@ test_pc_full(void)
     g_assert_false(vh_domain_edit_add_hostdevs(edit, gpu, 2, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED);
     g_assert_cmpstr(error->message, ==,
-                    "no free PCI slot in the guest for a multifunction device, on bus 0 or a "
-                    "pci-bridge (add a pci-bridge controller, or use --only)");
+                    "guest: no free PCI slot for a multifunction device, on bus 0 or a pci-bridge "
+                    "(fix: add a pci-bridge controller with 'virsh edit', or pass --only)");
     g_clear_error(&error);
 }
 

@@ -134,7 +134,7 @@ give_back(Fixture *f, const char *domain, GPtrArray *failures)
         const VhReturn *r = g_ptr_array_index(returns, i);
 
         if (r->outcome == VH_RETURN_FAILED || r->outcome == VH_RETURN_WEDGED)
-            g_ptr_array_add(failures, g_strdup_printf("%s: %s", r->address, r->detail));
+            g_ptr_array_add(failures, g_strdup(r->detail)); /* it names the device */
     }
     return vh_returns_failed(returns);
 }
@@ -267,7 +267,7 @@ test_parallel(Fixture *f, gconstpointer data)
         g_autoptr(VhJournalRecord) h = vh_journal_get(f->t->host, AUD2, NULL);
 
         g_assert_true(
-            g_str_has_suffix(h->reason, "did not finish in 500 ms (the kernel is stuck on it)"));
+            strstr(h->reason, "did not finish in 500 ms, the kernel is stuck on it (fix: ") != NULL);
     }
 }
 
@@ -277,7 +277,9 @@ test_rollback(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autofree char *probe = g_build_filename(f->t->host->sysfs, "bus/pci/drivers_probe", NULL);
     g_autofree char *want =
-        g_strdup_printf(GPU2 ": writing '" GPU2 "' to %s failed: %s", probe, g_strerror(EINVAL));
+        g_strdup_printf(GPU2 ": %s: writing '" GPU2 "' failed, %s (fix: see the kernel log, "
+                        "'journalctl -k', for what failed)",
+                        probe, g_strerror(EINVAL));
     guint from;
 
     if (f->k == NULL)
@@ -335,13 +337,13 @@ test_give_back_failure_kept(Fixture *f, gconstpointer data)
     /* one device the kernel will not take back: the others go home, it stays stuck */
     g_assert_cmpuint(give_back(f, "vm", failures), ==, 1);
     g_assert_cmpuint(failures->len, ==, 1);
-    g_assert_true(g_str_has_prefix(failures->pdata[0], AUD1 ": writing '" AUD1 "' to "));
+    g_assert_nonnull(strstr(failures->pdata[0], ": writing '" AUD1 "' failed, "));
     ASSERT_STR(drivers(f), "nouveau:- -:- nouveau:- snd_hda_intel:-");
     h = vh_journal_get(f->t->host, AUD1, NULL);
     g_assert_nonnull(h);
     g_assert_cmpint(h->state, ==, VH_HOLD_STUCK);
     g_assert_cmpstr(h->driver, ==, "snd_hda_intel");
-    g_assert_true(g_str_has_suffix(h->reason, g_strerror(EIO)));
+    g_assert_nonnull(strstr(h->reason, g_strerror(EIO)));
     /* recover, once the kernel takes it */
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUD1, FALSE);
     g_assert_true(
@@ -371,8 +373,8 @@ test_wedged_kept(Fixture *f, gconstpointer data)
     g_assert_cmpint(vh_fake_kernel_write(f->t->host->sysfs, reset, "1", 1), ==, 0);
     g_assert_cmpuint(give_back(f, "vm", failures), ==, 1);
     ASSERT_STR(g_strdup(failures->pdata[0]), GPU2
-               ": does not answer after its reset: its config space reads 0xffff (reset "
-               "methods: bus); kept on vfio-pci, as giving it back to nouveau could hang the host "
+               ": does not answer after its reset, its config space reads 0xffff; kept on "
+               "vfio-pci, as giving it back to nouveau could hang the host "
                "(fix: reboot the host to reset it, or run 'vfio-handoff reattach --force " GPU2
                "' to give it back anyway)");
     ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:- vfio-pci:vfio-pci snd_hda_intel:-");

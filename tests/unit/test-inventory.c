@@ -132,8 +132,8 @@ test_resolve(void)
     g_assert_null(vh_inventory_resolve(t->inventory, "10de:2204", &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_AMBIGUOUS);
     g_assert_cmpstr(error->message, ==,
-                    "ID '10de:2204' matches 2 devices (0000:01:00.0, 0000:02:00.0): name one by "
-                    "its address");
+                    "10de:2204: this ID matches 2 devices, 0000:01:00.0, 0000:02:00.0 (fix: name "
+                    "one by its address, e.g. 0000:01:00.0)");
     g_clear_error(&error);
 
     g_assert_null(vh_inventory_resolve(t->inventory, "dead:beef", &error));
@@ -173,9 +173,9 @@ test_missing_sysfs(void)
 
     g_assert_null(inv);
     g_assert_error(error, VH_ERROR, VH_ERROR_NOT_FOUND);
-    g_assert_cmpstr(error->message, ==, "no PCI devices directory "
-                                        "'/nonexistent-vh-root/sys/bus/pci/devices' (is sysfs "
-                                        "mounted?)");
+    g_assert_cmpstr(error->message, ==,
+                    "/nonexistent-vh-root/sys/bus/pci/devices: no such directory (fix: mount "
+                    "sysfs on /sys, 'mount -t sysfs sysfs /sys')");
 }
 
 int

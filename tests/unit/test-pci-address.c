@@ -42,7 +42,7 @@ test_invalid(void)
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) error = NULL;
         VhPciAddress a;
-        g_autofree char *expected = g_strdup_printf("invalid PCI address '%s' (expected "
+        g_autofree char *expected = g_strdup_printf("%s: not a PCI address (fix: give one as "
                                                     "DDDD:BB:SS.F, e.g. 0000:01:00.0)",
                                                     cases[i]);
 
