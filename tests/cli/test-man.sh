@@ -106,6 +106,16 @@ if command -v groff >/dev/null 2>&1; then
         rc=0
         warnings=$(groff -man -ww -z -Tutf8 "$man/$p" 2>&1) || rc=$?
         is "$p renders without a warning (groff -ww)" "0 " "$rc $warnings"
+        # .BR alternates fonts with no space: a word glued to a reference, as "conf(5)):foreach"
+        is "$p has no word glued to a (N) reference" "" \
+            "$(groff -man -Tutf8 -P-c -P-b -P-u "$man/$p" 2>/dev/null | grep -E '\([0-9]\)[^ ,.;:)]|\)\):[a-z]' | head -n 3)"
+    done
+    # every variable a binary or script of the package reads is in ENVIRONMENT
+    env_section=$(groff -man -Tutf8 -P-c -P-b -P-u "$man/vfio-handoff.8" 2>/dev/null | sed -n '/^ENVIRONMENT/,/^FILES/p')
+    for v in $(cat "$VH_SRCDIR"/cli/*.c "$VH_SRCDIR"/lib/*.c "$VH_SRCDIR"/policy/*.c "$VH_SRCDIR"/hook/*.c |
+        sed -n 's/.*getenv("\([A-Z_]*\)").*/\1/p' | sort -u) \
+        $(sed -n 's/.*\${\([A-Z_]*\):-.*/\1/p' "$VH_SRCDIR/packaging/removal-check.in" | sort -u); do
+        like "vfio-handoff(8) ENVIRONMENT says what $v is for" "^       $v" "$env_section"
     done
 else
     skip "groff is not installed (packaging/install-deps.sh installs it): the pages are not rendered"
