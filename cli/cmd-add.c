@@ -7,7 +7,7 @@
 int
 vh_cmd_add(int argc, char **argv)
 {
-    gboolean only = FALSE, dry_run = FALSE;
+    gboolean only = FALSE, dry_run = FALSE, json = FALSE;
     g_autofree char *uri = NULL;
     const GOptionEntry entries[] = {
         {"only", 0, 0, G_OPTION_ARG_NONE, &only,
@@ -17,6 +17,8 @@ vh_cmd_add(int argc, char **argv)
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
          "Print the change as a unified diff of the domain's XML; define nothing", NULL},
         {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (as virsh -c)", "URI"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+         "Print JSON: the changes, and with --dry-run the diff", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(

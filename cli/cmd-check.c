@@ -22,8 +22,9 @@ print_json(const GPtrArray *items, gboolean ok)
 
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "id", item->id);
+        vh_cli_json_string_or_null(b, "subject", "host");
         vh_cli_json_string_or_null(b, "status", vh_check_status_to_string(item->status));
-        vh_cli_json_string_or_null(b, "summary", item->summary);
+        vh_cli_json_string_or_null(b, "reason", item->summary);
         vh_cli_json_string_or_null(b, "fix", item->fix);
         json_builder_end_object(b);
     }

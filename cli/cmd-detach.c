@@ -36,17 +36,28 @@ report(const VhEvaluation *eval)
     for (guint i = 0; i < eval->handoff->len; i++) {
         VhPciDevice *d = g_ptr_array_index(eval->handoff, i);
 
-        printf("detached %s from %s to vfio-pci (give it back with: vfio-handoff reattach %s)\n",
-               d->name, d->driver != NULL ? d->driver : "no driver", d->name);
+        vh_cli_outcome(d->name, "detached", d->driver, NULL, NULL,
+                       "detached %s from %s to vfio-pci (give it back with: vfio-handoff reattach "
+                       "%s)",
+                       d->name, d->driver != NULL ? d->driver : "no driver", d->name);
     }
-    for (guint i = 0; i < eval->left_alone->len; i++)
-        printf("%s is already on vfio-pci: left as it is\n",
-               ((VhPciDevice *)g_ptr_array_index(eval->left_alone, i))->name);
+    for (guint i = 0; i < eval->left_alone->len; i++) {
+        VhPciDevice *d = g_ptr_array_index(eval->left_alone, i);
+
+        vh_cli_outcome(d->name, "left-alone", d->driver, NULL, NULL,
+                       "%s is already on vfio-pci: left as it is", d->name);
+    }
 }
 
 int
 vh_cmd_detach(int argc, char **argv)
 {
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: what was detached, and why not",
+         NULL},
+        {NULL},
+    };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
         "detach", "DEVICE...",
         "Hand devices (with their IOMMU group companions) to vfio-pci by hand, through the same "
@@ -54,7 +65,7 @@ vh_cmd_detach(int argc, char **argv)
         "to the driver it had. A domain may then use them with <hostdev managed='no'>.",
         "DEVICE is a PCI address or a vendor:device ID matching one device. Nothing is handed "
         "off unless every DEVICE passes.",
-        NULL);
+        entries);
     g_autoptr(GError) error = NULL;
     g_autoptr(VhCliChange) change = NULL;
     g_autoptr(VhSnapshot) snap = NULL;

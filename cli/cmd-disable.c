@@ -37,7 +37,13 @@ disable_one(const VhHost *host, const VhPolicy *policy, const char *address)
     gboolean found_other = FALSE;
 
     if (g_unlink(path) == 0) {
-        printf("disabled %s: removed %s\n", address, path);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "file", path);
+        json_builder_end_object(b);
+        vh_cli_outcome(address, "disabled", NULL, NULL, json_builder_get_root(b),
+                       "disabled %s: removed %s", address, path);
         warn_if_held(host, address);
         return TRUE;
     }
@@ -59,20 +65,27 @@ disable_one(const VhHost *host, const VhPolicy *policy, const char *address)
         }
     }
     if (!found_other)
-        printf("%s was not enabled by vfio-handoff enable: nothing to do\n", address);
+        vh_cli_outcome(address, "unchanged", NULL, NULL, NULL,
+                       "%s was not enabled by vfio-handoff enable: nothing to do", address);
     return !found_other;
 }
 
 int
 vh_cmd_disable(int argc, char **argv)
 {
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: what was removed, and why not",
+         NULL},
+        {NULL},
+    };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
         "disable", "DEVICE...",
         "Disable devices for passthrough: removes the drop-ins `vfio-handoff enable` wrote. A "
         "device enabled in a file written by hand is left alone, and the file is named.",
         "DEVICE is a PCI address (0000:01:00.0), which need not be present any more, or a "
         "vendor:device ID matching one present device.",
-        NULL);
+        entries);
     g_autoptr(VhHost) host = NULL;
     g_autoptr(VhPolicy) policy = NULL;
     g_autoptr(VhInventory) inv = NULL;

@@ -198,25 +198,57 @@ enable_one(const VhCliView *view, const Plan *plan)
         vh_cli_error("%s: %s", dev->name, error->message);
         return FALSE;
     }
-    if (vf_index >= 0)
-        printf("enabled %s (%s) for %s, identity %s (VF %d of %s) pinned: %s\n", dev->name, name,
-               who, identity, vf_index, dropin.pf->name, path);
-    else
-        printf("enabled %s (%s) for %s, identity %s pinned: %s\n", dev->name, name, who, identity,
-               path);
+    {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "file", path);
+        vh_cli_json_strv(b, "domains", domains); /* [] for any domain */
+        vh_cli_json_string_or_null(b, "identity", identity);
+        json_builder_set_member_name(b, "vf");
+        if (vf_index >= 0) {
+            json_builder_begin_object(b);
+            vh_cli_json_string_or_null(b, "of", dropin.pf->name);
+            json_builder_set_member_name(b, "index");
+            json_builder_add_int_value(b, vf_index);
+            json_builder_end_object(b);
+        } else {
+            json_builder_add_null_value(b);
+        }
+        vh_cli_json_bool(b, "console_handoff", console_handoff);
+        json_builder_set_member_name(b, "companions"); /* handed off with it */
+        json_builder_begin_array(b);
+        for (guint j = 0; j < companions->len; j++) {
+            VhPciDevice *c = g_ptr_array_index(companions, j);
+
+            if (!vh_pci_device_is_viable_member(c))
+                json_builder_add_string_value(b, c->name);
+        }
+        json_builder_end_array(b);
+        vh_cli_json_string_or_null(b, "kept", plan->kept);
+        json_builder_end_object(b);
+        if (vf_index >= 0)
+            vh_cli_outcome(dev->name, "enabled", dev->driver, NULL, json_builder_get_root(b),
+                           "enabled %s (%s) for %s, identity %s (VF %d of %s) pinned: %s",
+                           dev->name, name, who, identity, vf_index, dropin.pf->name, path);
+        else
+            vh_cli_outcome(dev->name, "enabled", dev->driver, NULL, json_builder_get_root(b),
+                           "enabled %s (%s) for %s, identity %s pinned: %s", dev->name, name, who,
+                           identity, path);
+    }
     for (guint j = 0; j < companions->len; j++) {
         VhPciDevice *c = g_ptr_array_index(companions, j);
 
         if (!vh_pci_device_is_viable_member(c))
-            printf("  its IOMMU group companion %s (%s) will be handed off with it\n", c->name,
-                   c->driver);
+            vh_cli_say("  its IOMMU group companion %s (%s) will be handed off with it\n", c->name,
+                       c->driver);
     }
     if (console_handoff)
-        printf("  console-handoff: the host's console on it is released at each start and "
-               "restored at each stop\n");
+        vh_cli_say("  console-handoff: the host's console on it is released at each start and "
+                   "restored at each stop\n");
     if (plan->kept != NULL)
-        printf("  kept %s from its earlier drop-in (--replace writes only what is given)\n",
-               plan->kept);
+        vh_cli_say("  kept %s from its earlier drop-in (--replace writes only what is given)\n",
+                   plan->kept);
     for (guint j = 0; j < v->reasons->len; j++) {
         const VhReason *u = g_ptr_array_index(v->reasons, j);
 
@@ -234,7 +266,7 @@ enable_one(const VhCliView *view, const Plan *plan)
                      "'vfio-handoff show %s' says what it is)",
                      dev->name, r->text, dev->name);
     if (!view->snap->inventory->has_iommu_groups)
-        vh_cli_error("warning: the IOMMU is off, no handoff can work until it is on (fix: run "
+        vh_cli_error("warning: IOMMU: off, so no handoff can work until it is on (fix: run "
                      "'vfio-handoff check')");
     return TRUE;
 }
@@ -283,7 +315,7 @@ vh_cmd_enable(int argc, char **argv)
 {
     g_auto(GStrv) domains = NULL;
     g_autofree char *uri = NULL;
-    gboolean force = FALSE, console_handoff = FALSE, replace = FALSE;
+    gboolean force = FALSE, console_handoff = FALSE, replace = FALSE, json = FALSE;
     const GOptionEntry entries[] = {
         {"console-handoff", 0, 0, G_OPTION_ARG_NONE, &console_handoff,
          "The boot VGA device may be handed off while it shows the host's console "
@@ -296,6 +328,8 @@ vh_cmd_enable(int argc, char **argv)
          "Allow only this domain (repeat for several; default: any domain). On a device "
          "enabled before for some domains, adds to them",
          "DOMAIN"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: what was written, and why not",
+         NULL},
         {"force", 0, 0, G_OPTION_ARG_NONE, &force,
          "Enable a device the host depends on now (the hook still refuses it while it does)", NULL},
         {"replace", 0, 0, G_OPTION_ARG_NONE, &replace,

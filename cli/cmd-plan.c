@@ -56,15 +56,7 @@ print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
     json_builder_set_member_name(b, "checks");
     json_builder_begin_array(b);
     for (guint i = 0; i < eval->checks->len; i++) {
-        VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
-
-        json_builder_begin_object(b);
-        vh_cli_json_string_or_null(b, "check", c->id);
-        vh_cli_json_string_or_null(b, "subject", c->subject);
-        vh_cli_json_bool(b, "passed", c->passed);
-        vh_cli_json_string_or_null(b, "reason", c->reason);
-        vh_cli_json_string_or_null(b, "fix", c->fix);
-        json_builder_end_object(b);
+        vh_cli_check_to_json(b, g_ptr_array_index(eval->checks, i));
     }
     json_builder_end_array(b);
     json_builder_set_member_name(b, "handoff");

@@ -19,18 +19,32 @@ print_json(const VhPolicy *policy, gboolean valid)
     for (guint i = 0; i < policy->files->len; i++)
         json_builder_add_string_value(b, g_ptr_array_index(policy->files, i));
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "issues");
+    json_builder_set_member_name(b, "problems");
     json_builder_begin_array(b);
     for (guint i = 0; i < policy->issues->len; i++) {
         VhPolicyIssue *issue = g_ptr_array_index(policy->issues, i);
 
+        const char *own = g_str_has_suffix(issue->message, ")")
+                              ? g_strrstr(issue->message, " (fix: ")
+                              : NULL;
+        /* the issue's reason and fix apart, as every other reason of the documents */
+        g_autofree char *reason = own != NULL ? g_strndup(issue->message, (gsize)(own - issue->message))
+                                              : g_strdup(issue->message);
+        g_autofree char *fix =
+            own != NULL ? g_strndup(own + strlen(" (fix: "), strlen(own) - strlen(" (fix: ") - 1)
+                        : NULL;
+
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "file", issue->file);
         json_builder_set_member_name(b, "line");
-        json_builder_add_int_value(b, issue->line);
+        if (issue->line > 0)
+            json_builder_add_int_value(b, issue->line);
+        else
+            json_builder_add_null_value(b); /* the whole file */
         vh_cli_json_string_or_null(b, "severity",
                                    issue->severity == VH_ISSUE_ERROR ? "error" : "unknown");
-        vh_cli_json_string_or_null(b, "message", issue->message);
+        vh_cli_json_string_or_null(b, "reason", reason);
+        vh_cli_json_string_or_null(b, "fix", fix);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

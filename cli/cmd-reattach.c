@@ -53,8 +53,8 @@ adopt_one(VhCliChange *change, const char *name)
         vh_cli_error("%s", error->message);
         return FALSE;
     }
-    printf("adopted %s: gave it back to %s\n", name,
-           driver != NULL ? driver : "no driver (none claims it)");
+    vh_cli_outcome(name, "adopted", driver, NULL, NULL, "adopted %s: gave it back to %s", name,
+                   driver != NULL ? driver : "no driver (none claims it)");
     return TRUE;
 }
 
@@ -99,7 +99,8 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
     if (h == NULL) {
         driver = vh_bind_current_driver(change->host, name);
         if (g_strcmp0(driver, VH_DRIVER_VFIO_PCI) != 0) {
-            printf("%s is not handed off: nothing to do\n", name);
+            vh_cli_outcome(name, "unchanged", driver, NULL, NULL,
+                           "%s is not handed off: nothing to do", name);
             return TRUE;
         }
         if (!check_unheld(change, name, NULL))
@@ -115,9 +116,14 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
     if (holder == VH_HOLDER_RUNNING || holder == VH_HOLDER_STARTING) {
         g_autofree char *word = vh_error_shell_word(h->domain);
 
-        vh_cli_error("%s: held by the domain '%s', which is running (fix: stop it instead, run "
-                     "'virsh shutdown %s')",
-                     name, h->domain, word);
+        if (holder == VH_HOLDER_STARTING)
+            vh_cli_error("%s: held by the domain '%s', whose start is under way (fix: wait until "
+                         "it has started, then run 'virsh shutdown %s')",
+                         name, h->domain, word);
+        else
+            vh_cli_error("%s: held by the domain '%s', which is running (fix: stop it instead, "
+                         "run 'virsh shutdown %s')",
+                         name, h->domain, word);
         return FALSE;
     }
     driver = g_strdup(h->driver);
@@ -142,7 +148,8 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
                          name, error->message);
         return FALSE;
     }
-    printf("gave %s back to %s\n", name, driver != NULL ? driver : "no driver (as it was)");
+    vh_cli_outcome(name, "given-back", driver, h->domain, NULL, "gave %s back to %s", name,
+                   driver != NULL ? driver : "no driver (as it was)");
     if (warning != NULL)
         vh_cli_error("warning: %s", warning);
     return TRUE;
@@ -151,11 +158,13 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
 int
 vh_cmd_reattach(int argc, char **argv)
 {
-    gboolean adopt = FALSE, force = FALSE;
+    gboolean adopt = FALSE, force = FALSE, json = FALSE;
     const GOptionEntry entries[] = {
         {"force", 0, 0, G_OPTION_ARG_NONE, &force,
          "Give back even a wedged device (one that does not answer after its reset: its config "
          "space reads 0xffff). Its driver's probe can hang the host: a reboot is the safe way",
+         NULL},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: what was given back, and why not",
          NULL},
         {"adopt", 0, 0, G_OPTION_ARG_NONE, &adopt,
          "Also give back parked devices (on vfio-pci, held by no one, not handed off by "

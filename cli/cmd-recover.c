@@ -140,63 +140,76 @@ recover_one(Recovery *rc, VhJournalRecord *h)
     DomainState state;
 
     if (h->owner == VH_OWNER_BY_HAND) {
-        printf("kept %s: detached by hand ('vfio-handoff reattach %s' gives it back)\n", h->address,
-               h->address);
+        vh_cli_outcome(h->address, "kept", h->driver, NULL, NULL,
+                       "kept %s: detached by hand ('vfio-handoff reattach %s' gives it back)",
+                       h->address, h->address);
         return;
     }
     state = domain_state(rc->snap, h, rc->answers, rc->asked_at, &why);
     if (state == DOMAIN_RUNNING) {
-        printf("kept %s: held by %s, and %s\n", h->address, h->domain, why);
+        vh_cli_outcome(h->address, "kept", h->driver, h->domain, NULL, "kept %s: held by %s, and %s",
+                       h->address, h->domain, why);
         return;
     }
     if (state == DOMAIN_UNKNOWN) {
-        printf("kept %s: held by %s: %s\n", h->address, h->domain, why);
-        rc->failed++;
+        vh_cli_outcome(h->address, "kept", h->driver, h->domain, NULL, "kept %s: held by %s: %s",
+                       h->address, h->domain, why);
+        /* not lost, but not given back: a run that cannot judge it fails; a dry run says so */
+        if (!rc->dry_run)
+            rc->failed++;
         return;
     }
     if (rc->dry_run) {
         const VhHolder *now = vh_snapshot_holder(rc->snap, h->address, TRUE);
 
         if (now != NULL)
-            printf("would keep %s: held now by process %d (%s), so it stays on vfio-pci\n",
-                   h->address, now->pid, now->via);
+            vh_cli_outcome(h->address, "would-keep", h->driver, h->domain, NULL,
+                           "would keep %s: held now by process %d (%s), so it stays on vfio-pci",
+                           h->address, now->pid, now->via);
         else
-            printf("would give %s back to %s (domain %s: %s)\n", h->address, driver, h->domain,
-                   why);
+            vh_cli_outcome(h->address, "would-give-back", h->driver, h->domain, NULL,
+                           "would give %s back to %s (domain %s: %s)", h->address, driver,
+                           h->domain, why);
         return;
     }
     ret = vh_prepare_return(rc->change->host, h, &rc->change->writer);
     switch (ret->outcome) {
     case VH_RETURN_FAILED:
-        printf("failed, it stays in the journal as stuck: %s\n", ret->detail);
+        vh_cli_outcome(h->address, "failed", h->driver, h->domain, NULL,
+                       "failed, it stays in the journal as stuck: %s", ret->detail);
         rc->failed++;
         return;
     case VH_RETURN_WEDGED:
-        printf("wedged %s\n", ret->detail);
+        vh_cli_outcome(h->address, "wedged", h->driver, h->domain, NULL, "wedged %s", ret->detail);
         rc->failed++;
         return;
     case VH_RETURN_BY_LIBVIRT:
-        printf("dropped %s: libvirt's own (managed='yes') and already off vfio-pci, on %s "
-               "(domain %s: %s)\n",
-               h->address, ret->driver != NULL ? ret->driver : "no driver", h->domain, why);
+        vh_cli_outcome(h->address, "dropped", ret->driver, h->domain, NULL,
+                       "dropped %s: libvirt's own (managed='yes') and already off vfio-pci, on %s "
+                       "(domain %s: %s)",
+                       h->address, ret->driver != NULL ? ret->driver : "no driver", h->domain,
+                       why);
         return;
     case VH_RETURN_IN_USE:
-        printf("kept %s: held now by %s, so it stays on vfio-pci (fix: %s)\n", h->address,
-               ret->detail, ret->fix);
+        vh_cli_outcome(h->address, "kept", h->driver, h->domain, NULL,
+                       "kept %s: held now by %s, so it stays on vfio-pci (fix: %s)", h->address,
+                       ret->detail, ret->fix);
         return;
     case VH_RETURN_HANDED_OVER:
-        printf("kept %s: held now by %s, so it stays on vfio-pci; it goes back when '%s' "
-               "stops\n",
-               h->address, ret->detail, h->domain);
+        vh_cli_outcome(h->address, "handed-over", h->driver, h->domain, NULL,
+                       "kept %s: held now by %s, so it stays on vfio-pci; it goes back when '%s' "
+                       "stops",
+                       h->address, ret->detail, h->domain);
         return;
     case VH_RETURN_GIVEN_BACK:
     case VH_RETURN_LEFT_BY_LIBVIRT:
         break;
     }
     rc->returned++;
-    printf("gave %s back to %s (domain %s: %s)\n", h->address, driver, h->domain, why);
+    vh_cli_outcome(h->address, "given-back", h->driver, h->domain, NULL,
+                   "gave %s back to %s (domain %s: %s)", h->address, driver, h->domain, why);
     if (ret->warning != NULL)
-        printf("warning: %s\n", ret->warning);
+        vh_cli_error("warning: %s: %s", h->address, ret->warning);
 }
 
 /* libvirt's answers for the journal's domains (asked with no lock held); NULL (reported) when
@@ -230,7 +243,7 @@ answers_of_libvirt(const char *uri)
 int
 vh_cmd_recover(int argc, char **argv)
 {
-    gboolean dry_run = FALSE, offline = FALSE;
+    gboolean dry_run = FALSE, offline = FALSE, json = FALSE;
     char *uri = NULL;
     const GOptionEntry entries[] = {
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
@@ -242,6 +255,8 @@ vh_cmd_recover(int argc, char **argv)
          "device)",
          NULL},
         {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri, "libvirt URI (as virsh -c)", "URI"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+         "Print JSON: each device and what was (or, with --dry-run, would be) done", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
@@ -276,7 +291,7 @@ vh_cmd_recover(int argc, char **argv)
     }
     r.failed = vh_cli_report_unreadable(change->host, snap->unreadable);
     if (snap->journal->len == 0 && r.failed == 0) {
-        printf("The journal is empty: nothing to recover.\n");
+        vh_cli_say("The journal is empty: nothing to recover.\n");
         return VH_EXIT_OK;
     }
     r.change = change;
@@ -287,7 +302,7 @@ vh_cmd_recover(int argc, char **argv)
     for (guint i = snap->journal->len; i > 0; i--)
         recover_one(&r, g_ptr_array_index(snap->journal, i - 1));
     if (!dry_run)
-        printf("\n%u device%s given back, %u could not be.\n", r.returned,
-               r.returned == 1 ? "" : "s", r.failed);
+        vh_cli_say("\n%u device%s given back, %u could not be.\n", r.returned,
+                   r.returned == 1 ? "" : "s", r.failed);
     return r.failed == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
 }

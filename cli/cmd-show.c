@@ -199,7 +199,10 @@ vh_cmd_show(int argc, char **argv)
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
 
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "device");
         vh_cli_device_to_json(b, view, dev, TRUE);
+        json_builder_end_object(b);
         vh_cli_print_json(b);
     } else {
         print_device(view, dev);

@@ -126,8 +126,6 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
         VhJournalRecord *h = g_ptr_array_index((GPtrArray *)holds, i);
         const char *q = qemu_state(host, h);
         const VhHolder *now = taken_over_by(snap, h);
-        g_autofree char *since = since_text(h->since);
-
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "address", h->address);
         vh_cli_json_string_or_null(b, "domain", h->domain);
@@ -135,7 +133,7 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
         vh_cli_json_string_or_null(b, "owner", vh_owner_to_string(h->owner));
         vh_cli_json_string_or_null(b, "state", vh_hold_state_to_string(h->state));
         vh_cli_json_string_or_null(b, "reason", h->reason);
-        vh_cli_json_string_or_null(b, "since", since);
+        vh_cli_json_time(b, "since", h->since);
         vh_cli_json_string_or_null(b, "driver", h->driver);
         vh_cli_json_string_or_null(b, "driver_override", h->driver_override);
         vh_cli_json_string_or_null(b, "identity", h->identity);

@@ -114,6 +114,7 @@ main(int argc, char **argv)
 
     setlocale(LC_ALL, "");
     rc = run(argc, argv);
+    vh_cli_json_finish(argc > 1 ? argv[1] : "", rc);
     /* what was printed must have reached its reader: a full disk or a closed pipe is a failure,
      * not a success with a truncated answer */
     if (fflush(stdout) != 0 || ferror(stdout)) {

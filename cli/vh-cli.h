@@ -42,8 +42,37 @@ int vh_cmd_complete(int argc, char **argv);
 /* Prints the visible verbs starting with @prefix, one per line (for completion). */
 void vh_cli_list_verbs(const char *prefix);
 
-/* "vfio-handoff: MESSAGE" on stderr. */
+/* The version of the JSON documents (vfio-handoff(8) JSON; the schemas in
+ * /usr/share/vfio-handoff/schema/): every document's "version" member. */
+#define VH_JSON_VERSION 1
+
+/* "vfio-handoff: MESSAGE" on stderr, MESSAGE in the grammar "[warning: ]THING: REASON (fix:
+ * FIX)"; kept too, for the "warnings" and "errors" of the JSON document. */
 void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* --json: the verb answers with one JSON document on stdout, and prints nothing else there. */
+void vh_cli_set_json(gboolean json);
+gboolean vh_cli_is_json(void);
+
+/* A line for a person (printf), said only without --json. */
+void vh_cli_say(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/*
+ * What a verb that changes the host did to one device: printed as the line @fmt says, or with
+ * --json kept as {"address", "outcome", "driver", "domain", "message", "details"} for the
+ * document's "devices". @outcome is a word ("enabled", "given-back", "kept", ...); @details is
+ * a JSON object (taken) or NULL.
+ */
+void vh_cli_outcome(const char *address, const char *outcome, const char *driver,
+                    const char *domain, JsonNode *details, const char *fmt, ...)
+    G_GNUC_PRINTF(6, 7);
+
+/* With --json, when the verb printed no document (it changes the host, or failed first): prints
+ * {"version", "command", "ok", "devices", "warnings", "errors"}. Called by main() at the end. */
+void vh_cli_json_finish(const char *verb, int exit_code);
+
+/* @member: an RFC 3339 time with its zone ("2026-12-05T14:12:07+01:00"), or null for 0 */
+void vh_cli_json_time(JsonBuilder *b, const char *member, gint64 unix_time);
 
 /* What `status` and `recover` say of a journal file that is not a readable record. */
 char *vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u);
@@ -152,8 +181,9 @@ void vh_cli_device_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDev
 /* "yes" (enabled), "no" (disabled by a section), "-" (no section names it) */
 const char *vh_cli_policy_state(const VhCliView *view, const VhPciDevice *dev);
 
-/* Prints a JSON document on stdout with a final newline: indented on a terminal, compact
- * otherwise. */
+/* Prints the object @b built as the verb's JSON v1 document on stdout with a final newline:
+ * "version" first, then its members, then "warnings" and "errors" (the messages said); indented
+ * on a terminal, compact otherwise. */
 void vh_cli_print_json(JsonBuilder *b);
 
 /* A member of a JSON object holding a string or null. */

@@ -352,23 +352,67 @@ vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view
     return g_steal_pointer(&s.r);
 }
 
+/* add/remove --json: {"domain", "dry_run", "changed", "changes", "notes", "diff"} */
+static void
+print_json(const VhHostdevResult *r, const char *diff, gboolean dry_run)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    vh_cli_json_string_or_null(b, "domain", r->domain);
+    vh_cli_json_bool(b, "dry_run", dry_run);
+    vh_cli_json_bool(b, "changed", !dry_run && r->changes->len > 0);
+    json_builder_set_member_name(b, "changes");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->changes->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(r->changes, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "notes");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->notes->len; i++) {
+        const char *n = g_ptr_array_index(r->notes, i);
+
+        if (!g_str_has_prefix(n, "warning: "))
+            json_builder_add_string_value(b, n);
+    }
+    json_builder_end_array(b);
+    vh_cli_json_string_or_null(b, "diff", diff); /* the unified diff a dry run shows, or null */
+    json_builder_end_object(b);
+    vh_cli_print_json(b);
+}
+
 static void
 print_result(const VhHostdevResult *r, const char *verb, gboolean dry_run)
 {
-    for (guint i = 0; i < r->notes->len; i++)
-        vh_cli_error("%s", (const char *)g_ptr_array_index(r->notes, i));
+    g_autofree char *diff = NULL;
+
+    for (guint i = 0; i < r->notes->len; i++) {
+        const char *n = g_ptr_array_index(r->notes, i);
+
+        /* a note is no error: a warning is kept as one, the rest said as they are */
+        if (g_str_has_prefix(n, "warning: "))
+            vh_cli_error("%s", n);
+        else if (!vh_cli_is_json())
+            fprintf(stderr, "vfio-handoff: %s\n", n);
+    }
     for (guint i = 0; i < r->warnings->len; i++)
         vh_cli_error("warning: %s: as the host is now, the hook would refuse its start: %s",
                      r->domain, (const char *)g_ptr_array_index(r->warnings, i));
+    if (dry_run && r->changes->len > 0) {
+        g_autofree char *a = g_strdup_printf("%s (defined)", r->domain);
+        g_autofree char *b = g_strdup_printf("%s (after %s)", r->domain, verb);
+
+        diff = vh_diff_unified(r->before, r->after, a, b);
+    }
+    if (vh_cli_is_json()) {
+        print_json(r, diff, dry_run);
+        return;
+    }
     if (r->changes->len == 0) {
         printf("Nothing to change in %s.\n", r->domain);
         return;
     }
     if (dry_run) {
-        g_autofree char *a = g_strdup_printf("%s (defined)", r->domain);
-        g_autofree char *b = g_strdup_printf("%s (after %s)", r->domain, verb);
-        g_autofree char *diff = vh_diff_unified(r->before, r->after, a, b);
-
         fputs(diff, stdout);
         return;
     }

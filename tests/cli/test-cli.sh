@@ -49,8 +49,8 @@ like "show names the companion function" 'companions: +0000:01:00\.1 \(snd_hda_i
 like "show gives the group and its viability" 'IOMMU group: 1, 3 devices, not viable now' "$out"
 like "show says the bus reset may not be clean" '^  reset: +bus \(may not reset cleanly: some devices, GPUs above all, do not come back from a power-state or bus reset; vfio-handoff gives one back only if it answers\)$' "$out"
 run "$root" show 10de:1aef --json
-is "show accepts a unique vendor:device ID" '"0000:01:00.1"' "$(echo "$out" | jq '.address')"
-is "show --json lists the companions" '["0000:01:00.0"]' "$(echo "$out" | jq -c '[.companions[].address]')"
+is "show accepts a unique vendor:device ID" '"0000:01:00.1"' "$(echo "$out" | jq '.device.address')"
+is "show --json lists the companions" '["0000:01:00.0"]' "$(echo "$out" | jq -c '[.device.companions[].address]')"
 run "$root" show 0000:09:00.0
 is "show of a missing device fails" 1 "$rc"
 is "show of a missing device says what to run" \
@@ -69,7 +69,7 @@ like "show explains a group shared with the boot disk" \
     'shares IOMMU group 2 with host-critical 0000:02:00\.0 \(/dev/mapper/vg0-root is mounted at /\)' "$out"
 run "$(tree usb-disk)" show 00:14.0 --json
 is "show --json marks the USB boot controller host-critical" '"host-critical: /dev/sda1 is mounted at /" "choose another device: the host needs this one"' \
-    "$(echo "$out" | jq -c '.reasons[0] | .reason, .fix' | paste -sd' ')"
+    "$(echo "$out" | jq -c '.device.reasons[0] | .reason, .fix' | paste -sd' ')"
 run "$(tree default-route)" show 04:00.0
 like "show marks the default-route NIC host-critical" 'host-critical: eno1 carries the default route \(through br0\)' "$out"
 
@@ -116,7 +116,7 @@ run "$proot" policy validate
 is "policy validate with mistakes exits 1" 1 "$rc"
 like "policy validate names file and line" "/conf.d/50-bad.conf:2: memory-reserve: invalid size '1X'" "$out"
 run "$proot" policy validate --json
-is "policy validate --json lists the issues" 5 "$(echo "$out" | jq '.issues | length')"
+is "policy validate --json lists the problems" 5 "$(echo "$out" | jq '.problems | length')"
 run "$proot" policy validate "$VH_SRCDIR/tests/data/policy/unknown-key.conf"
 is "policy validate FILE checks that file alone" 1 "$rc"
 run "$proot" policy
@@ -153,7 +153,7 @@ is "a VF's drop-in pins which VF of which PF it is" \
     "$(grep -E '^(identity|vf-|pf-)' "$sroot/etc/vfio-handoff/conf.d/50-0000:03:10.4.conf" | paste -sd'|')"
 run "$sroot" show 0000:03:10.4 --json
 is "show --json gives a VF's pin" '{"of":"0000:03:00.0","index":1,"pf_identity":"8086:1521:0000:0000"} true' \
-    "$(echo "$out" | jq -c '.policy.vf, .policy.identity_matches' | paste -sd' ')"
+    "$(echo "$out" | jq -c '.device.policy.vf, .device.policy.identity_matches' | paste -sd' ')"
 printf "<domain type='kvm'><name>vf-vm</name><memory unit='GiB'>1</memory><memoryBacking><locked/></memoryBacking><devices><interface type='hostdev'><source><address type='pci' domain='0x0000' bus='0x03' slot='0x10' function='0x4'/></source></interface></devices></domain>\n" >"$tap_tmp/vf-vm.xml"
 run "$sroot" plan --xml "$tap_tmp/vf-vm.xml"
 like "plan passes the VF as pinned" "PASS +identity +0000:03:10.4 +holds 8086:1520:0000:0000, VF 1 of 0000:03:00.0, as pinned" "$out"
@@ -261,7 +261,7 @@ like "list shows a device that is not enabled" '^0000:02:00\.0 .* yes +- +NVIDIA
 run "$vroot" show 0000:01:00.0 --json
 is "show --json gives the policy: enabled, domains, identity, match" \
     '{"enabled":true,"domains":["win11"],"identity":"10de:2204:0000:0000","identity_matches":true}' \
-    "$(echo "$out" | jq -c '.policy | {enabled, domains, identity, identity_matches}')"
+    "$(echo "$out" | jq -c '.device.policy | {enabled, domains, identity, identity_matches}')"
 sed -i 's/^identity=.*/identity=10de:2206:0000:0000/' "$vroot/etc/vfio-handoff/conf.d/50-0000:01:00.0.conf"
 run "$vroot" show 0000:01:00.0
 like "show warns when the hardware no longer matches the pinned identity" \

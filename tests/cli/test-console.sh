@@ -192,11 +192,11 @@ printf '%s\n' "80000000-8fffffff : PCI Bus 0000:00" "  80000000-80ffffff : 0000:
     "    80000000-802fffff : efifb" "  90000000-90ffffff : $GPU" >"$r/proc/iomem"
 run "$r" show "$GPU" --json
 is "with efifb in another device's BAR, the GPU carries no console" "true []" \
-    "$(echo "$out" | jq -c '.passable, [.uses[].kind]' | paste -sd' ')"
+    "$(echo "$out" | jq -c '.device.passable, [.device.uses[].kind]' | paste -sd' ')"
 printf '%s\n' "90000000-9fffffff : PCI Bus 0000:00" "  90000000-90ffffff : $GPU" \
     "    90000000-902fffff : efifb" >"$r/proc/iomem"
 run "$r" show "$GPU" --json
 is "with efifb in its own BAR, it carries the console" '["console"]' \
-    "$(echo "$out" | jq -c '[.uses[].kind]')"
+    "$(echo "$out" | jq -c '[.device.uses[].kind]')"
 
 done_testing

@@ -178,6 +178,8 @@ hook "$r" gpu-vm started begin "$tap_tmp/gpu.xml"
 run "$r" status --json
 is "status --json (golden file, times left out)" "$(cat "$VH_SRCDIR/tests/data/golden/status.json")" \
     "$(echo "$out" | jq -c 'del(.devices[].since)')"
+like "status --json: since is an RFC 3339 time with its zone" \
+    '^"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})"$' "$(echo "$out" | jq '.devices[0].since')"
 run "$r" status --brief
 is "status --brief: a line per device handed off, ADDRESS DOMAIN (exit 0)" \
     "0 0000:01:00.0 gpu-vm|0000:01:00.1 gpu-vm" "$rc $(echo "$out" | paste -sd'|')"

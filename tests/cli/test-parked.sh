@@ -50,7 +50,7 @@ is "status --json lists it under parked" \
 run "$r" show "$nic"
 like "show says it is parked" "^ +parked on vfio-pci: no one holds it .*\(fix: $fix\)$" "$out"
 run "$r" show "$nic" --json
-is "show --json has the parked object" "$fix" "$(echo "$out" | jq -r '.parked.fix')"
+is "show --json has the parked object" "$fix" "$(echo "$out" | jq -r '.device.parked.fix')"
 run "$r" list --json
 is "list --json: parked only for that device" "$nic" "$(echo "$out" | jq -r '.devices[] | select(.parked != null) | .address')"
 run "$r" list

@@ -37,7 +37,7 @@ for args in "list" "list --json" "groups" "groups --json" "show $first" "show $f
     esac
     case "$args" in
     "show $first") like "'vfio-handoff $args' shows that device" "^$first " "$(cat "$tap_tmp/out")" ;;
-    "show $first --json") is "'vfio-handoff $args' shows that device" "$first" "$(jq -r .address "$tap_tmp/out")" ;;
+    "show $first --json") is "'vfio-handoff $args' shows that device" "$first" "$(jq -r .device.address "$tap_tmp/out")" ;;
     esac
     writes=$(grep -E 'O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|(^|[0-9] )(creat|truncate|ftruncate|unlink|unlinkat|rename|renameat2?|mkdir|mkdirat|rmdir|symlink|symlinkat|link|linkat|chmod|fchmod|fchmodat|chown|fchown|fchownat|lchown|mknod|mknodat|utimensat|setxattr|removexattr)\(' "$log" || true)
     opens=$(grep -cE 'open(at)?\(' "$log" || true)

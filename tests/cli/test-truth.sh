@@ -39,7 +39,7 @@ like "show: passable, as the hook sees it" "passable: +yes: the hook hands it of
 like "show: says the console is released" "console-handoff: released at each start and restored at each stop \(host-critical: boot VGA" "$out"
 run "$r" show "$GPU" --json
 is "show --json: passable, enabled, no reasons, the console note" 'true true 0 1' \
-    "$(echo "$out" | jq -c '.passable, .enabled, (.reasons | length), (.notes | length)' | paste -sd' ')"
+    "$(echo "$out" | jq -c '.device | .passable, .enabled, (.reasons | length), (.notes | length)' | paste -sd' ')"
 run "$r" groups
 like "groups: the console GPU is passable" "^  $GPU .* yes " "$out"
 printf '<domain type="kvm"><name>sg</name><memory unit="GiB">2</memory><memoryBacking><locked/></memoryBacking><devices><hostdev mode="subsystem" type="pci" managed="no"><source><address domain="0x0000" bus="0x03" slot="0x00" function="0x0"/></source></hostdev></devices></domain>\n' >"$tap_tmp/sg.xml"
@@ -82,10 +82,10 @@ like "show of a free device: enable is its fix" "not enabled for passthrough \(f
 like "show of a free device: passable once enabled" "passable: +once enabled" "$out"
 run "$r" show 0000:04:00.0 --json
 is "show --json: the not-enabled reason carries the enable fix" '"not enabled for passthrough" "run '"'"'vfio-handoff enable 0000:04:00.0'"'"'"' \
-    "$(echo "$out" | jq -c '.reasons[0] | .reason, .fix' | paste -sd' ')"
+    "$(echo "$out" | jq -c '.device.reasons[0] | .reason, .fix' | paste -sd' ')"
 run "$r" show 0000:02:00.0 --json
 is "show --json: the root disk's controller has no enable fix" 'null' \
-    "$(echo "$out" | jq -c '.reasons[] | select(.id == "device-enabled") | .fix')"
+    "$(echo "$out" | jq -c '.device.reasons[] | select(.id == "device-enabled") | .fix')"
 
 # ---- check on a virtual machine: the fix is its hypervisor's, not a firmware setup
 printf '[host]\nvirtual=QEMU\niommu=none\ninterrupt-remapping=false\nlibvirt=false\ndrivers=\n[device 0000:00:00.0]\nid=8086:29c0\nclass=0x060000\n' >"$tap_tmp/guest.conf"

@@ -34,10 +34,10 @@ DIRS = ("cli", "hook", "policy", "lib")
 CONV = re.compile(r"%(?:\d+\$)?[-+ #0]*(?:\*|\d+)?(?:\.(?:\*|\d+))?(?:hh|h|ll|l|z|j|t|L)?[diouxXcsfgeEp%]")
 # one level of parentheses inside REASON and FIX
 NEST = r"(?:[^()]|\([^()]*\))"
-GRAMMAR = re.compile(r"^(?:warning: )?[^ ()]+: " + NEST + r"+ \(fix: " + NEST + r"+\)$")
+GRAMMAR = re.compile(r"^(?:warning: )?(?!warning: )[^ ()]+: " + NEST + r"+ \(fix: " + NEST + r"+\)$")
 # a message made elsewhere, passed on ("%s"), with context in front ("%s: back on its driver,
 # but not its console: %s"): the grammar is checked where the last one is made
-PASS_ON = re.compile(r"^(?:warning: )?(?:(?:S|[^ ()]+): " + NEST + r"*)?S$")
+PASS_ON = re.compile(r"^(?:warning: )?(?!warning: )(?:(?:S|[^ ()]+): " + NEST + r"*)?S$")
 
 # Reasons that are not messages: each is composed into one at the place named, which the lint
 # checks. (file, start of the format) -> where it is composed
@@ -196,6 +196,7 @@ def self_test():
         'vh_cli_error("%s: gone (fix: run \'vfio-handoff list\')", x);': False,
         'g_set_error(e, Q, 1, "%s: held (fix: stop %s (pid %d) first)", a, b, c);': False,
         'vh_cli_error("%s", error->message);': False,
+        'vh_cli_error("warning: the IOMMU is off (fix: run it)");': True,
     }
     for code, is_bad in planted.items():
         with tempfile.TemporaryDirectory() as t:
