@@ -99,12 +99,14 @@ pinned_domains_item(const VhPolicy *policy, const char *uri)
 int
 vh_cmd_check(int argc, char **argv)
 {
-    gboolean json = FALSE;
+    gboolean json = FALSE, quiet = FALSE;
     g_autofree char *uri = NULL;
     const GOptionEntry entries[] = {
         {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
          "libvirt URI (as virsh -c), asked whether the domains the policy names exist", "URI"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+         "Print nothing: the exit status says whether passthrough is possible", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = vh_cli_option_context(
@@ -139,6 +141,8 @@ vh_cmd_check(int argc, char **argv)
         print_json(items, ok);
         return ok ? VH_EXIT_OK : VH_EXIT_FAILED;
     }
+    if (quiet)
+        return ok ? VH_EXIT_OK : VH_EXIT_FAILED;
     for (guint i = 0; i < items->len; i++) {
         VhCheckItem *item = g_ptr_array_index(items, i);
         g_autofree char *status = g_ascii_strup(vh_check_status_to_string(item->status), -1);

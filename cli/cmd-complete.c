@@ -37,8 +37,8 @@ typedef struct {
 /* Kept in step with each verb's GOptionEntry table by tests/cli/test-cli.sh, which compares
  * this with every verb's --help. */
 static const VerbSpec specs[] = {
-    {"check", "--json --connect=", ARG_NONE, ARG_NONE},
-    {"list", "--json", ARG_NONE, ARG_NONE},
+    {"check", "--json --connect= --quiet", ARG_NONE, ARG_NONE},
+    {"list", "--json --wide --no-legend", ARG_NONE, ARG_NONE},
     {"groups", "--json", ARG_NONE, ARG_NONE},
     {"show", "--json", ARG_DEVICE, ARG_NONE},
     {"enable", "--domain= --force --console-handoff --replace --connect= --json", ARG_DEVICE,
@@ -46,7 +46,7 @@ static const VerbSpec specs[] = {
     {"disable", "--json", ARG_DEVICE, ARG_DEVICE},
     {"add", "--only --dry-run --connect= --json", ARG_DOMAIN_OFF, ARG_DEVICE},
     {"remove", "--all --dry-run --connect= --json", ARG_DOMAIN_OFF, ARG_DOMAIN_HOSTDEV},
-    {"status", "--json --brief", ARG_NONE, ARG_NONE},
+    {"status", "--json --brief --no-legend", ARG_NONE, ARG_NONE},
     {"detach", "--json", ARG_DEVICE, ARG_DEVICE},
     {"reattach", "--adopt --force --json", ARG_DETACHED, ARG_DETACHED},
     {"recover", "--dry-run --offline --connect= --json", ARG_NONE, ARG_NONE},

@@ -4,16 +4,19 @@
 #include <stdio.h>
 
 #include "vh-cli.h"
+#include "vh-table.h"
 
 static void
 print_groups(const VhCliView *view)
 {
+    static const char *const columns[] = {"", "", "", "", "", "", "", NULL};
     GPtrArray *groups = view->snap->inventory->groups;
 
     for (guint i = 0; i < groups->len; i++) {
         VhIommuGroup *group = g_ptr_array_index(groups, i);
         g_autoptr(GPtrArray) blockers = NULL;
         gboolean viable = vh_iommu_group_is_viable(group, &blockers);
+        g_autoptr(VhTable) t = vh_table_new(columns);
 
         printf("%sgroup %d: %u device%s, %s\n", i > 0 ? "\n" : "", group->number,
                group->members->len, group->members->len == 1 ? "" : "s",
@@ -23,11 +26,14 @@ print_groups(const VhCliView *view)
             const VhDeviceAnswer *a = vh_cli_view_answer(view, dev);
             g_autofree char *name = vh_pci_device_display_name(dev);
             g_autofree char *ids = vh_pci_device_ids(dev);
+            /* the first, empty column indents the members under their group */
+            const char *row[] = {"", dev->name, ids,
+                                 vh_pci_device_is_endpoint(dev) ? "endpoint" : "bridge",
+                                 dev->driver, a->passable ? "yes" : "no", name, NULL};
 
-            printf("  %-12s  %-9s  %-8s  %-14s  %-4s  %s\n", dev->name, ids,
-                   vh_pci_device_is_endpoint(dev) ? "endpoint" : "bridge",
-                   dev->driver != NULL ? dev->driver : "-", a->passable ? "yes" : "no", name);
+            vh_table_add(t, row);
         }
+        vh_table_print(t, FALSE);
     }
 }
 

@@ -2,64 +2,78 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "vh-cli.h"
+#include "vh-table.h"
+
+/* The first reason @dev cannot be passed that is its own (the host's are said once, below the
+ * table), with how many more there are; NULL when there is none. *@host_reasons: the host's. */
+static char *
+first_reason(const VhDeviceAnswer *a, const GPtrArray **host_reasons)
+{
+    const VhPolicyCheck *first = NULL;
+    guint n = 0;
+
+    for (guint j = 0; j < a->reasons->len; j++) {
+        const VhPolicyCheck *c = g_ptr_array_index(a->reasons, j);
+
+        if (c->kind == VH_CHECK_HOST) {
+            if (*host_reasons == NULL)
+                *host_reasons = a->reasons;
+            continue;
+        }
+        if (strcmp(c->id, "device-enabled") == 0)
+            continue; /* not passable: something else comes first, enabling is no fix */
+        if (n++ == 0)
+            first = c;
+    }
+    if (first == NULL)
+        return NULL;
+    return n > 1 ? g_strdup_printf("%s (+%u more)", first->reason, n - 1) : g_strdup(first->reason);
+}
 
 static void
-print_table(const VhCliView *view)
+print_table(const VhCliView *view, gboolean wide, gboolean legend)
 {
+    static const char *const headers[] = {"ADDRESS", "ID", "CLASS", "DRIVER", "GROUP", "RESET",
+                                          "PASS", "ENABLED", "NAME", "WHY", NULL};
+    g_autofree char **cols = g_memdup2(headers, sizeof(headers));
     GPtrArray *devices = view->snap->inventory->devices;
     gboolean more = FALSE, uncertain = FALSE;
     const GPtrArray *host_reasons = NULL;
+    g_autoptr(VhTable) t = NULL;
 
-    printf("%-12s  %-9s  %-25s  %-14s  %5s  %-6s  %-4s  %-7s  %s\n", "ADDRESS", "ID", "CLASS",
-           "DRIVER", "GROUP", "RESET", "PASS", "ENABLED", "NAME");
+    if (!wide)
+        cols[9] = NULL; /* the reason goes under the row */
+    t = vh_table_new((const char *const *)cols);
     for (guint i = 0; i < devices->len; i++) {
         VhPciDevice *dev = g_ptr_array_index(devices, i);
         const VhDeviceAnswer *a = vh_cli_view_answer(view, dev);
         g_autofree char *ids = vh_pci_device_ids(dev);
         g_autofree char *name = vh_pci_device_display_name(dev);
         g_autofree char *cls = dev->class_name != NULL
-                                   ? g_strndup(dev->class_name, 25)
+                                   ? g_strdup(dev->class_name)
                                    : g_strdup_printf("%04x", vh_pci_device_class(dev));
         g_autofree char *group = dev->iommu_group >= 0 ? g_strdup_printf("%d", dev->iommu_group)
                                                        : g_strdup("-");
         g_autofree char *parked = vh_cli_parked_text(view->snap, dev);
         g_autofree char *reset = vh_cli_reset_brief(dev);
-
-        printf("%-12s  %-9s  %-25s  %-14s  %5s  %-6s  %-4s  %-7s  %s\n", dev->name, ids, cls,
-               dev->driver != NULL ? dev->driver : "-", group, reset, a->passable ? "yes" : "no",
-               vh_cli_policy_state(view, dev), name);
-        uncertain |= a->passable && vh_pci_device_reset_health(dev) != VH_RESET_CLEAN;
         /* why not: the first reason, most serious first; `show` has them all */
-        if (!a->passable) {
-            const VhPolicyCheck *first = NULL;
-            guint n = 0;
+        g_autofree char *why = a->passable ? NULL : first_reason(a, &host_reasons);
+        const char *row[] = {dev->name, ids, cls, dev->driver, group, reset,
+                             a->passable ? "yes" : "no", vh_cli_policy_state(view, dev), name,
+                             parked != NULL && why == NULL ? parked : why, NULL};
 
-            /* the host's own reasons (a broken policy, say) are the same for every device:
-             * said once, below the table */
-            for (guint j = 0; j < a->reasons->len; j++) {
-                const VhPolicyCheck *c = g_ptr_array_index(a->reasons, j);
-
-                if (c->kind == VH_CHECK_HOST) {
-                    if (host_reasons == NULL)
-                        host_reasons = a->reasons;
-                    continue;
-                }
-                if (n++ == 0)
-                    first = c;
-            }
-            if (first != NULL) {
-                printf("%14s└ %s", "", first->reason);
-                if (n > 1)
-                    printf(" (+%u more)", n - 1);
-                printf("\n");
-            }
-            more |= n > 1;
-        }
-        if (parked != NULL)
-            printf("%14s└ %s\n", "", parked);
+        vh_table_add(t, row);
+        uncertain |= a->passable && vh_pci_device_reset_health(dev) != VH_RESET_CLEAN;
+        more |= why != NULL && g_str_has_suffix(why, "more)");
+        if (!wide && why != NULL)
+            vh_table_note(t, "%s", why);
+        if (parked != NULL && (!wide || why != NULL))
+            vh_table_note(t, "%s", parked);
     }
+    vh_table_print(t, legend);
     for (guint j = 0; host_reasons != NULL && j < host_reasons->len; j++) {
         const VhPolicyCheck *c = g_ptr_array_index((GPtrArray *)host_reasons, j);
         g_autofree char *line = vh_policy_check_message(c, NULL);
@@ -67,6 +81,8 @@ print_table(const VhCliView *view)
         if (c->kind == VH_CHECK_HOST)
             printf("%sNo device can be passed now: %s\n", j == 0 ? "\n" : "", line);
     }
+    if (!legend)
+        return;
     if (more)
         printf("\nEvery reason, with its fix: vfio-handoff show DEVICE\n");
     if (uncertain)
@@ -83,9 +99,13 @@ print_table(const VhCliView *view)
 int
 vh_cmd_list(int argc, char **argv)
 {
-    gboolean json = FALSE;
+    gboolean json = FALSE, wide = FALSE, no_legend = FALSE;
     const GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {"wide", 'w', 0, G_OPTION_ARG_NONE, &wide,
+         "One line per device: the first reason it cannot be passed in a last column, WHY", NULL},
+        {"no-legend", 0, 0, G_OPTION_ARG_NONE, &no_legend,
+         "Print no header line and no notes below the table", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx =
@@ -118,7 +138,7 @@ vh_cmd_list(int argc, char **argv)
                                   FALSE);
         vh_cli_json_end_inventory(b);
     } else {
-        print_table(view);
+        print_table(view, wide, !no_legend);
     }
     return VH_EXIT_OK;
 }

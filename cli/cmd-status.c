@@ -7,6 +7,7 @@
 #include "vh-console.h"
 #include "vh-holders.h"
 #include "vh-parked.h"
+#include "vh-table.h"
 
 static char *
 since_text(gint64 since)
@@ -193,14 +194,14 @@ print_parked(const VhSnapshot *snap, const GPtrArray *parked, gboolean after_tab
 }
 
 static void
-print_table(const VhSnapshot *snap)
+print_table(const VhSnapshot *snap, gboolean legend)
 {
     const VhHost *host = snap->host;
     const GPtrArray *holds = snap->journal;
     guint orphans = 0, stuck = 0, wedged = 0;
-
-    printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", "DEVICE", "DOMAIN", "STATE", "SINCE",
-           "GOES BACK TO", "QEMU");
+    static const char *const headers[] = {"DEVICE", "DOMAIN", "STATE", "SINCE", "GOES BACK TO",
+                                          "QEMU", NULL};
+    g_autoptr(VhTable) t = vh_table_new(headers);
     for (guint i = 0; i < holds->len; i++) {
         VhJournalRecord *h = g_ptr_array_index((GPtrArray *)holds, i);
         const char *q = qemu_state(host, h);
@@ -216,21 +217,25 @@ print_table(const VhSnapshot *snap)
                                : h->owner == VH_OWNER_BY_HAND ? g_strdup("(by hand)")
                                                               : g_strdup(h->domain);
 
-        printf("%-12s  %-16s  %-7s  %-19s  %-14s  %s\n", h->address, who,
-               vh_hold_state_to_string(h->state), since,
-               h->driver != NULL ? h->driver : "no driver", qemu);
+        const char *row[] = {h->address, who, vh_hold_state_to_string(h->state), since,
+                             h->driver != NULL ? h->driver : "no driver", qemu, NULL};
+
+        vh_table_add(t, row);
         if (h->reason != NULL)
-            printf("%14s└ %s\n", "", h->reason);
+            vh_table_note(t, "%s", h->reason);
         if (h->vtcons != NULL || h->platform_fbs != NULL) {
             g_autofree char *what = vh_console_describe(h->console, h->vtcons, h->platform_fbs);
 
-            printf("%14s└ console: %s, released; bound again once it is back on %s\n", "", what,
-                   h->driver != NULL ? h->driver : "no driver");
+            vh_table_note(t, "console: %s, released; bound again once it is back on %s", what,
+                          h->driver != NULL ? h->driver : "no driver");
         }
         orphans += g_strcmp0(q, "gone") == 0 && now == NULL;
         stuck += h->state == VH_HOLD_STUCK;
         wedged += h->state == VH_HOLD_WEDGED;
     }
+    vh_table_print(t, legend);
+    if (!legend)
+        return;
     if (orphans > 0 || stuck > 0)
         printf("\n%u orphan%s and %u stuck: run vfio-handoff recover to give them back.\n",
                orphans, orphans == 1 ? "" : "s", stuck);
@@ -255,9 +260,11 @@ print_brief(const GPtrArray *holds)
 int
 vh_cmd_status(int argc, char **argv)
 {
-    gboolean json = FALSE, brief = FALSE;
+    gboolean json = FALSE, brief = FALSE, no_legend = FALSE;
     const GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {"no-legend", 0, 0, G_OPTION_ARG_NONE, &no_legend,
+         "Print no header line and no notes below the table", NULL},
         {"brief", 0, 0, G_OPTION_ARG_NONE, &brief,
          "Print only the devices handed off, a line each: ADDRESS DOMAIN ('-' when detached by "
          "hand); nothing when none is",
@@ -306,7 +313,7 @@ vh_cmd_status(int argc, char **argv)
     else if (holds->len == 0 && unreadable->len == 0 && parked->len == 0)
         printf("No device is handed off.\n");
     else if (holds->len > 0)
-        print_table(snap);
+        print_table(snap, !no_legend);
     if (brief)
         vh_cli_report_unreadable(host, unreadable);
     else if (!json) {

@@ -140,6 +140,32 @@ run "$r" enable "$GPU"
 is "enabling the console GPU again keeps console-handoff (exit 0)" 0 "$rc"
 is "... in the drop-in" "console-handoff=true" "$(grep '^console-handoff' "$r/etc/vfio-handoff/conf.d/50-$GPU.conf")"
 
+# ---- 5. tables as the tools next to it print them
+fresh boot-nvme
+run "$r" list
+like "list cuts no name short (the class 'Non-Volatile memory controller')" \
+    "^0000:02:00.0 +144d:a808 +Non-Volatile memory controller +nvme " "$out"
+like "list: the reason on a line below the row (UTF-8)" "^ +└ host-critical: /dev/mapper/vg0-root is mounted at /" "$out"
+rc=0
+out=$(LC_ALL=C VH_ROOT=$r "$VH_CLI" list) || rc=$?
+like "list in the C locale: ASCII below the row" "^ +\`- host-critical: /dev/mapper/vg0-root is mounted at /" "$out"
+unlike "... and no '└'" "└" "$out"
+run "$r" list --wide --no-legend
+is "list --wide: one line per device" \
+    "$(VH_ROOT=$r "$VH_CLI" list --json | jq '.devices | length')" "$(echo "$out" | grep -c .)"
+like "list --wide: the reason in the WHY column" \
+    "^0000:02:00.0 .* SM981/PM981/PM983 +host-critical: /dev/mapper/vg0-root is mounted at / \(\+1 more\)$" "$out"
+run "$r" list --wide
+like "list --wide: WHY in the header" "^ADDRESS .* NAME +WHY$" "$out"
+run "$r" list --no-legend
+unlike "list --no-legend: no header line" "^ADDRESS" "$out"
+unlike "list --no-legend: no notes below" "^Every reason" "$out"
+run "$r" check -q
+is "check -q on a ready host: nothing printed (exit 0)" "0 " "$rc $out"
+fresh no-iommu
+run "$r" check --quiet
+is "check --quiet on a host without an IOMMU: nothing printed (exit 1)" "1 " "$rc $out"
+
 # ---- 2. disable of a device a domain holds warns that its next start is refused
 host gpu-audio
 enable "$r" 0000:01:00.0
@@ -152,5 +178,7 @@ is "... warns that sg keeps it, and that its next start is refused" \
     "vfio-handoff: warning: 0000:01:00.0: the domain 'sg' holds it now and keeps it until it stops, but its next start is refused (fix: run 'vfio-handoff enable 0000:01:00.0 --domain sg' to allow it again)" "$err"
 run "$r" enable 0000:01:00.0 --domain sg
 is "following the fix works (exit 0)" 0 "$rc"
+run "$r" status --no-legend
+is "status --no-legend: the rows alone" "0000:01:00.0 0000:01:00.1" "$(echo "$out" | awk '{print $1}' | xargs)"
 
 done_testing
