@@ -1,22 +1,21 @@
-/* vfio-handoff hook: logging. journald's native protocol (systemd.journal-fields(7)) is a
- * datagram of KEY=value lines; no libsystemd needed. */
+/* vfio-handoff hook: logging. To journald through GLib's own writer (g_log_writer_journald():
+ * its native protocol, values with newlines framed, a memfd when a record is too big for one
+ * datagram), with our fields (systemd.journal-fields(7)); no libsystemd needed. */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "vh-hook-log.h"
 
 static struct {
-    int journal_fd;
+    gboolean journal;
     FILE *file;
     GString *buffer;
     char *domain;
     char *op;
-} L = {.journal_fd = -1};
+} L;
 
 void
 vh_hook_log_open(const VhHost *host, const char *domain, const char *op)
@@ -30,31 +29,31 @@ vh_hook_log_open(const VhHost *host, const char *domain, const char *op)
         L.file = fopen(path, "ae");
         return;
     }
-    L.journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (L.journal_fd >= 0 && access("/run/systemd/journal/socket", W_OK) == 0)
-        return;
-    if (L.journal_fd >= 0)
-        close(L.journal_fd);
-    L.journal_fd = -1;
-    L.buffer = g_string_new(NULL);
+    /* where journald is not (a container, say), lines go to stderr when the hook succeeds */
+    L.journal = access("/run/systemd/journal/socket", W_OK) == 0;
+    if (!L.journal)
+        L.buffer = g_string_new(NULL);
 }
 
 static void
 to_journal(const char *device, const char *step, const char *result, gint64 duration_us,
-           const char *message, int priority)
+           const char *message, GLogLevelFlags level)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    g_autoptr(GString) d = g_string_new(NULL);
+    g_autofree char *text = g_strdup_printf("vfio-handoff: %s: %s", L.domain, message);
+    g_autofree char *ms = g_strdup_printf("%.1f", (double)duration_us / 1000.0);
+    /* syslog priorities: info, warning, err */
+    const char *priority = level == G_LOG_LEVEL_INFO ? "6" : level == G_LOG_LEVEL_WARNING ? "4"
+                                                                                         : "3";
+    GLogField fields[] = {
+        {"MESSAGE", text, -1},           {"PRIORITY", priority, -1},
+        {"SYSLOG_IDENTIFIER", "vfio-handoff", -1},
+        {"VH_DOMAIN", L.domain, -1},     {"VH_OP", L.op, -1},
+        {"VH_STEP", step, -1},           {"VH_RESULT", result, -1},
+        {"VH_DURATION_MS", ms, -1},      {"VH_DEVICE", device, -1},
+    };
 
-    g_strlcpy(sa.sun_path, "/run/systemd/journal/socket", sizeof(sa.sun_path));
-    g_string_append_printf(d, "MESSAGE=vfio-handoff: %s: %s\n", L.domain, message);
-    g_string_append_printf(d, "PRIORITY=%d\nSYSLOG_IDENTIFIER=vfio-handoff\n", priority);
-    g_string_append_printf(d, "VH_DOMAIN=%s\nVH_OP=%s\n", L.domain, L.op);
-    if (device != NULL)
-        g_string_append_printf(d, "VH_DEVICE=%s\n", device);
-    g_string_append_printf(d, "VH_STEP=%s\nVH_RESULT=%s\nVH_DURATION_MS=%.1f\n", step, result,
-                           (double)duration_us / 1000.0);
-    sendto(L.journal_fd, d->str, d->len, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa));
+    /* the journal has it, or it does not: a hook never fails for its log */
+    (void)g_log_writer_journald(level, fields, G_N_ELEMENTS(fields) - (device == NULL), NULL);
 }
 
 void
@@ -68,14 +67,15 @@ vh_hook_log(const char *device, const char *step, const char *result, gint64 dur
     va_start(ap, fmt);
     message = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    /* newlines would split a journal field */
-    g_strdelimit(message, "\n", ' ');
-    if (L.journal_fd >= 0) {
-        /* syslog priorities: info, warning, err */
+    if (L.journal) {
         to_journal(device, step, result, duration_us, message,
-                   strcmp(result, "ok") == 0 ? 6 : strcmp(result, "warning") == 0 ? 4 : 3);
+                   strcmp(result, "ok") == 0        ? G_LOG_LEVEL_INFO
+                   : strcmp(result, "warning") == 0 ? G_LOG_LEVEL_WARNING
+                                                    : G_LOG_LEVEL_CRITICAL);
         return;
     }
+    /* a line each in a file or on stderr: a newline would split it */
+    g_strdelimit(message, "\n", ' ');
     line = g_strdup_printf("vfio-handoff: domain=%s op=%s device=%s step=%s result=%s "
                            "duration_ms=%.1f: %s\n",
                            L.domain, L.op, device != NULL ? device : "-", step, result,
@@ -97,8 +97,6 @@ vh_hook_log_close(gboolean succeeded)
         g_string_free(L.buffer, TRUE);
     if (L.file != NULL)
         fclose(L.file);
-    if (L.journal_fd >= 0)
-        close(L.journal_fd);
     g_free(L.domain);
     g_free(L.op);
 }

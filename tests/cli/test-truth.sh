@@ -140,6 +140,15 @@ run "$r" enable "$GPU"
 is "enabling the console GPU again keeps console-handoff (exit 0)" 0 "$rc"
 is "... in the drop-in" "console-handoff=true" "$(grep '^console-handoff' "$r/etc/vfio-handoff/conf.d/50-$GPU.conf")"
 
+# ---- 6. a default route in another routing table (policy routing) protects its NIC too
+fresh default-route
+run "$r" show 08:00.0
+like "show: the NIC of table 100's default route is host-critical" \
+    "host-critical: enp8s0 carries the default route" "$out"
+run "$r" enable 08:00.0
+is "enable refuses it (exit 1)" 1 "$rc"
+grammar "... in the message grammar" "$err"
+
 # ---- 5. tables as the tools next to it print them
 fresh boot-nvme
 run "$r" list

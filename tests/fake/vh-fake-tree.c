@@ -502,6 +502,7 @@ build_mounts_and_swaps(Builder *b, char **groups, GError **error)
            write_at(proc, "swaps", sw->str, -1, error);
 }
 
+/* What rtnetlink would answer (lib/vh-netlink.h): a line per route and address */
 static gboolean
 build_routes(Builder *b, GError **error)
 {
@@ -509,33 +510,34 @@ build_routes(Builder *b, GError **error)
     g_auto(GStrv) v4 = get_list(b, "route", "default");
     g_auto(GStrv) v6 = get_list(b, "route", "default6");
     g_auto(GStrv) addressed = get_list(b, "route", "addressed");
-    g_autoptr(GString) r4 = g_string_new("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric"
-                                         "\tMask\t\tMTU\tWindow\tIRTT\n");
-    g_autoptr(GString) r6 = g_string_new(NULL);
+    g_auto(GStrv) policy = get_list(b, "route", "policy");
+    g_autoptr(GString) d = g_string_new("addr inet 254 lo\nroute inet 255 local 32 lo\n");
 
     for (guint i = 0; v4[i] != NULL; i++)
-        g_string_append_printf(r4, "%s\t00000000\t01004D0A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n",
-                               v4[i]);
-    for (guint i = 0; v4[i] != NULL; i++)
-        g_string_append_printf(r4, "%s\t00004D0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
-                               v4[i]);
-    for (guint i = 0; addressed[i] != NULL; i++)
-        g_string_append_printf(r4, "%s\t00004E0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
-                               addressed[i]);
+        g_string_append_printf(d, "route inet 254 unicast 0 %s\nroute inet 254 unicast 24 %s\n"
+                                  "addr inet 0 %s\n",
+                               v4[i], v4[i], v4[i]);
     for (guint i = 0; v6[i] != NULL; i++)
-        g_string_append_printf(r6, "00000000000000000000000000000000 00 "
-                                   "00000000000000000000000000000000 00 "
-                                   "fe800000000000000000000000000001 00000400 00000001 00000000 "
-                                   "00450003 %8s\n",
+        g_string_append_printf(d, "route inet6 254 unicast 0 %s\naddr inet6 0 %s\n", v6[i],
                                v6[i]);
-    g_string_append(r6, "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
-                        "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200 "
-                        "      lo\n");
+    /* TABLE:IF, a default route in another table than main (ip rule ... lookup TABLE) */
+    for (guint i = 0; policy[i] != NULL; i++) {
+        g_auto(GStrv) tf = g_strsplit(policy[i], ":", 2);
+
+        if (tf[1] == NULL) {
+            g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                        "[route] policy: '%s' is not TABLE:INTERFACE", policy[i]);
+            return FALSE;
+        }
+        g_string_append_printf(d, "route inet %s unicast 0 %s\naddr inet 0 %s\n", tf[0], tf[1],
+                               tf[1]);
+    }
+    for (guint i = 0; addressed[i] != NULL; i++)
+        g_string_append_printf(d, "route inet 254 unicast 24 %s\naddr inet 0 %s\n", addressed[i],
+                               addressed[i]);
+    g_string_append(d, "route inet6 254 unreachable 0 lo\n");
     /* as on Linux, /proc/net is /proc/self/net (the caller's network namespace) */
-    return write_at(proc, "self/net/route", r4->str, -1, error) &&
-           write_at(proc, "self/net/ipv6_route", r6->str, -1, error) &&
-           write_at(proc, "self/net/if_inet6",
-                    "00000000000000000000000000000001 01 80 10 80       lo\n", -1, error) &&
+    return write_at(proc, "self/net/vh-rtnetlink", d->str, -1, error) &&
            link_at(proc, "net", "self/net", error);
 }
 

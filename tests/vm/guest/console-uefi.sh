@@ -29,7 +29,7 @@ is "the framebuffer console is bound" 1 "$(cat "$(vtcon_named "frame buffer")/bi
 grep -A3 " : $vga" /proc/iomem | sed 's/^/# iomem: /'
 out=$("$VH_CLI" show "$vga" --json)
 is "show: the VGA carries the console through $pfb" '["console"]' \
-    "$(echo "$out" | jq -c '[.uses[].kind]')"
+    "$(echo "$out" | jq -c '[.device.uses[].kind]')"
 
 console_cycle "$vga" /dev/fb0 firmware
 is "the kernel removed $pfb when vfio-pci took the VGA (Linux 6.0+)" gone \

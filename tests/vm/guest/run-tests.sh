@@ -67,7 +67,7 @@ actual=$(echo "$json" | jq -r '.devices[] | select(.iommu_group != null) | "\(.i
 is "list --json matches /sys/kernel/iommu_groups ($(echo "$expected" | wc -l) members)" "$expected" "$actual"
 
 # ---- host-critical devices, each with its own reason
-reason() { "$VH_CLI" show "$1" --json | jq -r '[.reasons[] | select(.kind == "host-critical") | .text] | first // "none"'; }
+reason() { "$VH_CLI" show "$1" --json | jq -r '[.device.reasons[] | select(.id == "not-host-critical") | .reason] | first // "none"'; }
 is "the root disk's controller is host-critical" \
     "host-critical: /dev/vda is mounted at /" "$(reason "$root_dev")"
 is "the default-route NIC is host-critical" \
@@ -78,19 +78,29 @@ is "the boot VGA with the framebuffer console is host-critical" \
     "host-critical: boot VGA; the framebuffer console is on fb0 ($fb_name)" "$(reason 0000:00:15.0)"
 table=$("$VH_CLI" list)
 like "list shows the root disk's reason" "└ host-critical: /dev/vda is mounted at /" "$table"
+# policy routing on a real kernel: a default route in table 100 only (ip rule selects it), which
+# the main table's /proc/net/route does not show; rtnetlink does
+ip route del default via 10.77.0.1 dev "$route_if"
+ip route add default via 10.77.0.1 dev "$route_if" table 100
+ip rule add from 10.77.0.2 lookup 100
+is "a default route in table 100 behind an ip rule: its NIC is host-critical still" \
+    "host-critical: $route_if carries the default route" "$(reason "$route_nic")"
+ip rule del from 10.77.0.2 lookup 100
+ip route del default via 10.77.0.1 dev "$route_if" table 100
+ip route add default via 10.77.0.1 dev "$route_if"
 
 # ---- the spare NICs are passable: own groups, the two-function group, the bridge group
 for rp in 0000:00:10.0 0000:00:11.0 0000:00:12.0 0000:00:13.0; do
     for nic in $(echo "$json" | jq -r --arg rp "$rp" \
         '.devices[] | select(.endpoint and (.class | startswith("02"))) | .address'); do
-        parent=$("$VH_CLI" show "$nic" --json | jq -r '.parent_bridges | last')
+        parent=$("$VH_CLI" show "$nic" --json | jq -r '.device.parent_bridges | last')
         [ "$parent" = "$rp" ] || continue
         is "spare NIC $nic (below $rp) is passable" true \
             "$(echo "$json" | jq -r --arg a "$nic" '.devices[] | select(.address == $a) | .passable')"
     done
 done
 is "the two-function group's NICs are each other's companions" 1 \
-    "$("$VH_CLI" show "$(child_of 0000:00:12.0)" --json | jq '.companions | length')"
+    "$("$VH_CLI" show "$(child_of 0000:00:12.0)" --json | jq '.device.companions | length')"
 
 # ---- the fake kernel against the real one: the same binding sequence, the same results
 spare=$(child_of 0000:00:10.0)
