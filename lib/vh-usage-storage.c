@@ -2,8 +2,10 @@
  * slaves and partitions to the PCI controllers below them */
 #include "config.h"
 
+#include <libmount.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "vh-sysfs.h"
 #include "vh-usage-collector.h"
@@ -67,25 +69,6 @@ trace_block_number(VhUsageCollector *c, const char *majmin, const char *subject,
     trace_block(c, path, kind, subject, detail, 0);
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo */
-static char *
-unescape_octal(const char *s)
-{
-    GString *out = g_string_sized_new(strlen(s));
-
-    for (const char *p = s; *p != '\0'; p++) {
-        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7' &&
-            p[3] >= '0' && p[3] <= '7') {
-            g_string_append_c(out,
-                              (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0')));
-            p += 3;
-        } else {
-            g_string_append_c(out, *p);
-        }
-    }
-    return g_string_free(out, FALSE);
-}
-
 typedef struct {
     char *majmin;
     char *mount_point;
@@ -101,31 +84,34 @@ mount_free(Mount *m)
     g_free(m);
 }
 
-/* proc(5): "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw" */
+typedef struct libmnt_table VhMntTable;
+typedef struct libmnt_iter VhMntIter;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhMntTable, mnt_unref_table)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhMntIter, mnt_free_iter)
+
+/* The mounts of the host's mountinfo, as libmount reads it (its escapes undone). */
 static GPtrArray *
 read_mounts(VhUsageCollector *c)
 {
     GPtrArray *mounts = g_ptr_array_new_with_free_func((GDestroyNotify)mount_free);
     g_autofree char *path = vh_usage_host_proc_path(c, "mnt", "mountinfo");
-    g_autofree char *text = vh_sysfs_read_big(path, VH_USAGE_MAX_PROC_FILE, NULL);
-    g_auto(GStrv) lines = NULL;
+    g_autoptr(VhMntTable) tb = mnt_new_table();
+    g_autoptr(VhMntIter) it = mnt_new_iter(MNT_ITER_FORWARD);
+    struct libmnt_fs *fs;
 
-    if (text == NULL)
+    if (tb == NULL || it == NULL || mnt_table_parse_file(tb, path) != 0)
         return mounts;
-    lines = g_strsplit(text, "\n", -1);
-    for (guint i = 0; lines[i] != NULL; i++) {
-        g_auto(GStrv) f = g_strsplit(lines[i], " ", -1);
-        guint n = g_strv_length(f), sep;
+    while (mnt_table_next_fs(tb, it, &fs) == 0) {
+        dev_t devno = mnt_fs_get_devno(fs);
+        const char *target = mnt_fs_get_target(fs), *source = mnt_fs_get_source(fs);
         Mount *m;
 
-        for (sep = 6; sep < n && g_strcmp0(f[sep], "-") != 0; sep++)
-            ;
-        if (n < 7 || sep + 2 >= n)
+        if (target == NULL)
             continue;
         m = g_new0(Mount, 1);
-        m->majmin = g_strdup(f[2]);
-        m->mount_point = unescape_octal(f[4]);
-        m->source = unescape_octal(f[sep + 2]);
+        m->majmin = g_strdup_printf("%u:%u", major(devno), minor(devno));
+        m->mount_point = g_strdup(target);
+        m->source = g_strdup(source != NULL ? source : "");
         g_ptr_array_add(mounts, m);
     }
     return mounts;
@@ -157,8 +143,9 @@ vh_usage_collect_storage(VhUsageCollector *c)
 {
     g_autoptr(GPtrArray) mounts = read_mounts(c);
     g_autofree char *path = vh_host_proc_path(c->host, "swaps");
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
+    g_autoptr(VhMntTable) swaps = mnt_new_table();
+    g_autoptr(VhMntIter) it = mnt_new_iter(MNT_ITER_FORWARD);
+    struct libmnt_fs *fs;
 
     /* shortest mount points first, so "/" names a device rather than a bind mount of it */
     g_ptr_array_sort(mounts, compare_mount_point_length);
@@ -168,25 +155,14 @@ vh_usage_collect_storage(VhUsageCollector *c)
         collect_mount(c, m, VH_USE_MOUNT, m->mount_point);
     }
 
-    /* proc(5) /proc/swaps: "Filename Type Size Used Priority" */
-    text = vh_sysfs_read_big(path, VH_USAGE_MAX_PROC_FILE, NULL);
-    if (text == NULL)
+    /* proc(5) /proc/swaps, as libmount reads it */
+    if (swaps == NULL || it == NULL || mnt_table_parse_swaps(swaps, path) != 0)
         return;
-    lines = g_strsplit(text, "\n", -1);
-    for (guint i = 1; lines[i] != NULL; i++) {
-        g_auto(GStrv) f = g_strsplit_set(lines[i], " \t", -1);
-        g_autofree char *file = NULL;
-        const char *type = NULL;
+    while (mnt_table_next_fs(swaps, it, &fs) == 0) {
+        const char *file = mnt_fs_get_source(fs);
+        const char *type = mnt_fs_get_swaptype(fs);
         Mount *best = NULL;
 
-        for (guint j = 0; f[j] != NULL; j++) {
-            if (f[j][0] == '\0')
-                continue;
-            if (file == NULL)
-                file = unescape_octal(f[j]);
-            else if (type == NULL)
-                type = f[j];
-        }
         if (file == NULL || type == NULL)
             continue;
         if (g_strcmp0(type, "file") != 0) {

@@ -38,7 +38,7 @@ fi
 if command -v apt-get >/dev/null 2>&1; then
     pkgs="build-essential autoconf automake libtool pkgconf make
           libglib2.0-dev libxml2-dev libpci-dev pciutils libvirt-dev libjson-glib-dev
-          libkmod-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq bash-completion patch
+          libkmod-dev libmount-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq bash-completion patch
           clang libclang-rt-dev util-linux
           libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-system-arm libxml2-utils
           groff-base debhelper lintian rpm python3 python3-jsonschema"
@@ -62,7 +62,7 @@ if command -v apt-get >/dev/null 2>&1; then
 elif command -v dnf >/dev/null 2>&1; then
     pkgs="gcc make autoconf automake libtool pkgconf-pkg-config
           glib2-devel libxml2-devel pciutils-devel pciutils libvirt-devel json-glib-devel
-          kmod-devel fuse3-devel fuse3 strace valgrind libvirt-client jq bash-completion patch
+          kmod-devel libmount-devel fuse3-devel fuse3 strace valgrind libvirt-client jq bash-completion patch
           clang compiler-rt util-linux
           libvirt-daemon-driver-qemu qemu-system-x86-core qemu-system-aarch64-core libxml2
           groff-base rpm-build python3 python3-jsonschema"

@@ -149,6 +149,30 @@ run "$r" enable 08:00.0
 is "enable refuses it (exit 1)" 1 "$rc"
 grammar "... in the message grammar" "$err"
 
+# ---- 6. mountinfo through libmount: a mount point with a space (the kernel writes \040)
+cat >"$tap_tmp/spaced.conf" <<'CONF'
+[host]
+modules=vfio;vfio_iommu_type1;pci/vfio-pci
+[device 0000:05:00.0]
+id=1912:0014
+class=0x0c0330
+driver=xhci_hcd
+group=7
+[block sdb]
+device=0000:05:00.0
+path=usb2/2-1/2-1:1.0/host0/target0:0:0/0:0:0:0
+dev=8:16
+partitions=sdb1=8:17
+[mount /media/usb stick]
+source=/dev/sdb1
+CONF
+r=$tap_tmp/spaced
+"$VH_FAKE_TOOL" build "$tap_tmp/spaced.conf" "$r" >&2
+like "the fake mountinfo escapes the space" '/media/usb\\040stick' "$(cat "$r/proc/self/mountinfo")"
+run "$r" show 05:00.0
+like "show: the controller of a disk mounted at a path with a space is host-critical, the path as it is" \
+    "host-critical: /dev/sdb1 is mounted at /media/usb stick$" "$out"
+
 # ---- 5. tables as the tools next to it print them
 fresh boot-nvme
 run "$r" list

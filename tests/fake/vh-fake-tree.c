@@ -487,9 +487,23 @@ build_mounts_and_swaps(Builder *b, char **groups, GError **error)
                             groups[i], source ? source : "");
                 return FALSE;
             }
+            g_autofree char *mp_escaped = NULL;
+
             id++;
+            /* as the kernel writes it: space, tab, newline and backslash as \ooo */
+            {
+                GString *e = g_string_new(NULL);
+
+                for (const char *p = mp; *p != '\0'; p++) {
+                    if (strchr(" \t\n\\", *p) != NULL)
+                        g_string_append_printf(e, "\\%03o", (unsigned char)*p);
+                    else
+                        g_string_append_c(e, *p);
+                }
+                mp_escaped = g_string_free(e, FALSE);
+            }
             g_string_append_printf(mi, "%d 1 %s / %s rw,relatime shared:%d - %s %s rw\n", id,
-                                   majmin, mp, id, fstype ? fstype : "ext4",
+                                   majmin, mp_escaped, id, fstype ? fstype : "ext4",
                                    source ? source : "none");
         } else if (g_str_has_prefix(groups[i], "swap ")) {
             g_autofree char *type = get(b, groups[i], "type");
