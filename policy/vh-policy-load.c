@@ -55,7 +55,8 @@ scan_section(Loader *l, const char *line, int lineno, char **group, GString *cle
     gboolean ok = TRUE;
 
     if (line[len - 1] != ']' || len < 3) {
-        issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a section header (expected [NAME])", line);
+        issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a section header (fix: write it as [NAME])",
+              line);
         return FALSE;
     }
     g_free(*group);
@@ -130,7 +131,9 @@ scan(Loader *l, const char *text)
             ok &= scan_key(l, line, n + 1, group, clean);
         } else {
             issue(l, VH_ISSUE_ERROR, n + 1,
-                  "'%s' is not a [section], a key=value line or a # comment", line);
+                  "'%s' is not a [section], a key=value line or a # comment (fix: write it as "
+            "key=value, or start it with # to keep it as a comment)",
+            line);
             ok = FALSE;
         }
     }
@@ -471,17 +474,21 @@ untrusted(const struct stat *st, const char *path, guint owner)
 }
 
 /* Opens a policy file without following a link and checks what was opened (so that nothing
- * can swap it between the check and the read); -1 with an issue when it is not trusted. */
+ * can swap it between the check and the read); -1 with an issue when it is not trusted, unless
+ * @draft (a file validated by name, not loaded: its content is checked all the same). */
 static int
-open_trusted(Loader *l, int dirfd, const char *name, guint owner)
+open_trusted(Loader *l, int dirfd, const char *name, guint owner, gboolean draft)
 {
     g_autofree char *why = NULL;
     struct stat st;
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
     if (fd < 0) {
-        issue(l, VH_ISSUE_ERROR, 0, "ignored: cannot read it: %s%s", g_strerror(errno),
-              errno == ELOOP ? " (a symbolic link)" : "");
+        int errsv = errno;
+
+        issue(l, VH_ISSUE_ERROR, 0, "ignored: cannot read it, %s (fix: %s)", g_strerror(errsv),
+              errsv == ELOOP ? "make it a regular file, not a symbolic link"
+                             : vh_error_errno_fix(errsv));
         return -1;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -490,7 +497,9 @@ open_trusted(Loader *l, int dirfd, const char *name, guint owner)
         return -1;
     }
     if ((why = untrusted(&st, l->file, owner)) != NULL) {
-        issue(l, VH_ISSUE_ERROR, 0, "ignored: %s", why);
+        issue(l, VH_ISSUE_ERROR, 0, "%s: %s", draft ? "would be ignored" : "ignored", why);
+        if (draft)
+            return fd;
         close(fd);
         return -1;
     }
@@ -523,7 +532,8 @@ read_fd(int fd, GError **error)
 }
 
 static void
-load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint owner)
+load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint owner,
+         gboolean draft)
 {
     Loader l = {.policy = policy, .file = path};
     g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -534,7 +544,7 @@ load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint 
     int fd;
 
     g_ptr_array_add(policy->files, g_strdup(path));
-    if ((fd = open_trusted(&l, dirfd, name, owner)) < 0)
+    if ((fd = open_trusted(&l, dirfd, name, owner, draft)) < 0)
         return;
     text = read_fd(fd, &error);
     close(fd);
@@ -572,7 +582,7 @@ vh_policy_load_file(const char *path, guint owner)
 {
     VhPolicy *policy = vh_policy_new();
 
-    load_one(policy, AT_FDCWD, path, path, owner);
+    load_one(policy, AT_FDCWD, path, path, owner, TRUE);
     return policy;
 }
 
@@ -624,7 +634,7 @@ vh_policy_load(const VhHost *host)
     if (top < 0)
         return policy; /* nothing trusted: nothing enabled */
     if (faccessat(top, VH_POLICY_MAIN_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        load_one(policy, top, VH_POLICY_MAIN_FILE, main_file, host->config_owner);
+        load_one(policy, top, VH_POLICY_MAIN_FILE, main_file, host->config_owner, FALSE);
     /* only *.conf: editors' backups and package managers' .dpkg-old/.rpmsave files are not
      * policy */
     if (dir >= 0 && (d = fdopendir(dup(dir))) != NULL) {
@@ -639,7 +649,7 @@ vh_policy_load(const VhHost *host)
         const char *name = g_ptr_array_index(names, i);
         g_autofree char *path = g_build_filename(dropins, name, NULL);
 
-        load_one(policy, dir, name, path, host->config_owner);
+        load_one(policy, dir, name, path, host->config_owner, FALSE);
     }
     if (dir >= 0)
         close(dir);

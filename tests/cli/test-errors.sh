@@ -104,6 +104,15 @@ run "$r" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml" -c "$node"
 is "plan --xml with -c is a usage error (exit 2)" 2 "$rc"
 grammar "... in the message grammar" "$err"
 
+# ---- policy validate FILE of a draft that would be ignored: its content is checked all the same
+cp "$VH_SRCDIR/tests/data/policy/bad-unit.conf" "$tap_tmp/draft.conf"
+chmod 664 "$tap_tmp/draft.conf"
+run "$r" policy validate "$tap_tmp/draft.conf"
+like "a group-writable draft: said, with its fix" "draft.conf: would be ignored: writable by group or others \(fix: run 'chmod go-w " "$out"
+like "... and its content is checked" "draft.conf:2: memory-reserve: invalid size '1X'" "$out"
+run "$r" policy validate "$tap_tmp/missing.conf"
+like "policy validate of a missing file names the fix" "missing.conf: ignored: cannot read it, No such file or directory \(fix: check that the path exists\)" "$out"
+
 # ---- GLib's and libvirt's errors, wrapped
 run "$r" plan --xml "$tap_tmp/missing.xml"
 is "plan --xml of a missing file names it, with a fix (exit 1)" \

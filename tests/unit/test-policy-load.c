@@ -169,8 +169,10 @@ test_mistakes(Fixture *f, gconstpointer data)
          "bad-address.conf:5: identity: invalid identity '10de-2204' (expected "
          "VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)\n"},
         {"syntax.conf",
-         "syntax.conf:2: 'enabled true' is not a [section], a key=value line or a # comment\n"
-         "syntax.conf:3: '[device 0000:01:00.0' is not a section header (expected [NAME])\n"},
+         "syntax.conf:2: 'enabled true' is not a [section], a key=value line or a # comment (fix: "
+         "write it as key=value, or start it with # to keep it as a comment)\n"
+         "syntax.conf:3: '[device 0000:01:00.0' is not a section header (fix: write it as "
+         "[NAME])\n"},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -235,7 +237,8 @@ test_wrong_owner(Fixture *f, gconstpointer data)
     g_autoptr(VhPolicy) p = vh_policy_load_file(path, f->host->config_owner + 1);
     g_autofree char *got = issues(p);
     g_autofree char *expected = g_strdup_printf(
-        "10-gpu.conf: ignored: owned by uid %u, not uid %u (fix: run 'chown %u 10-gpu.conf')\n",
+        "10-gpu.conf: would be ignored: owned by uid %u, not uid %u (fix: run 'chown %u "
+        "10-gpu.conf')\n",
         f->host->config_owner, f->host->config_owner + 1, f->host->config_owner + 1);
 
     g_assert_cmpstr(got, ==, expected);
