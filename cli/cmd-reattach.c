@@ -69,7 +69,7 @@ check_unheld(VhCliChange *change, const char *name, const char *then)
     g_autofree char *fix = NULL;
 
     if (holders == NULL) {
-        vh_cli_error("%s: %s: left as it is (fix: run it as root)", name, error->message);
+        vh_cli_error("%s", error->message); /* names the device, and root as the fix */
         return FALSE;
     }
     if (holders->len == 0)
@@ -137,7 +137,9 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
         again = g_strdup_printf("vfio-handoff reattach %s", name);
         if (g_error_matches(error, VH_ERROR, VH_ERROR_IN_USE)) {
             if (check_unheld(change, name, again)) /* let go meanwhile */
-                vh_cli_error("%s: %s (fix: run '%s' again)", name, error->message, again);
+                vh_cli_error("%s: held a moment ago, and no longer, so it stayed on vfio-pci (fix: "
+                             "run '%s' again)",
+                             name, again);
             return FALSE;
         }
         if (wedged != NULL)

@@ -230,9 +230,11 @@ answers_of_libvirt(const char *uri)
     lv = vh_libvirt_load(&error);
     conn = lv != NULL ? vh_libvirt_open(lv, uri, TRUE, &error) : NULL;
     if (conn == NULL) {
-        vh_cli_error("libvirt: cannot tell which domains run, %s (fix: trust the QEMU pids "
-                     "instead, run 'vfio-handoff recover --offline')",
-                     error->message);
+        g_autofree char *text =
+            vh_cli_message_or(error->message, "run 'vfio-handoff recover --offline' to judge by "
+                                              "the QEMU pids instead of asking libvirt");
+
+        vh_cli_error("%s", text);
         return NULL;
     }
     answers = ask_libvirt(records, lv, conn);

@@ -50,6 +50,9 @@ void vh_cli_list_verbs(const char *prefix);
  * FIX)"; kept too, for the "warnings" and "errors" of the JSON document. */
 void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
+/* @message (in the grammar) with @other as one more way to fix it: "...(fix: FIX; or OTHER)". */
+char *vh_cli_message_or(const char *message, const char *other);
+
 /* --json: the verb answers with one JSON document on stdout, and prints nothing else there. */
 void vh_cli_set_json(gboolean json);
 gboolean vh_cli_is_json(void);

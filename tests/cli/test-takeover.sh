@@ -297,7 +297,7 @@ c.close()
     is "the release the daemon ran gave the GPU back" "nouveau " "$(drv "$r" "$GPU") $(journal "$r")"
     unlike "... without waiting for recover's lock" "holds the lock" "$(hooklog)"
     is "recover fails (exit 1): that libvirt hung up" 1 "$rc"
-    like "... and says why, with the fix" "^vfio-handoff: libvirt: cannot tell which domains run, .*\(fix: trust the QEMU pids instead, run 'vfio-handoff recover --offline'\)$" "$err"
+    like "... and says why, with the fix" "^vfio-handoff: libvirt at .*: cannot connect, .*\(fix: start its daemon, .*; or run 'vfio-handoff recover --offline' to judge by the QEMU pids instead of asking libvirt\)$" "$err"
     is "... within the hook's lock wait (4 s here)" yes "$([ $((t1 - t0)) -lt 4 ] && echo yes || echo "no: $((t1 - t0)) s")"
 else
     for c in 1 2 3 4 5; do skip "recover before the lock: python3 (the fake libvirt daemon) is not installed"; done
