@@ -24,10 +24,25 @@ expected='/etc/libvirt/hooks/qemu.d/50-vfio-handoff
 /usr/share/bash-completion/completions/vfio-handoff
 /usr/share/man/man5/vfio-handoff.conf.5
 /usr/share/man/man8/vfio-handoff-hook.8
-/usr/share/man/man8/vfio-handoff.8'
+/usr/share/man/man8/vfio-handoff.8
+/usr/share/vfio-handoff/schema/add.schema.json
+/usr/share/vfio-handoff/schema/check.schema.json
+/usr/share/vfio-handoff/schema/detach.schema.json
+/usr/share/vfio-handoff/schema/disable.schema.json
+/usr/share/vfio-handoff/schema/enable.schema.json
+/usr/share/vfio-handoff/schema/groups.schema.json
+/usr/share/vfio-handoff/schema/list.schema.json
+/usr/share/vfio-handoff/schema/plan.schema.json
+/usr/share/vfio-handoff/schema/policy.schema.json
+/usr/share/vfio-handoff/schema/reattach.schema.json
+/usr/share/vfio-handoff/schema/recover.schema.json
+/usr/share/vfio-handoff/schema/remove.schema.json
+/usr/share/vfio-handoff/schema/show.schema.json
+/usr/share/vfio-handoff/schema/status.schema.json
+/usr/share/vfio-handoff/schema/vfio-handoff.schema.json'
 # leaves: a file, a link, or a directory nothing else in the list is below
 leaves() { sed 's/\.gz$//' | sort -u | awk '{ l[NR] = $0 } END { for (i = 1; i <= NR; i++) if (index(l[i + 1], l[i] "/") != 1) print l[i] }'; }
-ours() { grep -vE '^/usr/share/(doc|licenses)(/|$)|^/usr/lib/\.build-id|^/(etc|usr|usr/lib|usr/libexec|usr/share|usr/share/man|usr/share/man/man[58]|usr/share/bash-completion|usr/share/bash-completion/completions|usr/lib/tmpfiles.d|etc/libvirt|etc/libvirt/hooks|etc/libvirt/hooks/qemu.d|etc/vfio-handoff|usr/bin|usr/libexec/vfio-handoff)$'; }
+ours() { grep -vE '^/usr/share/(doc|licenses)(/|$)|^/usr/lib/\.build-id|^/(etc|usr|usr/lib|usr/libexec|usr/share|usr/share/man|usr/share/man/man[58]|usr/share/bash-completion|usr/share/bash-completion/completions|usr/lib/tmpfiles.d|etc/libvirt|etc/libvirt/hooks|etc/libvirt/hooks/qemu.d|etc/vfio-handoff|usr/bin|usr/libexec/vfio-handoff|usr/share/vfio-handoff)$'; }
 
 # ---- Debian
 deb=
