@@ -13,7 +13,7 @@ print_json(const GPtrArray *items, gboolean ok)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
-    json_builder_begin_object(b);
+    vh_cli_json_begin(b);
     vh_cli_json_bool(b, "passthrough_possible", ok);
     json_builder_set_member_name(b, "checks");
     json_builder_begin_array(b);

@@ -50,7 +50,7 @@ print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
-    json_builder_begin_object(b);
+    vh_cli_json_begin(b);
     vh_cli_json_string_or_null(b, "domain", def->name);
     vh_cli_json_bool(b, "allowed", eval->allowed);
     json_builder_set_member_name(b, "checks");

@@ -12,7 +12,7 @@ print_json(const VhPolicy *policy, gboolean valid)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
-    json_builder_begin_object(b);
+    vh_cli_json_begin(b);
     vh_cli_json_bool(b, "valid", valid);
     json_builder_set_member_name(b, "files");
     json_builder_begin_array(b);

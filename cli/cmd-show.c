@@ -199,7 +199,7 @@ vh_cmd_show(int argc, char **argv)
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
 
-        json_builder_begin_object(b);
+        vh_cli_json_begin(b);
         json_builder_set_member_name(b, "device");
         vh_cli_device_to_json(b, view, dev, TRUE);
         json_builder_end_object(b);

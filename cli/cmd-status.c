@@ -120,7 +120,7 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
     const GPtrArray *holds = snap->journal, *unreadable = snap->unreadable;
     g_autoptr(JsonBuilder) b = json_builder_new();
 
-    json_builder_begin_object(b);
+    vh_cli_json_begin(b);
     json_builder_set_member_name(b, "devices");
     json_builder_begin_array(b);
     for (guint i = 0; i < holds->len; i++) {

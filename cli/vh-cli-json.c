@@ -246,24 +246,25 @@ messages_node(gboolean warnings)
  */
 static JsonNode *printed_document;
 
-/* Prints @members as a JSON v1 document: "version" first, then @members (an object, taken),
- * then "warnings" and "errors". */
+void
+vh_cli_json_begin(JsonBuilder *b)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "version");
+    json_builder_add_int_value(b, VH_JSON_VERSION);
+}
+
+/* Prints @root, an object that vh_cli_json_begin() opened (taken), as the JSON v1 document,
+ * "warnings" and "errors" added at its end (not a copy: a large host's list is big). */
 static void
-print_document(JsonObject *members)
+print_document(JsonNode *root)
 {
     g_autoptr(JsonGenerator) gen = json_generator_new();
-    JsonObject *doc = json_object_new();
-    JsonNode *root = json_node_new(JSON_NODE_OBJECT);
-    g_autoptr(GList) names = json_object_get_members(members);
+    JsonObject *doc = json_node_get_object(root);
     g_autofree char *text = NULL;
 
-    json_object_set_int_member(doc, "version", VH_JSON_VERSION);
-    for (GList *l = names; l != NULL; l = l->next)
-        json_object_set_member(doc, l->data, json_object_dup_member(members, l->data));
-    json_object_unref(members);
     json_object_set_member(doc, "warnings", messages_node(TRUE));
     json_object_set_member(doc, "errors", messages_node(FALSE));
-    json_node_take_object(root, doc);
     /* indented for a person at a terminal; compact (and cheaper) for a script's pipe */
     if (isatty(STDOUT_FILENO)) {
         json_generator_set_pretty(gen, TRUE);
@@ -282,26 +283,26 @@ print_document(JsonObject *members)
 void
 vh_cli_print_json(JsonBuilder *b)
 {
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-
-    print_document(json_object_ref(json_node_get_object(root)));
+    print_document(json_builder_get_root(b));
 }
 
 void
 vh_cli_json_finish(const char *verb, int exit_code)
 {
-    JsonObject *members;
-    JsonArray *outcomes;
+    g_autoptr(JsonBuilder) b = NULL;
 
     if (!said.json || said.printed)
         return;
     /* a verb that changes the host, or one that failed before it had an answer */
-    members = json_object_new();
-    json_object_set_string_member(members, "command", verb);
-    json_object_set_boolean_member(members, "ok", exit_code == VH_EXIT_OK);
-    outcomes = json_array_new();
+    b = json_builder_new();
+    vh_cli_json_begin(b);
+    vh_cli_json_string_or_null(b, "command", verb);
+    vh_cli_json_bool(b, "ok", exit_code == VH_EXIT_OK);
+    json_builder_set_member_name(b, "devices");
+    json_builder_begin_array(b);
     for (guint i = 0; said.outcomes != NULL && i < said.outcomes->len; i++)
-        json_array_add_element(outcomes, json_node_copy(g_ptr_array_index(said.outcomes, i)));
-    json_object_set_array_member(members, "devices", outcomes);
-    print_document(members);
+        json_builder_add_value(b, json_node_ref(g_ptr_array_index(said.outcomes, i)));
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    print_document(json_builder_get_root(b));
 }

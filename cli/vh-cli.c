@@ -183,7 +183,7 @@ vh_cli_view_load_or_report(VhSnapshotFlags flags)
 void
 vh_cli_json_begin_inventory(JsonBuilder *b, const VhCliView *view, const char *member)
 {
-    json_builder_begin_object(b);
+    vh_cli_json_begin(b);
     vh_cli_json_bool(b, "iommu_groups", view->snap->inventory->has_iommu_groups);
     json_builder_set_member_name(b, member);
     json_builder_begin_array(b);

@@ -74,6 +74,10 @@ void vh_cli_outcome(const char *address, const char *outcome, const char *driver
  * {"version", "command", "ok", "devices", "warnings", "errors"}. Called by main() at the end. */
 void vh_cli_json_finish(const char *verb, int exit_code);
 
+/* Opens the object of a JSON v1 document: {"version": 1, ... (vh_cli_print_json() closes it with
+ * the warnings and errors). */
+void vh_cli_json_begin(JsonBuilder *b);
+
 /* @member: an RFC 3339 time with its zone ("2026-12-05T14:12:07+01:00"), or null for 0 */
 void vh_cli_json_time(JsonBuilder *b, const char *member, gint64 unix_time);
 

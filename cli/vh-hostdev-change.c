@@ -358,7 +358,7 @@ print_json(const VhHostdevResult *r, const char *diff, gboolean dry_run)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
-    json_builder_begin_object(b);
+    vh_cli_json_begin(b);
     vh_cli_json_string_or_null(b, "domain", r->domain);
     vh_cli_json_bool(b, "dry_run", dry_run);
     vh_cli_json_bool(b, "changed", !dry_run && r->changes->len > 0);

@@ -32,7 +32,7 @@ vh_policy_answer(const VhPolicy *policy, const VhSnapshot *snap, const VhPciDevi
     VhPolicyCheck *not_enabled = NULL;
 
     g_ptr_array_add(one, (gpointer)dev->name);
-    a->eval = vh_policy_evaluate(&(VhFacts){policy, snap, NULL, one});
+    a->eval = vh_policy_evaluate(&(VhFacts){policy, snap, NULL, one, .failures_only = TRUE});
     a->enabled = pd != NULL && pd->enabled;
     a->reasons = g_ptr_array_new();
     a->notes = g_ptr_array_new_with_free_func(g_free);

@@ -75,7 +75,10 @@ add(Eval *ev, VhCheckKind kind, const char *id, const char *subject, char *reaso
 }
 
 #define PASS(ev, kind, id, subject, ...)                                                           \
-    add(ev, kind, id, subject, g_strdup_printf(__VA_ARGS__), NULL)
+    do {                                                                                           \
+        if (!(ev)->f->failures_only)                                                               \
+            add(ev, kind, id, subject, g_strdup_printf(__VA_ARGS__), NULL);                        \
+    } while (0)
 #define FAIL(ev, kind, id, subject, fix, ...)                                                      \
     add(ev, kind, id, subject, g_strdup_printf(__VA_ARGS__), fix)
 

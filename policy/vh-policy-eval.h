@@ -16,6 +16,8 @@ typedef struct {
     const VhDomainDef *domain; /* the domain that starts; NULL for devices detached by hand
                                 * (`detach`), which are for no domain: no domain check applies */
     const GPtrArray *devices;  /* char *: the addresses asked for, in order */
+    gboolean failures_only;    /* keep the failed checks alone (the inventory's answer for each
+                                * of a host's devices needs no more, and formats less) */
 } VhFacts;
 
 /* what a check is about, and so whom its subject names */
