@@ -21,6 +21,10 @@ export VH_SWEEP_STRIDE=1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vh-mutants-XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# a test a mutant breaks stops where it fails, before its clean-up: what it leaves in its
+# temporary directory goes with this run's
+mkdir "$work/tmp"
+export TMPDIR="$work/tmp"
 trap 'exit 130' INT TERM
 
 # NAME|FILE|TESTS|FROM|TO, one a line: the first three " | " split the fields; the rest is
