@@ -472,6 +472,7 @@ build_mounts_and_swaps(Builder *b, char **groups, GError **error)
             g_autofree char *fstype = get(b, groups[i], "fstype");
             g_autofree char *majmin = get(b, groups[i], "dev");
             g_autofree char *name = source != NULL ? g_path_get_basename(source) : NULL;
+            g_autofree char *mp_escaped = NULL;
 
             if (majmin == NULL && name != NULL) {
                 /* follow /dev aliases (mapper/root -> dm-0) to the block device */
@@ -487,8 +488,6 @@ build_mounts_and_swaps(Builder *b, char **groups, GError **error)
                             groups[i], source ? source : "");
                 return FALSE;
             }
-            g_autofree char *mp_escaped = NULL;
-
             id++;
             /* as the kernel writes it: space, tab, newline and backslash as \ooo */
             {
