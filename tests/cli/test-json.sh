@@ -8,6 +8,9 @@ command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is not installed"; exit 
 python3 -c 'import jsonschema' 2>/dev/null ||
     { echo "1..0 # SKIP python3-jsonschema is not installed (packaging/install-deps.sh installs it)"; exit 0; }
 . "$VH_SRCDIR/tests/cli/fake-host.sh"
+# a fake host served by the fake kernel first: a build without it (--without-fuse) skips the
+# whole test here, with the reason, as the other tests that need it do
+host gpu-audio
 schemas=$VH_SRCDIR/packaging/schema
 node="test://$VH_SRCDIR/tests/data/libvirt/node.xml"
 

@@ -6,6 +6,9 @@
 
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is not installed"; exit 0; }
 . "$VH_SRCDIR/tests/cli/fake-host.sh"
+# a fake host served by the fake kernel first: a build without it (--without-fuse) skips the
+# whole test here, with the reason, as the other tests that need it do
+host gpu-audio
 
 # fresh NAME: a new fake host of scenario NAME in $r (not in a command substitution)
 fresh_n=0
