@@ -24,15 +24,11 @@ print_json(const VhPolicy *policy, gboolean valid)
     for (guint i = 0; i < policy->issues->len; i++) {
         VhPolicyIssue *issue = g_ptr_array_index(policy->issues, i);
 
-        const char *own = g_str_has_suffix(issue->message, ")")
-                              ? g_strrstr(issue->message, " (fix: ")
-                              : NULL;
+        g_autofree char *reason = NULL;
+        g_autofree char *fix = NULL;
+
         /* the issue's reason and fix apart, as every other reason of the documents */
-        g_autofree char *reason = own != NULL ? g_strndup(issue->message, (gsize)(own - issue->message))
-                                              : g_strdup(issue->message);
-        g_autofree char *fix =
-            own != NULL ? g_strndup(own + strlen(" (fix: "), strlen(own) - strlen(" (fix: ") - 1)
-                        : NULL;
+        vh_cli_split_fix(issue->message, &reason, &fix);
 
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "file", issue->file);

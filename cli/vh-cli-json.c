@@ -32,14 +32,23 @@ message_free(Message *m)
     g_free(m);
 }
 
+void
+vh_cli_split_fix(const char *text, char **reason, char **fix)
+{
+    const char *own = g_str_has_suffix(text, ")") ? g_strrstr(text, " (fix: ") : NULL;
+
+    *reason = own != NULL ? g_strndup(text, (gsize)(own - text)) : g_strdup(text);
+    *fix = own != NULL ? g_strndup(own + strlen(" (fix: "), strlen(own) - strlen(" (fix: ") - 1)
+                       : NULL;
+}
+
 /* "[warning: ]THING: REASON (fix: FIX)" into its parts; the message grammar makes it exact
  * (tests/lint/messages.py): FIX runs from the last " (fix: " to the final ")" */
 static Message *
 message_parse(const char *text)
 {
     Message *m = g_new0(Message, 1);
-    const char *colon, *fix;
-    gsize len;
+    const char *colon;
 
     if (g_str_has_prefix(text, "warning: ")) {
         m->warning = TRUE;
@@ -50,15 +59,7 @@ message_parse(const char *text)
         m->subject = g_strndup(text, (gsize)(colon - text));
         text = colon + 2;
     }
-    len = strlen(text);
-    fix = g_strrstr(text, " (fix: ");
-    if (fix != NULL && len > 0 && text[len - 1] == ')') {
-        m->reason = g_strndup(text, (gsize)(fix - text));
-        m->fix = g_strndup(fix + strlen(" (fix: "), len - 1 - (gsize)(fix - text) -
-                                                        strlen(" (fix: "));
-    } else {
-        m->reason = g_strdup(text);
-    }
+    vh_cli_split_fix(text, &m->reason, &m->fix);
     return m;
 }
 
