@@ -6,7 +6,7 @@
 #
 #   run-fuzz.sh SRCDIR BUILDDIR SECONDS [TARGET...]
 set -u
-src=$1 build=$2 secs=$3
+src=$(cd "$1" && pwd) build=$(cd "$2" && pwd) secs=$3
 shift 3
 targets=${*:-"domain prescan journal units policy"}
 out=$build/tests/fuzz
@@ -19,7 +19,7 @@ if ! command -v "$CLANG" >/dev/null 2>&1; then
     for t in $targets; do n=$((n + 1)); echo "ok $n # SKIP fuzz-$t: clang is not installed (packaging/install-deps.sh installs it)"; done
     exit 0
 fi
-pkgs="glib-2.0 libxml-2.0 libpci"
+pkgs="glib-2.0 gio-2.0 libxml-2.0 libpci libkmod mount"
 flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 incs="-I$build -I$src/lib -I$src/policy -I$src/hook -DVH_RUNSTATEDIR=\"/run\" -DVH_SYSCONFDIR=\"/etc\" -DVH_LIBVIRT_HOOKS_DIR=\"/etc/libvirt/hooks\""
 libsrc=$(ls "$src"/lib/*.c "$src"/policy/*.c)
@@ -27,7 +27,7 @@ for t in $targets; do
     n=$((n + 1))
     bin=$out/fuzz-$t
     # shellcheck disable=SC2086
-    if ! $CLANG $flags $incs $(pkg-config --cflags $pkgs libkmod) -o "$bin" \
+    if ! $CLANG $flags $incs $(pkg-config --cflags $pkgs) -o "$bin" \
         "$src/tests/fuzz/fuzz-$t.c" $libsrc "$src/hook/vh-hook-prescan.c" \
         $(pkg-config --libs $pkgs) -ldl >"$out/fuzz-$t.build.log" 2>&1; then
         echo "not ok $n - fuzz-$t: does not build"
