@@ -27,6 +27,12 @@ not_ok() {
     for line in "$@"; do
         printf '%s\n' "$line" | sed 's/^/#   /'
     done
+    # make check-mutants needs only to know that a test caught the mutant: the first failure
+    # ends the script (its EXIT trap still cleans up)
+    if [ -n "${VH_TEST_BAIL:-}" ]; then
+        echo "Bail out! the first failure ends the script (VH_TEST_BAIL)"
+        exit 1
+    fi
 }
 
 skip() {

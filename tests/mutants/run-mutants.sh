@@ -18,6 +18,8 @@ limit=${VH_MUTANT_TIMEOUT:-300}
 # a mutant the kill sweep guards may show at one kill point only: every point, not make check's
 # every fifth
 export VH_SWEEP_STRIDE=1
+# one failure is enough to kill a mutant: a test script stops at its first (tests/cli/tap.sh)
+export VH_TEST_BAIL=1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vh-mutants-XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -139,11 +141,12 @@ while IFS="$tab" read -r name file tests from to; do
         echo "BROKEN    $name: the text to mutate occurs $(cat "$work/count") times in $file, not once"
         continue
     fi
+    t0=$(date +%s)
     if ! build_for "$tests" >"$work/mutant.log" 2>&1; then
         broken=$((broken + 1))
         echo "BROKEN    $name: does not build"
         sed 's/^/#   /' "$work/mutant.log" | grep -E 'error' | head -n 3
-    elif run_until_killed "$tests"; then
+    elif t1=$(date +%s) && run_until_killed "$tests"; then
         if only_skipping "$tests"; then
             skipped=$((skipped + 1))
             echo "skipped   $name ($file): $tests skip here ($skip_reason)"
@@ -154,7 +157,7 @@ while IFS="$tab" read -r name file tests from to; do
     else
         killed=$((killed + 1))
         by=$(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\) .*/\2/p' "$work/mutant.log" | sort -u | paste -sd' ')
-        echo "killed    $name ($file) by ${by:-a timeout after ${limit}s}"
+        echo "killed    $name ($file) by ${by:-a timeout after ${limit}s} (build $((t1 - t0)) s, tests $(($(date +%s) - t1)) s)"
     fi
     # the original back, newer than what the mutant built, so make rebuilds it
     cp "$work/original" "$file"
