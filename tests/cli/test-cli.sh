@@ -376,7 +376,7 @@ else
 fi
 
 # ---- one fix prefix in the whole tree: every fix is "(fix: ...)"
-others=$(grep -nE "\((see|run|try): " "$VH_SRCDIR"/lib/*.c "$VH_SRCDIR"/policy/*.c "$VH_SRCDIR"/hook/*.c "$VH_SRCDIR"/cli/*.c || true)
+others=$(grep -nE "\((see|run|try): " "$VH_SRCDIR"/lib/*/*.c "$VH_SRCDIR"/policy/*.c "$VH_SRCDIR"/hook/*.c "$VH_SRCDIR"/cli/*.c || true)
 is "no message in lib, policy, hook or cli uses another fix prefix than 'fix:'" "" "$others"
 
 done_testing

@@ -112,7 +112,7 @@ if command -v groff >/dev/null 2>&1; then
     done
     # every variable a binary or script of the package reads is in ENVIRONMENT
     env_section=$(groff -man -Tutf8 -P-c -P-b -P-u "$man/vfio-handoff.8" 2>/dev/null | sed -n '/^ENVIRONMENT/,/^FILES/p')
-    for v in $(cat "$VH_SRCDIR"/cli/*.c "$VH_SRCDIR"/lib/*.c "$VH_SRCDIR"/policy/*.c "$VH_SRCDIR"/hook/*.c |
+    for v in $(cat "$VH_SRCDIR"/cli/*.c "$VH_SRCDIR"/lib/*/*.c "$VH_SRCDIR"/policy/*.c "$VH_SRCDIR"/hook/*.c |
         sed -n 's/.*getenv("\([A-Z_]*\)").*/\1/p' | sort -u) \
         $(sed -n 's/.*\${\([A-Z_]*\):-.*/\1/p' "$VH_SRCDIR/packaging/removal-check.in" | sort -u); do
         like "vfio-handoff(8) ENVIRONMENT says what $v is for" "^       $v" "$env_section"

@@ -1,5 +1,5 @@
-/* libFuzzer: PCI addresses, sizes, durations and kernel numbers (lib/vh-pci-address.c,
- * lib/vh-units.c). An accepted address formats to a canonical one that reads back the same. */
+/* libFuzzer: PCI addresses, sizes, durations and kernel numbers (lib/base/vh-pci-address.c,
+ * lib/base/vh-units.c). An accepted address formats to a canonical one that reads back the same. */
 #include "config.h"
 
 #include <string.h>

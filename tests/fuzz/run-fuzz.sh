@@ -21,8 +21,8 @@ if ! command -v "$CLANG" >/dev/null 2>&1; then
 fi
 pkgs="glib-2.0 gio-2.0 libxml-2.0 libpci libkmod mount"
 flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-incs="-I$build -I$src/lib -I$src/policy -I$src/hook -DVH_RUNSTATEDIR=\"/run\" -DVH_SYSCONFDIR=\"/etc\" -DVH_LIBVIRT_HOOKS_DIR=\"/etc/libvirt/hooks\""
-libsrc=$(ls "$src"/lib/*.c "$src"/policy/*.c)
+incs="-I$build -I$src/lib/base -I$src/lib/host -I$src/lib/journal -I$src/lib/handoff -I$src/lib/domain -I$src/policy -I$src/hook -DVH_RUNSTATEDIR=\"/run\" -DVH_SYSCONFDIR=\"/etc\" -DVH_LIBVIRT_HOOKS_DIR=\"/etc/libvirt/hooks\""
+libsrc=$(ls "$src"/lib/*/*.c "$src"/policy/*.c)
 for t in $targets; do
     n=$((n + 1))
     bin=$out/fuzz-$t

@@ -47,8 +47,8 @@ REASONS = {
     ("lib/vh-journal.c", "cannot be read whole"): "cli/vh-cli.c vh_cli_unreadable_text()",
     ("policy/vh-policy-load.c", "cannot read it: "): "a policy issue, FILE: ignored: REASON",
     ("policy/vh-policy-load.c", "larger than 1 MiB"): "a policy issue, FILE: ignored: REASON",
-    ("lib/vh-units.c", "invalid size "): "a policy issue, FILE:LINE: KEY: REASON",
-    ("lib/vh-units.c", "invalid duration "): "a policy issue, FILE:LINE: KEY: REASON",
+    ("lib/base/vh-units.c", "invalid size "): "a policy issue, FILE:LINE: KEY: REASON",
+    ("lib/base/vh-units.c", "invalid duration "): "a policy issue, FILE:LINE: KEY: REASON",
 }
 
 
@@ -179,9 +179,12 @@ def lint_file(path, rel):
 def lint_tree(srcdir):
     bad = []
     for d in DIRS:
-        for name in sorted(os.listdir(os.path.join(srcdir, d))):
-            if name.endswith(".c"):
-                bad += lint_file(os.path.join(srcdir, d, name), f"{d}/{name}")
+        for top, dirs, names in sorted(os.walk(os.path.join(srcdir, d))):
+            dirs.sort()
+            for name in sorted(names):
+                if name.endswith(".c"):
+                    path = os.path.join(top, name)
+                    bad += lint_file(path, os.path.relpath(path, srcdir))
     return bad
 
 
