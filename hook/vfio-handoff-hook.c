@@ -49,7 +49,7 @@ journal_has(const char *domain)
 
     snprintf(run, sizeof(run), "%s%s/vfio-handoff", root != NULL ? root : "",
              root != NULL ? "/run" : VH_RUNSTATEDIR);
-    if (vh_hook_domain_index(run, domain, path, sizeof(path)) != 0)
+    if (vh_journal_domain_index(run, domain, path, sizeof(path)) != 0)
         return 1; /* cannot tell: let the engine decide */
     return stat(path, &st) == 0;
 }

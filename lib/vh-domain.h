@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "vh-hook-contract.h" /* VH_DOMAIN_XML_MAX */
+#include "vh-domain-size.h"
 #include "vh-pci-address.h"
 
 G_BEGIN_DECLS

@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "vh-fake-tree.h"
-#include "vh-hook-contract.h"
+#include "vh-journal-index.h"
 #include "vh-test-host.h"
 
 static void
@@ -81,6 +81,6 @@ vh_test_host_domain_indexed(const VhHost *host, const char *domain)
 {
     char path[4096];
 
-    return vh_hook_domain_index(host->run_dir, domain, path, sizeof(path)) == 0 &&
+    return vh_journal_domain_index(host->run_dir, domain, path, sizeof(path)) == 0 &&
            g_file_test(path, G_FILE_TEST_IS_DIR);
 }

@@ -29,7 +29,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhTestHost, vh_test_host_free)
 /* The verdict of one device; asserts that it exists. */
 const VhVerdict *vh_test_host_verdict(VhTestHost *t, const char *device);
 
-/* Whether the journal's index names @domain: what the hook's front stats (vh-hook-contract.h). */
+/* Whether the journal's index names @domain: what the hook's front stats (vh-journal-index.h). */
 gboolean vh_test_host_domain_indexed(const VhHost *host, const char *domain);
 
 /* The reason texts of a device, joined by " | ", for exact comparisons. */

@@ -1,4 +1,4 @@
-/* libFuzzer: one journal record (lib/vh-journal-record.c). What is accepted is a valid record
+/* libFuzzer: one journal record (lib/journal/vh-journal-record.c). What is accepted is a valid record
  * (an address that is its file name, a known state, driver names that stay in their directory)
  * and writes back to the same record. */
 #include "config.h"

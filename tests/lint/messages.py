@@ -42,9 +42,9 @@ PASS_ON = re.compile(r"^(?:warning: )?(?!warning: )(?:(?:S|[^ ()]+): " + NEST + 
 # Reasons that are not messages: each is composed into one at the place named, which the lint
 # checks. (file, start of the format) -> where it is composed
 REASONS = {
-    ("lib/vh-journal.c", "cannot be opened: "): "cli/vh-cli.c vh_cli_unreadable_text()",
-    ("lib/vh-journal.c", "not a regular file of at most "): "cli/vh-cli.c vh_cli_unreadable_text()",
-    ("lib/vh-journal.c", "cannot be read whole"): "cli/vh-cli.c vh_cli_unreadable_text()",
+    ("lib/journal/vh-journal.c", "cannot be opened: "): "cli/vh-cli.c vh_cli_unreadable_text()",
+    ("lib/journal/vh-journal.c", "not a regular file of at most "): "cli/vh-cli.c vh_cli_unreadable_text()",
+    ("lib/journal/vh-journal.c", "cannot be read whole"): "cli/vh-cli.c vh_cli_unreadable_text()",
     ("policy/vh-policy-load.c", "cannot read it: "): "a policy issue, FILE: ignored: REASON",
     ("policy/vh-policy-load.c", "larger than 1 MiB"): "a policy issue, FILE: ignored: REASON",
     ("lib/base/vh-units.c", "invalid size "): "a policy issue, FILE:LINE: KEY: REASON",

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "vh-error.h"
-#include "vh-hook-contract.h"
+#include "vh-journal-index.h"
 #include "vh-journal.h"
 #include "vh-pci-address.h"
 
@@ -266,11 +266,11 @@ vh_journal_unlock(VhJournalLock *lock)
     g_free(lock);
 }
 
-/* the index's directory name of @domain (vh-hook-contract.h, which the hook's front shares) */
+/* the index's directory name of @domain (vh-journal-index.h, which the hook's front shares) */
 static gboolean
 index_name(const char *domain, char out[VH_JOURNAL_INDEX_NAME_MAX])
 {
-    return vh_hook_index_name(domain, out, VH_JOURNAL_INDEX_NAME_MAX) == 0;
+    return vh_journal_index_name(domain, out, VH_JOURNAL_INDEX_NAME_MAX) == 0;
 }
 
 /* Removes the marks of @address from every domain's index but @keep's (NULL: all). */

@@ -70,7 +70,7 @@ typedef struct {
 
 void vh_journal_unreadable_free(VhJournalUnreadable *u);
 
-/* lib/vh-journal-record.c: one record as text, and the strict reading of it (the address must
+/* lib/journal/vh-journal-record.c: one record as text, and the strict reading of it (the address must
  * be the file's @name, the state and owner known, the drivers driver names, the numbers whole).
  * The reason a text is refused goes to @error. */
 #define VH_JOURNAL_DRIVER_MAX 64
