@@ -1,6 +1,6 @@
 /* vfio-handoff CLI: add and remove, through libvirt's API (DESIGN §1.4, §5). The definition
  * is read inactive and secure (passwords kept, so defining it back loses nothing), edited with
- * libxml2 (lib/vh-domain-edit.c), checked against the policy, and defined with validation. */
+ * libxml2 (lib/domain/vh-domain-edit.c), checked against the policy, and defined with validation. */
 #include "config.h"
 
 #include <stdio.h>

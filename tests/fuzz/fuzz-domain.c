@@ -1,4 +1,4 @@
-/* libFuzzer: the domain reader (lib/vh-domain.c) on any bytes */
+/* libFuzzer: the domain reader (lib/domain/vh-domain.c) on any bytes */
 #include "config.h"
 
 #include "vh-domain.h"

@@ -1,5 +1,5 @@
 /* libFuzzer, differential: the hook front's pre-scan (hook/vh-hook-prescan.c) against the
- * engine's reader (lib/vh-domain.c). Whenever the engine reads an unmanaged PCI hostdev, the
+ * engine's reader (lib/domain/vh-domain.c). Whenever the engine reads an unmanaged PCI hostdev, the
  * front must have said "may be ours": a no there skips every check of the start. Whenever it
  * reads any PCI hostdev, the front's prepare scan must have said yes: a no there skips the
  * watch of libvirt's own devices. */

@@ -1,5 +1,5 @@
 /*
- * Editing domain definitions for add/remove (lib/vh-domain-edit.c), on definitions as libvirt
+ * Editing domain definitions for add/remove (lib/domain/vh-domain-edit.c), on definitions as libvirt
  * formats them (tests/data/domain). Every add is followed by the remove that must give back
  * the original document byte for byte.
  */

@@ -1,5 +1,5 @@
 /*
- * The engine's reader of domain XML (lib/vh-domain.c) against libvirt itself: each form is
+ * The engine's reader of domain XML (lib/domain/vh-domain.c) against libvirt itself: each form is
  * defined on libvirt's in-process test driver (test:///default, no daemon), and what libvirt
  * writes back — with its defaults filled in — must read the same as what was written, and as
  * expected. Forms: a hostdev without mode, source addresses with fields left out, decimal and

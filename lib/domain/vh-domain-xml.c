@@ -6,7 +6,7 @@
 
 #include <libxml/parser.h>
 
-#include "vh-domain.h"
+#include "vh-domain-size.h"
 #include "vh-domain-xml.h"
 #include "vh-error.h"
 

@@ -1,5 +1,6 @@
-/* vfio-handoff: what the parts of the domain editor share (lib/vh-domain-edit*.c): the document
- * and its record in <metadata>. Not for use outside them. */
+/* vfio-handoff: what the parts of the domain editor share (lib/domain/vh-domain-edit*.c): the
+ * document and its record in <metadata>, whose helpers are in vh-domain-edit-record.c. Not for
+ * use outside them. */
 #pragma once
 
 #include <glib.h>
