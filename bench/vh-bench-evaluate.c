@@ -46,7 +46,6 @@ main(int argc, char **argv)
     g_autoptr(VhHost) host = vh_host_new_rooted(root);
     g_autoptr(VhPolicy) pol = NULL;
     g_autoptr(VhSnapshot) snap = NULL;
-    g_autoptr(GPtrArray) requested = NULL;
     g_autoptr(VhDomainDef) def = NULL;
     g_autofree char *conf = NULL;
     double t0, gather, *times = g_new(double, rounds);
@@ -83,8 +82,7 @@ main(int argc, char **argv)
         fprintf(stderr, "vh-bench-evaluate: %s\n", error->message);
         return 1;
     }
-    requested = vh_domain_def_unmanaged(def);
-    input = (VhFacts){pol, snap, def, requested};
+    input = (VhFacts){pol, snap, def, NULL};
     for (guint i = 0; i < rounds; i++) {
         VhEvaluation *eval;
 

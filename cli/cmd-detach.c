@@ -7,7 +7,7 @@
 
 #include "vh-cli.h"
 #include "vh-policy-eval.h"
-#include "vh-prepare.h"
+#include "vh-handoff.h"
 
 /* The devices named on the command line, as addresses; NULL (reported, with its exit code in
  * *@rc) on a bad one. */
@@ -31,8 +31,14 @@ resolve(const VhSnapshot *snap, int argc, char **argv, int *rc)
 }
 
 static void
-report(const VhEvaluation *eval)
+report(const VhEvaluation *eval, const GPtrArray *done)
 {
+    for (guint i = 0; i < done->len; i++) {
+        const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
+
+        if (d->note != NULL)
+            vh_cli_error("warning: %s", d->note);
+    }
     for (guint i = 0; i < eval->handoff->len; i++) {
         VhPciDevice *d = g_ptr_array_index(eval->handoff, i);
 
@@ -71,6 +77,7 @@ vh_cmd_detach(int argc, char **argv)
     g_autoptr(VhSnapshot) snap = NULL;
     g_autoptr(GPtrArray) devices = NULL;
     g_autoptr(VhEvaluation) eval = NULL;
+    g_autoptr(GPtrArray) done = NULL;
     const VhPolicyCheck *failed;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
@@ -96,11 +103,12 @@ vh_cmd_detach(int argc, char **argv)
         vh_cli_error("%s", text);
         return VH_EXIT_FAILED;
     }
-    if (!vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_BY_HAND, NULL, NULL}, eval->handoff,
-                    eval->consoles, &change->writer, &error)) {
+    if ((done = vh_handoff_prepare(snap, &(VhHandoffOwner){VH_OWNER_BY_HAND, NULL, NULL},
+                                   eval->handoff, eval->consoles, &change->writer, &error)) ==
+        NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    report(eval);
+    report(eval, done);
     return VH_EXIT_OK;
 }

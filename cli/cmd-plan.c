@@ -12,7 +12,7 @@
 #include "vh-error.h"
 #include "vh-libvirt.h"
 #include "vh-policy-eval.h"
-#include "vh-prepare.h"
+#include "vh-handoff.h"
 
 /* The domain's definition from libvirt, read-only (the live one if it runs). */
 static char *
@@ -92,7 +92,7 @@ static void
 print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *steps)
 {
     const VhPolicyCheck *failed = vh_evaluation_first_failure(eval);
-    g_autoptr(GPtrArray) requested = vh_domain_def_unmanaged(def);
+    const GPtrArray *requested = eval->requested;
 
     printf("checks for domain '%s' at start:\n", def->name);
     for (guint i = 0; i < eval->checks->len; i++) {
@@ -185,8 +185,8 @@ vh_cmd_plan(int argc, char **argv)
     g_autoptr(VhDomainDef) def = NULL;
     g_autoptr(VhCliView) view = NULL;
     g_autoptr(VhEvaluation) eval = NULL;
-    g_autoptr(GPtrArray) requested = NULL;
     g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func((GDestroyNotify)vh_step_free);
+    g_autoptr(GPtrArray) done = NULL;
     g_autofree char *xml_owned = NULL;
     g_autofree char *uri_owned = NULL;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
@@ -209,12 +209,13 @@ vh_cmd_plan(int argc, char **argv)
         return VH_EXIT_FAILED;
     if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NONE)) == NULL)
         return VH_EXIT_FAILED;
-    requested = vh_domain_def_unmanaged(def);
-    eval = vh_policy_evaluate(&(VhFacts){view->policy, view->snap, def, requested});
+    eval = vh_policy_evaluate(&(VhFacts){view->policy, view->snap, def, NULL});
     /* the hook's own transaction, recording its steps instead of writing them */
     if (eval->allowed &&
-        !vh_prepare(view->snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, def->name, def->uuid},
-                    eval->handoff, eval->consoles, &(VhWriter){.steps = steps}, &error)) {
+        (done = vh_handoff_prepare(view->snap,
+                                   &(VhHandoffOwner){VH_OWNER_DOMAIN, def->name, def->uuid},
+                                   eval->handoff, eval->consoles, &(VhWriter){.steps = steps},
+                                   &error)) == NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
@@ -222,12 +223,11 @@ vh_cmd_plan(int argc, char **argv)
         print_json(def, eval, eval->allowed ? steps : NULL);
     else
         print_text(def, eval, steps);
-    for (guint i = 0; !json && eval->allowed && i < eval->consoles->len; i++) {
-        g_autofree char *note =
-            vh_console_release_note(view->host, g_ptr_array_index(eval->consoles, i));
+    for (guint i = 0; !json && done != NULL && i < done->len; i++) {
+        const VhHandoff *d = g_ptr_array_index(done, i);
 
-        if (note != NULL)
-            printf("\nnote: %s\n", note);
+        if (d->note != NULL)
+            printf("\nnote: %s\n", d->note);
     }
     return eval->allowed ? VH_EXIT_OK : VH_EXIT_FAILED;
 }

@@ -11,7 +11,7 @@
 #include "vh-kernel-abi.h"
 #include "vh-holders.h"
 #include "vh-parked.h"
-#include "vh-prepare.h"
+#include "vh-handoff.h"
 #include "vh-policy.h"
 
 /* Gives back @name, which has no journal record: only when it is parked (on vfio-pci, no
@@ -129,10 +129,10 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
     driver = g_strdup(h->driver);
     /* the give back asks who holds it now (whatever the flags): only when someone does, again,
      * for the holder's fix */
-    if (!vh_prepare_give_back(change->host, h, &change->writer,
+    if (!vh_handoff_give_back(change->host, h, &change->writer,
                               force ? VH_GIVE_BACK_FORCE : VH_GIVE_BACK_CHECKED, &warning,
                               &error)) {
-        g_autofree char *wedged = h->state == VH_HOLD_WEDGED ? vh_prepare_wedged_text(h) : NULL;
+        g_autofree char *wedged = h->state == VH_JOURNAL_WEDGED ? vh_handoff_wedged_text(h) : NULL;
 
         again = g_strdup_printf("vfio-handoff reattach %s", name);
         if (g_error_matches(error, VH_ERROR, VH_ERROR_IN_USE)) {

@@ -6,7 +6,7 @@
 
 #include "vh-cli.h"
 #include "vh-holders.h"
-#include "vh-prepare.h"
+#include "vh-handoff.h"
 #include "vh-snapshot.h"
 #include "vh-libvirt.h"
 #include "vh-policy.h"
@@ -172,7 +172,7 @@ recover_one(Recovery *rc, VhJournalRecord *h)
                            h->domain, why);
         return;
     }
-    ret = vh_prepare_return(rc->change->host, h, &rc->change->writer);
+    ret = vh_handoff_release_one(rc->change->host, h, &rc->change->writer);
     switch (ret->outcome) {
     case VH_RETURN_FAILED:
         vh_cli_outcome(h->address, "failed", h->driver, h->domain, NULL,

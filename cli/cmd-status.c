@@ -132,7 +132,7 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
         vh_cli_json_string_or_null(b, "domain", h->domain);
         vh_cli_json_bool(b, "by_hand", h->owner == VH_OWNER_BY_HAND);
         vh_cli_json_string_or_null(b, "owner", vh_owner_to_string(h->owner));
-        vh_cli_json_string_or_null(b, "state", vh_hold_state_to_string(h->state));
+        vh_cli_json_string_or_null(b, "state", vh_journal_state_to_string(h->state));
         vh_cli_json_string_or_null(b, "reason", h->reason);
         vh_cli_json_time(b, "since", h->since);
         vh_cli_json_string_or_null(b, "driver", h->driver);
@@ -217,7 +217,7 @@ print_table(const VhSnapshot *snap, gboolean legend)
                                : h->owner == VH_OWNER_BY_HAND ? g_strdup("(by hand)")
                                                               : g_strdup(h->domain);
 
-        const char *row[] = {h->address, who, vh_hold_state_to_string(h->state), since,
+        const char *row[] = {h->address, who, vh_journal_state_to_string(h->state), since,
                              h->driver != NULL ? h->driver : "no driver", qemu, NULL};
 
         vh_table_add(t, row);
@@ -230,8 +230,8 @@ print_table(const VhSnapshot *snap, gboolean legend)
                           h->driver != NULL ? h->driver : "no driver");
         }
         orphans += g_strcmp0(q, "gone") == 0 && now == NULL;
-        stuck += h->state == VH_HOLD_STUCK;
-        wedged += h->state == VH_HOLD_WEDGED;
+        stuck += h->state == VH_JOURNAL_STUCK;
+        wedged += h->state == VH_JOURNAL_WEDGED;
     }
     vh_table_print(t, legend);
     if (!legend)

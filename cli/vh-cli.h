@@ -87,7 +87,7 @@ void vh_cli_json_time(JsonBuilder *b, const char *member, gint64 unix_time);
 /* What `status` and `recover` say of a journal file that is not a readable record. */
 char *vh_cli_unreadable_text(const VhHost *host, const VhJournalUnreadable *u);
 
-/* "parked on vfio-pci: ...; left by ... (fix: ...)" for a parked device (lib/vh-parked.h), else
+/* "parked on vfio-pci: ...; left by ... (fix: ...)" for a parked device (lib/host/vh-parked.h), else
  * NULL: the one sentence list, show and status print */
 char *vh_cli_parked_text(const VhSnapshot *snap, const VhPciDevice *dev);
 

@@ -226,15 +226,13 @@ check_policy(Session *s, const VhCliView *view, GPtrArray *touched, GError **err
     g_autoptr(GError) local = NULL;
     g_autoptr(VhDomainDef) def = vh_domain_def_parse(s->r->after, strlen(s->r->after), &local);
     g_autoptr(VhEvaluation) eval = NULL;
-    g_autoptr(GPtrArray) requested = NULL;
 
     if (def == NULL) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT, "%s: its definition: %s",
                     s->r->domain, local->message);
         return FALSE;
     }
-    requested = vh_domain_def_unmanaged(def);
-    eval = vh_policy_evaluate(&(VhFacts){view->policy, view->snap, def, requested});
+    eval = vh_policy_evaluate(&(VhFacts){view->policy, view->snap, def, NULL});
     for (guint i = 0; i < eval->checks->len; i++) {
         const VhPolicyCheck *c = g_ptr_array_index(eval->checks, i);
         /* the host's and the domain's checks, and those of the devices this change names */

@@ -20,7 +20,7 @@
 #include "vh-parked.h"
 #include "vh-policy-eval.h"
 #include "vh-policy-watch.h"
-#include "vh-prepare.h"
+#include "vh-handoff.h"
 
 typedef struct {
     const char *domain; /* libvirt's argv name: the journal is keyed by it */
@@ -89,7 +89,7 @@ watch_libvirts(Hook *h, const VhSnapshot *snap)
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) watch = vh_policy_libvirt_watch(h->policy, snap, h->def);
 
-    if (!vh_prepare_watch(snap, h->domain, h->def->uuid, watch, &error)) {
+    if (!vh_handoff_watch(snap, h->domain, h->def->uuid, watch, &error)) {
         vh_hook_log(NULL, "watch", "failed", 0,
                     "%s: libvirt's own devices are not watched this time (fix: see 'vfio-handoff "
                     "status')",
@@ -130,6 +130,27 @@ mark_starting(Hook *h, const GPtrArray *managed)
                     error->message);
 }
 
+/* what the transaction did to each device: its console first, as it was released first */
+static void
+log_handoffs(const GPtrArray *done, gint64 t0)
+{
+    for (guint i = 0; i < done->len; i++) {
+        const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
+
+        if (d->note != NULL)
+            vh_hook_log(d->address, "console", "warning", 0, "%s", d->note);
+        else if (d->console != NULL)
+            vh_hook_log(d->address, "console", "ok", 0,
+                        "the host's console released from it: %s", d->console);
+    }
+    for (guint i = 0; i < done->len; i++) {
+        const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
+
+        vh_hook_log(d->address, "detach", "ok", g_get_monotonic_time() - t0,
+                    "handed to vfio-pci from %s", d->driver != NULL ? d->driver : "no driver");
+    }
+}
+
 /* one snapshot of the host, one policy, one evaluation, one transaction */
 static int
 op_prepare(Hook *h)
@@ -140,7 +161,7 @@ op_prepare(Hook *h)
     g_autoptr(VhEvaluation) eval = NULL;
     g_autoptr(GPtrArray) requested = NULL;
     g_autoptr(GPtrArray) managed = NULL;
-    g_autoptr(GPtrArray) notes = NULL;
+    g_autoptr(GPtrArray) done = NULL;
     const VhPolicyCheck *failed;
     VhHandoffOwner owner = {VH_OWNER_DOMAIN, h->domain, NULL};
     gint64 t0 = g_get_monotonic_time();
@@ -173,23 +194,10 @@ op_prepare(Hook *h)
         return refuse(h, failed->kind == VH_CHECK_DEVICE ? failed->subject : NULL, "%s", text);
     }
     owner.uuid = h->def->uuid;
-    /* read before the console is released: what of it will not come back */
-    notes = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < eval->consoles->len; i++)
-        g_ptr_array_add(notes,
-                        vh_console_release_note(h->host, g_ptr_array_index(eval->consoles, i)));
-    if (!vh_prepare(snap, &owner, eval->handoff, eval->consoles, &h->writer, &error))
+    if ((done = vh_handoff_prepare(snap, &owner, eval->handoff, eval->consoles, &h->writer,
+                                   &error)) == NULL)
         return refuse(h, NULL, "%s", error->message); /* rolled back: nothing handed off */
-    for (guint i = 0; i < eval->consoles->len; i++) {
-        const VhPciDevice *gpu = g_ptr_array_index(eval->consoles, i);
-        const char *note = g_ptr_array_index(notes, i);
-
-        vh_hook_log(gpu->name, "console", note != NULL ? "warning" : "ok", 0, "%s",
-                    note != NULL ? note : "the host's console released from it");
-    }
-    for (guint i = 0; i < eval->handoff->len; i++)
-        vh_hook_log(((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name, "detach", "ok",
-                    g_get_monotonic_time() - t0, "handed to vfio-pci");
+    log_handoffs(done, t0);
     log_parked(snap, eval->left_alone);
     watch_libvirts(h, snap);
     return 0;
@@ -202,7 +210,7 @@ op_started(Hook *h)
     int pid = vh_holders_libvirt_pid(h->host, h->domain);
 
     if (lock != NULL && pid > 0) {
-        vh_prepare_record_pid(h->host, h->domain, pid);
+        vh_handoff_record_pid(h->host, h->domain, pid);
         vh_hook_log(NULL, "started", "ok", 0, "QEMU pid %d recorded", pid);
     }
     if (lock != NULL) /* libvirt's status file names its devices from now on */
@@ -285,7 +293,7 @@ op_release(Hook *h)
                     h->domain, error->message);
         return 0; /* libvirt ignores it; recover finishes the job */
     }
-    returns = vh_prepare_give_back_domain(h->host, h->domain, &h->writer);
+    returns = vh_handoff_give_back_domain(h->host, h->domain, &h->writer);
     vh_journal_unmark_starting(h->host, h->domain);
     log_returns(h->domain, returns, t0);
     return 0;

@@ -26,6 +26,7 @@ vh_evaluation_free(VhEvaluation *eval)
 {
     if (eval == NULL)
         return;
+    g_ptr_array_unref(eval->requested);
     g_ptr_array_unref(eval->checks);
     g_ptr_array_unref(eval->handoff);
     g_ptr_array_unref(eval->left_alone);
@@ -114,7 +115,7 @@ static gboolean
 console_waived(Eval *ev, const VhReason *r)
 {
     const VhPciDevice *gpu = r->console_device != NULL
-                                 ? vh_inventory_lookup(ev->f->host->inventory, r->console_device)
+                                 ? vh_inventory_lookup(ev->f->snap->inventory, r->console_device)
                                  : NULL;
     const VhPolicyDevice *pd = gpu != NULL ? vh_policy_device_for(ev->f->policy, gpu) : NULL;
 
@@ -158,13 +159,13 @@ note_consoles(Eval *ev)
 {
     for (guint i = 0; i < ev->e->handoff->len; i++) {
         const VhPciDevice *dev = g_ptr_array_index(ev->e->handoff, i);
-        const VhVerdict *v = vh_verdicts_get(ev->f->host->verdicts, dev->name);
+        const VhVerdict *v = vh_verdicts_get(ev->f->snap->verdicts, dev->name);
 
         for (guint j = 0; j < v->reasons->len; j++) {
             const VhReason *r = g_ptr_array_index(v->reasons, j);
             const VhPciDevice *gpu =
                 r->console_device != NULL
-                    ? vh_inventory_lookup(ev->f->host->inventory, r->console_device)
+                    ? vh_inventory_lookup(ev->f->snap->inventory, r->console_device)
                     : NULL;
 
             if (gpu != NULL && console_waived(ev, r) &&
@@ -191,8 +192,8 @@ holding_of(Eval *ev, const VhPciDevice *dev, gboolean *other_live)
     const VhHolder *stale = NULL;
 
     *other_live = FALSE;
-    for (guint i = 0; i < ev->f->host->holders->len; i++) {
-        const VhHolder *h = g_ptr_array_index(ev->f->host->holders, i);
+    for (guint i = 0; i < ev->f->snap->holders->len; i++) {
+        const VhHolder *h = g_ptr_array_index(ev->f->snap->holders, i);
 
         if (strcmp(h->device, dev->name) != 0 || !held_by_other(ev, h))
             continue;
@@ -243,9 +244,9 @@ check_held(Eval *ev, const VhPciDevice *dev)
 static const VhJournalRecord *
 wedged_record(Eval *ev, const VhPciDevice *dev)
 {
-    const VhJournalRecord *r = vh_snapshot_record(ev->f->host, dev->name);
+    const VhJournalRecord *r = vh_snapshot_record(ev->f->snap, dev->name);
 
-    return r != NULL && r->state == VH_HOLD_WEDGED ? r : NULL;
+    return r != NULL && r->state == VH_JOURNAL_WEDGED ? r : NULL;
 }
 
 /* A wedged device goes to no domain: it needs a reset only a reboot gives it. */
@@ -292,7 +293,7 @@ take(Eval *ev, const VhPciDevice *dev)
 static void
 check_group(Eval *ev, const VhPciDevice *dev)
 {
-    VhIommuGroup *group = vh_inventory_group_of(ev->f->host->inventory, dev);
+    VhIommuGroup *group = vh_inventory_group_of(ev->f->snap->inventory, dev);
     g_autoptr(GPtrArray) companions = NULL;
     g_autoptr(GString) along = g_string_new(NULL);
 
@@ -301,10 +302,10 @@ check_group(Eval *ev, const VhPciDevice *dev)
              g_strdup("run 'vfio-handoff check'"), "no IOMMU group: the IOMMU is off");
         return;
     }
-    companions = vh_inventory_companions(ev->f->host->inventory, dev);
+    companions = vh_inventory_companions(ev->f->snap->inventory, dev);
     for (guint i = 0; i < companions->len; i++) {
         VhPciDevice *c = g_ptr_array_index(companions, i);
-        const VhVerdict *cv = vh_verdicts_get(ev->f->host->verdicts, c->name);
+        const VhVerdict *cv = vh_verdicts_get(ev->f->snap->verdicts, c->name);
         const VhReason *r;
         gboolean live, waived;
 
@@ -359,16 +360,16 @@ check_group(Eval *ev, const VhPciDevice *dev)
 static const VhPolicyDevice *
 enabled_mate(Eval *ev, const VhPciDevice *dev, const VhPciDevice **mate)
 {
-    const GPtrArray *requested = ev->f->devices;
-    VhIommuGroup *group = vh_inventory_group_of(ev->f->host->inventory, dev);
+    const GPtrArray *requested = ev->e->requested;
+    VhIommuGroup *group = vh_inventory_group_of(ev->f->snap->inventory, dev);
 
     for (guint i = 0; group != NULL && i < requested->len; i++) {
-        const VhPciDevice *m = vh_inventory_lookup(ev->f->host->inventory,
+        const VhPciDevice *m = vh_inventory_lookup(ev->f->snap->inventory,
                                                    g_ptr_array_index((GPtrArray *)requested, i));
         const VhPolicyDevice *pd = m != NULL && m != dev ? vh_policy_device_for(ev->f->policy, m) : NULL;
 
         if (pd != NULL && pd->enabled &&
-            vh_inventory_group_of(ev->f->host->inventory, m) == group) {
+            vh_inventory_group_of(ev->f->snap->inventory, m) == group) {
             *mate = m;
             return pd;
         }
@@ -444,7 +445,7 @@ check_identity(Eval *ev, const VhPciDevice *dev, const VhPolicyDevice *pd, const
                              "%s'",
                              dev->name),
              "now holds %s, not the pinned %s: the hardware changed", now, pinned);
-    else if (pd->has_vf && (vf = vh_policy_vf_mismatch(pd, dev, ev->f->host->inventory)) != NULL)
+    else if (pd->has_vf && (vf = vh_policy_vf_mismatch(pd, dev, ev->f->snap->inventory)) != NULL)
         FAIL(ev, VH_CHECK_DEVICE, "identity", dev->name,
              g_strdup_printf("check which VF the domain should have, then pin it again: run "
                              "'vfio-handoff enable %s'",
@@ -461,7 +462,7 @@ check_identity(Eval *ev, const VhPciDevice *dev, const VhPolicyDevice *pd, const
 static void
 check_host_needs(Eval *ev, const VhPciDevice *dev)
 {
-    const VhVerdict *v = vh_verdicts_get(ev->f->host->verdicts, dev->name);
+    const VhVerdict *v = vh_verdicts_get(ev->f->snap->verdicts, dev->name);
     const VhReason *r;
     gboolean waived;
 
@@ -490,7 +491,7 @@ static void
 check_device(Eval *ev, const char *address)
 {
     const VhDomainDef *dom = ev->f->domain;
-    const VhPciDevice *dev = vh_inventory_lookup(ev->f->host->inventory, address);
+    const VhPciDevice *dev = vh_inventory_lookup(ev->f->snap->inventory, address);
     const VhPciDevice *mate = NULL;
     const VhPolicyDevice *pd;
 
@@ -522,8 +523,8 @@ held_by_others(Eval *ev)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 
-    for (guint i = 0; i < ev->f->host->holders->len; i++) {
-        const VhHolder *h = g_ptr_array_index(ev->f->host->holders, i);
+    for (guint i = 0; i < ev->f->snap->holders->len; i++) {
+        const VhHolder *h = g_ptr_array_index(ev->f->snap->holders, i);
 
         if (vh_holder_is_alive(h) && held_by_other(ev, h))
             g_hash_table_add(seen, h->device);
@@ -629,7 +630,7 @@ check_admission(Eval *ev)
 
     if (dom->hugepages) {
         guint64 free_kib =
-            vh_host_memory_hugepages_free_kib(&ev->f->host->memory, dom->hugepage_kib);
+            vh_host_memory_hugepages_free_kib(&ev->f->snap->memory, dom->hugepage_kib);
         g_autofree char *free_s = vh_format_size(free_kib * 1024);
 
         if (free_kib * 1024 >= mem)
@@ -643,7 +644,7 @@ check_admission(Eval *ev)
         return;
     }
     {
-        guint64 avail = ev->f->host->memory.available_kib * 1024;
+        guint64 avail = ev->f->snap->memory.available_kib * 1024;
         guint64 usable = avail > p->memory_reserve ? avail - p->memory_reserve : 0;
         g_autofree char *avail_s = vh_format_size(avail);
         g_autofree char *reserve_s = vh_format_size(p->memory_reserve);
@@ -665,9 +666,15 @@ VhEvaluation *
 vh_policy_evaluate(const VhFacts *f)
 {
     Eval ev = {.f = f};
-    const GPtrArray *requested = f->devices;
+    const GPtrArray *requested;
+    g_autoptr(GPtrArray) own = f->devices == NULL ? vh_domain_def_unmanaged(f->domain) : NULL;
+    const GPtrArray *asked = own != NULL ? own : f->devices;
 
     ev.e = g_new0(VhEvaluation, 1);
+    ev.e->requested = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < asked->len; i++)
+        g_ptr_array_add(ev.e->requested, g_strdup(g_ptr_array_index((GPtrArray *)asked, i)));
+    requested = ev.e->requested;
     ev.e->checks = g_ptr_array_new_with_free_func((GDestroyNotify)check_free);
     ev.e->handoff = g_ptr_array_new();
     ev.e->left_alone = g_ptr_array_new();

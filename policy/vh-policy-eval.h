@@ -12,10 +12,11 @@ G_BEGIN_DECLS
 /* Everything the evaluation looks at. The caller gathers it; evaluation does no I/O. */
 typedef struct {
     const VhPolicy *policy;
-    const VhSnapshot *host;    /* devices, verdicts, holders, memory */
+    const VhSnapshot *snap;    /* devices, verdicts, holders, memory */
     const VhDomainDef *domain; /* the domain that starts; NULL for devices detached by hand
                                 * (`detach`), which are for no domain: no domain check applies */
-    const GPtrArray *devices;  /* char *: the addresses asked for, in order */
+    const GPtrArray *devices;  /* char *: the addresses asked for, in order; NULL: the
+                                * domain's own, its managed='no' PCI hostdevs */
     gboolean failures_only;    /* keep the failed checks alone (the inventory's answer for each
                                 * of a host's devices needs no more, and formats less) */
 } VhFacts;
@@ -36,7 +37,10 @@ typedef struct {
     char *fix;       /* what to do; NULL when passed */
 } VhPolicyCheck;
 
+/* An evaluation owns its checks and the list of addresses it evaluated; the devices in the
+ * other lists are the snapshot's (VhFacts.snap), valid while it is. */
 typedef struct {
+    GPtrArray *requested;  /* char *: the addresses evaluated (VhFacts.devices, or the domain's) */
     GPtrArray *checks;     /* VhPolicyCheck *, in evaluation order */
     GPtrArray *handoff;    /* VhPciDevice * (borrowed): to detach, requested ones first */
     GPtrArray *left_alone; /* VhPciDevice * (borrowed): already on vfio-pci, someone else's */

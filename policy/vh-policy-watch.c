@@ -35,7 +35,7 @@ free_for(const VhSnapshot *snap, const VhPciDevice *dev, const char *domain)
         return FALSE;
     if (r != NULL && !stale && g_strcmp0(r->domain, domain) != 0)
         return FALSE; /* another domain's that runs or starts, or by hand */
-    if (r != NULL && r->state == VH_HOLD_WEDGED)
+    if (r != NULL && r->state == VH_JOURNAL_WEDGED)
         return FALSE;
     return vh_pci_device_is_on_vfio(dev) ? stale : dev->driver != NULL;
 }

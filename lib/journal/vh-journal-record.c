@@ -41,29 +41,29 @@ vh_journal_unreadable_free(VhJournalUnreadable *u)
 }
 
 const char *
-vh_hold_state_to_string(VhHoldState state)
+vh_journal_state_to_string(VhJournalState state)
 {
     switch (state) {
-    case VH_HOLD_DETACHING:
+    case VH_JOURNAL_DETACHING:
         return "detaching";
-    case VH_HOLD_HELD:
+    case VH_JOURNAL_HELD:
         return "held";
-    case VH_HOLD_RETURNING:
+    case VH_JOURNAL_RETURNING:
         return "returning";
-    case VH_HOLD_STUCK:
+    case VH_JOURNAL_STUCK:
         return "stuck";
-    case VH_HOLD_WEDGED:
+    case VH_JOURNAL_WEDGED:
         return "wedged";
     }
     g_assert_not_reached();
 }
 
 static gboolean
-state_from_string(const char *s, VhHoldState *out)
+state_from_string(const char *s, VhJournalState *out)
 {
-    for (int i = VH_HOLD_DETACHING; i <= VH_HOLD_WEDGED; i++) {
-        if (g_strcmp0(s, vh_hold_state_to_string((VhHoldState)i)) == 0) {
-            *out = (VhHoldState)i;
+    for (int i = VH_JOURNAL_DETACHING; i <= VH_JOURNAL_WEDGED; i++) {
+        if (g_strcmp0(s, vh_journal_state_to_string((VhJournalState)i)) == 0) {
+            *out = (VhJournalState)i;
             return TRUE;
         }
     }
@@ -145,7 +145,7 @@ vh_journal_record_to_text(const VhJournalRecord *h)
     g_key_file_set_string(kf, GROUP, "driver", h->driver != NULL ? h->driver : "");
     g_key_file_set_string(kf, GROUP, "driver-override",
                           h->driver_override != NULL ? h->driver_override : "");
-    g_key_file_set_string(kf, GROUP, "state", vh_hold_state_to_string(h->state));
+    g_key_file_set_string(kf, GROUP, "state", vh_journal_state_to_string(h->state));
     g_key_file_set_string(kf, GROUP, "reason", h->reason != NULL ? h->reason : "");
     if (h->console != NULL)
         g_key_file_set_string(kf, GROUP, "console", h->console);

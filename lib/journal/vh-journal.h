@@ -30,13 +30,13 @@ vh_owner_has_domain(VhOwner owner)
 const char *vh_owner_to_string(VhOwner owner);
 
 typedef enum {
-    VH_HOLD_DETACHING, /* written before the device is taken from its driver */
-    VH_HOLD_HELD,      /* on vfio-pci for its domain */
-    VH_HOLD_RETURNING, /* being given back */
-    VH_HOLD_STUCK,     /* a step failed or hung: `recover` must finish it */
-    VH_HOLD_WEDGED,    /* it does not answer after its reset: kept on vfio-pci, never rebound
+    VH_JOURNAL_DETACHING, /* written before the device is taken from its driver */
+    VH_JOURNAL_HELD,      /* on vfio-pci for its domain */
+    VH_JOURNAL_RETURNING, /* being given back */
+    VH_JOURNAL_STUCK,     /* a step failed or hung: `recover` must finish it */
+    VH_JOURNAL_WEDGED,    /* it does not answer after its reset: kept on vfio-pci, never rebound
                         * to its driver (that can hang the host) unless forced */
-} VhHoldState;
+} VhJournalState;
 
 typedef struct {
     char *address;
@@ -47,7 +47,7 @@ typedef struct {
     int qemu_pid;          /* 0 until `started` records it */
     char *driver;          /* the original driver, NULL when it had none */
     char *driver_override; /* the original override, NULL when unset */
-    VhHoldState state;
+    VhJournalState state;
     char *reason;          /* why it is stuck, or NULL */
     /* the host's console, released from this GPU before it was taken (console-handoff) and
      * restored after it is back: journaled before the first console step */
@@ -58,7 +58,7 @@ typedef struct {
     gint64 updated;
 } VhJournalRecord;
 
-void vh_journal_record_free(VhJournalRecord *hold);
+void vh_journal_record_free(VhJournalRecord *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhJournalRecord, vh_journal_record_free)
 
 /* A file in the journal that is not a readable record: reported by `status` and `recover`,
@@ -74,7 +74,7 @@ void vh_journal_unreadable_free(VhJournalUnreadable *u);
  * be the file's @name, the state and owner known, the drivers driver names, the numbers whole).
  * The reason a text is refused goes to @error. */
 #define VH_JOURNAL_DRIVER_MAX 64
-char *vh_journal_record_to_text(const VhJournalRecord *hold);
+char *vh_journal_record_to_text(const VhJournalRecord *record);
 VhJournalRecord *vh_journal_record_parse(const char *name, const char *text, gsize len,
                                          GError **error);
 gboolean vh_journal_is_driver_name(const char *name);
@@ -92,7 +92,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhJournalLock, vh_journal_unlock)
 /* Writes one device's record (a temporary, fsync, rename over the old one: a crash leaves
  * either record whole) and indexes it under its domain; a record of another owner is replaced
  * in that one rename, then the old owner's index is cleared. */
-gboolean vh_journal_put(const VhHost *host, const VhJournalRecord *hold, GError **error);
+gboolean vh_journal_put(const VhHost *host, const VhJournalRecord *record, GError **error);
 gboolean vh_journal_remove(const VhHost *host, const char *address, GError **error);
 
 /* The record of one device; NULL with @error unset when there is none, NULL with @error set
@@ -106,7 +106,7 @@ GPtrArray *vh_journal_list(const VhHost *host, GPtrArray *unreadable);
 /* The records of one domain, in the order they were taken (by time, then address). */
 GPtrArray *vh_journal_for_domain(const VhHost *host, const char *domain);
 
-const char *vh_hold_state_to_string(VhHoldState state);
+const char *vh_journal_state_to_string(VhJournalState state);
 
 /*
  * Starting marks: a domain's managed='yes' PCI devices, from its prepare hook until `started`

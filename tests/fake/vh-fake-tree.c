@@ -515,7 +515,7 @@ build_mounts_and_swaps(Builder *b, char **groups, GError **error)
            write_at(proc, "swaps", sw->str, -1, error);
 }
 
-/* What rtnetlink would answer (lib/vh-netlink.h): a line per route and address */
+/* What rtnetlink would answer (lib/host/vh-netlink.h): a line per route and address */
 static gboolean
 build_routes(Builder *b, GError **error)
 {

@@ -9,7 +9,7 @@
 
 #include "vh-error.h"
 #include "vh-fake-kernel.h"
-#include "vh-prepare.h"
+#include "vh-handoff.h"
 #include "vh-test-host.h"
 
 #define GPU1 "0000:01:00.0"
@@ -49,7 +49,9 @@ teardown(Fixture *f, gconstpointer data)
     vh_test_host_free(f->t);
 }
 
-/* What the hook does: a snapshot of the host now, then the transaction over these devices. */
+/* What the hook does: a snapshot of the host now, then the transaction over these devices.
+ * What it reports is one entry a device, in their order, with the driver each was taken from
+ * (or goes back to, when a record before this one says so). */
 static gboolean
 detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uuid,
        const VhWriter *w, GError **error)
@@ -57,6 +59,7 @@ detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uui
     g_autoptr(GError) local = NULL;
     g_autoptr(VhSnapshot) snap = vh_snapshot_load(f->t->host, VH_SNAPSHOT_NONE, &local);
     g_autoptr(GPtrArray) now = g_ptr_array_new();
+    g_autoptr(GPtrArray) done = NULL;
 
     g_assert_no_error(local);
     for (guint i = 0; i < devices->len; i++) {
@@ -64,7 +67,22 @@ detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uui
 
         g_ptr_array_add(now, vh_inventory_lookup(snap->inventory, dev->name));
     }
-    return vh_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, NULL, w, error);
+    done = vh_handoff_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, NULL,
+                              w, error);
+    if (done == NULL)
+        return FALSE;
+    g_assert_cmpuint(done->len, ==, now->len);
+    for (guint i = 0; i < done->len; i++) {
+        const VhHandoff *d = g_ptr_array_index(done, i);
+        const VhPciDevice *dev = g_ptr_array_index(now, i);
+        const VhJournalRecord *before = vh_snapshot_record(snap, dev->name);
+
+        g_assert_cmpstr(d->address, ==, dev->name);
+        g_assert_cmpstr(d->driver, ==, before != NULL ? before->driver : dev->driver);
+        g_assert_null(d->console); /* no console asked for */
+        g_assert_null(d->note);
+    }
+    return TRUE;
 }
 
 static char *
@@ -92,7 +110,7 @@ journal(Fixture *f)
         const VhJournalRecord *h = g_ptr_array_index(all, i);
 
         g_string_append_printf(s, "%s%s=%s:%s:%s", i ? " " : "", h->address, h->domain,
-                               vh_hold_state_to_string(h->state), h->driver ? h->driver : "-");
+                               vh_journal_state_to_string(h->state), h->driver ? h->driver : "-");
     }
     return g_string_free(s, FALSE);
 }
@@ -128,7 +146,7 @@ static const char ORIGINAL[] = "nouveau:- snd_hda_intel:- nouveau:- snd_hda_inte
 static guint
 give_back(Fixture *f, const char *domain, GPtrArray *failures)
 {
-    g_autoptr(GPtrArray) returns = vh_prepare_give_back_domain(f->t->host, domain, &f->writer);
+    g_autoptr(GPtrArray) returns = vh_handoff_give_back_domain(f->t->host, domain, &f->writer);
 
     for (guint i = 0; failures != NULL && i < returns->len; i++) {
         const VhReturn *r = g_ptr_array_index(returns, i);
@@ -157,7 +175,7 @@ test_detach_and_back(Fixture *f, gconstpointer data)
     g_assert_true(vh_test_host_domain_indexed(f->t->host, "vm"));
     /* back in reverse order, every record gone */
     from = vh_fake_kernel_log_lines(f->t->root);
-    returns = vh_prepare_give_back_domain(f->t->host, "vm", &f->writer);
+    returns = vh_handoff_give_back_domain(f->t->host, "vm", &f->writer);
     g_assert_cmpuint(returns->len, ==, 4);
     g_assert_cmpuint(vh_returns_failed(returns), ==, 0);
     g_assert_cmpint(((VhReturn *)g_ptr_array_index(returns, 0))->outcome, ==, VH_RETURN_GIVEN_BACK);
@@ -168,7 +186,7 @@ test_detach_and_back(Fixture *f, gconstpointer data)
                AUD2 " vfio-pci|" GPU2 " vfio-pci|" AUD1 " vfio-pci|" GPU1 " vfio-pci");
     /* nothing held: nothing to do */
     g_clear_pointer(&returns, g_ptr_array_unref);
-    returns = vh_prepare_give_back_domain(f->t->host, "vm", &f->writer);
+    returns = vh_handoff_give_back_domain(f->t->host, "vm", &f->writer);
     g_assert_cmpuint(returns->len, ==, 0);
 }
 
@@ -231,7 +249,7 @@ test_journal_before_change(Fixture *f, gconstpointer data)
     }
     during = vh_journal_get(f->t->host, GPU1, NULL);
     g_assert_nonnull(during);
-    g_assert_cmpint(during->state, ==, VH_HOLD_DETACHING);
+    g_assert_cmpint(during->state, ==, VH_JOURNAL_DETACHING);
     g_assert_cmpstr(during->driver, ==, "nouveau");
     g_assert_cmpstr(during->domain, ==, "vm");
     vh_fake_kernel_set_fault(f->t->root, "hang", "unbind", GPU1, FALSE);
@@ -309,7 +327,7 @@ test_takeover(Fixture *f, gconstpointer data)
     g_ptr_array_add(one, f->devices->pdata[0]);
     /* "old" took the GPU and died without a release; "new" takes it over */
     g_assert_true(detach(f, one, "old", NULL, &f->writer, &error));
-    vh_prepare_record_pid(f->t->host, "old", 31337);
+    vh_handoff_record_pid(f->t->host, "old", 31337);
     h = vh_journal_get(f->t->host, GPU1, NULL);
     g_assert_cmpint(h->qemu_pid, ==, 31337);
     g_assert_true(detach(f, one, "new", NULL, &f->writer, &error));
@@ -341,13 +359,13 @@ test_give_back_failure_kept(Fixture *f, gconstpointer data)
     ASSERT_STR(drivers(f), "nouveau:- -:- nouveau:- snd_hda_intel:-");
     h = vh_journal_get(f->t->host, AUD1, NULL);
     g_assert_nonnull(h);
-    g_assert_cmpint(h->state, ==, VH_HOLD_STUCK);
+    g_assert_cmpint(h->state, ==, VH_JOURNAL_STUCK);
     g_assert_cmpstr(h->driver, ==, "snd_hda_intel");
     g_assert_nonnull(strstr(h->reason, g_strerror(EIO)));
     /* recover, once the kernel takes it */
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUD1, FALSE);
     g_assert_true(
-        vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, NULL, &error));
+        vh_handoff_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, NULL, &error));
     g_assert_no_error(error);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");
@@ -380,15 +398,15 @@ test_wedged_kept(Fixture *f, gconstpointer data)
     ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:- vfio-pci:vfio-pci snd_hda_intel:-");
     h = vh_journal_get(f->t->host, GPU2, NULL);
     g_assert_nonnull(h);
-    g_assert_cmpint(h->state, ==, VH_HOLD_WEDGED);
+    g_assert_cmpint(h->state, ==, VH_JOURNAL_WEDGED);
     /* checked again on every try: recover leaves it too */
     g_assert_false(
-        vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, NULL, &error));
+        vh_handoff_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_CHECKED, NULL, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_WEDGED);
     g_clear_error(&error);
     ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:- vfio-pci:vfio-pci snd_hda_intel:-");
     g_assert_true(
-        vh_prepare_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_FORCE, NULL, &error));
+        vh_handoff_give_back(f->t->host, h, &f->writer, VH_GIVE_BACK_FORCE, NULL, &error));
     g_assert_no_error(error);
     ASSERT_STR(drivers(f), ORIGINAL);
     ASSERT_STR(journal(f), "");

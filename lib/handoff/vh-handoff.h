@@ -17,20 +17,35 @@ typedef struct {
     const char *uuid;   /* its UUID, or NULL */
 } VhHandoffOwner;
 
+/* What the handoff did to one device (a recording: what it would do). */
+typedef struct {
+    char *address;
+    char *driver;  /* the driver it was taken from (or will go back to: a takeover's), or NULL */
+    char *console; /* what of the host's console was released from it first ("vtcon1 on fb0
+                    * (EFI VGA), efi-framebuffer.0 (efi-framebuffer)"), or NULL */
+    char *note;    /* what of that console will not come back, THING: REASON (fix: FIX), or
+                    * NULL */
+} VhHandoff;
+
+void vh_handoff_free(VhHandoff *done);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHandoff, vh_handoff_free)
+
 /*
  * Hands @devices (VhPciDevice *, from @snap, as the policy decided) to vfio-pci for @owner:
  * journal each (its original driver and override; a device left on vfio-pci by a holder that
- * is gone keeps what that holder recorded), detach independent devices in parallel, verify. On
- * any failure, what was taken is given back in reverse order (a device that cannot be given
- * back stays in the journal as stuck) and the first failure is returned, as
- * "0000:01:00.1: ...". With a recording @w, the steps go to w->steps in order, and nothing is
- * journaled or written.
+ * is gone keeps what that holder recorded), detach independent devices in parallel, verify.
+ * Returns what was done to each (VhHandoff *, in the order of @devices). On any failure, what
+ * was taken is given back in reverse order (a device that cannot be given back stays in the
+ * journal as stuck) and the first failure is returned, as "0000:01:00.1: ...". With a
+ * recording @w, the steps go to w->steps in order, nothing is journaled or written, and what
+ * would be done is returned.
  * Of @consoles (VhPciDevice *, of @devices, may be NULL: boot VGA devices with
- * console-handoff), the console is released first (lib/vh-console.h), journaled with the device
- * before the first console step; given back after the device, last.
+ * console-handoff), the console is released first (lib/handoff/vh-console-handoff.h),
+ * journaled with the device before the first console step; given back after the device, last.
  */
-gboolean vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray *devices,
-                    const GPtrArray *consoles, const VhWriter *w, GError **error);
+GPtrArray *vh_handoff_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner,
+                              const GPtrArray *devices, const GPtrArray *consoles,
+                              const VhWriter *w, GError **error);
 
 /* What became of one device when its domain stopped. */
 typedef enum {
@@ -66,10 +81,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhReturn, vh_return_free)
  * group now: then it is kept, and its record handed over when that process is another domain's
  * QEMU (VH_RETURN_HANDED_OVER). A device of libvirt's that another domain's libvirt status names
  * is handed over to that domain the same way. */
-VhReturn *vh_prepare_return(const VhHost *host, VhJournalRecord *record, const VhWriter *w);
+VhReturn *vh_handoff_release_one(const VhHost *host, VhJournalRecord *record, const VhWriter *w);
 
-/* vh_prepare_return for every device @domain holds or watches, in reverse order (VhReturn *). */
-GPtrArray *vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w);
+/* vh_handoff_release_one for every device @domain holds or watches, in reverse order (VhReturn *). */
+GPtrArray *vh_handoff_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w);
 
 /* How many of @returns were not given back (failed or wedged). */
 guint vh_returns_failed(const GPtrArray *returns);
@@ -77,7 +92,7 @@ guint vh_returns_failed(const GPtrArray *returns);
 /* Records, for @domain, the driver of each of @devices (VhPciDevice *: managed='yes' hostdevs
  * that libvirt is about to detach), as libvirt's (VH_OWNER_LIBVIRT); a device a stale record
  * names keeps that record's driver, override and console (a takeover). */
-gboolean vh_prepare_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
+gboolean vh_handoff_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
                           const GPtrArray *devices, GError **error);
 
 typedef enum {
@@ -92,14 +107,14 @@ typedef enum {
  * any other failure marks it stuck. A device that is not back leaves its console released (on
  * the dummy console) and in its record. What of its console cannot come back goes to *@warning
  * (may be NULL; see vh_console_restore). */
-gboolean vh_prepare_give_back(const VhHost *host, VhJournalRecord *record, const VhWriter *w,
+gboolean vh_handoff_give_back(const VhHost *host, VhJournalRecord *record, const VhWriter *w,
                               VhGiveBackFlags flags, char **warning, GError **error);
 
 /* What a wedged @record means and what a user can do: "<its reason>; kept on vfio-pci, as
  * giving it back to DRIVER could hang the host (fix: ...)". */
-char *vh_prepare_wedged_text(const VhJournalRecord *record);
+char *vh_handoff_wedged_text(const VhJournalRecord *record);
 
 /* Records the QEMU pid of @domain's devices (the `started` hook). */
-void vh_prepare_record_pid(const VhHost *host, const char *domain, int pid);
+void vh_handoff_record_pid(const VhHost *host, const char *domain, int pid);
 
 G_END_DECLS

@@ -1,11 +1,10 @@
 /* vfio-handoff: the host's console on a GPU — the framebuffer console (fbcon, a vtconsole) and
- * the firmware framebuffers (efifb, simplefb, simpledrm, vesafb) in its memory — found, released
- * before the GPU is handed off, and restored after it is back (DESIGN §8) */
+ * the firmware framebuffers (efifb, simplefb, simpledrm, vesafb) in its memory — found
+ * (released and restored: lib/handoff/vh-console-handoff.h; DESIGN §8) */
 #pragma once
 
 #include <glib.h>
 
-#include "vh-bind.h"
 #include "vh-host.h"
 #include "vh-pci-device.h"
 
@@ -45,30 +44,12 @@ GPtrArray *vh_console_bound_fbcons(const VhHost *host);
 gboolean vh_console_platform_fb_on(const VhHost *host, const VhPciDevice *dev,
                                    const char *platform_name);
 
-/* What a user should know before the console on @dev is released, or NULL: a firmware
- * framebuffer in its memory will not come back (THING: REASON (fix: FIX)). */
-char *vh_console_release_note(const VhHost *host, const VhPciDevice *dev);
+/* What a user should know before the console @c (vh_console_find, may be NULL) on @device is
+ * released, or NULL: a firmware framebuffer in its memory will not come back (THING: REASON
+ * (fix: FIX)). */
+char *vh_console_release_note(const VhConsole *c, const char *device);
 
 /* "vtcon1 on fb0 (EFI VGA), efi-framebuffer.0 (efi-framebuffer)": what is released */
 char *vh_console_describe(const char *fb, char **vtcons, char **platform_fbs);
-
-/*
- * Releases, for @device: unbinds each of @vtcons (the console falls back on the dummy device),
- * then unbinds each of @platform_fbs ("NAME:DRIVER") from its driver, each verified. Stops at
- * the first failure; vh_console_restore puts back whatever was released.
- */
-gboolean vh_console_release(const VhHost *host, const char *device, char **vtcons,
-                            char **platform_fbs, const VhWriter *w, GError **error);
-
-/*
- * Restores what vh_console_release released, in reverse: each firmware framebuffer bound to
- * its driver again, then each console bound. What is already back is left as it is, so it can
- * run after a release cut short at any step. What cannot come back is no failure but a
- * *@warning (may be NULL; THING: REASON (fix: FIX)): a firmware framebuffer the kernel removed
- * when vfio-pci took its GPU (Linux 6.0 and later do: aperture_remove_conflicting_pci_devices),
- * and a console left with no framebuffer to bind to.
- */
-gboolean vh_console_restore(const VhHost *host, const char *device, char **vtcons,
-                            char **platform_fbs, const VhWriter *w, char **warning, GError **error);
 
 G_END_DECLS

@@ -1,7 +1,7 @@
 /* vfio-handoff: moving a device between drivers, step by step, each verified by reading sysfs
  * back. What each write does: Documentation/ABI/testing/sysfs-bus-pci and
  * ../shared/notes/sysfs-abi.md (measured on a real kernel); the writes themselves are made by
- * lib/vh-sysfs-writer.c. */
+ * lib/handoff/vh-sysfs-writer.c. */
 #include "config.h"
 
 #include <errno.h>

@@ -4,9 +4,10 @@
 #include <string.h>
 
 #include "vh-console.h"
+#include "vh-console-handoff.h"
 #include "vh-error.h"
 #include "vh-kernel-abi.h"
-#include "vh-prepare.h"
+#include "vh-handoff.h"
 
 typedef struct {
     const VhHost *host;
@@ -14,6 +15,8 @@ typedef struct {
     const VhWriter *w;
     const VhJournalRecord *before; /* the device's record in the snapshot, if any */
     VhJournalRecord *record;
+    gboolean releases; /* its console is released now (not by a holder before) */
+    char *note;        /* what of that console will not come back, or NULL */
     gboolean ok;
     GError *error;
 } Job;
@@ -63,7 +66,7 @@ check_unheld(const VhHost *host, const char *address, GError **error)
 }
 
 gboolean
-vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
+vh_handoff_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
                      VhGiveBackFlags flags, char **warning, GError **error)
 {
     g_autoptr(GError) local = NULL;
@@ -71,7 +74,7 @@ vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
     /* the one rule: nothing goes back to a host driver while a process holds its group */
     if (!check_unheld(host, r->address, error))
         return FALSE;
-    r->state = VH_HOLD_RETURNING;
+    r->state = VH_JOURNAL_RETURNING;
     vh_journal_put(host, r, NULL);
     /* a device that did not come back from its reset is never rebound: its driver's probe
      * of a device that does not answer can hang the host (the well-known GPU reset bugs) */
@@ -79,7 +82,7 @@ vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
         !vh_bind_give_back(host, r->address, r->driver, r->driver_override, w, &local) ||
         !restore_console(host, r, w, warning, &local)) {
         r->state =
-            g_error_matches(local, VH_ERROR, VH_ERROR_WEDGED) ? VH_HOLD_WEDGED : VH_HOLD_STUCK;
+            g_error_matches(local, VH_ERROR, VH_ERROR_WEDGED) ? VH_JOURNAL_WEDGED : VH_JOURNAL_STUCK;
         g_free(r->reason);
         r->reason = g_strdup(local->message);
         vh_journal_put(host, r, NULL);
@@ -90,7 +93,7 @@ vh_prepare_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
 }
 
 char *
-vh_prepare_wedged_text(const VhJournalRecord *r)
+vh_handoff_wedged_text(const VhJournalRecord *r)
 {
     return g_strdup_printf("%s: does not answer after its reset, its config space reads 0xffff; "
                            "kept on vfio-pci, as giving it back to %s could hang the host "
@@ -120,21 +123,23 @@ new_record(const VhJournalRecord *before, const VhHandoffOwner *owner, const VhP
     r->uuid = g_strdup(owner->uuid);
     r->driver = g_strdup(before != NULL ? before->driver : dev->driver);
     r->driver_override = g_strdup(before != NULL ? before->driver_override : dev->driver_override);
-    r->state = VH_HOLD_DETACHING;
+    r->state = VH_JOURNAL_DETACHING;
     r->since = g_get_real_time() / G_USEC_PER_SEC;
     return r;
 }
 
-/* What of the host's console is on @dev now, into its record: released before it is taken. */
-static void
-note_console(const VhHost *host, const VhPciDevice *dev, VhJournalRecord *r)
+/* What of the host's console is on @dev now, into its record: released before it is taken;
+ * what of it will not come back, into *@note (read now: the release changes it). */
+static gboolean
+note_console(const VhHost *host, const VhPciDevice *dev, VhJournalRecord *r, char **note)
 {
     g_autoptr(VhConsole) c = vh_console_find(host, dev);
     g_autoptr(GPtrArray) vtcons = g_ptr_array_new();
     g_autoptr(GPtrArray) fbs = g_ptr_array_new();
 
     if (c == NULL || r->vtcons != NULL || r->platform_fbs != NULL)
-        return; /* nothing on it, or already released by its last holder */
+        return FALSE; /* nothing on it, or already released by its last holder */
+    *note = vh_console_release_note(c, dev->name);
     for (guint i = 0; i < c->vtcons->len; i++)
         g_ptr_array_add(vtcons, g_strdup(g_ptr_array_index(c->vtcons, i)));
     for (guint i = 0; i < c->platform_fbs->len; i++) {
@@ -150,6 +155,7 @@ note_console(const VhHost *host, const VhPciDevice *dev, VhJournalRecord *r)
         r->vtcons = (char **)g_ptr_array_steal(vtcons, NULL);
     if (fbs->len > 1)
         r->platform_fbs = (char **)g_ptr_array_steal(fbs, NULL);
+    return r->vtcons != NULL || r->platform_fbs != NULL;
 }
 
 /* Releases the consoles journaled with the jobs, in order; on a failure puts back what was
@@ -198,6 +204,7 @@ jobs_free(Job *jobs, guint n)
     for (guint i = 0; i < n; i++) {
         g_clear_error(&jobs[i].error);
         vh_journal_record_free(jobs[i].record);
+        g_free(jobs[i].note);
     }
     g_free(jobs);
 }
@@ -245,22 +252,55 @@ roll_back(const VhHost *host, Job *jobs, guint n, const VhWriter *w)
         Job *job = &jobs[i - 1];
 
         if (g_error_matches(job->error, VH_ERROR, VH_ERROR_TIMED_OUT)) {
-            job->record->state = VH_HOLD_STUCK;
+            job->record->state = VH_JOURNAL_STUCK;
             job->record->reason = g_strdup(job->error->message);
             vh_journal_put(host, job->record, NULL);
         } else {
-            vh_prepare_give_back(host, job->record, w, VH_GIVE_BACK_CHECKED, NULL, NULL);
+            vh_handoff_give_back(host, job->record, w, VH_GIVE_BACK_CHECKED, NULL, NULL);
         }
     }
 }
 
-gboolean
-vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray *devices,
-           const GPtrArray *consoles, const VhWriter *w, GError **error)
+void
+vh_handoff_free(VhHandoff *done)
+{
+    if (done == NULL)
+        return;
+    g_free(done->address);
+    g_free(done->driver);
+    g_free(done->console);
+    g_free(done->note);
+    g_free(done);
+}
+
+/* What the transaction did to each device: from its record, as journaled */
+static GPtrArray *
+report(Job *jobs, guint n)
+{
+    GPtrArray *done = g_ptr_array_new_with_free_func((GDestroyNotify)vh_handoff_free);
+
+    for (guint i = 0; i < n; i++) {
+        const VhJournalRecord *r = jobs[i].record;
+        VhHandoff *d = g_new0(VhHandoff, 1);
+
+        d->address = g_strdup(r->address);
+        d->driver = g_strdup(r->driver);
+        if (jobs[i].releases)
+            d->console = vh_console_describe(r->console, r->vtcons, r->platform_fbs);
+        d->note = g_steal_pointer(&jobs[i].note);
+        g_ptr_array_add(done, d);
+    }
+    return done;
+}
+
+GPtrArray *
+vh_handoff_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray *devices,
+                   const GPtrArray *consoles, const VhWriter *w, GError **error)
 {
     guint n = devices->len;
     Job *jobs = g_new0(Job, n ? n : 1);
     Job *failed = NULL;
+    GPtrArray *done = NULL;
 
     for (guint i = 0; i < n; i++) {
         const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)devices, i);
@@ -272,18 +312,18 @@ vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray 
                         .before = before,
                         .record = new_record(before, owner, dev)};
         if (consoles != NULL && g_ptr_array_find((GPtrArray *)consoles, dev, NULL))
-            note_console(snap->host, dev, jobs[i].record);
+            jobs[i].releases = note_console(snap->host, dev, jobs[i].record, &jobs[i].note);
     }
     if ((n > 0 && !vh_bind_ensure_vfio_pci(snap->host, w, error)) ||
         !journal_all(snap, jobs, n, error)) {
         jobs_free(jobs, n);
-        return FALSE;
+        return NULL;
     }
     /* the console before any device: a GPU's driver must not go while fbcon draws on it */
     if (!release_consoles(snap->host, jobs, n, w, error)) {
         unjournal(snap, jobs, n);
         jobs_free(jobs, n);
-        return FALSE;
+        return NULL;
     }
     detach_all(jobs, n, w);
     for (guint i = 0; i < n && failed == NULL; i++) {
@@ -296,11 +336,13 @@ vh_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray 
                                    "%s: ", failed->dev->name);
     }
     for (guint i = 0; failed == NULL && w->steps == NULL && i < n; i++) {
-        jobs[i].record->state = VH_HOLD_HELD;
+        jobs[i].record->state = VH_JOURNAL_HELD;
         vh_journal_put(snap->host, jobs[i].record, NULL);
     }
+    if (failed == NULL)
+        done = report(jobs, n);
     jobs_free(jobs, n);
-    return failed == NULL;
+    return done;
 }
 
 void
@@ -320,9 +362,9 @@ vh_return_free(VhReturn *ret)
 static void
 set_failure(VhReturn *ret, const VhJournalRecord *r, const GError *error)
 {
-    if (r->state == VH_HOLD_WEDGED) {
+    if (r->state == VH_JOURNAL_WEDGED) {
         ret->outcome = VH_RETURN_WEDGED;
-        ret->detail = vh_prepare_wedged_text(r);
+        ret->detail = vh_handoff_wedged_text(r);
     } else {
         ret->outcome = VH_RETURN_FAILED;
         ret->detail = g_strdup(error->message);
@@ -341,7 +383,7 @@ hand_over(const VhHost *host, VhJournalRecord *r, const char *domain, int pid, V
     r->domain = g_strdup(domain);
     g_clear_pointer(&r->uuid, g_free);
     r->qemu_pid = pid;
-    r->state = VH_HOLD_HELD;
+    r->state = VH_JOURNAL_HELD;
     g_clear_pointer(&r->reason, g_free);
     vh_journal_put(host, r, NULL);
 }
@@ -370,7 +412,7 @@ give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhReturnOut
 {
     g_autoptr(GError) error = NULL;
 
-    if (vh_prepare_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &ret->warning, &error)) {
+    if (vh_handoff_give_back(host, r, w, VH_GIVE_BACK_CHECKED, &ret->warning, &error)) {
         ret->outcome = done;
         g_free(ret->driver);
         ret->driver = g_strdup(r->driver);
@@ -407,7 +449,7 @@ return_libvirts(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhRet
 }
 
 VhReturn *
-vh_prepare_return(const VhHost *host, VhJournalRecord *r, const VhWriter *w)
+vh_handoff_release_one(const VhHost *host, VhJournalRecord *r, const VhWriter *w)
 {
     VhReturn *ret = g_new0(VhReturn, 1);
 
@@ -422,13 +464,13 @@ vh_prepare_return(const VhHost *host, VhJournalRecord *r, const VhWriter *w)
 }
 
 GPtrArray *
-vh_prepare_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w)
+vh_handoff_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w)
 {
     g_autoptr(GPtrArray) records = vh_journal_for_domain(host, domain);
     GPtrArray *returns = g_ptr_array_new_with_free_func((GDestroyNotify)vh_return_free);
 
     for (guint i = records->len; i > 0; i--)
-        g_ptr_array_add(returns, vh_prepare_return(host, g_ptr_array_index(records, i - 1), w));
+        g_ptr_array_add(returns, vh_handoff_release_one(host, g_ptr_array_index(records, i - 1), w));
     return returns;
 }
 
@@ -446,7 +488,7 @@ vh_returns_failed(const GPtrArray *returns)
 }
 
 gboolean
-vh_prepare_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
+vh_handoff_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
                  const GPtrArray *devices, GError **error)
 {
     const VhHandoffOwner owner = {VH_OWNER_LIBVIRT, domain, uuid};
@@ -457,7 +499,7 @@ vh_prepare_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
         g_autoptr(VhJournalRecord) r =
             new_record(vh_snapshot_record(snap, dev->name), &owner, dev);
 
-        r->state = VH_HOLD_HELD;
+        r->state = VH_JOURNAL_HELD;
         if (!vh_journal_put(snap->host, r, error))
             return FALSE;
     }
@@ -465,7 +507,7 @@ vh_prepare_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
 }
 
 void
-vh_prepare_record_pid(const VhHost *host, const char *domain, int pid)
+vh_handoff_record_pid(const VhHost *host, const char *domain, int pid)
 {
     g_autoptr(GPtrArray) records = vh_journal_for_domain(host, domain);
 
