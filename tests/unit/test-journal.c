@@ -30,7 +30,7 @@ hold_new(const char *address, const char *domain, gint64 since)
     h->domain = g_strdup(domain);
     h->uuid = g_strdup("8f0e9f4e-7f55-4a38-9d3b-0c8d2b5d8e11");
     h->driver = g_strdup("nouveau");
-    h->state = VH_HOLD_DETACHING;
+    h->state = VH_JOURNAL_DETACHING;
     h->since = since;
     return h;
 }
@@ -67,7 +67,7 @@ test_round_trip(void)
 
     h->qemu_pid = 4242;
     h->driver_override = g_strdup("nouveau");
-    h->state = VH_HOLD_STUCK;
+    h->state = VH_JOURNAL_STUCK;
     h->reason = g_strdup("writing '0000:01:00.0' to unbind did not finish in 1000 ms");
     g_assert_true(vh_journal_put(t->host, h, &error));
     g_assert_no_error(error);
@@ -80,7 +80,7 @@ test_round_trip(void)
     g_assert_cmpint(back->qemu_pid, ==, 4242);
     g_assert_cmpstr(back->driver, ==, "nouveau");
     g_assert_cmpstr(back->driver_override, ==, "nouveau");
-    g_assert_cmpint(back->state, ==, VH_HOLD_STUCK);
+    g_assert_cmpint(back->state, ==, VH_JOURNAL_STUCK);
     g_assert_cmpstr(back->reason, ==, h->reason);
     g_assert_cmpint(back->since, ==, 1700000000);
     g_assert_cmpint(back->updated, >=, g_get_real_time() / G_USEC_PER_SEC - 60);
@@ -118,13 +118,13 @@ test_atomic_write(void)
     struct stat st;
 
     g_assert_true(vh_journal_put(t->host, h, NULL));
-    h->state = VH_HOLD_HELD;
+    h->state = VH_JOURNAL_HELD;
     g_assert_true(vh_journal_put(t->host, h, NULL));
     /* the second write replaced the first, and no temporary is left beside it */
     names = dir_names(t, "devices");
     g_assert_cmpstr(names, ==, GPU);
     back = vh_journal_get(t->host, GPU, NULL);
-    g_assert_cmpint(back->state, ==, VH_HOLD_HELD);
+    g_assert_cmpint(back->state, ==, VH_JOURNAL_HELD);
     /* the journal is root's alone: 0700 directory, 0600 records */
     g_assert_cmpint(g_stat(run, &st), ==, 0);
     g_assert_cmpint(st.st_mode & 07777, ==, 0700);
