@@ -1,4 +1,5 @@
-/* vfio-handoff: what the collectors of host usage share (lib/vh-usage-*.c); private to lib/ */
+/* vfio-handoff: what the collectors of host usage share (lib/host/vh-usage-*.c, and
+ * vh-usage-collector.c, which calls none of them); private to lib/ */
 #pragma once
 
 #include <glib.h>
