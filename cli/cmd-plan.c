@@ -212,10 +212,9 @@ vh_cmd_plan(int argc, char **argv)
     eval = vh_policy_evaluate(&(VhFacts){view->policy, view->snap, def, NULL});
     /* the hook's own transaction, recording its steps instead of writing them */
     if (eval->allowed &&
-        (done = vh_handoff_prepare(view->snap,
-                                   &(VhHandoffOwner){VH_OWNER_DOMAIN, def->name, def->uuid},
-                                   eval->handoff, eval->consoles, &(VhWriter){.steps = steps},
-                                   &error)) == NULL) {
+        (done = vh_handoff_prepare(
+             view->snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, def->name, def->uuid}, eval->handoff,
+             eval->consoles, &(VhWriter){.steps = steps}, &error)) == NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }

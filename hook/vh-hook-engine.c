@@ -140,8 +140,8 @@ log_handoffs(const GPtrArray *done, gint64 t0)
         if (d->note != NULL)
             vh_hook_log(d->address, "console", "warning", 0, "%s", d->note);
         else if (d->console != NULL)
-            vh_hook_log(d->address, "console", "ok", 0,
-                        "the host's console released from it: %s", d->console);
+            vh_hook_log(d->address, "console", "ok", 0, "the host's console released from it: %s",
+                        d->console);
     }
     for (guint i = 0; i < done->len; i++) {
         const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
@@ -402,7 +402,8 @@ main(int argc, char **argv)
     read_domain(&h);
     /* the switch stops new handoffs only: what was handed off still goes back at release */
     if (!h.policy->enabled && op == VH_HOOK_OP_PREPARE) {
-        vh_hook_log(NULL, argv[2], "skipped", 0, "passthrough is turned off ([host] enabled=false)");
+        vh_hook_log(NULL, argv[2], "skipped", 0,
+                    "passthrough is turned off ([host] enabled=false)");
     } else {
         rc = ops[op](&h);
     }

@@ -38,7 +38,10 @@ set_vtcon(const VhHost *host, const char *device, const char *vtcon, gint64 valu
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
                     "%s: the console did not %s, its bind file reads %s (fix: see the kernel log, "
                     "'journalctl -k', for what fbcon said)",
-                    vtcon, value ? "bind" : "unbind", now < 0 ? "nothing" : now ? "1" : "0");
+                    vtcon, value ? "bind" : "unbind",
+                    now < 0 ? "nothing"
+                    : now   ? "1"
+                            : "0");
         return FALSE;
     }
     return TRUE;

@@ -81,8 +81,8 @@ vh_handoff_give_back(const VhHost *host, VhJournalRecord *r, const VhWriter *w,
     if ((!(flags & VH_GIVE_BACK_FORCE) && !vh_bind_check_answers(host, r->address, w, &local)) ||
         !vh_bind_give_back(host, r->address, r->driver, r->driver_override, w, &local) ||
         !restore_console(host, r, w, warning, &local)) {
-        r->state =
-            g_error_matches(local, VH_ERROR, VH_ERROR_WEDGED) ? VH_JOURNAL_WEDGED : VH_JOURNAL_STUCK;
+        r->state = g_error_matches(local, VH_ERROR, VH_ERROR_WEDGED) ? VH_JOURNAL_WEDGED
+                                                                     : VH_JOURNAL_STUCK;
         g_free(r->reason);
         r->reason = g_strdup(local->message);
         vh_journal_put(host, r, NULL);
@@ -176,8 +176,8 @@ release_consoles(const VhHost *host, Job *jobs, guint n, const VhWriter *w, GErr
             /* never onto a GPU that stays on vfio-pci (taken over from a holder that is gone):
              * its console comes back when it goes back to its driver */
             if (!vh_pci_device_is_on_vfio(jobs[j - 1].dev))
-                vh_console_restore(host, back->address, back->vtcons, back->platform_fbs, w,
-                                   NULL, NULL);
+                vh_console_restore(host, back->address, back->vtcons, back->platform_fbs, w, NULL,
+                                   NULL);
         }
         return FALSE;
     }
@@ -394,8 +394,7 @@ static void
 keep_for_holder(const VhHost *host, VhJournalRecord *r, VhReturn *ret, const GError *error)
 {
     g_autoptr(GPtrArray) holders = vh_holders_of_device_now(host, r->address, NULL);
-    const VhHolder *h =
-        holders != NULL && holders->len > 0 ? g_ptr_array_index(holders, 0) : NULL;
+    const VhHolder *h = holders != NULL && holders->len > 0 ? g_ptr_array_index(holders, 0) : NULL;
 
     ret->outcome = VH_RETURN_IN_USE;
     ret->detail = h != NULL ? vh_holder_text(h) : g_strdup(error->message);
@@ -439,8 +438,8 @@ return_libvirts(const VhHost *host, VhJournalRecord *r, const VhWriter *w, VhRet
     }
     if ((other = vh_holders_libvirt_status_user(host, r->address, r->domain)) != NULL ||
         (other = vh_journal_starting_user(host, r->address, r->domain)) != NULL) {
-        ret->detail = g_strdup_printf("the domain '%s', which libvirt runs or starts with it",
-                                      other);
+        ret->detail =
+            g_strdup_printf("the domain '%s', which libvirt runs or starts with it", other);
         ret->fix = g_strdup("nothing: it goes back when that domain stops");
         hand_over(host, r, other, vh_holders_libvirt_pid(host, other), ret);
         return;
@@ -470,7 +469,8 @@ vh_handoff_give_back_domain(const VhHost *host, const char *domain, const VhWrit
     GPtrArray *returns = g_ptr_array_new_with_free_func((GDestroyNotify)vh_return_free);
 
     for (guint i = records->len; i > 0; i--)
-        g_ptr_array_add(returns, vh_handoff_release_one(host, g_ptr_array_index(records, i - 1), w));
+        g_ptr_array_add(returns,
+                        vh_handoff_release_one(host, g_ptr_array_index(records, i - 1), w));
     return returns;
 }
 
@@ -496,8 +496,7 @@ vh_handoff_watch(const VhSnapshot *snap, const char *domain, const char *uuid,
     for (guint i = 0; i < devices->len; i++) {
         const VhPciDevice *dev = g_ptr_array_index((GPtrArray *)devices, i);
         /* a stale record's device goes back where that record says, not to vfio-pci */
-        g_autoptr(VhJournalRecord) r =
-            new_record(vh_snapshot_record(snap, dev->name), &owner, dev);
+        g_autoptr(VhJournalRecord) r = new_record(vh_snapshot_record(snap, dev->name), &owner, dev);
 
         r->state = VH_JOURNAL_HELD;
         if (!vh_journal_put(snap->host, r, error))

@@ -65,9 +65,9 @@ typedef enum {
 typedef struct {
     char *address;
     VhReturnOutcome outcome;
-    char *driver; /* the driver it is on now (or was to go back to, when it failed) */
-    char *detail; /* why it failed (for a wedged one, with what a user can do), or who holds
-                   * it; else NULL */
+    char *driver;  /* the driver it is on now (or was to go back to, when it failed) */
+    char *detail;  /* why it failed (for a wedged one, with what a user can do), or who holds
+                    * it; else NULL */
     char *fix;     /* for one kept for a holder: what to do to have it back now */
     char *warning; /* given back, but its console could not come back: why, and the fix */
 } VhReturn;
@@ -83,7 +83,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhReturn, vh_return_free)
  * is handed over to that domain the same way. */
 VhReturn *vh_handoff_release_one(const VhHost *host, VhJournalRecord *record, const VhWriter *w);
 
-/* vh_handoff_release_one for every device @domain holds or watches, in reverse order (VhReturn *). */
+/* vh_handoff_release_one for every device @domain holds or watches, in reverse order (VhReturn *).
+ */
 GPtrArray *vh_handoff_give_back_domain(const VhHost *host, const char *domain, const VhWriter *w);
 
 /* How many of @returns were not given back (failed or wedged). */
@@ -103,10 +104,10 @@ typedef enum {
 /* Gives back one journaled device (recover, reattach), then the console released from it. A
  * device whose IOMMU group a process holds open now is not touched, whatever the flags, and
  * neither is its record (VH_ERROR_IN_USE, naming the holder: vh_holders_of_device_now); nor is
- * one when who holds it cannot be told. A device that does not answer is not touched: its record is marked wedged (VH_ERROR_WEDGED);
- * any other failure marks it stuck. A device that is not back leaves its console released (on
- * the dummy console) and in its record. What of its console cannot come back goes to *@warning
- * (may be NULL; see vh_console_restore). */
+ * one when who holds it cannot be told. A device that does not answer is not touched: its record is
+ * marked wedged (VH_ERROR_WEDGED); any other failure marks it stuck. A device that is not back
+ * leaves its console released (on the dummy console) and in its record. What of its console cannot
+ * come back goes to *@warning (may be NULL; see vh_console_restore). */
 gboolean vh_handoff_give_back(const VhHost *host, VhJournalRecord *record, const VhWriter *w,
                               VhGiveBackFlags flags, char **warning, GError **error);
 

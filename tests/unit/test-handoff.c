@@ -67,8 +67,8 @@ detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uui
 
         g_ptr_array_add(now, vh_inventory_lookup(snap->inventory, dev->name));
     }
-    done = vh_handoff_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, NULL,
-                              w, error);
+    done = vh_handoff_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, NULL, w,
+                              error);
     if (done == NULL)
         return FALSE;
     g_assert_cmpuint(done->len, ==, now->len);
@@ -284,8 +284,8 @@ test_parallel(Fixture *f, gconstpointer data)
     {
         g_autoptr(VhJournalRecord) h = vh_journal_get(f->t->host, AUD2, NULL);
 
-        g_assert_true(
-            strstr(h->reason, "did not finish in 500 ms, the kernel is stuck on it (fix: ") != NULL);
+        g_assert_true(strstr(h->reason,
+                             "did not finish in 500 ms, the kernel is stuck on it (fix: ") != NULL);
     }
 }
 
@@ -296,7 +296,7 @@ test_rollback(Fixture *f, gconstpointer data)
     g_autofree char *probe = g_build_filename(f->t->host->sysfs, "bus/pci/drivers_probe", NULL);
     g_autofree char *want =
         g_strdup_printf(GPU2 ": %s: writing '" GPU2 "' failed, %s (fix: see the kernel log, "
-                        "'journalctl -k', for what failed)",
+                             "'journalctl -k', for what failed)",
                         probe, g_strerror(EINVAL));
     guint from;
 
@@ -390,11 +390,11 @@ test_wedged_kept(Fixture *f, gconstpointer data)
     reset = g_strdup_printf("bus/pci/devices/%s/reset", GPU2);
     g_assert_cmpint(vh_fake_kernel_write(f->t->host->sysfs, reset, "1", 1), ==, 0);
     g_assert_cmpuint(give_back(f, "vm", failures), ==, 1);
-    ASSERT_STR(g_strdup(failures->pdata[0]), GPU2
-               ": does not answer after its reset, its config space reads 0xffff; kept on "
-               "vfio-pci, as giving it back to nouveau could hang the host "
-               "(fix: reboot the host to reset it, or run 'vfio-handoff reattach --force " GPU2
-               "' to give it back anyway)");
+    ASSERT_STR(g_strdup(failures->pdata[0]),
+               GPU2 ": does not answer after its reset, its config space reads 0xffff; kept on "
+                    "vfio-pci, as giving it back to nouveau could hang the host "
+                    "(fix: reboot the host to reset it, or run 'vfio-handoff reattach --force " GPU2
+                    "' to give it back anyway)");
     ASSERT_STR(drivers(f), "nouveau:- snd_hda_intel:- vfio-pci:vfio-pci snd_hda_intel:-");
     h = vh_journal_get(f->t->host, GPU2, NULL);
     g_assert_nonnull(h);
