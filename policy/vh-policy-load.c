@@ -9,12 +9,10 @@
 #include <unistd.h>
 
 #include "vh-error.h"
+#include "vh-policy-files.h"
 #include "vh-policy.h"
 #include "vh-sysfs.h"
 #include "vh-units.h"
-
-/* a policy file is a few dozen lines; anything this large is not one */
-#define MAX_POLICY_FILE (1024 * 1024)
 
 typedef struct {
     VhPolicy *policy;
@@ -132,8 +130,8 @@ scan(Loader *l, const char *text)
         } else {
             issue(l, VH_ISSUE_ERROR, n + 1,
                   "'%s' is not a [section], a key=value line or a # comment (fix: write it as "
-            "key=value, or start it with # to keep it as a comment)",
-            line);
+                  "key=value, or start it with # to keep it as a comment)",
+                  line);
             ok = FALSE;
         }
     }
@@ -151,8 +149,8 @@ get_bool(Loader *l, GKeyFile *kf, const char *g, const char *key, gboolean *out)
         *out = g_strcmp0(v, "true") == 0;
         return TRUE;
     }
-    issue(l, VH_ISSUE_ERROR, line_of(l, g, key), "%s: invalid boolean '%s' (expected true or false)",
-          key, v);
+    issue(l, VH_ISSUE_ERROR, line_of(l, g, key),
+          "%s: invalid boolean '%s' (expected true or false)", key, v);
     return FALSE;
 }
 
@@ -402,8 +400,8 @@ load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
         return;
     }
     if ((twin = find_device(l->policy, pd)) != NULL) {
-        issue(l, VH_ISSUE_ERROR, line, "[%s] is already defined at %s:%d (keep one)", g,
-              twin->file, twin->line);
+        issue(l, VH_ISSUE_ERROR, line, "[%s] is already defined at %s:%d (keep one)", g, twin->file,
+              twin->line);
         return;
     }
     pd->spec = g_strdup(spec);
@@ -437,7 +435,8 @@ load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
                 pd->has_identity = TRUE;
             else
                 issue(l, VH_ISSUE_ERROR, line_of(l, g, k),
-                      "%s: invalid identity '%s' (expected VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)", k, v);
+                      "%s: invalid identity '%s' (expected VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)", k,
+                      v);
         } else if (strcmp(k, "console-handoff") == 0) {
             get_bool(l, kf, g, k, &pd->console_handoff);
         } else if (strcmp(k, "vf-of") == 0 || strcmp(k, "vf-index") == 0 ||
@@ -454,83 +453,6 @@ load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
     g_ptr_array_add(l->policy->devices, g_steal_pointer(&pd));
 }
 
-/* ---- files ------------------------------------------------------------------------------- */
-
-/* Why a policy file or directory (fstat of what was opened) is not to be trusted, or NULL: it
- * must be owned by @owner (root) and writable by it alone. */
-static char *
-untrusted(const struct stat *st, const char *path, guint owner)
-{
-    if (st->st_uid != owner) {
-        if (owner == 0)
-            return g_strdup_printf("owned by uid %u, not root (fix: run 'chown root %s')",
-                                   (guint)st->st_uid, path);
-        return g_strdup_printf("owned by uid %u, not uid %u (fix: run 'chown %u %s')",
-                               (guint)st->st_uid, owner, owner, path);
-    }
-    if (st->st_mode & (S_IWGRP | S_IWOTH))
-        return g_strdup_printf("writable by group or others (fix: run 'chmod go-w %s')", path);
-    return NULL;
-}
-
-/* Opens a policy file without following a link and checks what was opened (so that nothing
- * can swap it between the check and the read); -1 with an issue when it is not trusted, unless
- * @draft (a file validated by name, not loaded: its content is checked all the same). */
-static int
-open_trusted(Loader *l, int dirfd, const char *name, guint owner, gboolean draft)
-{
-    g_autofree char *why = NULL;
-    struct stat st;
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-
-    if (fd < 0) {
-        int errsv = errno;
-
-        issue(l, VH_ISSUE_ERROR, 0, "ignored: cannot read it, %s (fix: %s)", g_strerror(errsv),
-              errsv == ELOOP ? "make it a regular file, not a symbolic link"
-                             : vh_error_errno_fix(errsv));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        issue(l, VH_ISSUE_ERROR, 0, "ignored: not a regular file");
-        close(fd);
-        return -1;
-    }
-    if ((why = untrusted(&st, l->file, owner)) != NULL) {
-        issue(l, VH_ISSUE_ERROR, 0, "%s: %s", draft ? "would be ignored" : "ignored", why);
-        if (draft)
-            return fd;
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* The whole of @fd, at most MAX_POLICY_FILE bytes. */
-static char *
-read_fd(int fd, GError **error)
-{
-    GString *s = g_string_new(NULL);
-    char buf[8192];
-    ssize_t n;
-
-    while ((n = read(fd, buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || s->len + (gsize)n > MAX_POLICY_FILE) {
-            /* reasons of a policy issue: "FILE: ignored: REASON", composed by the caller */
-            if (n < 0)
-                g_set_error(error, VH_ERROR, VH_ERROR_IO, "cannot read it: %s", g_strerror(errno));
-            else
-                g_set_error_literal(error, VH_ERROR, VH_ERROR_IO, "larger than 1 MiB");
-            g_string_free(s, TRUE);
-            return NULL;
-        }
-        g_string_append_len(s, buf, n);
-    }
-    return g_string_free(s, FALSE);
-}
-
 static void
 load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint owner,
          gboolean draft)
@@ -540,13 +462,23 @@ load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint 
     g_autoptr(GError) error = NULL;
     g_autofree char *text = NULL;
     g_autofree char *clean = NULL;
+    g_autofree char *untrusted = NULL;
     g_auto(GStrv) groups = NULL;
     int fd;
 
     g_ptr_array_add(policy->files, g_strdup(path));
-    if ((fd = open_trusted(&l, dirfd, name, owner, draft)) < 0)
+    if ((fd = vh_policy_file_open(dirfd, name, path, owner, &untrusted, &error)) < 0) {
+        issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
         return;
-    text = read_fd(fd, &error);
+    }
+    /* a draft validated by name is checked all the same; a policy file is not read at all */
+    if (untrusted != NULL)
+        issue(&l, VH_ISSUE_ERROR, 0, "%s: %s", draft ? "would be ignored" : "ignored", untrusted);
+    if (untrusted != NULL && !draft) {
+        close(fd);
+        return;
+    }
+    text = vh_policy_file_read(fd, &error);
     close(fd);
     if (text == NULL) {
         issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
@@ -592,30 +524,17 @@ compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A policy directory, opened without following a link and checked; -1 with an issue (naming
- * the directory) when it is not to be trusted, -1 alone when it does not exist. */
+/* A policy directory, opened and checked (vh_policy_dir_open); -1 with an issue naming it when
+ * it is not to be trusted, -1 alone when it does not exist. */
 static int
 open_dir(VhPolicy *policy, const char *path, guint owner)
 {
     Loader l = {.policy = policy, .file = path};
-    g_autofree char *why = NULL;
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    g_autoptr(GError) error = NULL;
+    int fd = vh_policy_dir_open(path, owner, &error);
 
-    if (fd < 0) {
-        if (errno != ENOENT)
-            issue(&l, VH_ISSUE_ERROR, 0, "ignored, and every file in it: %s%s", g_strerror(errno),
-                  errno == ELOOP || errno == ENOTDIR
-                      ? " (fix: make it a directory, not a symbolic link)"
-                      : "");
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || (why = untrusted(&st, path, owner)) != NULL) {
-        issue(&l, VH_ISSUE_ERROR, 0, "ignored, and every file in it: %s",
-              why != NULL ? why : g_strerror(errno));
-        close(fd);
-        return -1;
-    }
+    if (fd < 0 && error != NULL)
+        issue(&l, VH_ISSUE_ERROR, 0, "ignored, and every file in it: %s", error->message);
     return fd;
 }
 

@@ -45,8 +45,10 @@ REASONS = {
     ("lib/journal/vh-journal.c", "cannot be opened: "): "cli/vh-cli.c vh_cli_unreadable_text()",
     ("lib/journal/vh-journal.c", "not a regular file of at most "): "cli/vh-cli.c vh_cli_unreadable_text()",
     ("lib/journal/vh-journal.c", "cannot be read whole"): "cli/vh-cli.c vh_cli_unreadable_text()",
-    ("policy/vh-policy-load.c", "cannot read it: "): "a policy issue, FILE: ignored: REASON",
-    ("policy/vh-policy-load.c", "larger than 1 MiB"): "a policy issue, FILE: ignored: REASON",
+    ("policy/vh-policy-files.c", "cannot read it"): "a policy issue, FILE: ignored: REASON",
+    ("policy/vh-policy-files.c", "not a regular file"): "a policy issue, FILE: ignored: REASON",
+    ("policy/vh-policy-files.c", "larger than 1 MiB"): "a policy issue, FILE: ignored: REASON",
+    ("policy/vh-policy-files.c", "%s%s"): "a policy issue, DIR: ignored, and every file in it: REASON",
     ("lib/base/vh-units.c", "invalid size "): "a policy issue, FILE:LINE: KEY: REASON",
     ("lib/base/vh-units.c", "invalid duration "): "a policy issue, FILE:LINE: KEY: REASON",
 }
