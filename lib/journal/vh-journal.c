@@ -21,187 +21,12 @@
 #include "vh-error.h"
 #include "vh-journal-index.h"
 #include "vh-journal.h"
+#include "vh-journal-private.h"
 #include "vh-pci-address.h"
-
-#define DEVICES_DIR "devices"
-#define STARTING_MARK "starting" /* in a domain's index directory: vh_journal_mark_starting */
-#define TEMP_PREFIX ".tmp-"
-#define RECORD_MAX (64 * 1024)
 
 struct VhJournalLock {
     int fd;
 };
-
-/* the journal's directories, opened and checked */
-typedef struct {
-    int run, devices, domains;
-} Dirs;
-
-static void
-dirs_close(Dirs *d)
-{
-    if (d->run >= 0)
-        close(d->run);
-    if (d->devices >= 0)
-        close(d->devices);
-    if (d->domains >= 0)
-        close(d->domains);
-    d->run = d->devices = d->domains = -1;
-}
-
-/* @fd (a directory just opened as @path) is safe to keep records in */
-static gboolean
-check_dir(int fd, const char *path, guint owner, GError **error)
-{
-    struct stat st;
-
-    if (fstat(fd, &st) != 0) {
-        vh_error_set_errno(error, errno, "inspect it", path);
-        return FALSE;
-    }
-    if (st.st_uid != owner && st.st_uid != 0) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "%s: owned by uid %u, not by uid %u (fix: remove it; vfio-handoff creates "
-                    "it itself)",
-                    path, (guint)st.st_uid, owner);
-        return FALSE;
-    }
-    if ((st.st_mode & 022) != 0) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "%s: writable by group or others (mode %04o) (fix: run 'chmod 0700 %s')", path,
-                    (guint)(st.st_mode & 07777), path);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* Opens (creating it when @create) the directory @name below @parent, never through a link. */
-static int
-open_dir(int parent, const char *name, const char *path, gboolean create, guint owner,
-         GError **error)
-{
-    int fd;
-
-    if (create && mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
-        vh_error_set_errno(error, errno, "create it", path);
-        return -1;
-    }
-    fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ELOOP || errno == ENOTDIR)
-            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                        "%s: is a symbolic link or a file, not a directory (fix: remove it; "
-                        "vfio-handoff creates it itself)",
-                        path);
-        else
-            vh_error_set_errno(error, errno, "open it", path);
-        return -1;
-    }
-    if (!check_dir(fd, path, owner, error)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Opens the run directory and both of its directories. Without @create, a journal that does
- * not exist yet is empty: FALSE with @error unset. */
-static gboolean
-dirs_open(const VhHost *host, gboolean create, Dirs *d, GError **error)
-{
-    g_autofree char *parent = g_path_get_dirname(host->run_dir);
-    g_autofree char *base = g_path_get_basename(host->run_dir);
-    g_autofree char *devices = g_build_filename(host->run_dir, DEVICES_DIR, NULL);
-    g_autofree char *domains = g_build_filename(host->run_dir, VH_JOURNAL_DOMAINS_DIR, NULL);
-    g_autoptr(GError) local = NULL;
-    int pfd;
-
-    *d = (Dirs){-1, -1, -1};
-    if (create && g_mkdir_with_parents(parent, 0755) != 0) {
-        vh_error_set_errno(error, errno, "create it", parent);
-        return FALSE;
-    }
-    if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        if (create || errno != ENOENT)
-            vh_error_set_errno(error, errno, "open it", parent);
-        return FALSE;
-    }
-    d->run = open_dir(pfd, base, host->run_dir, create, host->config_owner, &local);
-    close(pfd);
-    if (d->run >= 0)
-        d->devices = open_dir(d->run, DEVICES_DIR, devices, create, host->config_owner, &local);
-    if (d->devices >= 0)
-        d->domains =
-            open_dir(d->run, VH_JOURNAL_DOMAINS_DIR, domains, create, host->config_owner, &local);
-    if (d->domains >= 0)
-        return TRUE;
-    /* reading: records without an index are still records */
-    if (!create && d->devices >= 0 && g_error_matches(local, VH_ERROR, VH_ERROR_NOT_FOUND))
-        return TRUE;
-    dirs_close(d);
-    if (!create && g_error_matches(local, VH_ERROR, VH_ERROR_NOT_FOUND))
-        return FALSE; /* nothing journaled yet */
-    g_propagate_error(error, g_steal_pointer(&local));
-    return FALSE;
-}
-
-/* A temporary of a writer killed before its rename: ours (.tmp-ADDRESS-XXXXXXXX), or one of
- * g_file_set_contents(), which earlier versions wrote with (ADDRESS.XXXXXX). */
-static gboolean
-is_temporary(const char *name)
-{
-    char address[VH_PCI_ADDRESS_BUFSIZE];
-    gsize n = strlen(name);
-
-    if (g_str_has_prefix(name, TEMP_PREFIX))
-        return TRUE;
-    if (n != 12 + 7 || name[12] != '.')
-        return FALSE;
-    memcpy(address, name, 12);
-    address[12] = '\0';
-    return vh_pci_address_is_valid(address);
-}
-
-/* The names in a directory fd (without . and ..). */
-static GPtrArray *
-list_dir(int dirfd)
-{
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    struct dirent *e;
-
-    while (dir != NULL && (e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            g_ptr_array_add(names, g_strdup(e->d_name));
-    }
-    if (dir != NULL)
-        closedir(dir);
-    else if (fd >= 0)
-        close(fd);
-    return names;
-}
-
-/* One domain's index directory (RUN/domains/NAME), never through a link; -1 when absent. */
-static int
-open_index(const Dirs *d, const char *name)
-{
-    return openat(d->domains, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-/* A killed writer's temporary: never a record, removed under the lock. */
-static void
-remove_temporaries(int devices)
-{
-    g_autoptr(GPtrArray) names = list_dir(devices);
-
-    for (guint i = 0; i < names->len; i++) {
-        const char *name = g_ptr_array_index(names, i);
-
-        if (is_temporary(name))
-            unlinkat(devices, name, 0);
-    }
-}
 
 static void prune_index(const Dirs *d);
 
@@ -215,7 +40,7 @@ vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
     Dirs d;
     int fd;
 
-    if (!dirs_open(host, TRUE, &d, error))
+    if (!vh_journal_dirs_open(host, TRUE, &d, error))
         return NULL;
     fd = openat(d.run, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
     if (fd < 0) {
@@ -225,7 +50,7 @@ vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
                         path);
         else
             vh_error_set_errno(error, errno, "open it", path);
-        dirs_close(&d);
+        vh_journal_dirs_close(&d);
         return NULL;
     }
     /* poll with growing waits: another hook holds it for at most a few sysfs steps */
@@ -233,7 +58,7 @@ vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
         if (errno != EWOULDBLOCK && errno != EINTR) {
             vh_error_set_errno(error, errno, "lock it", path);
             close(fd);
-            dirs_close(&d);
+            vh_journal_dirs_close(&d);
             return NULL;
         }
         if (g_get_monotonic_time() >= deadline) {
@@ -242,16 +67,16 @@ vh_journal_lock(const VhHost *host, guint timeout_ms, GError **error)
                         "for the domain that starts or stops now, then try again)",
                         path, timeout_ms);
             close(fd);
-            dirs_close(&d);
+            vh_journal_dirs_close(&d);
             return NULL;
         }
         g_usleep(wait_us);
         wait_us = MIN(wait_us * 2, 50000);
     }
     /* what a writer killed mid-change left: never records, never holds */
-    remove_temporaries(d.devices);
+    vh_journal_remove_temporaries(d.devices);
     prune_index(&d);
-    dirs_close(&d);
+    vh_journal_dirs_close(&d);
     lock = g_new0(VhJournalLock, 1);
     lock->fd = fd;
     return lock;
@@ -266,18 +91,11 @@ vh_journal_unlock(VhJournalLock *lock)
     g_free(lock);
 }
 
-/* the index's directory name of @domain (vh-journal-index.h, which the hook's front shares) */
-static gboolean
-index_name(const char *domain, char out[VH_JOURNAL_INDEX_NAME_MAX])
-{
-    return vh_journal_index_name(domain, out, VH_JOURNAL_INDEX_NAME_MAX) == 0;
-}
-
 /* Removes the marks of @address from every domain's index but @keep's (NULL: all). */
 static void
 unindex(const Dirs *d, const char *address, const char *keep)
 {
-    g_autoptr(GPtrArray) names = list_dir(d->domains);
+    g_autoptr(GPtrArray) names = vh_journal_list_dir(d->domains);
 
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
@@ -285,7 +103,7 @@ unindex(const Dirs *d, const char *address, const char *keep)
 
         if (keep != NULL && strcmp(name, keep) == 0)
             continue;
-        if ((fd = open_index(d, name)) < 0)
+        if ((fd = vh_journal_open_index(d, name)) < 0)
             continue;
         unlinkat(fd, address, 0);
         close(fd);
@@ -304,7 +122,7 @@ index_mark(const Dirs *d, const VhJournalRecord *h, const char *name, GError **e
         vh_error_set_errno(error, errno, "create it", path);
         return FALSE;
     }
-    dfd = open_index(d, name);
+    dfd = vh_journal_open_index(d, name);
     fd = dfd >= 0 ? openat(dfd, h->address, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
     if (fd < 0)
         vh_error_set_errno(error, errno, "create it", path);
@@ -364,20 +182,20 @@ vh_journal_put(const VhHost *host, const VhJournalRecord *h, GError **error)
                     h->address);
         return FALSE;
     }
-    if (vh_owner_has_domain(h->owner) && !index_name(h->domain, name)) {
+    if (vh_owner_has_domain(h->owner) && !vh_journal_index_dir(h->domain, name)) {
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
                     "%s: this domain name cannot be journaled (fix: rename the domain with "
                     "'virsh domrename', to a shorter name)",
                     h->domain);
         return FALSE;
     }
-    if (!dirs_open(host, TRUE, &d, error))
+    if (!vh_journal_dirs_open(host, TRUE, &d, error))
         return FALSE;
     ok = (!vh_owner_has_domain(h->owner) || index_mark(&d, h, name, error)) &&
          write_record(&d, h, error);
     if (ok)
         unindex(&d, h->address, vh_owner_has_domain(h->owner) ? name : NULL);
-    dirs_close(&d);
+    vh_journal_dirs_close(&d);
     return ok;
 }
 
@@ -421,10 +239,10 @@ vh_journal_get(const VhHost *host, const char *address, GError **error)
 
     if (!vh_pci_address_is_valid(address))
         return NULL;
-    if (!dirs_open(host, FALSE, &d, error))
+    if (!vh_journal_dirs_open(host, FALSE, &d, error))
         return NULL;
     h = read_record(d.devices, address, error);
-    dirs_close(&d);
+    vh_journal_dirs_close(&d);
     return h;
 }
 
@@ -437,7 +255,7 @@ vh_journal_remove(const VhHost *host, const char *address, GError **error)
 
     if (!vh_pci_address_is_valid(address))
         return TRUE; /* never a record */
-    if (!dirs_open(host, FALSE, &d, error))
+    if (!vh_journal_dirs_open(host, FALSE, &d, error))
         return error == NULL || *error == NULL;
     if (unlinkat(d.devices, address, 0) != 0 && errno != ENOENT) {
         vh_error_set_errno(error, errno, "remove it", path);
@@ -445,7 +263,7 @@ vh_journal_remove(const VhHost *host, const char *address, GError **error)
     }
     if (ok)
         unindex(&d, address, NULL);
-    dirs_close(&d);
+    vh_journal_dirs_close(&d);
     return ok;
 }
 
@@ -481,18 +299,18 @@ vh_journal_list(const VhHost *host, GPtrArray *unreadable)
     g_autoptr(GError) error = NULL;
     Dirs d;
 
-    if (!dirs_open(host, FALSE, &d, &error)) {
+    if (!vh_journal_dirs_open(host, FALSE, &d, &error)) {
         if (error != NULL)
             add_unreadable(unreadable, host->run_dir, error->message);
         return out;
     }
-    names = list_dir(d.devices);
+    names = vh_journal_list_dir(d.devices);
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
         g_autoptr(GError) local = NULL;
         VhJournalRecord *h;
 
-        if (is_temporary(name))
+        if (vh_journal_is_temporary(name))
             continue; /* a killed writer's temporary, removed at the next lock */
         if (!vh_pci_address_is_valid(name)) {
             add_unreadable(unreadable, name,
@@ -504,7 +322,7 @@ vh_journal_list(const VhHost *host, GPtrArray *unreadable)
         else if (local != NULL)
             add_unreadable(unreadable, name, local->message);
     }
-    dirs_close(&d);
+    vh_journal_dirs_close(&d);
     g_ptr_array_sort(out, compare_records);
     return out;
 }
@@ -539,12 +357,12 @@ starting_mark_fresh(int fd)
 static void
 prune_index(const Dirs *d)
 {
-    g_autoptr(GPtrArray) domains = list_dir(d->domains);
+    g_autoptr(GPtrArray) domains = vh_journal_list_dir(d->domains);
 
     for (guint i = 0; i < domains->len; i++) {
         const char *name = g_ptr_array_index(domains, i);
-        int fd = open_index(d, name);
-        g_autoptr(GPtrArray) marks = fd >= 0 ? list_dir(fd) : NULL;
+        int fd = vh_journal_open_index(d, name);
+        g_autoptr(GPtrArray) marks = fd >= 0 ? vh_journal_list_dir(fd) : NULL;
 
         for (guint j = 0; marks != NULL && j < marks->len; j++) {
             const char *address = g_ptr_array_index(marks, j);
@@ -553,8 +371,8 @@ prune_index(const Dirs *d)
 
             if (strcmp(address, STARTING_MARK) == 0 && starting_mark_fresh(fd))
                 continue;
-            if (h == NULL || !vh_owner_has_domain(h->owner) || !index_name(h->domain, own) ||
-                strcmp(own, name) != 0)
+            if (h == NULL || !vh_owner_has_domain(h->owner) ||
+                !vh_journal_index_dir(h->domain, own) || strcmp(own, name) != 0)
                 unlinkat(fd, address, 0);
         }
         if (fd >= 0)
@@ -574,9 +392,9 @@ vh_journal_mark_starting(const VhHost *host, const char *domain, const GPtrArray
     int dfd, fd;
     gboolean ok;
 
-    if (addresses->len == 0 || !index_name(domain, name))
+    if (addresses->len == 0 || !vh_journal_index_dir(domain, name))
         return TRUE; /* nothing to protect, or a name no index can hold */
-    if (!dirs_open(host, TRUE, &d, error))
+    if (!vh_journal_dirs_open(host, TRUE, &d, error))
         return FALSE;
     g_string_append_printf(text, "domain=%s\n", domain);
     for (guint i = 0; i < addresses->len; i++)
@@ -584,10 +402,10 @@ vh_journal_mark_starting(const VhHost *host, const char *domain, const GPtrArray
                                (const char *)g_ptr_array_index((GPtrArray *)addresses, i));
     if (mkdirat(d.domains, name, 0700) != 0 && errno != EEXIST) {
         vh_error_set_errno(error, errno, "create its starting mark", domain);
-        dirs_close(&d);
+        vh_journal_dirs_close(&d);
         return FALSE;
     }
-    dfd = open_index(&d, name);
+    dfd = vh_journal_open_index(&d, name);
     fd = dfd >= 0 ? openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
                   : -1;
     ok = fd >= 0 && write(fd, text->str, text->len) == (ssize_t)text->len &&
@@ -601,7 +419,7 @@ vh_journal_mark_starting(const VhHost *host, const char *domain, const GPtrArray
         close(fd);
     if (dfd >= 0)
         close(dfd);
-    dirs_close(&d);
+    vh_journal_dirs_close(&d);
     return ok;
 }
 
@@ -612,14 +430,14 @@ vh_journal_unmark_starting(const VhHost *host, const char *domain)
     Dirs d;
     int dfd;
 
-    if (!index_name(domain, name) || !dirs_open(host, FALSE, &d, NULL))
+    if (!vh_journal_index_dir(domain, name) || !vh_journal_dirs_open(host, FALSE, &d, NULL))
         return;
-    if (d.domains >= 0 && (dfd = open_index(&d, name)) >= 0) {
+    if (d.domains >= 0 && (dfd = vh_journal_open_index(&d, name)) >= 0) {
         unlinkat(dfd, STARTING_MARK, 0);
         close(dfd);
         unlinkat(d.domains, name, AT_REMOVEDIR); /* fails while it indexes records: fine */
     }
-    dirs_close(&d);
+    vh_journal_dirs_close(&d);
 }
 
 /* The domain a fresh starting mark in index directory @fd names, when it names @address. */
@@ -641,7 +459,8 @@ starting_mark_of(int fd, const char *address)
         return NULL;
     buf[n] = '\0';
     lines = g_strsplit(buf, "\n", -1);
-    if (!g_str_has_prefix(lines[0], "domain=") || !g_strv_contains((const char *const *)lines, device))
+    if (!g_str_has_prefix(lines[0], "domain=") ||
+        !g_strv_contains((const char *const *)lines, device))
         return NULL;
     return g_strdup(lines[0] + strlen("domain="));
 }
@@ -652,20 +471,20 @@ vh_journal_starting_user(const VhHost *host, const char *address, const char *ex
     g_autoptr(GPtrArray) names = NULL;
     Dirs d;
 
-    if (!dirs_open(host, FALSE, &d, NULL))
+    if (!vh_journal_dirs_open(host, FALSE, &d, NULL))
         return NULL;
-    names = d.domains >= 0 ? list_dir(d.domains) : g_ptr_array_new();
+    names = d.domains >= 0 ? vh_journal_list_dir(d.domains) : g_ptr_array_new();
     for (guint i = 0; i < names->len; i++) {
-        int fd = open_index(&d, g_ptr_array_index(names, i));
+        int fd = vh_journal_open_index(&d, g_ptr_array_index(names, i));
         g_autofree char *domain = fd >= 0 ? starting_mark_of(fd, address) : NULL;
 
         if (fd >= 0)
             close(fd);
         if (domain != NULL && g_strcmp0(domain, exclude) != 0) {
-            dirs_close(&d);
+            vh_journal_dirs_close(&d);
             return g_steal_pointer(&domain);
         }
     }
-    dirs_close(&d);
+    vh_journal_dirs_close(&d);
     return NULL;
 }
