@@ -80,7 +80,7 @@ typedef struct {
     VhPciDevice *dev;
     char **domains; /* NULL: any domain */
     gboolean console_handoff;
-    char *kept;     /* what was kept from the earlier drop-in, said after writing; or NULL */
+    char *kept; /* what was kept from the earlier drop-in, said after writing; or NULL */
 } Plan;
 
 static void
@@ -99,6 +99,19 @@ earlier_dropin(const VhCliView *view, const VhPciDevice *dev)
     g_autofree char *ours = vh_policy_dropin_path(view->host, dev->name);
 
     return pd != NULL && pd->enabled && pd->has_address && strcmp(pd->file, ours) == 0 ? pd : NULL;
+}
+
+/* Adds to what @p keeps from the earlier drop-in: @what, followed by @domains when given. */
+static void
+keep(Plan *p, const char *what, char **domains)
+{
+    g_autofree char *list = domains != NULL ? g_strjoinv("', '", domains) : NULL;
+    char *kept = g_strconcat(p->kept != NULL ? p->kept : "", p->kept != NULL ? " and " : "", what,
+                             list != NULL ? " '" : "", list != NULL ? list : "",
+                             list != NULL ? "'" : "", NULL);
+
+    g_free(p->kept);
+    p->kept = kept;
 }
 
 /*
@@ -122,18 +135,12 @@ plan_for(const VhCliView *view, VhPciDevice *dev, char **asked, gboolean replace
     }
     if (pd->console_handoff && !console_handoff) {
         p->console_handoff = TRUE;
-        p->kept = g_strdup("console-handoff=true");
+        keep(p, "console-handoff=true", NULL);
     }
     if (asked == NULL) {
         p->domains = g_strdupv(pd->domains);
-        if (pd->domains != NULL) {
-            g_autofree char *list = g_strjoinv("', '", pd->domains);
-            char *kept = g_strdup_printf("%s%sits domains '%s'", p->kept != NULL ? p->kept : "",
-                                         p->kept != NULL ? " and " : "", list);
-
-            g_free(p->kept);
-            p->kept = kept;
-        }
+        if (pd->domains != NULL)
+            keep(p, "its domains", pd->domains);
         return p;
     }
     if (pd->domains == NULL) {
@@ -157,16 +164,70 @@ plan_for(const VhCliView *view, VhPciDevice *dev, char **asked, gboolean replace
     }
     g_ptr_array_add(merged, NULL);
     p->domains = (char **)g_ptr_array_free(g_steal_pointer(&merged), FALSE);
-    {
-        g_autofree char *list = g_strjoinv("', '", pd->domains);
-        char *kept = g_strdup_printf("%s%sthe domains it allowed, '%s'",
-                                     p->kept != NULL ? p->kept : "", p->kept != NULL ? " and " : "",
-                                     list);
-
-        g_free(p->kept);
-        p->kept = kept;
-    }
+    keep(p, "the domains it allowed,", pd->domains);
     return p;
+}
+
+/* The JSON of an enabled device: its drop-in, what it allows, and what goes with it. */
+static JsonNode *
+enabled_json(const Plan *plan, const char *path, const char *identity, const VhPciDevice *pf,
+             int vf_index, const GPtrArray *companions)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    vh_cli_json_string_or_null(b, "file", path);
+    vh_cli_json_strv(b, "domains", plan->domains); /* [] for any domain */
+    vh_cli_json_string_or_null(b, "identity", identity);
+    json_builder_set_member_name(b, "vf");
+    if (vf_index >= 0) {
+        json_builder_begin_object(b);
+        vh_cli_json_string_or_null(b, "of", pf->name);
+        json_builder_set_member_name(b, "index");
+        json_builder_add_int_value(b, vf_index);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    vh_cli_json_bool(b, "console_handoff", plan->console_handoff);
+    json_builder_set_member_name(b, "companions"); /* handed off with it */
+    json_builder_begin_array(b);
+    for (guint j = 0; j < companions->len; j++) {
+        VhPciDevice *c = g_ptr_array_index((GPtrArray *)companions, j);
+
+        if (!vh_pci_device_is_viable_member(c))
+            json_builder_add_string_value(b, c->name);
+    }
+    json_builder_end_array(b);
+    vh_cli_json_string_or_null(b, "kept", plan->kept);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+/* What enabling @dev does not change: the hook still refuses it while it is in use or the
+ * host depends on it (@r), and while the IOMMU is off. */
+static void
+warn_refused(const VhCliView *view, const VhPciDevice *dev, const VhVerdict *v, const VhReason *r)
+{
+    for (guint j = 0; j < v->reasons->len; j++) {
+        const VhReason *u = g_ptr_array_index(v->reasons, j);
+
+        /* in use now (an interface up with an address, a mounted disk): enabled all the same,
+         * as that may end before the VM starts, but said */
+        if (u->kind == VH_REASON_IN_USE && strstr(u->text, "/dev/vfio/") == NULL)
+            vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
+                         "while it is (fix: %s)",
+                         dev->name, u->text,
+                         u->fix != NULL ? u->fix : "end that use before the VM starts");
+    }
+    if (r != NULL)
+        vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
+                     "while the host depends on it (fix: end the host's use of it first; "
+                     "'vfio-handoff show %s' says what it is)",
+                     dev->name, r->text, dev->name);
+    if (!view->snap->inventory->has_iommu_groups)
+        vh_cli_error("warning: IOMMU: off, so no handoff can work until it is on (fix: run "
+                     "'vfio-handoff check')");
 }
 
 /* Writes the drop-in of @dev and says what it did. */
@@ -193,49 +254,21 @@ enable_one(const VhCliView *view, const Plan *plan)
     g_autoptr(GError) error = NULL;
     gboolean forcible;
     const VhReason *r = refusal(v, console_handoff, &forcible);
+    JsonNode *root;
 
     if (!vh_policy_write_atomic(path, text, &error)) {
         vh_cli_error("%s: %s", dev->name, error->message);
         return FALSE;
     }
-    {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        vh_cli_json_string_or_null(b, "file", path);
-        vh_cli_json_strv(b, "domains", domains); /* [] for any domain */
-        vh_cli_json_string_or_null(b, "identity", identity);
-        json_builder_set_member_name(b, "vf");
-        if (vf_index >= 0) {
-            json_builder_begin_object(b);
-            vh_cli_json_string_or_null(b, "of", dropin.pf->name);
-            json_builder_set_member_name(b, "index");
-            json_builder_add_int_value(b, vf_index);
-            json_builder_end_object(b);
-        } else {
-            json_builder_add_null_value(b);
-        }
-        vh_cli_json_bool(b, "console_handoff", console_handoff);
-        json_builder_set_member_name(b, "companions"); /* handed off with it */
-        json_builder_begin_array(b);
-        for (guint j = 0; j < companions->len; j++) {
-            VhPciDevice *c = g_ptr_array_index(companions, j);
-
-            if (!vh_pci_device_is_viable_member(c))
-                json_builder_add_string_value(b, c->name);
-        }
-        json_builder_end_array(b);
-        vh_cli_json_string_or_null(b, "kept", plan->kept);
-        json_builder_end_object(b);
-        if (vf_index >= 0)
-            vh_cli_outcome(dev->name, "enabled", dev->driver, NULL, json_builder_get_root(b),
-                           "enabled %s (%s) for %s, identity %s (VF %d of %s) pinned: %s",
-                           dev->name, name, who, identity, vf_index, dropin.pf->name, path);
-        else
-            vh_cli_outcome(dev->name, "enabled", dev->driver, NULL, json_builder_get_root(b),
-                           "enabled %s (%s) for %s, identity %s pinned: %s", dev->name, name, who,
-                           identity, path);
-    }
+    root = enabled_json(plan, path, identity, dropin.pf, vf_index, companions);
+    if (vf_index >= 0)
+        vh_cli_outcome(dev->name, "enabled", dev->driver, NULL, root,
+                       "enabled %s (%s) for %s, identity %s (VF %d of %s) pinned: %s", dev->name,
+                       name, who, identity, vf_index, dropin.pf->name, path);
+    else
+        vh_cli_outcome(dev->name, "enabled", dev->driver, NULL, root,
+                       "enabled %s (%s) for %s, identity %s pinned: %s", dev->name, name, who,
+                       identity, path);
     for (guint j = 0; j < companions->len; j++) {
         VhPciDevice *c = g_ptr_array_index(companions, j);
 
@@ -249,25 +282,7 @@ enable_one(const VhCliView *view, const Plan *plan)
     if (plan->kept != NULL)
         vh_cli_say("  kept %s from its earlier drop-in (--replace writes only what is given)\n",
                    plan->kept);
-    for (guint j = 0; j < v->reasons->len; j++) {
-        const VhReason *u = g_ptr_array_index(v->reasons, j);
-
-        /* in use now (an interface up with an address, a mounted disk): enabled all the same,
-         * as that may end before the VM starts, but said */
-        if (u->kind == VH_REASON_IN_USE && strstr(u->text, "/dev/vfio/") == NULL)
-            vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
-                         "while it is (fix: %s)",
-                         dev->name, u->text,
-                         u->fix != NULL ? u->fix : "end that use before the VM starts");
-    }
-    if (r != NULL)
-        vh_cli_error("warning: %s: %s; it is enabled, but the hook refuses to hand it off "
-                     "while the host depends on it (fix: end the host's use of it first; "
-                     "'vfio-handoff show %s' says what it is)",
-                     dev->name, r->text, dev->name);
-    if (!view->snap->inventory->has_iommu_groups)
-        vh_cli_error("warning: IOMMU: off, so no handoff can work until it is on (fix: run "
-                     "'vfio-handoff check')");
+    warn_refused(view, dev, v, r);
     return TRUE;
 }
 
@@ -310,68 +325,14 @@ warn_unknown_domains(const char *uri, char **domains)
     lv->connect_close(conn);
 }
 
-int
-vh_cmd_enable(int argc, char **argv)
+/* A plan for each DEVICE of @argv into @plans; -1 when every one can be enabled, else the exit
+ * status (each refusal reported). */
+static int
+plan_all(const VhCliView *view, int argc, char **argv, char **domains, gboolean replace,
+         gboolean console_handoff, gboolean force, GPtrArray *plans)
 {
-    g_auto(GStrv) domains = NULL;
-    g_autofree char *uri = NULL;
-    gboolean force = FALSE, console_handoff = FALSE, replace = FALSE, json = FALSE;
-    const GOptionEntry entries[] = {
-        {"console-handoff", 0, 0, G_OPTION_ARG_NONE, &console_handoff,
-         "The boot VGA device may be handed off while it shows the host's console "
-         "(console-handoff=true): the hook releases the console from it at each start and "
-         "restores it at each stop; the host has no local console meanwhile",
-         NULL},
-        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
-         "libvirt URI (as virsh -c), asked whether each --domain exists", "URI"},
-        {"domain", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &domains,
-         "Allow only this domain (repeat for several; default: any domain). On a device "
-         "enabled before for some domains, adds to them",
-         "DOMAIN"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: what was written, and why not",
-         NULL},
-        {"force", 0, 0, G_OPTION_ARG_NONE, &force,
-         "Enable a device the host depends on now (the hook still refuses it while it does)", NULL},
-        {"replace", 0, 0, G_OPTION_ARG_NONE, &replace,
-         "Write only what is given: without it, enabling a device again keeps the domains and "
-         "console-handoff its drop-in had",
-         NULL},
-        {NULL},
-    };
-    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
-        "enable", "DEVICE...",
-        "Enable devices for passthrough: writes /etc/vfio-handoff/conf.d/50-ADDRESS.conf for "
-        "each, with the identity (vendor, device and subsystem IDs) it has now pinned, so the "
-        "hook refuses the address if it later holds other hardware. Refuses bridges, SR-IOV PFs "
-        "whose VFs are enabled, and devices "
-        "the host depends on (its boot disk's controller, the NIC of its default route, its "
-        "console, anything sharing an IOMMU group with them) unless --force.",
-        "DEVICE is a PCI address (0000:01:00.0) or a vendor:device ID matching one device. "
-        "Nothing is written unless every DEVICE can be enabled.",
-        entries);
-    g_autoptr(VhCliView) view = NULL;
-    g_autoptr(GPtrArray) plans = g_ptr_array_new_with_free_func((GDestroyNotify)plan_free);
     gboolean refused = FALSE, usage = FALSE;
-    int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
-    if (rc >= 0)
-        return rc;
-    if (argc < 2) {
-        vh_cli_error("enable: needs at least one DEVICE (fix: pick them from 'vfio-handoff list')");
-        return VH_EXIT_USAGE;
-    }
-    if (!domains_valid(domains))
-        return VH_EXIT_USAGE;
-    if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES)) == NULL)
-        return VH_EXIT_FAILED;
-    {
-        g_autofree char *dropins =
-            g_build_filename(view->host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
-
-        if (!vh_cli_may_write(dropins))
-            return VH_EXIT_FAILED;
-    }
-    /* every device is checked before anything is written */
     for (int i = 1; i < argc; i++) {
         g_autoptr(GError) error = NULL;
         VhPciDevice *dev = vh_inventory_resolve(view->snap->inventory, argv[i], &error);
@@ -393,6 +354,71 @@ vh_cmd_enable(int argc, char **argv)
     }
     if (refused)
         return usage ? VH_EXIT_USAGE : VH_EXIT_FAILED;
+    return -1;
+}
+
+static const char ENABLE_SUMMARY[] =
+    "Enable devices for passthrough: writes /etc/vfio-handoff/conf.d/50-ADDRESS.conf for "
+    "each, with the identity (vendor, device and subsystem IDs) it has now pinned, so the "
+    "hook refuses the address if it later holds other hardware. Refuses bridges, SR-IOV PFs "
+    "whose VFs are enabled, and devices "
+    "the host depends on (its boot disk's controller, the NIC of its default route, its "
+    "console, anything sharing an IOMMU group with them) unless --force.";
+static const char ENABLE_DESCRIPTION[] =
+    "DEVICE is a PCI address (0000:01:00.0) or a vendor:device ID matching one device. "
+    "Nothing is written unless every DEVICE can be enabled.";
+
+int
+vh_cmd_enable(int argc, char **argv)
+{
+    g_auto(GStrv) domains = NULL;
+    g_autofree char *uri = NULL;
+    gboolean force = FALSE, console_handoff = FALSE, replace = FALSE, json = FALSE;
+    const GOptionEntry entries[] = {
+        {"console-handoff", 0, 0, G_OPTION_ARG_NONE, &console_handoff,
+         "The boot VGA device may be handed off while it shows the host's console "
+         "(console-handoff=true): the hook releases the console from it at each start and "
+         "restores it at each stop; the host has no local console meanwhile",
+         NULL},
+        {"connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+         "libvirt URI (as virsh -c), asked whether each --domain exists", "URI"},
+        {"domain", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &domains,
+         "Allow only this domain (repeat for several; default: any domain). On a device "
+         "enabled before for some domains, adds to them",
+         "DOMAIN"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: what was written, and why not", NULL},
+        {"force", 0, 0, G_OPTION_ARG_NONE, &force,
+         "Enable a device the host depends on now (the hook still refuses it while it does)", NULL},
+        {"replace", 0, 0, G_OPTION_ARG_NONE, &replace,
+         "Write only what is given: without it, enabling a device again keeps the domains and "
+         "console-handoff its drop-in had",
+         NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx =
+        vh_cli_option_context("enable", "DEVICE...", ENABLE_SUMMARY, ENABLE_DESCRIPTION, entries);
+    g_autoptr(VhCliView) view = NULL;
+    g_autoptr(GPtrArray) plans = g_ptr_array_new_with_free_func((GDestroyNotify)plan_free);
+    g_autofree char *dropins = NULL;
+    int rc = vh_cli_parse_options(ctx, &argc, &argv);
+
+    if (rc >= 0)
+        return rc;
+    if (argc < 2) {
+        vh_cli_error("enable: needs at least one DEVICE (fix: pick them from 'vfio-handoff list')");
+        return VH_EXIT_USAGE;
+    }
+    if (!domains_valid(domains))
+        return VH_EXIT_USAGE;
+    if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES)) == NULL)
+        return VH_EXIT_FAILED;
+    dropins = g_build_filename(view->host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
+    if (!vh_cli_may_write(dropins))
+        return VH_EXIT_FAILED;
+    /* every device is checked before anything is written */
+    if ((rc = plan_all(view, argc, argv, domains, replace, console_handoff, force, plans)) >= 0)
+        return rc;
+
     for (guint i = 0; i < plans->len; i++) {
         if (!enable_one(view, g_ptr_array_index(plans, i)))
             return VH_EXIT_FAILED;
