@@ -37,6 +37,10 @@ print_groups(const VhCliView *view)
     }
 }
 
+static const char GROUPS_SUMMARY[] =
+    "List IOMMU groups. The kernel hands a group to a VM whole: every endpoint in it must be "
+    "on vfio-pci, pci-stub or no driver (viable); bridges stay with the host.";
+
 int
 vh_cmd_groups(int argc, char **argv)
 {
@@ -45,11 +49,8 @@ vh_cmd_groups(int argc, char **argv)
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
-        "groups", NULL,
-        "List IOMMU groups. The kernel hands a group to a VM whole: every endpoint in it must be "
-        "on vfio-pci, pci-stub or no driver (viable); bridges stay with the host.",
-        NULL, entries);
+    g_autoptr(GOptionContext) ctx =
+        vh_cli_option_context("groups", NULL, GROUPS_SUMMARY, NULL, entries);
     g_autoptr(VhCliView) view = NULL;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 

@@ -89,7 +89,8 @@ print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
 }
 
 static void
-print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *steps)
+print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *steps,
+           const GPtrArray *done)
 {
     const VhPolicyCheck *failed = vh_evaluation_first_failure(eval);
     const GPtrArray *requested = eval->requested;
@@ -130,6 +131,12 @@ print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
     printf("\nThe hook would hand %u device%s to vfio-pci and let %s start; when it stops, each "
            "goes back to the driver it had.\n",
            eval->handoff->len, eval->handoff->len == 1 ? "" : "s", def->name);
+    for (guint i = 0; done != NULL && i < done->len; i++) {
+        const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
+
+        if (d->note != NULL)
+            printf("\nnote: %s\n", d->note);
+    }
 }
 
 /* The domain from @xml_file (checked against @name when given), or from libvirt; NULL
@@ -160,6 +167,14 @@ load_domain(const char *xml_file, const char *uri, const char *name)
     return g_steal_pointer(&def);
 }
 
+static const char PLAN_SUMMARY[] =
+    "Show what the hook would do when DOMAIN starts: every policy check with its result, "
+    "reason and fix, then every sysfs write, in order. Changes nothing.";
+static const char PLAN_DESCRIPTION[] =
+    "DOMAIN is a libvirt domain name or UUID, read from libvirt; with --xml FILE the "
+    "definition comes from FILE and libvirt is not needed.\n"
+    "Exit status: 0 when the start would be allowed, 1 when it would be refused.";
+
 int
 vh_cmd_plan(int argc, char **argv)
 {
@@ -173,14 +188,8 @@ vh_cmd_plan(int argc, char **argv)
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
-        "plan", "[DOMAIN]",
-        "Show what the hook would do when DOMAIN starts: every policy check with its result, "
-        "reason and fix, then every sysfs write, in order. Changes nothing.",
-        "DOMAIN is a libvirt domain name or UUID, read from libvirt; with --xml FILE the "
-        "definition comes from FILE and libvirt is not needed.\n"
-        "Exit status: 0 when the start would be allowed, 1 when it would be refused.",
-        entries);
+    g_autoptr(GOptionContext) ctx =
+        vh_cli_option_context("plan", "[DOMAIN]", PLAN_SUMMARY, PLAN_DESCRIPTION, entries);
     g_autoptr(GError) error = NULL;
     g_autoptr(VhDomainDef) def = NULL;
     g_autoptr(VhCliView) view = NULL;
@@ -221,12 +230,6 @@ vh_cmd_plan(int argc, char **argv)
     if (json)
         print_json(def, eval, eval->allowed ? steps : NULL);
     else
-        print_text(def, eval, steps);
-    for (guint i = 0; !json && done != NULL && i < done->len; i++) {
-        const VhHandoff *d = g_ptr_array_index(done, i);
-
-        if (d->note != NULL)
-            printf("\nnote: %s\n", d->note);
-    }
+        print_text(def, eval, steps, done);
     return eval->allowed ? VH_EXIT_OK : VH_EXIT_FAILED;
 }

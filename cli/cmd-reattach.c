@@ -157,6 +157,17 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
     return TRUE;
 }
 
+static const char REATTACH_SUMMARY[] =
+    "Give devices back from vfio-pci to the driver they had before vfio-handoff took them "
+    "(detached by hand, or left behind by a domain whose QEMU is gone). A device held by a "
+    "running domain is refused: stop the domain instead. With --adopt, a parked device "
+    "(left on vfio-pci by libvirt, a script or vfio-pci.ids=, see vfio-handoff status) is "
+    "given back too: its driver_override is cleared and the kernel probes it. A wedged "
+    "device (it did not come back from its reset) stays on vfio-pci unless --force.";
+static const char REATTACH_DESCRIPTION[] =
+    "DEVICE is a PCI address (0000:01:00.0 or 01:00.0) or a vendor:device ID (10de:2204) "
+    "that matches exactly one device.";
+
 int
 vh_cmd_reattach(int argc, char **argv)
 {
@@ -174,17 +185,9 @@ vh_cmd_reattach(int argc, char **argv)
          NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
-        "reattach", "DEVICE...",
-        "Give devices back from vfio-pci to the driver they had before vfio-handoff took them "
-        "(detached by hand, or left behind by a domain whose QEMU is gone). A device held by a "
-        "running domain is refused: stop the domain instead. With --adopt, a parked device "
-        "(left on vfio-pci by libvirt, a script or vfio-pci.ids=, see vfio-handoff status) is "
-        "given back too: its driver_override is cleared and the kernel probes it. A wedged "
-        "device (it did not come back from its reset) stays on vfio-pci unless --force.",
-        "DEVICE is a PCI address (0000:01:00.0 or 01:00.0) or a vendor:device ID (10de:2204) "
-        "that matches exactly one device.",
-        entries);
+    g_autoptr(GOptionContext) ctx =
+        vh_cli_option_context("reattach", "DEVICE...", REATTACH_SUMMARY, REATTACH_DESCRIPTION,
+                              entries);
     g_autoptr(VhCliChange) change = NULL;
     int status = VH_EXIT_OK;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);

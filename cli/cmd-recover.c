@@ -242,6 +242,14 @@ answers_of_libvirt(const char *uri)
     return answers;
 }
 
+static const char RECOVER_SUMMARY[] =
+    "Give back every journaled device whose domain is no longer running — after a hook was "
+    "killed, a give back failed, or the libvirt daemon died at the wrong moment — and "
+    "report each result, including devices that cannot be returned and why. Devices "
+    "detached by hand are left to vfio-handoff reattach.";
+static const char RECOVER_DESCRIPTION[] =
+    "Exit status: 0 when every device that should go back went back, 1 otherwise.";
+
 int
 vh_cmd_recover(int argc, char **argv)
 {
@@ -261,13 +269,8 @@ vh_cmd_recover(int argc, char **argv)
          "Print JSON: each device and what was (or, with --dry-run, would be) done", NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
-        "recover", NULL,
-        "Give back every journaled device whose domain is no longer running — after a hook was "
-        "killed, a give back failed, or the libvirt daemon died at the wrong moment — and "
-        "report each result, including devices that cannot be returned and why. Devices "
-        "detached by hand are left to vfio-handoff reattach.",
-        "Exit status: 0 when every device that should go back went back, 1 otherwise.", entries);
+    g_autoptr(GOptionContext) ctx =
+        vh_cli_option_context("recover", NULL, RECOVER_SUMMARY, RECOVER_DESCRIPTION, entries);
     g_autoptr(GError) error = NULL;
     g_autoptr(VhCliChange) change = NULL;
     g_autoptr(VhSnapshot) snap = NULL;

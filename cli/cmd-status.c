@@ -257,6 +257,18 @@ print_brief(const GPtrArray *holds)
     }
 }
 
+static const char STATUS_SUMMARY[] =
+    "Show the devices vfio-handoff has handed off: to which domain (or by hand), since when, "
+    "the driver each goes back to, its state (held; stuck when a step failed; wedged when "
+    "it did not come back from its reset, so it stays on vfio-pci), and the "
+    "domain's QEMU process. A device whose QEMU is gone is an orphan: vfio-handoff recover "
+    "gives it back. A device on vfio-pci that no one holds and vfio-handoff did not hand off "
+    "is parked: someone left it there and nothing will give it back; vfio-handoff reattach "
+    "--adopt does.";
+static const char STATUS_DESCRIPTION[] =
+    "Exit status: 0, or 1 when a file in the journal cannot be read (each is named, with "
+    "what to do).";
+
 int
 vh_cmd_status(int argc, char **argv)
 {
@@ -271,18 +283,8 @@ vh_cmd_status(int argc, char **argv)
          NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) ctx = vh_cli_option_context(
-        "status", NULL,
-        "Show the devices vfio-handoff has handed off: to which domain (or by hand), since when, "
-        "the driver each goes back to, its state (held; stuck when a step failed; wedged when "
-        "it did not come back from its reset, so it stays on vfio-pci), and the "
-        "domain's QEMU process. A device whose QEMU is gone is an orphan: vfio-handoff recover "
-        "gives it back. A device on vfio-pci that no one holds and vfio-handoff did not hand off "
-        "is parked: someone left it there and nothing will give it back; vfio-handoff reattach "
-        "--adopt does.",
-        "Exit status: 0, or 1 when a file in the journal cannot be read (each is named, with "
-        "what to do).",
-        entries);
+    g_autoptr(GOptionContext) ctx =
+        vh_cli_option_context("status", NULL, STATUS_SUMMARY, STATUS_DESCRIPTION, entries);
     g_autoptr(GError) error = NULL;
     g_autoptr(VhHost) host = NULL;
     g_autoptr(VhSnapshot) snap = NULL;
