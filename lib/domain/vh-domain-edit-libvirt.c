@@ -97,20 +97,11 @@ owner_on(VhDomainEdit *edit, guint bus, int slot)
                        : new_set(edit, g_ptr_array_index(edit->new_sets, edit->new_sets->len - 1));
 }
 
-gboolean
-vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *recorded,
-                             GError **error)
+/* The PCI controllers' indexes and the slots with multifunction='on' in @devices (a bitmap of
+ * slots per bus): what was there before libvirt defined the domain. */
+static void
+note_before(xmlNode *devices, gboolean had_index[256], guint32 had_multifunction[256])
 {
-    xmlDoc *doc = vh_domain_xml_read(defined, strlen(defined), error);
-    xmlNode *devices;
-    gboolean had_index[256] = {FALSE};
-    guint32 had_multifunction[256] = {0}; /* a bitmap of slots per bus */
-    xmlNode *added[256] = {NULL};         /* the pci controllers libvirt added, by index */
-
-    *recorded = FALSE;
-    if (doc == NULL)
-        return FALSE;
-    devices = vh_domain_xml_child(edit->root, "devices");
     for (xmlNode *d = vh_xml_first_element(devices); d != NULL; d = vh_xml_next_element(d)) {
         int index = vh_edit_pci_controller_index(d);
         xmlNode *a = vh_domain_xml_child(d, "address");
@@ -123,16 +114,17 @@ vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *
             bus < 256 && slot < 32)
             had_multifunction[bus] |= 1u << slot;
     }
-    xmlFreeDoc(edit->doc);
-    edit->doc = doc;
-    edit->root = xmlDocGetRootElement(doc);
-    if (edit->new_sets->len == 0 || new_set(edit, g_ptr_array_index(edit->new_sets, 0)) == NULL)
-        return TRUE; /* no device added (or the record is gone): nothing of libvirt's to own */
+}
 
-    /* controllers libvirt added (a root port for a device without a guest address, a bridge
-     * when a bus is full), the innermost (highest index) first: remove takes a bridge before
-     * its root port */
-    devices = vh_domain_xml_child(edit->root, "devices");
+/* Records the controllers libvirt added (a root port for a device without a guest address, a
+ * bridge when a bus is full), the innermost (highest index) first: remove takes a bridge before
+ * its root port. TRUE when it recorded one. */
+static gboolean
+record_controllers(VhDomainEdit *edit, xmlNode *devices, const gboolean had_index[256])
+{
+    xmlNode *added[256] = {NULL}; /* the pci controllers libvirt added, by index */
+    gboolean recorded = FALSE;
+
     for (xmlNode *d = vh_xml_first_element(devices); d != NULL; d = vh_xml_next_element(d)) {
         int index = vh_edit_pci_controller_index(d);
 
@@ -156,9 +148,18 @@ vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *
         vh_edit_changed(edit,
                         "libvirt added a %s (controller index %d) for it: remove takes it away too",
                         model != NULL ? model : "PCI controller", index);
-        *recorded = TRUE;
+        recorded = TRUE;
     }
-    /* multifunction='on' that libvirt set on function 0 of a slot it put more functions in */
+    return recorded;
+}
+
+/* Records the multifunction='on' that libvirt set on function 0 of a slot it put more functions
+ * in. TRUE when it recorded one. */
+static gboolean
+record_multifunction(VhDomainEdit *edit, xmlNode *devices, const guint32 had_multifunction[256])
+{
+    gboolean recorded = FALSE;
+
     for (xmlNode *d = vh_xml_first_element(devices); d != NULL; d = vh_xml_next_element(d)) {
         xmlNode *a = vh_domain_xml_child(d, "address");
         g_autofree char *mf = a != NULL ? vh_domain_xml_attr(a, "multifunction") : NULL;
@@ -180,8 +181,32 @@ vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *
             "libvirt set multifunction='on' on guest slot 0000:%02x:%02x: remove takes it "
             "back too",
             bus, slot);
-        *recorded = TRUE;
+        recorded = TRUE;
     }
+    return recorded;
+}
+
+gboolean
+vh_domain_edit_adopt_defined(VhDomainEdit *edit, const char *defined, gboolean *recorded,
+                             GError **error)
+{
+    xmlDoc *doc = vh_domain_xml_read(defined, strlen(defined), error);
+    xmlNode *devices;
+    gboolean had_index[256] = {FALSE};
+    guint32 had_multifunction[256] = {0};
+
+    *recorded = FALSE;
+    if (doc == NULL)
+        return FALSE;
+    note_before(vh_domain_xml_child(edit->root, "devices"), had_index, had_multifunction);
+    xmlFreeDoc(edit->doc);
+    edit->doc = doc;
+    edit->root = xmlDocGetRootElement(doc);
+    if (edit->new_sets->len == 0 || new_set(edit, g_ptr_array_index(edit->new_sets, 0)) == NULL)
+        return TRUE; /* no device added (or the record is gone): nothing of libvirt's to own */
+    devices = vh_domain_xml_child(edit->root, "devices");
+    *recorded = record_controllers(edit, devices, had_index);
+    *recorded |= record_multifunction(edit, devices, had_multifunction);
     return TRUE;
 }
 
