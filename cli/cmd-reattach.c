@@ -80,6 +80,44 @@ check_unheld(VhCliChange *change, const char *name, const char *then)
     return FALSE;
 }
 
+/* @name, which the journal does not name: nothing to do unless it is on vfio-pci, and then
+ * given back only with --adopt; FALSE (reported) when it is not given back. */
+static gboolean
+reattach_unjournaled(VhCliChange *change, const char *name, gboolean adopt)
+{
+    g_autofree char *driver = vh_bind_current_driver(change->host, name);
+
+    if (g_strcmp0(driver, VH_DRIVER_VFIO_PCI) != 0) {
+        vh_cli_outcome(name, "unchanged", driver, NULL, NULL, "%s is not handed off: nothing to do",
+                       name);
+        return TRUE;
+    }
+    if (!check_unheld(change, name, NULL))
+        return FALSE;
+    if (adopt)
+        return adopt_one(change, name);
+    vh_cli_error("%s: on vfio-pci, but not by vfio-handoff: left as it is (fix: run "
+                 "'vfio-handoff reattach --adopt %s' to give it back)",
+                 name, name);
+    return FALSE;
+}
+
+/* Refuses @name, which the domain of @h holds (running or starting): its stop gives it back. */
+static void
+refuse_held(const char *name, const VhJournalRecord *h, VhHolderState holder)
+{
+    g_autofree char *word = vh_error_shell_word(h->domain);
+
+    if (holder == VH_HOLDER_STARTING)
+        vh_cli_error("%s: held by the domain '%s', whose start is under way (fix: wait until "
+                     "it has started, then run 'virsh shutdown %s')",
+                     name, h->domain, word);
+    else
+        vh_cli_error("%s: held by the domain '%s', which is running (fix: stop it instead, "
+                     "run 'virsh shutdown %s')",
+                     name, h->domain, word);
+}
+
 /* Gives @name back; FALSE (reported) when it cannot or may not be. */
 static gboolean
 reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean force)
@@ -96,34 +134,11 @@ reattach_one(VhCliChange *change, const char *name, gboolean adopt, gboolean for
                      name, error->message);
         return FALSE;
     }
-    if (h == NULL) {
-        driver = vh_bind_current_driver(change->host, name);
-        if (g_strcmp0(driver, VH_DRIVER_VFIO_PCI) != 0) {
-            vh_cli_outcome(name, "unchanged", driver, NULL, NULL,
-                           "%s is not handed off: nothing to do", name);
-            return TRUE;
-        }
-        if (!check_unheld(change, name, NULL))
-            return FALSE;
-        if (adopt)
-            return adopt_one(change, name);
-        vh_cli_error("%s: on vfio-pci, but not by vfio-handoff: left as it is (fix: run "
-                     "'vfio-handoff reattach --adopt %s' to give it back)",
-                     name, name);
-        return FALSE;
-    }
+    if (h == NULL)
+        return reattach_unjournaled(change, name, adopt);
     holder = vh_holder_state_of_record(change->host, h);
     if (holder == VH_HOLDER_RUNNING || holder == VH_HOLDER_STARTING) {
-        g_autofree char *word = vh_error_shell_word(h->domain);
-
-        if (holder == VH_HOLDER_STARTING)
-            vh_cli_error("%s: held by the domain '%s', whose start is under way (fix: wait until "
-                         "it has started, then run 'virsh shutdown %s')",
-                         name, h->domain, word);
-        else
-            vh_cli_error("%s: held by the domain '%s', which is running (fix: stop it instead, "
-                         "run 'virsh shutdown %s')",
-                         name, h->domain, word);
+        refuse_held(name, h, holder);
         return FALSE;
     }
     driver = g_strdup(h->driver);

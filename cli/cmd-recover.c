@@ -130,6 +130,50 @@ typedef struct {
     guint returned, failed;
 } Recovery;
 
+/* What became of @h, given back for recover (@why: why its domain no longer holds it). */
+static void
+say_return(Recovery *rc, const VhJournalRecord *h, const VhReturn *ret, const char *driver,
+           const char *why)
+{
+    switch (ret->outcome) {
+    case VH_RETURN_FAILED:
+        vh_cli_outcome(h->address, "failed", h->driver, h->domain, NULL,
+                       "failed, it stays in the journal as stuck: %s", ret->detail);
+        rc->failed++;
+        return;
+    case VH_RETURN_WEDGED:
+        vh_cli_outcome(h->address, "wedged", h->driver, h->domain, NULL, "wedged %s", ret->detail);
+        rc->failed++;
+        return;
+    case VH_RETURN_BY_LIBVIRT:
+        vh_cli_outcome(h->address, "dropped", ret->driver, h->domain, NULL,
+                       "dropped %s: libvirt's own (managed='yes') and already off vfio-pci, on %s "
+                       "(domain %s: %s)",
+                       h->address, ret->driver != NULL ? ret->driver : "no driver", h->domain,
+                       why);
+        return;
+    case VH_RETURN_IN_USE:
+        vh_cli_outcome(h->address, "kept", h->driver, h->domain, NULL,
+                       "kept %s: held now by %s, so it stays on vfio-pci (fix: %s)", h->address,
+                       ret->detail, ret->fix);
+        return;
+    case VH_RETURN_HANDED_OVER:
+        vh_cli_outcome(h->address, "handed-over", h->driver, h->domain, NULL,
+                       "kept %s: held now by %s, so it stays on vfio-pci; it goes back when '%s' "
+                       "stops",
+                       h->address, ret->detail, h->domain);
+        return;
+    case VH_RETURN_GIVEN_BACK:
+    case VH_RETURN_LEFT_BY_LIBVIRT:
+        break;
+    }
+    rc->returned++;
+    vh_cli_outcome(h->address, "given-back", h->driver, h->domain, NULL,
+                   "gave %s back to %s (domain %s: %s)", h->address, driver, h->domain, why);
+    if (ret->warning != NULL)
+        vh_cli_error("warning: %s: %s", h->address, ret->warning);
+}
+
 /* Gives back @h when its domain no longer runs; says what it did. */
 static void
 recover_one(Recovery *rc, VhJournalRecord *h)
@@ -173,43 +217,7 @@ recover_one(Recovery *rc, VhJournalRecord *h)
         return;
     }
     ret = vh_handoff_release_one(rc->change->host, h, &rc->change->writer);
-    switch (ret->outcome) {
-    case VH_RETURN_FAILED:
-        vh_cli_outcome(h->address, "failed", h->driver, h->domain, NULL,
-                       "failed, it stays in the journal as stuck: %s", ret->detail);
-        rc->failed++;
-        return;
-    case VH_RETURN_WEDGED:
-        vh_cli_outcome(h->address, "wedged", h->driver, h->domain, NULL, "wedged %s", ret->detail);
-        rc->failed++;
-        return;
-    case VH_RETURN_BY_LIBVIRT:
-        vh_cli_outcome(h->address, "dropped", ret->driver, h->domain, NULL,
-                       "dropped %s: libvirt's own (managed='yes') and already off vfio-pci, on %s "
-                       "(domain %s: %s)",
-                       h->address, ret->driver != NULL ? ret->driver : "no driver", h->domain,
-                       why);
-        return;
-    case VH_RETURN_IN_USE:
-        vh_cli_outcome(h->address, "kept", h->driver, h->domain, NULL,
-                       "kept %s: held now by %s, so it stays on vfio-pci (fix: %s)", h->address,
-                       ret->detail, ret->fix);
-        return;
-    case VH_RETURN_HANDED_OVER:
-        vh_cli_outcome(h->address, "handed-over", h->driver, h->domain, NULL,
-                       "kept %s: held now by %s, so it stays on vfio-pci; it goes back when '%s' "
-                       "stops",
-                       h->address, ret->detail, h->domain);
-        return;
-    case VH_RETURN_GIVEN_BACK:
-    case VH_RETURN_LEFT_BY_LIBVIRT:
-        break;
-    }
-    rc->returned++;
-    vh_cli_outcome(h->address, "given-back", h->driver, h->domain, NULL,
-                   "gave %s back to %s (domain %s: %s)", h->address, driver, h->domain, why);
-    if (ret->warning != NULL)
-        vh_cli_error("warning: %s: %s", h->address, ret->warning);
+    say_return(rc, h, ret, driver, why);
 }
 
 /* libvirt's answers for the journal's domains (asked with no lock held); NULL (reported) when
