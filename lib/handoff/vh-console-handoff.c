@@ -30,7 +30,7 @@ set_vtcon(const VhHost *host, const char *device, const char *vtcon, gint64 valu
     g_autofree char *path = vtcon_bind_path(host, vtcon);
     gint64 now = -1;
 
-    if (!vh_bind_write(host, device, path, value ? "1" : "0", w, error))
+    if (!vh_writer_write(host, device, path, value ? "1" : "0", w, error))
         return FALSE;
     if (w->steps != NULL)
         return TRUE;
@@ -81,7 +81,7 @@ set_platform_fb(const VhHost *host, const char *device, const char *spec, gboole
         return FALSE;
     }
     path = platform_driver_file(host, nd[1], bind ? VH_DRIVER_BIND : VH_DRIVER_UNBIND);
-    if (!vh_bind_write(host, device, path, nd[0], w, error))
+    if (!vh_writer_write(host, device, path, nd[0], w, error))
         return FALSE;
     if (w->steps != NULL)
         return TRUE;

@@ -305,8 +305,8 @@ vh_write_session_free(VhWriteSession *s)
 }
 
 gboolean
-vh_bind_write(const VhHost *host, const char *device, const char *path, const char *value,
-              const VhWriter *w, GError **error)
+vh_writer_write(const VhHost *host, const char *device, const char *path, const char *value,
+                const VhWriter *w, GError **error)
 {
     g_autoptr(VhWriteSession) s = vh_write_session_new(host, w);
 

@@ -75,7 +75,7 @@ test_write_refuses_outside_sysfs(void)
                             "writes only sysfs files)",
                             paths[i], t->host->sysfs);
 
-        g_assert_false(vh_bind_write(t->host, NULL, paths[i], "x", &opts, &error));
+        g_assert_false(vh_writer_write(t->host, NULL, paths[i], "x", &opts, &error));
         g_assert_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT);
         g_assert_cmpstr(error->message, ==, want);
     }
@@ -96,17 +96,17 @@ test_write_carries_errno(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     /* the kernel's EBUSY (bound already), in the message with the value and the path */
-    g_assert_false(vh_bind_write(f->t->host, NULL, bind, AUDIO "\n", &f->writer, &error));
+    g_assert_false(vh_writer_write(f->t->host, NULL, bind, AUDIO "\n", &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);
     g_assert_cmpstr(error->message, ==, want);
     g_clear_error(&error);
     /* open() failing is reported the same way */
-    g_assert_false(vh_bind_write(f->t->host, NULL, missing, AUDIO, &f->writer, &error));
+    g_assert_false(vh_writer_write(f->t->host, NULL, missing, AUDIO, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);
     g_assert_nonnull(strstr(error->message, g_strerror(ENOENT)));
     g_clear_error(&error);
     /* and a write the kernel takes returns TRUE */
-    g_assert_true(vh_bind_write(f->t->host, NULL, reset, "1", &f->writer, &error));
+    g_assert_true(vh_writer_write(f->t->host, NULL, reset, "1", &f->writer, &error));
     g_assert_no_error(error);
 }
 
@@ -159,7 +159,7 @@ test_write_timeout(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     vh_fake_kernel_set_fault(f->t->root, "hang", "unbind", AUDIO, TRUE);
     t0 = g_get_monotonic_time();
-    g_assert_false(vh_bind_write(f->t->host, NULL, unbind, AUDIO, &opts, &error));
+    g_assert_false(vh_writer_write(f->t->host, NULL, unbind, AUDIO, &opts, &error));
     ms = (g_get_monotonic_time() - t0) / 1000;
     g_assert_error(error, VH_ERROR, VH_ERROR_TIMED_OUT);
     g_assert_nonnull(strstr(error->message, "/unbind: writing '" AUDIO
