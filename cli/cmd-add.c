@@ -52,5 +52,5 @@ vh_cmd_add(int argc, char **argv)
     req.devices = argv + 2;
     req.only = only;
     req.dry_run = dry_run;
-    return vh_hostdev_command("add", uri, view, argv[1], &req);
+    return vh_hostdev_command(vh_hostdev_add, uri, view, argv[1], &req);
 }

@@ -56,5 +56,5 @@ vh_cmd_remove(int argc, char **argv)
     req.devices = argv + 2;
     req.all = all;
     req.dry_run = dry_run;
-    return vh_hostdev_command("remove", uri, view, argv[1], &req);
+    return vh_hostdev_command(vh_hostdev_remove, uri, view, argv[1], &req);
 }

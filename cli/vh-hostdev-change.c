@@ -80,6 +80,7 @@ session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *do
     s->conn = conn;
     s->secure = !dry_run;
     s->r = g_new0(VhHostdevResult, 1);
+    s->r->verb = verb;
     s->r->changes = g_ptr_array_new_with_free_func(g_free);
     s->r->notes = g_ptr_array_new_with_free_func(g_free);
     s->r->warnings = g_ptr_array_new_with_free_func(g_free);
@@ -380,7 +381,7 @@ print_json(const VhHostdevResult *r, const char *diff, gboolean dry_run)
 }
 
 static void
-print_result(const VhHostdevResult *r, const char *verb, gboolean dry_run)
+print_result(const VhHostdevResult *r, gboolean dry_run)
 {
     g_autofree char *diff = NULL;
 
@@ -398,7 +399,7 @@ print_result(const VhHostdevResult *r, const char *verb, gboolean dry_run)
                      r->domain, (const char *)g_ptr_array_index(r->warnings, i));
     if (dry_run && r->changes->len > 0) {
         g_autofree char *a = g_strdup_printf("%s (defined)", r->domain);
-        g_autofree char *b = g_strdup_printf("%s (after %s)", r->domain, verb);
+        g_autofree char *b = g_strdup_printf("%s (after %s)", r->domain, r->verb);
 
         diff = vh_diff_unified(r->before, r->after, a, b);
     }
@@ -418,15 +419,15 @@ print_result(const VhHostdevResult *r, const char *verb, gboolean dry_run)
     for (guint i = 0; i < r->changes->len; i++)
         printf("  %s\n", (const char *)g_ptr_array_index(r->changes, i));
     printf("Defined the new configuration of %s in libvirt.\n", r->domain);
-    if (strcmp(verb, "add") == 0)
+    if (strcmp(r->verb, "add") == 0)
         printf("When %s starts, the hook hands its devices to vfio-pci; when it stops, each goes "
                "back to its driver ('vfio-handoff plan %s' shows how).\n",
                r->domain, r->domain);
 }
 
 int
-vh_hostdev_command(const char *verb, const char *uri, const VhCliView *view, const char *domain,
-                   const VhHostdevRequest *req)
+vh_hostdev_command(VhHostdevChange change, const char *uri, const VhCliView *view,
+                   const char *domain, const VhHostdevRequest *req)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VhHostdevResult) result = NULL;
@@ -437,15 +438,12 @@ vh_hostdev_command(const char *verb, const char *uri, const VhCliView *view, con
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    if (strcmp(verb, "add") == 0)
-        result = vh_hostdev_add(lv, conn, view, domain, req, &error);
-    else
-        result = vh_hostdev_remove(lv, conn, view, domain, req, &error);
+    result = change(lv, conn, view, domain, req, &error);
     lv->connect_close(conn);
     if (result == NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    print_result(result, verb, req->dry_run);
+    print_result(result, req->dry_run);
     return VH_EXIT_OK;
 }

@@ -16,6 +16,7 @@ typedef struct {
 } VhHostdevRequest;
 
 typedef struct {
+    const char *verb;    /* "add" or "remove": the change made */
     char *domain;        /* the domain's name */
     char *before;        /* its persistent definition, as libvirt gave it */
     char *after;         /* the definition after the change (the same when nothing changed) */
@@ -44,12 +45,17 @@ VhHostdevResult *vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const V
 VhHostdevResult *vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view,
                                    const char *domain, const VhHostdevRequest *req, GError **error);
 
+/* A change of a domain's hostdevs: vh_hostdev_add or vh_hostdev_remove. */
+typedef VhHostdevResult *(*VhHostdevChange)(const VhLibvirt *lv, virConnectPtr conn,
+                                            const VhCliView *view, const char *domain,
+                                            const VhHostdevRequest *req, GError **error);
+
 /*
- * The verbs: connects to @uri (NULL: libvirt's default), runs `add` or `remove` (@verb), and
- * reports on stdout (with --dry-run the unified diff, else what changed) and stderr (errors,
- * notes, warnings). Returns the exit status.
+ * The verbs: connects to @uri (NULL: libvirt's default), makes the @change, and reports on
+ * stdout (with --dry-run the unified diff, else what changed) and stderr (errors, notes,
+ * warnings). Returns the exit status.
  */
-int vh_hostdev_command(const char *verb, const char *uri, const VhCliView *view, const char *domain,
-                       const VhHostdevRequest *req);
+int vh_hostdev_command(VhHostdevChange change, const char *uri, const VhCliView *view,
+                       const char *domain, const VhHostdevRequest *req);
 
 G_END_DECLS
