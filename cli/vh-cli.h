@@ -135,7 +135,8 @@ int vh_cli_device_address(const VhHost *host, const char *arg, VhInventory **inv
 GOptionContext *vh_cli_option_context(const char *verb, const char *args, const char *summary,
                                       const char *description, const GOptionEntry *entries);
 
-/* The host as a verb sees it: its policy and one snapshot, each read once. */
+/* The host as a verb sees it: its policy and one snapshot, each read once. The view owns all
+ * four; the snapshot borrows the host, the answers borrow the snapshot and the policy. */
 typedef struct {
     VhHost *host;
     VhPolicy *policy;
@@ -169,8 +170,8 @@ char *vh_cli_reason_text(const VhPolicyCheck *c, const VhPciDevice *dev);
 void vh_cli_check_to_json(JsonBuilder *b, const VhPolicyCheck *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhCliView, vh_cli_view_free)
 
-/* What a verb that moves devices between drivers holds: the host, its policy, the journal
- * lock, and the writer (bounded by step-timeout). */
+/* What a verb that moves devices between drivers holds, and owns: the host, its policy, the
+ * journal lock, and the writer (bounded by step-timeout). */
 typedef struct VhCliChange {
     VhHost *host;
     VhPolicy *policy;

@@ -1,4 +1,15 @@
-/* vfio-handoff: the prepare and give-back transactions, journaled before each change */
+/* vfio-handoff: the handoff transactions, both ways — prepare (to vfio-pci) and give-back —
+ * journaled before each change (DESIGN §4, §6).
+ *
+ * Three kinds of thing go by a device here, and each keeps its name (as libvirt's virhostdev.c
+ * names its pci and actual devices):
+ *   address  a PCI address, "0000:01:00.0": a key, owned by whoever holds the string;
+ *   dev      a VhPciDevice *, borrowed from the snapshot the caller loaded: the device as it
+ *            was read, never changed here;
+ *   record   a VhJournalRecord *: what the journal says (or will say) of a device — its original
+ *            driver, override and console, its owner and state. A Job owns the record it
+ *            writes; `before` borrows the snapshot's record of the same device, if any.
+ * A write changes the host, a record the journal; the record is written first, always. */
 #include "config.h"
 
 #include <string.h>
@@ -9,6 +20,7 @@
 #include "vh-kernel-abi.h"
 #include "vh-handoff.h"
 
+/* One device of a prepare: it owns its record, its note and its error; the rest is borrowed. */
 typedef struct {
     const VhHost *host;
     const VhPciDevice *dev;

@@ -20,6 +20,8 @@ typedef enum {
     VH_SNAPSHOT_DETAILS = 1 << 1, /* what only `show` prints: the NUMA node */
 } VhSnapshotFlags;
 
+/* A snapshot owns everything it points to but the host; what its lookups return (a device, a
+ * record, a holder) is borrowed from it, valid while it is. */
 typedef struct {
     const VhHost *host;     /* borrowed: outlives the snapshot */
     VhInventory *inventory; /* devices and IOMMU groups */

@@ -38,6 +38,8 @@ typedef enum {
                         * to its driver (that can hang the host) unless forced */
 } VhJournalState;
 
+/* One device's record; it owns its strings. The journal hands out copies: changing one changes
+ * nothing on disk until vh_journal_put(). */
 typedef struct {
     char *address;
     char *identity;        /* vvvv:dddd:ssss:ssss at handoff */
