@@ -6,6 +6,7 @@
 # and checks the policy. Target: 20x faster. The second figure is the floor: virsh reading the
 # same definition (loading libvirt and its ~30 libraries is most of either).
 set -eu
+missed=0
 builddir=${VH_BUILDDIR:-.}
 srcdir=$(cd "${VH_SRCDIR:-.}" && pwd)
 runs=${VH_BENCH_RUNS:-21}
@@ -24,11 +25,13 @@ node="test://$srcdir/tests/data/libvirt/node.xml"
 virt-xml --connect "$node" win11 --add-device --hostdev 0000:01:00.0 --print-diff >/dev/null
 echo "bench add: a GPU added to a shut-off domain, dry run (libvirt test driver), $runs runs each"
 "$builddir/bench/vh-bench-compare" -n "$runs" -w 2 \
-    --label-a "vfio-handoff add --dry-run" --label-b "virt-xml --print-diff" \
+    --label-a "vfio-handoff add --dry-run" --label-b "virt-xml --print-diff" --goal 1.0 \
     -- "$builddir/cli/vfio-handoff" add -c "$node" win11 0000:01:00.0 --dry-run \
-    --vs virt-xml --connect "$node" win11 --add-device --hostdev 0000:01:00.0 --print-diff
+    --vs virt-xml --connect "$node" win11 --add-device --hostdev 0000:01:00.0 --print-diff || missed=1
 # the floor for any libvirt client: reading the same definition with virsh
 "$builddir/bench/vh-bench-compare" -n "$runs" -w 2 \
-    --label-a "vfio-handoff add --dry-run" --label-b "virsh dumpxml --inactive" \
+    --label-a "vfio-handoff add --dry-run" --label-b "virsh dumpxml --inactive" --goal 1.5 \
     -- "$builddir/cli/vfio-handoff" add -c "$node" win11 0000:01:00.0 --dry-run \
-    --vs virsh -c "$node" dumpxml --inactive win11
+    --vs virsh -c "$node" dumpxml --inactive win11 || missed=1
+# a goal missed (FAIL above) after every comparison has run
+exit $missed

@@ -67,7 +67,8 @@ median(double *v, int n)
 int
 main(int argc, char **argv)
 {
-    int runs = 21, warmup = 2, i;
+    int runs = 21, warmup = 2, i, rc = 0;
+    double goal = 0; /* the most A/B may be (README's Benchmarks); 0: none */
     const char *label_a = "A", *label_b = "B";
     char **cmd_a = NULL, **cmd_b = NULL;
     double *a, *b, *r;
@@ -83,6 +84,8 @@ main(int argc, char **argv)
             label_a = argv[++i];
         else if (strcmp(argv[i], "--label-b") == 0 && i + 1 < argc)
             label_b = argv[++i];
+        else if (strcmp(argv[i], "--goal") == 0 && i + 1 < argc)
+            goal = g_ascii_strtod(argv[++i], NULL);
         else if (strcmp(argv[i], "--") == 0) {
             cmd_a = &argv[i + 1];
             break;
@@ -97,7 +100,7 @@ main(int argc, char **argv)
     }
     if (cmd_a == NULL || cmd_b == NULL || cmd_a[0] == NULL || cmd_b[0] == NULL || runs < 1) {
         fprintf(stderr, "usage: vh-bench-compare [-n RUNS] [-w WARMUP] [--stdin FILE] [--label-a TEXT] "
-                        "[--label-b TEXT] -- CMD_A... --vs CMD_B...\n");
+                        "[--label-b TEXT] [--goal RATIO] -- CMD_A... --vs CMD_B...\n");
         return 2;
     }
     a = g_new(double, runs);
@@ -120,9 +123,16 @@ main(int argc, char **argv)
         printf("  %-34s median %7.3f ms  (min %.3f, max %.3f)\n", label_b, mb * 1e3, b[0] * 1e3,
                b[runs - 1] * 1e3);
         printf("  ratio %s / %s: %.2f (median of %d paired runs)\n", label_a, label_b, mr, runs);
+        /* a goal missed is a failure of `make bench`, said as such */
+        if (goal > 0 && mr > goal) {
+            printf("  FAIL: the ratio %.2f misses its goal <= %.2f\n", mr, goal);
+            rc = 1;
+        } else if (goal > 0) {
+            printf("  goal <= %.2f: met\n", goal);
+        }
     }
     g_free(a);
     g_free(b);
     g_free(r);
-    return 0;
+    return rc;
 }
