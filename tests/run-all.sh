@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs every test of vfio-handoff, from a git checkout or a release tarball, as root or as a
 # user with sudo (asked for only where root is needed: installing packages, the VM test bed):
-#   1. the build with warnings as errors: make check (unit, fake kernel, CLI tests)
+#   1. the build with warnings as errors: make check (unit, fake kernel, CLI tests, lints)
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: make check
+#      (both without the kill-point sweep and the race, which stage 7 runs at full size)
 #   3. a build without the fake kernel (--without-fuse): its tests skip, with the reason
 #   4. make distcheck (the release tarball builds, passes its tests, installs and uninstalls)
 #   5. make check-packages: the .deb (lintian-clean) and the .rpm build from the tarball
@@ -15,6 +16,8 @@
 # run; a source tree configured in place (./autogen.sh && make) is left as it is, and built
 # from a copy. Ends with "tests: N passed, N failed, N skipped": a stage that cannot run here
 # is a skip with its reason, a stage that breaks without a failing test is a failure.
+# Each stage's time is printed, with a warning when it is over its budget, then every stage's
+# time and the total (the budget: 35 minutes on 2 cores with the guest image cached).
 # Exit status 0 only when nothing failed.
 #   tests/run-all.sh                every stage
 #   tests/run-all.sh STAGE...       only these: check sanitizers nofuse distcheck packages
@@ -66,6 +69,7 @@ as_root() {
 }
 can_be_root() { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }
 
+run_t0=$(date +%s)
 if ! packaging/install-deps.sh --vm; then
     failed=$((failed + 1))
     echo "==> the build dependencies could not be installed (packaging/install-deps.sh --vm)"
@@ -181,17 +185,42 @@ stage() {
             echo "==> $name: FAILED"
         fi
     fi
-    echo "==> $name: $(($(date +%s) - t0)) s"
+    took=$(($(date +%s) - t0))
+    echo "==> $name: $took s"
+    budget=$(budget_of "$name")
+    if [ "$took" -gt "$budget" ]; then
+        echo "==> warning: $name: took $took s, over its budget of $budget s (fix: see what grew: the stage's own timings above)"
+    fi
+    times="$times  $(printf '%5d s' "$took")  $name
+"
 }
+
+# each stage's budget on 2 cores with the guest image cached, seconds: together 35 minutes
+budget_of() {
+    case "$1" in
+    "build and make check"*) echo 330 ;;
+    sanitizers*) echo 420 ;;
+    "without the fake kernel"*) echo 90 ;;
+    "make distcheck") echo 90 ;;
+    "make check-packages"*) echo 120 ;;
+    "make check-mutants") echo 570 ;;
+    "make check-reliability"*) echo 420 ;;
+    "make check-vm"*) echo 420 ;;
+    *) echo 600 ;;
+    esac
+}
+times=
 
 main=$out/main
 configure_main() {
     [ -f "$main/Makefile" ] || (mkdir -p "$main" && cd "$main" && "$src/configure" --enable-werror -q)
 }
+# the kill-point sweep and the race run once, at full size, in the reliability stage: here
+# make check leaves them out (RELIABILITY_TESTS=), as everything else runs in both builds
 runs check && stage "build and make check (-Werror)" "$main" log \
-    sh -c "'$src/configure' --enable-werror -q && make -s -j$jobs && make -s -j$jobs check"
+    sh -c "'$src/configure' --enable-werror -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS="
 runs sanitizers && stage "sanitizers (ASan + UBSan): make check" "$out/san" log \
-    sh -c "'$src/configure' --enable-werror --enable-sanitizers -q && make -s -j$jobs && make -s -j$jobs check"
+    sh -c "'$src/configure' --enable-werror --enable-sanitizers -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS="
 # where libfuse3 is absent the fake kernel's tests skip with the reason, and check passes
 runs nofuse && stage "without the fake kernel (--without-fuse): make check skips its tests" "$out/nofuse" one \
     sh -c "'$src/configure' --without-fuse -q && make -s -j$jobs && make -s -j$jobs check >check.out 2>&1 &&
@@ -235,6 +264,11 @@ if runs vm; then
 fi
 
 [ -f "$out/guard.tap" ] && count_tap "$out/guard.tap"
+total=$(($(date +%s) - run_t0))
+echo "==> the stages' times:"
+printf '%s' "$times"
+echo "==> total: $total s ($((total / 60)) min $((total % 60)) s; the budget is 2100 s on 2 cores with the guest image cached)"
+[ "$total" -gt 2100 ] && echo "==> warning: the run took $total s, over its budget of 2100 s"
 if [ -s "$out/skips" ]; then
     reasons="$reasons$(cat "$out/skips")
 "
