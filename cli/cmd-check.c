@@ -33,18 +33,6 @@ print_json(const GPtrArray *items, gboolean ok)
     vh_cli_print_json(b);
 }
 
-static VhCheckItem *
-item_new(const char *id, VhCheckStatus status, char *summary, char *fix)
-{
-    VhCheckItem *item = g_new0(VhCheckItem, 1);
-
-    item->id = id;
-    item->status = status;
-    item->summary = summary;
-    item->fix = fix;
-    return item;
-}
-
 /* The "policy-domains" item: whether libvirt (at @uri) knows every domain a domains= pin names
  * (a renamed or undefined one makes its device refused to the domain meant). NULL when no
  * section pins domains. */
@@ -66,7 +54,7 @@ pinned_domains_item(const VhPolicy *policy, const char *uri)
         return NULL;
     if ((lv = vh_libvirt_load(&error)) == NULL ||
         (conn = vh_libvirt_open(lv, uri, TRUE, &error)) == NULL)
-        return item_new("policy-domains", VH_CHECK_WARN,
+        return vh_check_item_new("policy-domains", VH_CHECK_WARN,
                         g_strdup("the domains the policy names cannot be checked: libvirt cannot "
                                  "be asked"),
                         g_strdup("start libvirt's daemon, or name it with -c URI"));
@@ -80,7 +68,7 @@ pinned_domains_item(const VhPolicy *policy, const char *uri)
                 lv->domain_free(dom);
                 continue;
             }
-            item = item_new("policy-domains", VH_CHECK_WARN,
+            item = vh_check_item_new("policy-domains", VH_CHECK_WARN,
                             g_strdup_printf("[device %s] at %s:%d allows '%s', which libvirt "
                                             "does not know: renamed or not defined yet",
                                             pd->spec, pd->file, pd->line, pd->domains[j]),
@@ -92,7 +80,7 @@ pinned_domains_item(const VhPolicy *policy, const char *uri)
     }
     lv->connect_close(conn);
     return item != NULL ? item
-                        : item_new("policy-domains", VH_CHECK_PASS,
+                        : vh_check_item_new("policy-domains", VH_CHECK_PASS,
                                    g_strdup("libvirt knows every domain the policy names"), NULL);
 }
 

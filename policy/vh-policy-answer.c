@@ -69,12 +69,11 @@ vh_policy_answer(const VhPolicy *policy, const VhSnapshot *snap, const VhPciDevi
 VhCheckItem *
 vh_policy_check_item(const VhPolicy *policy)
 {
-    VhCheckItem *h = g_new0(VhCheckItem, 1);
     const VhPolicyIssue *first = NULL;
     guint errors = 0, unknown = 0;
+    VhCheckStatus status = VH_CHECK_PASS;
+    char *summary, *fix = NULL;
 
-    h->id = "policy";
-    h->status = VH_CHECK_PASS;
     for (guint i = 0; i < policy->issues->len; i++) {
         const VhPolicyIssue *x = g_ptr_array_index(policy->issues, i);
 
@@ -87,28 +86,28 @@ vh_policy_check_item(const VhPolicy *policy)
         g_autofree char *where = NULL;
 
         vh_policy_issue_split(first, "correct it, then run 'vfio-handoff policy validate'", &where,
-                              &h->fix);
-        h->status = VH_CHECK_FAIL;
-        h->summary = g_strdup_printf("%u error%s, so the hook refuses every start; the first: %s",
+                              &fix);
+        status = VH_CHECK_FAIL;
+        summary = g_strdup_printf("%u error%s, so the hook refuses every start; the first: %s",
                                      errors, errors == 1 ? "" : "s", where);
     } else if (unknown > 0) {
-        h->status = VH_CHECK_WARN;
-        h->summary = g_strdup_printf("%u unknown key%s or section%s, which the hook ignores",
+        status = VH_CHECK_WARN;
+        summary = g_strdup_printf("%u unknown key%s or section%s, which the hook ignores",
                                      unknown, unknown == 1 ? "" : "s", unknown == 1 ? "" : "s");
-        h->fix = g_strdup("run 'vfio-handoff policy validate' to see them");
+        fix = g_strdup("run 'vfio-handoff policy validate' to see them");
     } else if (!policy->enabled) {
-        h->status = VH_CHECK_WARN;
-        h->summary = g_strdup("passthrough is turned off ([host] enabled=false): the hook hands "
+        status = VH_CHECK_WARN;
+        summary = g_strdup("passthrough is turned off ([host] enabled=false): the hook hands "
                               "off nothing");
-        h->fix = g_strdup("set enabled=true in [host] of the policy");
+        fix = g_strdup("set enabled=true in [host] of the policy");
     } else {
         guint n = 0;
 
         for (guint i = 0; i < policy->devices->len; i++)
             n += ((const VhPolicyDevice *)g_ptr_array_index(policy->devices, i))->enabled;
-        h->summary = g_strdup_printf("%u file%s read, no errors; %u device section%s enabled",
+        summary = g_strdup_printf("%u file%s read, no errors; %u device section%s enabled",
                                      policy->files->len, policy->files->len == 1 ? "" : "s", n,
                                      n == 1 ? "" : "s");
     }
-    return h;
+    return vh_check_item_new("policy", status, summary, fix);
 }

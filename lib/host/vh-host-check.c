@@ -27,9 +27,23 @@ typedef struct {
     "driver='qemu'/> in its domain; QEMU: -device intel-iommu,intremap=on), add intel_iommu=on "   \
     "to its kernel command line, then restart it"
 
-static void
-item_free(VhCheckItem *item)
+VhCheckItem *
+vh_check_item_new(const char *id, VhCheckStatus status, char *summary, char *fix)
 {
+    VhCheckItem *item = g_new0(VhCheckItem, 1);
+
+    item->id = id;
+    item->status = status;
+    item->summary = summary;
+    item->fix = fix;
+    return item;
+}
+
+void
+vh_check_item_free(VhCheckItem *item)
+{
+    if (item == NULL)
+        return;
     g_free(item->summary);
     g_free(item->fix);
     g_free(item);
@@ -38,13 +52,7 @@ item_free(VhCheckItem *item)
 static void
 add(Checker *c, const char *id, VhCheckStatus status, char *summary, const char *fix)
 {
-    VhCheckItem *item = g_new0(VhCheckItem, 1);
-
-    item->id = id;
-    item->status = status;
-    item->summary = summary;
-    item->fix = g_strdup(fix);
-    g_ptr_array_add(c->items, item);
+    g_ptr_array_add(c->items, vh_check_item_new(id, status, summary, g_strdup(fix)));
 }
 
 static gboolean
@@ -435,7 +443,7 @@ vh_host_check_run(const VhHost *host)
     g_autofree char *cmdline_path = vh_host_proc_path(host, "cmdline");
     g_autofree char *cmdline = vh_sysfs_read(cmdline_path, NULL);
 
-    c.items = g_ptr_array_new_with_free_func((GDestroyNotify)item_free);
+    c.items = g_ptr_array_new_with_free_func((GDestroyNotify)vh_check_item_free);
     c.cmdline = g_strsplit_set(cmdline != NULL ? cmdline : "", " \t\n", -1);
     check_virtual(&c);
     check_firmware(&c);

@@ -23,6 +23,11 @@ typedef struct {
     char *fix;            /* what to do; NULL on pass */
 } VhCheckItem;
 
+/* An item (taking @summary and @fix, which is NULL on pass); what check's other items (the
+ * policy's, libvirt's) are made with too. */
+VhCheckItem *vh_check_item_new(const char *id, VhCheckStatus status, char *summary, char *fix);
+void vh_check_item_free(VhCheckItem *item);
+
 /* Runs every check against the host's roots; read-only. Returns VhCheckItem *, in order. */
 GPtrArray *vh_host_check_run(const VhHost *host);
 
