@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vh-cli.h"
+#include "vh-error.h"
 #include "vh-policy.h"
 
 static void
@@ -28,7 +29,7 @@ print_json(const VhPolicy *policy, gboolean valid)
         g_autofree char *fix = NULL;
 
         /* the issue's reason and fix apart, as every other reason of the documents */
-        vh_cli_split_fix(issue->message, &reason, &fix);
+        vh_error_split_fix(issue->message, &reason, &fix);
 
         json_builder_begin_object(b);
         vh_cli_json_string_or_null(b, "file", issue->file);

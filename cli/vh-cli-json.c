@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "vh-cli.h"
+#include "vh-error.h"
 
 /* one message said on stderr, kept for the JSON document */
 typedef struct {
@@ -32,16 +33,6 @@ message_free(Message *m)
     g_free(m);
 }
 
-void
-vh_cli_split_fix(const char *text, char **reason, char **fix)
-{
-    const char *own = g_str_has_suffix(text, ")") ? g_strrstr(text, " (fix: ") : NULL;
-
-    *reason = own != NULL ? g_strndup(text, (gsize)(own - text)) : g_strdup(text);
-    *fix = own != NULL ? g_strndup(own + strlen(" (fix: "), strlen(own) - strlen(" (fix: ") - 1)
-                       : NULL;
-}
-
 /* "[warning: ]THING: REASON (fix: FIX)" into its parts; the message grammar makes it exact
  * (tests/lint/messages.py): FIX runs from the last " (fix: " to the final ")" */
 static Message *
@@ -59,7 +50,7 @@ message_parse(const char *text)
         m->subject = g_strndup(text, (gsize)(colon - text));
         text = colon + 2;
     }
-    vh_cli_split_fix(text, &m->reason, &m->fix);
+    vh_error_split_fix(text, &m->reason, &m->fix);
     return m;
 }
 

@@ -50,9 +50,6 @@ void vh_cli_list_verbs(const char *prefix);
  * FIX)"; kept too, for the "warnings" and "errors" of the JSON document. */
 void vh_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
-/* "REASON (fix: FIX)" into *@reason and *@fix (NULL when it has none). */
-void vh_cli_split_fix(const char *text, char **reason, char **fix);
-
 /* @message (in the grammar) with @other as one more way to fix it: "...(fix: FIX; or OTHER)". */
 char *vh_cli_message_or(const char *message, const char *other);
 

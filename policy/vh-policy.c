@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "vh-error.h"
 #include "vh-inventory.h"
 #include "vh-policy.h"
 
@@ -86,18 +87,12 @@ vh_policy_issue_to_string(const VhPolicyIssue *issue)
 void
 vh_policy_issue_split(const VhPolicyIssue *issue, const char *then, char **reason, char **fix)
 {
-    char *text = vh_policy_issue_to_string(issue);
-    char *own = g_str_has_suffix(text, ")") ? g_strrstr(text, " (fix: ") : NULL;
+    g_autofree char *text = vh_policy_issue_to_string(issue);
+    g_autofree char *own = NULL;
 
-    if (own == NULL) {
-        *fix = g_strdup(then);
-    } else {
-        /* the issue's own fix first, then @then */
-        text[strlen(text) - 1] = '\0';
-        *fix = g_strdup_printf("%s, then %s", own + strlen(" (fix: "), then);
-        *own = '\0';
-    }
-    *reason = text;
+    vh_error_split_fix(text, reason, &own);
+    /* the issue's own fix first, then @then */
+    *fix = own != NULL ? g_strdup_printf("%s, then %s", own, then) : g_strdup(then);
 }
 
 const VhPolicyDevice *

@@ -59,3 +59,13 @@ vh_error_set_errno(GError **error, int errsv, const char *what, const char *path
                 "%s: cannot %s, %s (fix: %s)", path, what, g_strerror(errsv),
                 vh_error_errno_fix(errsv));
 }
+
+void
+vh_error_split_fix(const char *text, char **reason, char **fix)
+{
+    const char *own = g_str_has_suffix(text, ")") ? g_strrstr(text, " (fix: ") : NULL;
+
+    *reason = own != NULL ? g_strndup(text, (gsize)(own - text)) : g_strdup(text);
+    *fix = own != NULL ? g_strndup(own + strlen(" (fix: "), strlen(own) - strlen(" (fix: ") - 1)
+                       : NULL;
+}

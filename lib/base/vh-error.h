@@ -34,4 +34,8 @@ const char *vh_error_errno_fix(int errsv);
  * shell reads specially, else in double quotes (libvirt allows spaces and quotes in names). */
 char *vh_error_shell_word(const char *word);
 
+/* "REASON (fix: FIX)" into its parts: FIX runs from the last " (fix: " to the final ")", as the
+ * message grammar makes it exact (tests/lint/messages.py); *@fix is NULL when there is none. */
+void vh_error_split_fix(const char *text, char **reason, char **fix);
+
 G_END_DECLS
