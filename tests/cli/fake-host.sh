@@ -28,7 +28,7 @@ stop_kernels() {
     for k in $kernels; do wait "$k" 2>/dev/null; done
     kernels=
 }
-trap 'stop_kernels; rm -rf "$tap_tmp"' EXIT
+trap 'tap_reap; stop_kernels; rm -rf "$tap_tmp"' EXIT
 trap 'exit 130' INT TERM
 
 # host NAME: a fresh fake host with its fake kernel serving, in $r (not called in a command

@@ -12,7 +12,20 @@ VH_FAKE_TOOL=${VH_FAKE_TOOL:?VH_FAKE_TOOL must name the vh-fake binary}
 VH_SRCDIR=${VH_SRCDIR:?VH_SRCDIR must name the source tree}
 scenarios=$VH_SRCDIR/tests/data/scenarios
 tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/vh-cli-XXXXXX")
-trap 'rm -rf "$tap_tmp"' EXIT
+# background processes a test starts: killed at exit, also when a failure ends the script
+# early (they would hold its output open, and its TAP reader would wait for them); a test that
+# waits for them itself empties tap_pids, as their pids may be another's afterwards
+tap_pids=
+reap_at_exit() { tap_pids="$tap_pids $1"; }
+tap_reap() {
+    [ -n "$tap_pids" ] || return 0
+    # shellcheck disable=SC2086
+    kill $tap_pids 2>/dev/null
+    # shellcheck disable=SC2086
+    wait $tap_pids 2>/dev/null
+    return 0
+}
+trap 'tap_reap; rm -rf "$tap_tmp"' EXIT
 
 ok() {
     tap_n=$((tap_n + 1))

@@ -63,6 +63,7 @@ ns_pid=
 if unshare -Urm true 2>/dev/null; then
     unshare -Urm sh -c 'mount -t tmpfs vh /dev && mkdir /dev/vfio && : >/dev/vfio/1 && exec sleep 300 3</dev/vfio/1' &
     ns_pid=$!
+    reap_at_exit "$ns_pid"
     n=0
     until [ "$(readlink "/proc/$ns_pid/fd/3" 2>/dev/null)" = /dev/vfio/1 ] || [ $n -ge 100 ]; do
         sleep 0.05
@@ -77,6 +78,7 @@ if [ -n "$ns_pid" ] && [ "$(readlink "/proc/$ns_pid/fd/3" 2>/dev/null)" = /dev/v
     # the positive control: a real process with the host's node open
     sleep 300 3<"$r/dev/vfio/1" &
     real_pid=$!
+    reap_at_exit "$real_pid"
     ln -s "/proc/$real_pid" "$r/proc/8889"
     run "$r" status --json
     is "... while a process with the host's node open is one" "8889 sleep" \
@@ -85,9 +87,10 @@ if [ -n "$ns_pid" ] && [ "$(readlink "/proc/$ns_pid/fd/3" 2>/dev/null)" = /dev/v
     is "... and the release keeps the device for it" "vfio-pci $GPU $AUD" "$(drv "$r" "$GPU") $(journal "$r")"
     kill "$real_pid" "$ns_pid" 2>/dev/null
     wait "$real_pid" "$ns_pid" 2>/dev/null
+    tap_pids= # reaped: their pids may be another's now
     rm -f "$r/proc/8888" "$r/proc/8889"
 else
-    [ -n "$ns_pid" ] && { kill "$ns_pid" 2>/dev/null; wait "$ns_pid" 2>/dev/null; }
+    [ -n "$ns_pid" ] && { kill "$ns_pid" 2>/dev/null; wait "$ns_pid" 2>/dev/null; tap_pids=; }
     skip "a process in a mount namespace of its own: unshare -Urm cannot run here (user namespaces off)"
     skip "... the positive control, which needs the same"
     skip "... and the release that keeps the device"
@@ -286,14 +289,16 @@ c, _ = s.accept()
 with open(sys.argv[4]) as xml:
     subprocess.run([sys.argv[2], sys.argv[3], "release", "end", "-"], stdin=xml)
 c.close()
-' "$sock" "$VH_HOOK" vmA "$tap_tmp/vmA.xml" &
+'' "$sock" "$VH_HOOK" vmA "$tap_tmp/vmA.xml" &
     fake=$!
+    reap_at_exit "$fake"
     n=0
     while [ ! -e "$sock.ready" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
     t0=$(date +%s)
     run "$r" recover -c "qemu+unix:///system?socket=$sock"
     t1=$(date +%s)
     wait "$fake" 2>/dev/null
+    tap_pids=
     is "the release the daemon ran gave the GPU back" "nouveau " "$(drv "$r" "$GPU") $(journal "$r")"
     unlike "... without waiting for recover's lock" "holds the lock" "$(hooklog)"
     is "recover fails (exit 1): that libvirt hung up" 1 "$rc"
