@@ -94,7 +94,7 @@ cd "$work/w1/src"
 # the tests must pass unmutated, or every mutant would look killed: VH_MUTANT_BASELINE_LOG may
 # name the test-suite.log of a `make check` of the same sources that passed (tests/run-all.sh
 # passes its first stage's), which then stands for this run
-all=$(cut -f3 "$work/mutants.tsv" | tr ' ' '\n' | sort -u | paste -sd' ')
+all=$(cut -f3 "$work/mutants.tsv" | tr ' ' '\n' | grep -v = | sort -u | paste -sd' ')
 given=${VH_MUTANT_BASELINE_LOG:-}
 if [ -n "$given" ] && [ -f "$given" ] && grep -q '^# FAIL: *0$' "$given" &&
     grep -q '^# ERROR: *0$' "$given"; then
@@ -111,6 +111,7 @@ skipping=$(sed -n 's/^SKIP: \([^ ]*\).*/\1/p' "$work/baseline.log" | sort -u | p
 skip_reason=$(sed -n 's/^SKIP: [^ ]* .*# SKIP //p; s/^SKIP: [^ ]* - //p' "$work/baseline.log" | head -n 1)
 only_skipping() {
     for t in $1; do
+        case "$t" in *=*) continue ;; esac
         case " $skipping " in *" $t "*) ;; *) return 1 ;; esac
     done
     return 0
@@ -123,7 +124,7 @@ build_for() {
     progs="tests/fake/vh-fake tests/reliability/vh-killpoint.so"
     for t in $1; do
         case "$t" in
-        *.sh) ;;
+        *.sh | *=*) ;;
         *) progs="$progs $t" ;;
         esac
     done
@@ -137,13 +138,19 @@ build_for() {
 # pass. The log of the last one run is in $wdir/mutant.log. check_PROGRAMS is emptied: what the
 # tests need is built (build_for), and the rest would be relinked for nothing.
 run_until_killed() {
+    assign=
+    for t in $1; do
+        case "$t" in *=*) assign="$assign $t" ;; esac
+    done
     for t in $1; do
         case "$t" in
+        *=*) continue ;;
         tests/unit/*) bound=$unit_limit ;;
         *) bound=$limit ;;
         esac
-        timeout "$bound" make -s -j"$wjobs" check TESTS="$t" check_PROGRAMS= >"$wdir/mutant.log" 2>&1 ||
-            return 1
+        # shellcheck disable=SC2086
+        env $assign timeout "$bound" make -s -j"$wjobs" check TESTS="$t" check_PROGRAMS= \
+            >"$wdir/mutant.log" 2>&1 || return 1
     done
     return 0
 }
