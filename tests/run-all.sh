@@ -246,9 +246,10 @@ runs mutants && stage "make check-mutants" "$main" mutants \
     sh -c "VH_MUTANT_BASELINE_LOG='$baseline' make -s check-mutants >mutants.log 2>&1"
 # the whole sweep, valgrind, and the probes that run as long as they are let, time-boxed here:
 # the race at 3,000 hook calls (about 160 s) and every fuzz target for 20 s (by hand: make
-# check-reliability, 10,000 calls; FUZZ_SECONDS=600 for longer fuzzing)
+# check-reliability, 10,000 calls; FUZZ_SECONDS=600 for longer fuzzing); the sweep, the race
+# and valgrind run side by side, the fuzz targets one a core at once
 runs reliability && stage "make check-reliability (kill sweep, race 3,000 calls, valgrind, fuzz 20 s each)" "$main" reliability \
-    sh -c "make -s check-reliability RACE_OPS=3000 FUZZ_SECONDS=20 >reliability.log 2>&1"
+    sh -c "make -s -j$jobs check-reliability RACE_OPS=3000 FUZZ_SECONDS=20 >reliability.log 2>&1"
 
 if runs vm; then
     if can_be_root; then
