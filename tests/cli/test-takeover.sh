@@ -289,7 +289,7 @@ c, _ = s.accept()
 with open(sys.argv[4]) as xml:
     subprocess.run([sys.argv[2], sys.argv[3], "release", "end", "-"], stdin=xml)
 c.close()
-'' "$sock" "$VH_HOOK" vmA "$tap_tmp/vmA.xml" &
+' "$sock" "$VH_HOOK" vmA "$tap_tmp/vmA.xml" &
     fake=$!
     reap_at_exit "$fake"
     n=0
