@@ -230,7 +230,7 @@ if [ "$judged" -ne "$n_mutants" ]; then
     echo "BROKEN    $((n_mutants - judged)) mutants were not judged (a worker's tree did not build)"
     broken=$((broken + n_mutants - judged))
 fi
-echo "# mutants: judged by $workers workers in $(($(date +%s) - t_start)) s"
+echo "# mutants: judged by $workers worker(s) in $(($(date +%s) - t_start)) s"
 
 tally="mutants: $killed killed, $survived survived"
 [ "$skipped" -gt 0 ] && tally="$tally, $skipped skipped"
