@@ -146,8 +146,13 @@ log_handoffs(const GPtrArray *done, gint64 t0)
     for (guint i = 0; i < done->len; i++) {
         const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
 
-        vh_hook_log(d->address, "detach", "ok", g_get_monotonic_time() - t0,
-                    "handed to vfio-pci from %s", d->driver != NULL ? d->driver : "no driver");
+        if (d->taken_over)
+            vh_hook_log(d->address, "detach", "ok", g_get_monotonic_time() - t0,
+                        "taken over on vfio-pci from its earlier record; it goes back to %s",
+                        d->driver != NULL ? d->driver : "no driver");
+        else
+            vh_hook_log(d->address, "detach", "ok", g_get_monotonic_time() - t0,
+                        "handed to vfio-pci from %s", d->driver != NULL ? d->driver : "no driver");
     }
 }
 

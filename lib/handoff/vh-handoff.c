@@ -297,6 +297,7 @@ report(Job *jobs, guint n)
 
         d->address = g_strdup(r->address);
         d->driver = g_strdup(r->driver);
+        d->taken_over = jobs[i].before != NULL;
         if (jobs[i].releases)
             d->console = vh_console_describe(r->console, r->vtcons, r->platform_fbs);
         d->note = g_steal_pointer(&jobs[i].note);

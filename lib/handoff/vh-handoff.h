@@ -20,7 +20,10 @@ typedef struct {
 /* What the handoff did to one device (a recording: what it would do). */
 typedef struct {
     char *address;
-    char *driver;  /* the driver it was taken from (or will go back to: a takeover's), or NULL */
+    char *driver;  /* the driver it goes back to: the one it was taken from, or, taken over, the
+                    * one its earlier record names; NULL: none */
+    gboolean taken_over; /* it was journaled already (on vfio-pci where a holder that is gone, or
+                          * an earlier try, left it), and is not taken from a driver now */
     char *console; /* what of the host's console was released from it first ("vtcon1 on fb0
                     * (EFI VGA), efi-framebuffer.0 (efi-framebuffer)"), or NULL */
     char *note;    /* what of that console will not come back, THING: REASON (fix: FIX), or

@@ -79,6 +79,7 @@ detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uui
 
         g_assert_cmpstr(d->address, ==, dev->name);
         g_assert_cmpstr(d->driver, ==, before != NULL ? before->driver : dev->driver);
+        g_assert_cmpint(d->taken_over, ==, before != NULL);
         g_assert_null(d->console); /* no console asked for */
         g_assert_null(d->note);
     }
