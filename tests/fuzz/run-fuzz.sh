@@ -62,7 +62,6 @@ fuzz() {
         -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="$out/artifacts-$t/" "$corpus" >"$out/fuzz-$t.log" 2>&1) || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz-$t.log" | tail -n 1)
-    : >"$res"
     # libFuzzer writes a slow-unit-* for any input that took over 10 s once, also when the
     # whole machine stalled meanwhile (the run's exec/s drops with it): run alone again, an
     # input that ends within 2 s is not slow and is set aside (said, not counted); one that is
