@@ -29,6 +29,7 @@ typedef struct {
     char *def_error;  /* then why */
     VhPolicy *policy;
     VhWriter writer;
+    const char *reason; /* release: why QEMU stopped, as libvirt ≥ 10.5 says it; else NULL */
 } Hook;
 
 /* Refuses the call with one line on stderr, "vfio-handoff: DOMAIN: THING: REASON (fix: FIX)",
@@ -223,11 +224,36 @@ op_started(Hook *h)
     return 0;
 }
 
-/* One log line per device, saying what became of it; then one line for the whole release that
- * claims only what happened. */
-static void
-log_returns(const char *domain, const GPtrArray *returns, gint64 t0)
+/* libvirt's shutoff reason (the release call's last argument since 10.5), as "the domain ..." */
+static char *
+stop_reason_text(const char *reason)
 {
+    static const char *const words[][2] = {
+        {"shutdown", "shut down"},
+        {"destroyed", "was destroyed ('virsh destroy')"},
+        {"crashed", "crashed"},
+        {"migrated", "migrated away"},
+        {"saved", "was saved"},
+        {"failed", "failed to start"},
+        {"from snapshot", "was reverted to a snapshot"},
+        {"daemon", "was stopped by libvirt's daemon"},
+        {"unknown", "stopped, libvirt does not know why"},
+    };
+
+    if (reason == NULL)
+        return g_strdup("");
+    for (gsize i = 0; i < G_N_ELEMENTS(words); i++)
+        if (strcmp(reason, words[i][0]) == 0)
+            return g_strdup_printf("; the domain %s", words[i][1]);
+    return g_strdup_printf("; the domain stopped (libvirt says '%s')", reason); /* a later one */
+}
+
+/* One log line per device, saying what became of it; then one line for the whole release that
+ * claims only what happened, and says why the domain stopped when libvirt told. */
+static void
+log_returns(const char *domain, const char *reason, const GPtrArray *returns, gint64 t0)
+{
+    g_autofree char *tail = stop_reason_text(reason);
     guint given = 0, failed = vh_returns_failed(returns);
 
     for (guint i = 0; i < returns->len; i++) {
@@ -272,16 +298,16 @@ log_returns(const char *domain, const GPtrArray *returns, gint64 t0)
     }
     if (returns->len == 0)
         vh_hook_log(NULL, "give-back", "ok", 0,
-                    "vfio-handoff held no device for this domain: nothing to give back");
+                    "vfio-handoff held no device for this domain: nothing to give back%s", tail);
     else if (failed == 0 && given > 0)
         vh_hook_log(NULL, "give-back", "ok", g_get_monotonic_time() - t0,
-                    "%u device%s back on %s driver%s", given, given == 1 ? "" : "s",
-                    given == 1 ? "its" : "their", given == 1 ? "" : "s");
+                    "%u device%s back on %s driver%s%s", given, given == 1 ? "" : "s",
+                    given == 1 ? "its" : "their", given == 1 ? "" : "s", tail);
     else if (failed > 0)
         vh_hook_log(NULL, "give-back", "failed", g_get_monotonic_time() - t0,
-                    "%s: %u of %u device%s not given back (fix: see each above; 'vfio-handoff "
+                    "%s: %u of %u device%s not given back%s (fix: see each above; 'vfio-handoff "
                     "status' shows them and 'vfio-handoff recover' gives them back)",
-                    domain, failed, returns->len, returns->len == 1 ? "" : "s");
+                    domain, failed, returns->len, returns->len == 1 ? "" : "s", tail);
 }
 
 static int
@@ -300,14 +326,19 @@ op_release(Hook *h)
     }
     returns = vh_handoff_give_back_domain(h->host, h->domain, &h->writer);
     vh_journal_unmark_starting(h->host, h->domain);
-    log_returns(h->domain, returns, t0);
+    log_returns(h->domain, h->reason, returns, t0);
     return 0;
 }
 
-/* A migration or a restore moves the domain: refused while it holds devices, or when its XML
- * names devices vfio-handoff would hand off (a restore: none are handed off yet). */
+/* A restore moves the domain's saved state here; a migration the domain. Either is refused
+ * while the domain holds devices; a restore also when its XML names devices vfio-handoff would
+ * hand off (none are handed off yet, and its saved state cannot have them back). A migration
+ * whose definition merely names devices is let in: an offline one copies only the definition,
+ * and nothing moves; a live one starts the domain here, and its `prepare` hands the devices off
+ * by this host's policy, as any start (libvirt's source refuses first a device whose QEMU cannot
+ * migrate it). The call cannot tell the two apart: its argv says "-" for both. */
 static int
-refuse_move(Hook *h, const char *what)
+refuse_move(Hook *h, const char *what, gboolean names_count)
 {
     g_autoptr(GPtrArray) requested = h->def != NULL ? vh_domain_def_unmanaged(h->def) : NULL;
     g_autoptr(GPtrArray) holds = vh_journal_for_domain(h->host, h->domain);
@@ -315,30 +346,36 @@ refuse_move(Hook *h, const char *what)
 
     for (guint i = 0; i < holds->len; i++) /* libvirt's own devices are libvirt's to refuse */
         held += ((VhJournalRecord *)g_ptr_array_index(holds, i))->owner != VH_OWNER_LIBVIRT;
-    if ((held == 0 && named == 0) || !h->policy->refuse_migration)
-        return 0;
-    if (held > 0)
+    if (held > 0 && h->policy->refuse_migration)
         return refuse(h, NULL,
                       "%s: refused, the %u PCI device%s handed off to it cannot move with it "
                       "(fix: set refuse-migration=false in [host] to allow it)",
                       what, held, held == 1 ? "" : "s");
-    return refuse(h, NULL,
-                  "%s: refused, it names %u PCI device%s that vfio-handoff hands off "
-                  "(managed='no'), which cannot move with it (fix: set refuse-migration=false in "
-                  "[host] to allow it)",
-                  what, named, named == 1 ? "" : "s");
+    if (named == 0 || held > 0)
+        return 0;
+    if (names_count && h->policy->refuse_migration)
+        return refuse(h, NULL,
+                      "%s: refused, it names %u PCI device%s that vfio-handoff hands off "
+                      "(managed='no'), which cannot move with it (fix: set refuse-migration=false "
+                      "in [host] to allow it)",
+                      what, named, named == 1 ? "" : "s");
+    vh_hook_log(NULL, "check", "ok", 0,
+                "%s: its definition names %u PCI device%s that vfio-handoff hands off: none is "
+                "handed off now, and a start here hands %s off by this host's policy",
+                what, named, named == 1 ? "" : "s", named == 1 ? "it" : "them");
+    return 0;
 }
 
 static int
 op_migrate(Hook *h)
 {
-    return refuse_move(h, "migration");
+    return refuse_move(h, "migration", FALSE);
 }
 
 static int
 op_restore(Hook *h)
 {
-    return refuse_move(h, "restoring a saved state");
+    return refuse_move(h, "restoring a saved state", TRUE);
 }
 
 /* the daemon restarted: bring the journal's pid up to date; never fail (libvirt would kill
@@ -389,6 +426,8 @@ main(int argc, char **argv)
     if (argc < 4 || (op = vh_hook_op(argv[2], argv[3])) == VH_HOOK_OP_OTHER)
         return 0;
     h.domain = argv[1];
+    if (op == VH_HOOK_OP_RELEASE && argc > 4 && strcmp(argv[4], "-") != 0)
+        h.reason = argv[4];
     h.host = vh_host_new_from_environment();
     h.policy = vh_policy_load(h.host);
     h.writer.timeout_ms = (guint)h.policy->step_timeout_ms;

@@ -63,10 +63,11 @@ domain() {
 }
 
 # (run ROOT ARGS...: the CLI on ROOT, from tap.sh)
-# hook ROOT DOMAIN OP SUBOP XMLFILE: runs the hook; sets rc, out, err
+# hook ROOT DOMAIN OP SUBOP XMLFILE [EXTRA]: runs the hook (EXTRA: its last argument, "-" unless
+# given); sets rc, out, err
 hook() {
     rc=0
-    VH_ROOT=$1 "$VH_HOOK" "$2" "$3" "$4" - <"$5" >"$tap_tmp/out" 2>"$tap_tmp/err" || rc=$?
+    VH_ROOT=$1 "$VH_HOOK" "$2" "$3" "$4" "${6:--}" <"$5" >"$tap_tmp/out" 2>"$tap_tmp/err" || rc=$?
     out=$(cat "$tap_tmp/out")
     err=$(cat "$tap_tmp/err")
 }

@@ -161,12 +161,27 @@ hook "$r" gpu-vm2 restore begin "$tap_tmp/gpu.xml"
 is "restore of a saved state naming a device is refused, and claims no handoff" \
     "1 vfio-handoff: gpu-vm2: restoring a saved state: refused, it names 1 PCI device that vfio-handoff hands off (managed='no'), which cannot move with it (fix: set refuse-migration=false in [host] to allow it)" "$rc $err"
 grammar "... in the message grammar" "$err"
+: >"$r/run/vfio-handoff/hook.log"
+hook "$r" gpu-vm3 migrate begin "$tap_tmp/gpu.xml"
+is "an incoming migration of a definition that only names devices is let in (an offline one moves no device)" "0 " "$rc $err"
+like "... and the log says a start here hands it off" \
+    "op=migrate device=- step=check result=ok duration_ms=[0-9.]*: migration: its definition names 1 PCI device that vfio-handoff hands off: none is handed off now, and a start here hands it off by this host's policy" \
+    "$(cat "$r/run/vfio-handoff/hook.log")"
+is "... and nothing is handed off" "" "$(journal "$r" | tr ' ' '\n' | xargs -r -I@ grep -l '^domain=gpu-vm3$' "$r/run/vfio-handoff/devices/@")"
 for op in "reconnect begin" "start begin" "stopped end" "restore end" "attach begin"; do
     # shellcheck disable=SC2086
     hook "$r" gpu-vm $op "$tap_tmp/gpu.xml"
     is "$op exits 0 and writes nothing on stdout" "0 " "$rc $out"
 done
-hook "$r" gpu-vm release end "$tap_tmp/gpu.xml"
+: >"$r/run/vfio-handoff/hook.log"
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml" destroyed
+is "release with libvirt's shutoff reason (10.5 and later) exits 0" "0 " "$rc $out"
+like "... and its log says why the domain stopped" \
+    "op=release device=- step=give-back result=ok duration_ms=[0-9.]*: 2 devices back on their drivers; the domain was destroyed \('virsh destroy'\)" \
+    "$(cat "$r/run/vfio-handoff/hook.log")"
+hook "$r" gpu-vm release end "$tap_tmp/gpu.xml" "power cut"
+like "... a reason of a later libvirt is logged as it is" \
+    "nothing to give back; the domain stopped \(libvirt says 'power cut'\)" "$(cat "$r/run/vfio-handoff/hook.log")"
 
 # ---- after a crash: status shows the orphans, recover gives them back
 host gpu-audio

@@ -151,10 +151,10 @@ for tag in "<hostdev mode='subsystem' type='pci' qmanaged='yes'>" \
     printf "<domain><name>vm</name><memory unit='GiB'>1</memory><memoryBacking><locked/></memoryBacking><devices>%s%s</hostdev></devices></domain>" "$tag" "$src" >"$tap_tmp/scan$n.xml"
     hook "$r" vm prepare begin "$tap_tmp/scan$n.xml"
     is "pre-scan case $n reaches the policy (refused: not enabled)" "1 vfio-handoff: vm: 0000:01:00.0: not enabled for passthrough (fix: run 'vfio-handoff enable 0000:01:00.0')" "$rc $err"
-    # at prepare the front runs the engine for any PCI hostdev; a migration only for one that
+    # at prepare the front runs the engine for any PCI hostdev; a restore only for one that
     # libvirt may not manage, which the engine refuses
-    hook "$r" vm migrate begin "$tap_tmp/scan$n.xml"
-    is "pre-scan case $n reaches the engine at migrate (refused)" "1 vfio-handoff: vm: migration: refused, it names 1 PCI device that vfio-handoff hands off (managed='no'), which cannot move with it (fix: set refuse-migration=false in [host] to allow it)" "$rc $err"
+    hook "$r" vm restore begin "$tap_tmp/scan$n.xml"
+    is "pre-scan case $n reaches the engine at restore (refused)" "1 vfio-handoff: vm: restoring a saved state: refused, it names 1 PCI device that vfio-handoff hands off (managed='no'), which cannot move with it (fix: set refuse-migration=false in [host] to allow it)" "$rc $err"
 done
 
 # ---- the engine keeps the reason a domain XML is refused
