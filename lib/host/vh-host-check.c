@@ -246,6 +246,31 @@ read_module_list(const char *path, GHashTable *into)
     }
 }
 
+/* iommufd (/dev/iommu, a device's /dev/vfio/devices/vfioN), which QEMU opens devices through
+ * when libvirt (12.1 and later) asks it to: never needed, as the group's /dev/vfio/N serves as
+ * well, so only told. A process holding either node holds the device (vh-holders.c). */
+static void
+check_iommufd(Checker *c, GHashTable *modules)
+{
+    g_autofree char *dev_iommu = vh_host_dev_path(c->host, "iommu");
+
+    if (vh_sysfs_exists(dev_iommu))
+        add(c, "iommufd", VH_CHECK_PASS,
+            g_strdup("iommufd is on, /dev/iommu exists: QEMU may open devices through it "
+                     "(libvirt 12.1 and later), and vfio-handoff sees who holds them either way"),
+            NULL);
+    else if (g_hash_table_contains(modules, "iommufd") || sysfs_exists(c, "module/iommufd"))
+        add(c, "iommufd", VH_CHECK_PASS,
+            g_strdup("iommufd is available as a module, not loaded: devices are opened through "
+                     "their group's /dev/vfio/N"),
+            NULL);
+    else
+        add(c, "iommufd", VH_CHECK_PASS,
+            g_strdup("this kernel has no iommufd (CONFIG_IOMMUFD): devices are opened through "
+                     "their group's /dev/vfio/N, as libvirt before 12.1 always does"),
+            NULL);
+}
+
 static void
 check_modules(Checker *c)
 {
@@ -275,6 +300,7 @@ check_modules(Checker *c)
             g_strdup_printf("kernel modules not found for kernel %s: %s (looked in %s)",
                             release != NULL ? release : "?", missing->str, dir),
             "install the running kernel's modules package, or a kernel built with CONFIG_VFIO_PCI");
+        check_iommufd(c, known);
         return;
     }
     add(c, "vfio-modules", VH_CHECK_PASS,
@@ -283,6 +309,7 @@ check_modules(Checker *c)
             : g_strdup("vfio, vfio_iommu_type1 and vfio_pci are available (loaded at the first "
                        "handoff)"),
         NULL);
+    check_iommufd(c, known);
 }
 
 typedef struct {

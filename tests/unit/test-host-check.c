@@ -48,6 +48,35 @@ test_ready_host(void)
                     "install the vfio-handoff package, or run 'make install'");
     assert_item(items, "libvirt-daemon", "pass", "libvirtd is running (pid 900)", NULL);
     g_assert_true(vh_host_check_passthrough_possible(items));
+    assert_item(items, "iommufd", "pass",
+                "this kernel has no iommufd (CONFIG_IOMMUFD): devices are opened through their "
+                "group's /dev/vfio/N, as libvirt before 12.1 always does",
+                NULL);
+}
+
+/* iommufd: told, never a failure; /dev/iommu, else the module, else none */
+static void
+test_iommufd(void)
+{
+    g_autoptr(VhTestHost) t = vh_test_host_new("gpu-audio");
+    g_autofree char *module = g_build_filename(t->root, "sys/module/iommufd", NULL);
+    g_autofree char *node = g_build_filename(t->root, "dev/iommu", NULL);
+    g_autoptr(GPtrArray) as_module = NULL;
+    g_autoptr(GPtrArray) on = NULL;
+
+    g_assert_cmpint(g_mkdir_with_parents(module, 0755), ==, 0);
+    as_module = vh_host_check_run(t->host);
+    assert_item(as_module, "iommufd", "pass",
+                "iommufd is available as a module, not loaded: devices are opened through their "
+                "group's /dev/vfio/N",
+                NULL);
+    g_assert_true(g_file_set_contents(node, "", 0, NULL));
+    on = vh_host_check_run(t->host);
+    assert_item(on, "iommufd", "pass",
+                "iommufd is on, /dev/iommu exists: QEMU may open devices through it (libvirt "
+                "12.1 and later), and vfio-handoff sees who holds them either way",
+                NULL);
+    g_assert_true(vh_host_check_passthrough_possible(on));
 }
 
 /* Installs the hook in @t's hooks directory; returns its ctime (when it was installed). */
@@ -198,6 +227,7 @@ main(int argc, char **argv)
     g_test_add_func("/vh/check/daemon-restarted-with-the-hook",
                     test_daemon_restarted_with_the_hook);
     g_test_add_func("/vh/check/no-iommu-host", test_no_iommu_host);
+    g_test_add_func("/vh/check/iommufd", test_iommufd);
     g_test_add_func("/vh/check/unsafe-interrupts-and-boot-ids", test_unsafe_interrupts_and_ids);
     return g_test_run();
 }
