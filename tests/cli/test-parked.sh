@@ -81,6 +81,26 @@ is "... naming the process, its name and the node, with no --adopt in the fix" "
 is "... and leaves it on vfio-pci" vfio-pci "$(drv "$r" "$nic")"
 rm -rf "$r/proc/5555"
 
+# ---- iommufd: a process holding the device's own node (/dev/vfio/devices/vfioN, as QEMU does
+# when libvirt 12.1+ opens it through /dev/iommu) holds it as one holding its group's does
+cdev=$(ls "$(sysdev)/vfio-dev" 2>/dev/null)
+is "on vfio-pci, the device has its VFIO cdev" vfio0 "$cdev"
+mkdir -p "$r/proc/5556/fd"
+echo qemu-system-x86 >"$r/proc/5556/comm"
+echo "5556 (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0" >"$r/proc/5556/stat"
+: >"$r/dev/iommu"
+ln -s "$r/dev/iommu" "$r/proc/5556/fd/3"
+ln -s "$r/dev/vfio/devices/$cdev" "$r/proc/5556/fd/4"
+run "$r" status --json
+is "a device held through its cdev is not parked" 0 "$(echo "$out" | jq '.parked | length')"
+run "$r" show "$nic" --json
+is "show --json names the cdev's holder" "open-node /dev/vfio/devices/vfio0 qemu-system-x86 (pid 5556)" "$(echo "$out" | jq -r '.device.uses[] | "\(.kind) \(.subject) \(.detail)"')"
+run "$r" reattach --adopt "$nic"
+is "reattach --adopt refuses a device held through its cdev (exit 1), naming the node" \
+    "1 vfio-handoff: $nic: held now by process 5556 (qemu-system-x86), through /dev/vfio/devices/vfio0: left on vfio-pci (fix: stop process 5556 first)" "$rc $err"
+is "... and leaves it on vfio-pci" vfio-pci "$(drv "$r" "$nic")"
+rm -rf "$r/proc/5556" "$r/dev/iommu"
+
 # ---- bound by vfio-pci's ID list (vfio-pci.ids=): parked, and --adopt says why it cannot
 sed "s/^driver=igb$/driver=vfio-pci\nnative-driver=vfio-pci/" "$scenarios/twin-gpus.conf" >"$tap_tmp/ids.conf"
 scenarios_keep=$scenarios

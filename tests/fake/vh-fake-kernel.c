@@ -23,6 +23,9 @@
  *                                                          as a GPU with a reset bug does
  * The console's writes too: a vtconsole's bind (0/1), a platform framebuffer's driver bind and
  * unbind; [fail] vtcon=vtconN, platform-bind=NAME, platform-unbind=NAME make them fail (EIO).
+ * A device bound to a VFIO driver (vfio-pci, or any driver named *vfio*: the variants) gets its
+ * group's ROOT/dev/vfio/N and its own cdev, DIR/vfio-dev/vfioN with ROOT/dev/vfio/devices/vfioN
+ * (what iommufd users open), both gone with the driver.
  * Every state change is appended to ROOT/.fake/log ("bind 0000:01:00.0 vfio-pci"), every write
  * to ROOT/.fake/writes.
  */
@@ -103,6 +106,20 @@ static gboolean
 write_rel(const char *path, const char *text)
 {
     int fd = openat(K.base, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    gboolean ok;
+
+    if (fd < 0)
+        return FALSE;
+    ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return ok;
+}
+
+/* a new file below ROOT/sys holding @text */
+static gboolean
+create_rel(const char *path, const char *text)
+{
+    int fd = openat(K.base, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     gboolean ok;
 
     if (fd < 0)
@@ -249,7 +266,86 @@ do_reset(const char *bdf)
     }
 }
 
-/* vfio: /dev/vfio/GROUP exists while any member of the group is bound to vfio-pci */
+/* vfio-pci and its variant drivers (mlx5_vfio_pci, pds-vfio-pci, ...): every one is named so */
+static gboolean
+is_vfio_driver(const char *driver)
+{
+    return driver != NULL && strstr(driver, "vfio") != NULL;
+}
+
+/* A VFIO driver's device cdev (Linux 6.6+, CONFIG_VFIO_DEVICE_CDEV): DIR/vfio-dev/vfioN, its
+ * /sys/dev/char link, and ROOT/dev/vfio/devices/vfioN, which iommufd users open. N is the
+ * lowest free index, as the kernel's IDA gives. */
+#define VFIO_CDEV_MAJOR 511
+
+static void
+add_vfio_cdev(const char *dir)
+{
+    g_autofree char *devices = g_build_filename(K.root, "dev", "vfio", "devices", NULL);
+    g_autofree char *cdir = g_strconcat(dir, "/vfio-dev", NULL);
+    guint n = 0;
+
+    g_mkdir_with_parents(devices, 0755);
+    for (;; n++) {
+        g_autofree char *node = g_strdup_printf("%s/vfio%u", devices, n);
+
+        if (!g_file_test(node, G_FILE_TEST_EXISTS)) {
+            g_autofree char *name = g_strdup_printf("%s/vfio%u", cdir, n);
+            g_autofree char *uevent = g_strconcat(name, "/uevent", NULL);
+            g_autofree char *devattr = g_strconcat(name, "/dev", NULL);
+            g_autofree char *link = g_strdup_printf("dev/char/%d:%u", VFIO_CDEV_MAJOR, n);
+            g_autofree char *text = g_strdup_printf(
+                "MAJOR=%d\nMINOR=%u\nDEVNAME=vfio/devices/vfio%u\n", VFIO_CDEV_MAJOR, n, n);
+            g_autofree char *majmin = g_strdup_printf("%d:%u\n", VFIO_CDEV_MAJOR, n);
+            mkdirat(K.base, cdir, 0755);
+            mkdirat(K.base, name, 0755);
+            mkdirat(K.base, "dev", 0755);
+            mkdirat(K.base, "dev/char", 0755);
+            if (!create_rel(uevent, text) || !create_rel(devattr, majmin) ||
+                make_link(link, name) < 0)
+                klog("cdev-failed %s", dir);
+            g_file_set_contents(node, "", 0, NULL);
+            return;
+        }
+    }
+}
+
+/* The cdev of DIR's VFIO driver goes with the driver */
+static void
+remove_vfio_cdev(const char *dir)
+{
+    g_autofree char *cdir = g_strconcat(dir, "/vfio-dev", NULL);
+    int fd = openat(K.base, cdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        g_autofree char *name = NULL;
+        g_autofree char *node = NULL;
+        g_autofree char *link = NULL;
+        g_autofree char *file = NULL;
+        guint n;
+
+        if (sscanf(e->d_name, "vfio%u", &n) != 1)
+            continue;
+        name = g_strconcat(cdir, "/", e->d_name, NULL);
+        node = g_strdup_printf("%s/dev/vfio/devices/vfio%u", K.root, n);
+        link = g_strdup_printf("dev/char/%d:%u", VFIO_CDEV_MAJOR, n);
+        unlink(node);
+        unlinkat(K.base, link, 0);
+        file = g_strconcat(name, "/uevent", NULL);
+        unlinkat(K.base, file, 0);
+        g_free(file);
+        file = g_strconcat(name, "/dev", NULL);
+        unlinkat(K.base, file, 0);
+        unlinkat(K.base, name, AT_REMOVEDIR);
+    }
+    if (d != NULL)
+        closedir(d);
+    unlinkat(K.base, cdir, AT_REMOVEDIR);
+}
+
+/* vfio: /dev/vfio/GROUP exists while any member of the group is bound to a VFIO driver */
 static void
 update_vfio_node(const char *dir)
 {
@@ -278,7 +374,7 @@ update_vfio_node(const char *dir)
         mdir = device_dir(e->d_name);
         drv_link = mdir != NULL ? g_strconcat(mdir, "/driver", NULL) : NULL;
         drv = drv_link != NULL ? link_name(drv_link) : NULL;
-        if (g_strcmp0(drv, "vfio-pci") == 0)
+        if (is_vfio_driver(drv))
             any = TRUE;
     }
     if (d != NULL)
@@ -338,6 +434,8 @@ do_bind(const char *bdf, const char *dir, const char *driver)
     klog("bind %s %s", bdf, driver);
     if (strcmp(driver, "vfio-pci") == 0 && fault("sysfb", "removed-by", bdf))
         remove_sysfb();
+    if (is_vfio_driver(driver))
+        add_vfio_cdev(dir);
     update_vfio_node(dir);
     return 0;
 }
@@ -355,6 +453,7 @@ do_unbind(const char *bdf, const char *dir, const char *driver)
     unlinkat(K.base, dlink, 0);
     unlinkat(K.base, blink, 0);
     klog("unbind %s %s", bdf, driver);
+    remove_vfio_cdev(dir);
     update_vfio_node(dir);
     return 0;
 }
