@@ -104,7 +104,7 @@ vh_cmd_detach(int argc, char **argv)
         return VH_EXIT_FAILED;
     }
     if ((done = vh_handoff_prepare(snap, &(VhHandoffOwner){VH_OWNER_BY_HAND, NULL, NULL},
-                                   eval->handoff, eval->consoles, &change->writer, &error)) ==
+                                   eval->handoff, eval->consoles, eval->vfio_drivers, &change->writer, &error)) ==
         NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;

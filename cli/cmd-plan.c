@@ -13,6 +13,7 @@
 #include "vh-libvirt.h"
 #include "vh-policy-eval.h"
 #include "vh-handoff.h"
+#include "vh-kernel-abi.h"
 
 /* The domain's definition from libvirt, read-only (the live one if it runs). */
 static char *
@@ -65,6 +66,14 @@ print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
         json_builder_add_string_value(b,
                                       ((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name);
     json_builder_end_array(b);
+    json_builder_set_member_name(b, "vfio_drivers");
+    json_builder_begin_object(b);
+    for (guint i = 0; i < eval->handoff->len; i++) {
+        const char *a = ((VhPciDevice *)g_ptr_array_index(eval->handoff, i))->name;
+
+        vh_cli_json_string_or_null(b, a, g_hash_table_lookup(eval->vfio_drivers, a));
+    }
+    json_builder_end_object(b);
     json_builder_set_member_name(b, "left_alone");
     json_builder_begin_array(b);
     for (guint i = 0; i < eval->left_alone->len; i++)
@@ -88,10 +97,31 @@ print_json(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
     vh_cli_print_json(b);
 }
 
+/* "vfio-pci", or "its VFIO driver (0000:05:00.0 to mlx5_vfio_pci, the rest to vfio-pci)" */
+static char *
+vfio_drivers_text(const GPtrArray *done)
+{
+    g_autoptr(GString) variants = g_string_new(NULL);
+    guint n = 0;
+
+    for (guint i = 0; done != NULL && i < done->len; i++) {
+        const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
+
+        if (g_strcmp0(d->vfio_driver, VH_DRIVER_VFIO_PCI) != 0)
+            g_string_append_printf(variants, "%s%s to %s", n++ > 0 ? ", " : "", d->address,
+                                   d->vfio_driver);
+    }
+    if (n == 0)
+        return g_strdup(VH_DRIVER_VFIO_PCI);
+    return g_strdup_printf("VFIO (%s%s)", variants->str,
+                           n < done->len ? ", the rest to vfio-pci" : "");
+}
+
 static void
 print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *steps,
            const GPtrArray *done)
 {
+    g_autofree char *to = vfio_drivers_text(done);
     const VhPolicyCheck *failed = vh_evaluation_first_failure(eval);
     const GPtrArray *requested = eval->requested;
 
@@ -128,9 +158,9 @@ print_text(const VhDomainDef *def, const VhEvaluation *eval, const GPtrArray *st
     }
     if (steps->len == 0)
         printf("  none: nothing to hand off\n");
-    printf("\nThe hook would hand %u device%s to vfio-pci and let %s start; when it stops, each "
+    printf("\nThe hook would hand %u device%s to %s and let %s start; when it stops, each "
            "goes back to the driver it had.\n",
-           eval->handoff->len, eval->handoff->len == 1 ? "" : "s", def->name);
+           eval->handoff->len, eval->handoff->len == 1 ? "" : "s", to, def->name);
     for (guint i = 0; done != NULL && i < done->len; i++) {
         const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
 
@@ -223,7 +253,7 @@ vh_cmd_plan(int argc, char **argv)
     if (eval->allowed &&
         (done = vh_handoff_prepare(
              view->snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, def->name, def->uuid}, eval->handoff,
-             eval->consoles, &(VhWriter){.steps = steps}, &error)) == NULL) {
+             eval->consoles, eval->vfio_drivers, &(VhWriter){.steps = steps}, &error)) == NULL) {
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }

@@ -8,6 +8,7 @@
 #include "vh-holders.h"
 #include "vh-parked.h"
 #include "vh-table.h"
+#include "vh-vfio-driver.h"
 
 static char *
 since_text(gint64 since)
@@ -113,6 +114,15 @@ console_to_json(JsonBuilder *b, const VhJournalRecord *h)
     json_builder_end_object(b);
 }
 
+/* the VFIO driver (vfio-pci, a variant) @address is on now, or NULL */
+static const char *
+vfio_driver_now(const VhSnapshot *snap, const char *address)
+{
+    const VhPciDevice *dev = vh_inventory_lookup(snap->inventory, address);
+
+    return dev != NULL && vh_vfio_driver_is_vfio(dev->driver) ? dev->driver : NULL;
+}
+
 static void
 print_json(const VhSnapshot *snap, const GPtrArray *parked)
 {
@@ -137,6 +147,7 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
         vh_cli_json_time(b, "since", h->since);
         vh_cli_json_string_or_null(b, "driver", h->driver);
         vh_cli_json_string_or_null(b, "driver_override", h->driver_override);
+        vh_cli_json_string_or_null(b, "vfio_driver", vfio_driver_now(snap, h->address));
         vh_cli_json_string_or_null(b, "identity", h->identity);
         json_builder_set_member_name(b, "qemu_pid");
         if (h->qemu_pid > 0)

@@ -149,11 +149,12 @@ log_handoffs(const GPtrArray *done, gint64 t0)
 
         if (d->taken_over)
             vh_hook_log(d->address, "detach", "ok", g_get_monotonic_time() - t0,
-                        "taken over on vfio-pci from its earlier record; it goes back to %s",
-                        d->driver != NULL ? d->driver : "no driver");
+                        "taken over on %s from its earlier record; it goes back to %s",
+                        d->vfio_driver, d->driver != NULL ? d->driver : "no driver");
         else
             vh_hook_log(d->address, "detach", "ok", g_get_monotonic_time() - t0,
-                        "handed to vfio-pci from %s", d->driver != NULL ? d->driver : "no driver");
+                        "handed to %s from %s", d->vfio_driver,
+                        d->driver != NULL ? d->driver : "no driver");
     }
 }
 
@@ -200,8 +201,8 @@ op_prepare(Hook *h)
         return refuse(h, failed->kind == VH_CHECK_DEVICE ? failed->subject : NULL, "%s", text);
     }
     owner.uuid = h->def->uuid;
-    if ((done = vh_handoff_prepare(snap, &owner, eval->handoff, eval->consoles, &h->writer,
-                                   &error)) == NULL)
+    if ((done = vh_handoff_prepare(snap, &owner, eval->handoff, eval->consoles, eval->vfio_drivers,
+                                   &h->writer, &error)) == NULL)
         return refuse(h, NULL, "%s", error->message); /* rolled back: nothing handed off */
     log_handoffs(done, t0);
     log_parked(snap, eval->left_alone);

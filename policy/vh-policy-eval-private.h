@@ -33,6 +33,10 @@ gboolean vh_eval_held_by_other(Eval *ev, const VhHolder *h);
 /* Every check of one device asked for, and of its IOMMU group (vh-policy-eval-device.c). */
 void vh_eval_check_device(Eval *ev, const char *address);
 
+/* The VFIO driver of each device to hand off, into VhEvaluation.vfio_drivers, with a check
+ * (vh-policy-eval-driver.c). */
+void vh_eval_choose_drivers(Eval *ev);
+
 /* Of the devices to hand off, the boot VGA devices whose console is released first. */
 void vh_eval_note_consoles(Eval *ev);
 

@@ -25,6 +25,7 @@ vh_evaluation_free(VhEvaluation *eval)
     g_ptr_array_unref(eval->handoff);
     g_ptr_array_unref(eval->left_alone);
     g_ptr_array_unref(eval->consoles);
+    g_hash_table_unref(eval->vfio_drivers);
     g_free(eval);
 }
 
@@ -72,6 +73,7 @@ vh_policy_evaluate(const VhFacts *f)
     ev.e->handoff = g_ptr_array_new();
     ev.e->left_alone = g_ptr_array_new();
     ev.e->consoles = g_ptr_array_new();
+    ev.e->vfio_drivers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
     if (vh_policy_has_errors(f->policy, FALSE)) {
         const VhPolicyIssue *first = NULL;
@@ -99,6 +101,7 @@ vh_policy_evaluate(const VhFacts *f)
 
     for (guint i = 0; i < requested->len; i++)
         vh_eval_check_device(&ev, g_ptr_array_index((GPtrArray *)requested, i));
+    vh_eval_choose_drivers(&ev);
     if (requested->len > 0)
         vh_eval_check_limits(&ev, requested->len);
     if (requested->len > 0 && f->domain != NULL) {

@@ -46,6 +46,9 @@ typedef struct {
     GPtrArray *left_alone; /* VhPciDevice * (borrowed): already on vfio-pci, someone else's */
     GPtrArray *consoles;   /* VhPciDevice * (borrowed), of handoff: the boot VGA devices whose
                             * console is released first (console-handoff=true) */
+    GHashTable *vfio_drivers; /* address -> the module of the VFIO driver each of handoff goes
+                               * to: vfio-pci, or a variant (mlx5_vfio_pci); for
+                               * vh_handoff_prepare */
     gboolean allowed;      /* every check passed */
 } VhEvaluation;
 

@@ -10,39 +10,10 @@
 
 #include "vh-error.h"
 #include "vh-policy-files.h"
+#include "vh-policy-load-private.h"
 #include "vh-policy.h"
 #include "vh-sysfs.h"
 #include "vh-units.h"
-
-typedef struct {
-    VhPolicy *policy;
-    const char *file;
-    GHashTable *lines; /* "group\nkey" and "group" -> line number */
-} Loader;
-
-G_GNUC_PRINTF(4, 5)
-static void
-issue(Loader *l, VhIssueSeverity severity, int line, const char *fmt, ...)
-{
-    VhPolicyIssue *i = g_new0(VhPolicyIssue, 1);
-    va_list ap;
-
-    va_start(ap, fmt);
-    i->severity = severity;
-    i->file = g_strdup(l->file);
-    i->line = line;
-    i->message = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_ptr_array_add(l->policy->issues, i);
-}
-
-static int
-line_of(Loader *l, const char *group, const char *key)
-{
-    g_autofree char *k = key != NULL ? g_strconcat(group, "\n", key, NULL) : g_strdup(group);
-
-    return GPOINTER_TO_INT(g_hash_table_lookup(l->lines, k));
-}
 
 /* A "[NAME]" line: the group it opens (in *group), once per file. */
 static gboolean
@@ -53,15 +24,15 @@ scan_section(Loader *l, const char *line, int lineno, char **group, GString *cle
     gboolean ok = TRUE;
 
     if (line[len - 1] != ']' || len < 3) {
-        issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a section header (fix: write it as [NAME])",
-              line);
+        vh_loader_issue(l, VH_ISSUE_ERROR, lineno,
+                        "'%s' is not a section header (fix: write it as [NAME])", line);
         return FALSE;
     }
     g_free(*group);
     *group = g_strndup(line + 1, len - 2);
-    if ((first = line_of(l, *group, NULL)) > 0) {
-        issue(l, VH_ISSUE_ERROR, lineno, "section [%s] appears twice (first at line %d)", *group,
-              first);
+    if ((first = vh_loader_line_of(l, *group, NULL)) > 0) {
+        vh_loader_issue(l, VH_ISSUE_ERROR, lineno, "section [%s] appears twice (first at line %d)",
+                        *group, first);
         ok = FALSE;
     }
     g_hash_table_insert(l->lines, g_strdup(*group), GINT_TO_POINTER(lineno));
@@ -88,16 +59,16 @@ scan_key(Loader *l, char *line, int lineno, const char *group, GString *clean)
     }
     g_strstrip(value);
     if (group == NULL) {
-        issue(l, VH_ISSUE_ERROR, lineno, "'%s' comes before any section", key);
+        vh_loader_issue(l, VH_ISSUE_ERROR, lineno, "'%s' comes before any section", key);
         return FALSE;
     }
     if (key[0] == '\0' || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(key)) {
-        issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a key name", key);
+        vh_loader_issue(l, VH_ISSUE_ERROR, lineno, "'%s' is not a key name", key);
         return FALSE;
     }
-    if ((first = line_of(l, group, key)) > 0) {
-        issue(l, VH_ISSUE_ERROR, lineno, "'%s' is set twice in [%s] (first at line %d)", key, group,
-              first);
+    if ((first = vh_loader_line_of(l, group, key)) > 0) {
+        vh_loader_issue(l, VH_ISSUE_ERROR, lineno, "'%s' is set twice in [%s] (first at line %d)",
+                        key, group, first);
         ok = FALSE;
     }
     g_hash_table_insert(l->lines, g_strconcat(group, "\n", key, NULL), GINT_TO_POINTER(lineno));
@@ -128,10 +99,11 @@ scan(Loader *l, const char *text)
         } else if (strchr(line, '=') != NULL) {
             ok &= scan_key(l, line, n + 1, group, clean);
         } else {
-            issue(l, VH_ISSUE_ERROR, n + 1,
-                  "'%s' is not a [section], a key=value line or a # comment (fix: write it as "
-                  "key=value, or start it with # to keep it as a comment)",
-                  line);
+            vh_loader_issue(
+                l, VH_ISSUE_ERROR, n + 1,
+                "'%s' is not a [section], a key=value line or a # comment (fix: write it as "
+                "key=value, or start it with # to keep it as a comment)",
+                line);
             ok = FALSE;
         }
     }
@@ -140,36 +112,6 @@ scan(Loader *l, const char *text)
 
 /* ---- typed values ---------------------------------------------------------------------- */
 
-static gboolean
-get_bool(Loader *l, GKeyFile *kf, const char *g, const char *key, gboolean *out)
-{
-    g_autofree char *v = g_key_file_get_value(kf, g, key, NULL);
-
-    if (g_strcmp0(v, "true") == 0 || g_strcmp0(v, "false") == 0) {
-        *out = g_strcmp0(v, "true") == 0;
-        return TRUE;
-    }
-    issue(l, VH_ISSUE_ERROR, line_of(l, g, key),
-          "%s: invalid boolean '%s' (expected true or false)", key, v);
-    return FALSE;
-}
-
-static gboolean
-get_int(Loader *l, GKeyFile *kf, const char *g, const char *key, int min, int max, int *out)
-{
-    g_autofree char *v = g_key_file_get_value(kf, g, key, NULL);
-    guint64 n;
-
-    if (v != NULL && v[0] != '\0' && strspn(v, "0123456789") == strlen(v) && strlen(v) <= 9 &&
-        (n = g_ascii_strtoull(v, NULL, 10)) >= (guint64)min && n <= (guint64)max) {
-        *out = (int)n;
-        return TRUE;
-    }
-    issue(l, VH_ISSUE_ERROR, line_of(l, g, key),
-          "%s: invalid number '%s' (expected a whole number from %d to %d)", key, v, min, max);
-    return FALSE;
-}
-
 static void
 get_size(Loader *l, GKeyFile *kf, const char *g, const char *key, guint64 *out)
 {
@@ -177,7 +119,8 @@ get_size(Loader *l, GKeyFile *kf, const char *g, const char *key, guint64 *out)
     g_autoptr(GError) error = NULL;
 
     if (!vh_parse_size(v, out, &error))
-        issue(l, VH_ISSUE_ERROR, line_of(l, g, key), "%s: %s", key, error->message);
+        vh_loader_issue(l, VH_ISSUE_ERROR, vh_loader_line_of(l, g, key), "%s: %s", key,
+                        error->message);
 }
 
 static void
@@ -188,24 +131,18 @@ get_duration(Loader *l, GKeyFile *kf, const char *g, const char *key, guint64 *o
     guint64 ms;
 
     if (!vh_parse_duration(v, &ms, &error)) {
-        issue(l, VH_ISSUE_ERROR, line_of(l, g, key), "%s: %s", key, error->message);
+        vh_loader_issue(l, VH_ISSUE_ERROR, vh_loader_line_of(l, g, key), "%s: %s", key,
+                        error->message);
         return;
     }
     /* a step that may take less than 100 ms fails on a loaded host; one over 10 minutes
      * holds libvirt's start job hostage */
     if (ms < 100 || ms > 10 * 60 * 1000) {
-        issue(l, VH_ISSUE_ERROR, line_of(l, g, key),
-              "%s: '%s' is out of range (expected 100ms to 10m)", key, v);
+        vh_loader_issue(l, VH_ISSUE_ERROR, vh_loader_line_of(l, g, key),
+                        "%s: '%s' is out of range (expected 100ms to 10m)", key, v);
         return;
     }
     *out = ms;
-}
-
-static void
-unknown_key(Loader *l, const char *g, const char *key, const char *known)
-{
-    issue(l, VH_ISSUE_UNKNOWN, line_of(l, g, key), "unknown key '%s' in [%s] (known: %s)", key, g,
-          known);
 }
 
 /* ---- sections ---------------------------------------------------------------------------- */
@@ -220,9 +157,9 @@ load_host(Loader *l, GKeyFile *kf, const char *g)
         const char *k = keys[i];
 
         if (strcmp(k, "enabled") == 0) {
-            get_bool(l, kf, g, k, &p->enabled);
+            vh_loader_get_bool(l, kf, g, k, &p->enabled);
         } else if (strcmp(k, "max-active-devices") == 0) {
-            get_int(l, kf, g, k, 1, 256, &p->max_active_devices);
+            vh_loader_get_int(l, kf, g, k, 1, 256, &p->max_active_devices);
         } else if (strcmp(k, "lock-memory") == 0) {
             g_autofree char *v = g_key_file_get_value(kf, g, k, NULL);
 
@@ -233,8 +170,8 @@ load_host(Loader *l, GKeyFile *kf, const char *g)
             else if (g_strcmp0(v, "off") == 0)
                 p->lock_memory = VH_LOCK_MEMORY_OFF;
             else
-                issue(l, VH_ISSUE_ERROR, line_of(l, g, k),
-                      "%s: invalid value '%s' (expected required, limit or off)", k, v);
+                vh_loader_issue(l, VH_ISSUE_ERROR, vh_loader_line_of(l, g, k),
+                                "%s: invalid value '%s' (expected required, limit or off)", k, v);
         } else if (strcmp(k, "memory-reserve") == 0) {
             get_size(l, kf, g, k, &p->memory_reserve);
         } else if (strcmp(k, "memory-overhead") == 0) {
@@ -242,11 +179,11 @@ load_host(Loader *l, GKeyFile *kf, const char *g)
         } else if (strcmp(k, "step-timeout") == 0) {
             get_duration(l, kf, g, k, &p->step_timeout_ms);
         } else if (strcmp(k, "refuse-migration") == 0) {
-            get_bool(l, kf, g, k, &p->refuse_migration);
+            vh_loader_get_bool(l, kf, g, k, &p->refuse_migration);
         } else {
-            unknown_key(l, g, k,
-                        "enabled, max-active-devices, lock-memory, memory-reserve, "
-                        "memory-overhead, step-timeout, refuse-migration");
+            vh_loader_unknown_key(l, g, k,
+                                  "enabled, max-active-devices, lock-memory, memory-reserve, "
+                                  "memory-overhead, step-timeout, refuse-migration");
         }
     }
 }
@@ -258,8 +195,8 @@ load_domain(Loader *l, GKeyFile *kf, const char *g, const char *name)
     VhPolicyDomain *d = NULL;
 
     if (name[0] == '\0') {
-        issue(l, VH_ISSUE_ERROR, line_of(l, g, NULL),
-              "section [%s] names no domain (expected [domain NAME] or [domain *])", g);
+        vh_loader_issue(l, VH_ISSUE_ERROR, vh_loader_line_of(l, g, NULL),
+                        "section [%s] names no domain (expected [domain NAME] or [domain *])", g);
         return;
     }
     if (strcmp(name, "*") != 0) {
@@ -278,181 +215,14 @@ load_domain(Loader *l, GKeyFile *kf, const char *g, const char *name)
     }
     for (guint i = 0; keys[i] != NULL; i++) {
         if (strcmp(keys[i], "max-devices") == 0)
-            get_int(l, kf, g, keys[i], 1, 64,
-                    d != NULL ? &d->max_devices : &l->policy->default_max_devices);
+            vh_loader_get_int(l, kf, g, keys[i], 1, 64,
+                              d != NULL ? &d->max_devices : &l->policy->default_max_devices);
         else
-            unknown_key(l, g, keys[i], "max-devices");
+            vh_loader_unknown_key(l, g, keys[i], "max-devices");
     }
 }
 
 /* "10de:2204:1458:403b" or "10de:2204" */
-static gboolean
-parse_identity(const char *s, guint16 id[4], gboolean *has_subsystem)
-{
-    g_auto(GStrv) f = g_strsplit(s, ":", -1);
-    guint n = g_strv_length(f);
-
-    if (n != 2 && n != 4)
-        return FALSE;
-    for (guint i = 0; i < n; i++) {
-        if (strlen(f[i]) != 4 || strspn(f[i], "0123456789abcdefABCDEF") != 4)
-            return FALSE;
-        id[i] = (guint16)g_ascii_strtoull(f[i], NULL, 16);
-    }
-    *has_subsystem = n == 4;
-    return TRUE;
-}
-
-/* "0000:01:00.0", "10de:2204" or "10de:2204 0000:01:00.0" */
-static gboolean
-parse_device_spec(const char *spec, VhPolicyDevice *pd)
-{
-    g_auto(GStrv) parts = g_strsplit(spec, " ", -1);
-    guint n = g_strv_length(parts);
-    VhPciAddress addr;
-
-    if (n == 1 && vh_pci_ids_parse(parts[0], &pd->vendor_id, &pd->device_id)) {
-        pd->has_ids = TRUE;
-        return TRUE;
-    }
-    if (n == 2 && !vh_pci_ids_parse(parts[0], &pd->vendor_id, &pd->device_id))
-        return FALSE;
-    if ((n != 1 && n != 2) || !vh_pci_address_parse(parts[n - 1], &addr, NULL))
-        return FALSE;
-    pd->has_ids = n == 2;
-    pd->has_address = TRUE;
-    vh_pci_address_format(&addr, pd->address);
-    return TRUE;
-}
-
-static const VhPolicyDevice *
-find_device(VhPolicy *p, const VhPolicyDevice *like)
-{
-    for (guint i = 0; i < p->devices->len; i++) {
-        const VhPolicyDevice *pd = g_ptr_array_index(p->devices, i);
-
-        if (pd->has_address == like->has_address && pd->has_ids == like->has_ids &&
-            (!pd->has_address || strcmp(pd->address, like->address) == 0) &&
-            (!pd->has_ids ||
-             (pd->vendor_id == like->vendor_id && pd->device_id == like->device_id)))
-            return pd;
-    }
-    return NULL;
-}
-
-/* vf-of=PF address, vf-index=N, pf-identity=IDS: which VF of which PF an SR-IOV VF was when it
- * was enabled; the three go together (@n of them are there). */
-static void
-load_vf(Loader *l, GKeyFile *kf, const char *g, VhPolicyDevice *pd, int n)
-{
-    g_autofree char *of = g_key_file_get_value(kf, g, "vf-of", NULL);
-    g_autofree char *index = g_key_file_get_value(kf, g, "vf-index", NULL);
-    g_autofree char *pf = g_key_file_get_value(kf, g, "pf-identity", NULL);
-    VhPciAddress addr;
-    char *end = NULL;
-    guint64 i = index != NULL ? g_ascii_strtoull(index, &end, 10) : 0;
-
-    if (n != 3) {
-        issue(l, VH_ISSUE_ERROR,
-              line_of(l, g,
-                      of != NULL      ? "vf-of"
-                      : index != NULL ? "vf-index"
-                                      : "pf-identity"),
-              "vf-of, vf-index and pf-identity go together (fix: 'vfio-handoff enable' writes "
-              "the three for a VF)");
-        return;
-    }
-    if (!vh_pci_address_parse(of, &addr, NULL)) {
-        issue(l, VH_ISSUE_ERROR, line_of(l, g, "vf-of"),
-              "vf-of: invalid PF address '%s' (expected 0000:03:00.0)", of);
-        return;
-    }
-    if (index[0] == '\0' || *end != '\0' || i >= VH_PCI_SRIOV_MAX_VFS) {
-        issue(l, VH_ISSUE_ERROR, line_of(l, g, "vf-index"),
-              "vf-index: invalid VF index '%s' (expected 0 to %d)", index,
-              VH_PCI_SRIOV_MAX_VFS - 1);
-        return;
-    }
-    if (!parse_identity(pf, pd->pf_identity, &pd->pf_identity_has_subsystem)) {
-        issue(l, VH_ISSUE_ERROR, line_of(l, g, "pf-identity"),
-              "pf-identity: invalid identity '%s' (expected VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)", pf);
-        return;
-    }
-    vh_pci_address_format(&addr, pd->vf_of);
-    pd->vf_index = (int)i;
-    pd->has_vf = TRUE;
-}
-
-static void
-load_device(Loader *l, GKeyFile *kf, const char *g, const char *spec)
-{
-    g_auto(GStrv) keys = g_key_file_get_keys(kf, g, NULL, NULL);
-    int vf_keys = 0;
-    g_autofree VhPolicyDevice *pd = g_new0(VhPolicyDevice, 1);
-    const VhPolicyDevice *twin;
-    int line = line_of(l, g, NULL);
-
-    if (!parse_device_spec(spec, pd)) {
-        issue(l, VH_ISSUE_ERROR, line,
-              "invalid device '%s' in [%s] (expected an address like 0000:01:00.0, an ID like "
-              "10de:2204, or both: 10de:2204 0000:01:00.0)",
-              spec, g);
-        return;
-    }
-    if ((twin = find_device(l->policy, pd)) != NULL) {
-        issue(l, VH_ISSUE_ERROR, line, "[%s] is already defined at %s:%d (keep one)", g, twin->file,
-              twin->line);
-        return;
-    }
-    pd->spec = g_strdup(spec);
-    pd->enabled = TRUE;
-    pd->vf_index = -1;
-    pd->file = g_strdup(l->file);
-    pd->line = line;
-    for (guint i = 0; keys[i] != NULL; i++) {
-        const char *k = keys[i];
-
-        if (strcmp(k, "enabled") == 0) {
-            get_bool(l, kf, g, k, &pd->enabled);
-        } else if (strcmp(k, "domains") == 0) {
-            g_auto(GStrv) list = g_key_file_get_string_list(kf, g, k, NULL, NULL);
-            g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-
-            for (guint j = 0; list != NULL && list[j] != NULL; j++) {
-                g_strstrip(list[j]);
-                if (list[j][0] != '\0')
-                    g_ptr_array_add(names, g_strdup(list[j]));
-            }
-            g_ptr_array_add(names, NULL);
-            g_strfreev(pd->domains);
-            pd->domains = (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
-            if (pd->domains[0] == NULL)
-                g_clear_pointer(&pd->domains, g_strfreev); /* empty: any domain */
-        } else if (strcmp(k, "identity") == 0) {
-            g_autofree char *v = g_key_file_get_value(kf, g, k, NULL);
-
-            if (parse_identity(v, pd->identity, &pd->identity_has_subsystem))
-                pd->has_identity = TRUE;
-            else
-                issue(l, VH_ISSUE_ERROR, line_of(l, g, k),
-                      "%s: invalid identity '%s' (expected VVVV:DDDD:SSSS:SSSS or VVVV:DDDD)", k,
-                      v);
-        } else if (strcmp(k, "console-handoff") == 0) {
-            get_bool(l, kf, g, k, &pd->console_handoff);
-        } else if (strcmp(k, "vf-of") == 0 || strcmp(k, "vf-index") == 0 ||
-                   strcmp(k, "pf-identity") == 0) {
-            vf_keys++; /* read together below */
-        } else {
-            unknown_key(
-                l, g, k,
-                "enabled, domains, identity, console-handoff, vf-of, vf-index, pf-identity");
-        }
-    }
-    if (vf_keys > 0)
-        load_vf(l, kf, g, pd, vf_keys);
-    g_ptr_array_add(l->policy->devices, g_steal_pointer(&pd));
-}
-
 static void
 load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint owner,
          gboolean draft)
@@ -468,12 +238,13 @@ load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint 
 
     g_ptr_array_add(policy->files, g_strdup(path));
     if ((fd = vh_policy_file_open(dirfd, name, path, owner, &untrusted, &error)) < 0) {
-        issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
+        vh_loader_issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
         return;
     }
     /* a draft validated by name is checked all the same; a policy file is not read at all */
     if (untrusted != NULL)
-        issue(&l, VH_ISSUE_ERROR, 0, "%s: %s", draft ? "would be ignored" : "ignored", untrusted);
+        vh_loader_issue(&l, VH_ISSUE_ERROR, 0, "%s: %s", draft ? "would be ignored" : "ignored",
+                        untrusted);
     if (untrusted != NULL && !draft) {
         close(fd);
         return;
@@ -481,14 +252,14 @@ load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint 
     text = vh_policy_file_read(fd, &error);
     close(fd);
     if (text == NULL) {
-        issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
+        vh_loader_issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
         return;
     }
     l.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     clean = scan(&l, text);
     if (clean == NULL || !g_key_file_load_from_data(kf, clean, -1, G_KEY_FILE_NONE, &error)) {
         if (error != NULL)
-            issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
+            vh_loader_issue(&l, VH_ISSUE_ERROR, 0, "ignored: %s", error->message);
         g_hash_table_unref(l.lines);
         return;
     }
@@ -501,10 +272,11 @@ load_one(VhPolicy *policy, int dirfd, const char *name, const char *path, guint 
         else if (g_str_has_prefix(g, "domain ") || strcmp(g, "domain") == 0)
             load_domain(&l, kf, g, g[6] != '\0' ? g + 7 : "");
         else if (g_str_has_prefix(g, "device ") || strcmp(g, "device") == 0)
-            load_device(&l, kf, g, g[6] != '\0' ? g + 7 : "");
+            vh_loader_load_device(&l, kf, g, g[6] != '\0' ? g + 7 : "");
         else
-            issue(&l, VH_ISSUE_UNKNOWN, line_of(&l, g, NULL),
-                  "unknown section [%s] (expected [host], [domain NAME] or [device ADDRESS])", g);
+            vh_loader_issue(
+                &l, VH_ISSUE_UNKNOWN, vh_loader_line_of(&l, g, NULL),
+                "unknown section [%s] (expected [host], [domain NAME] or [device ADDRESS])", g);
     }
     g_hash_table_unref(l.lines);
 }
@@ -534,7 +306,7 @@ open_dir(VhPolicy *policy, const char *path, guint owner)
     int fd = vh_policy_dir_open(path, owner, &error);
 
     if (fd < 0 && error != NULL)
-        issue(&l, VH_ISSUE_ERROR, 0, "ignored, and every file in it: %s", error->message);
+        vh_loader_issue(&l, VH_ISSUE_ERROR, 0, "ignored, and every file in it: %s", error->message);
     return fd;
 }
 

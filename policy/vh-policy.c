@@ -11,6 +11,7 @@ static void
 device_free(VhPolicyDevice *pd)
 {
     g_free(pd->spec);
+    g_free(pd->vfio_driver);
     g_strfreev(pd->domains);
     g_free(pd->file);
     g_free(pd);

@@ -53,6 +53,9 @@ typedef struct {
     /* console-handoff=true: the boot VGA may be handed off while it carries the host's console;
      * its framebuffer console and firmware framebuffer are released at start, restored at stop */
     gboolean console_handoff;
+    /* vfio-driver=: the VFIO driver to hand it to (vfio-pci, or a variant such as
+     * mlx5_vfio_pci); NULL (auto): the variant libvirt would pick, else vfio-pci */
+    char *vfio_driver;
     char *file;
     int line;
 } VhPolicyDevice;

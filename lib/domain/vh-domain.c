@@ -23,13 +23,33 @@ vh_domain_def_free(VhDomainDef *def)
     g_free(def);
 }
 
+static void
+hostdev_free(VhDomainHostdev *hd)
+{
+    g_free(hd->driver_model);
+    g_free(hd);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDomainHostdev, hostdev_free)
+
+/* <hostdev><driver model='...'/>: empty counts as none, as libvirt drops it */
+static char *
+driver_model(const xmlNode *use)
+{
+    xmlNode *driver = vh_domain_xml_is(use, "hostdev") ? vh_domain_xml_child(use, "driver") : NULL;
+    char *model = driver != NULL ? vh_domain_xml_attr(driver, "model") : NULL;
+
+    if (model != NULL && model[0] == '\0')
+        g_clear_pointer(&model, g_free);
+    return model;
+}
+
 static gboolean
 read_hostdevs(VhDomainDef *def, const xmlNode *devices, GError **error)
 {
     int counts[3] = {0};
 
     for (xmlNode *h = devices != NULL ? devices->children : NULL; h != NULL; h = h->next) {
-        g_autofree VhDomainHostdev *hd = NULL;
+        g_autoptr(VhDomainHostdev) hd = NULL;
         int index = vh_domain_xml_pci_use_index(h, counts);
         GError *local = NULL;
 
@@ -42,6 +62,7 @@ read_hostdevs(VhDomainDef *def, const xmlNode *devices, GError **error)
             g_propagate_error(error, local);
             return FALSE;
         }
+        hd->driver_model = driver_model(h);
         g_ptr_array_add(def->hostdevs, g_steal_pointer(&hd));
     }
     return TRUE;
@@ -95,7 +116,7 @@ vh_domain_def_parse(const char *xml, gsize len, GError **error)
 
     if (doc == NULL)
         return NULL;
-    def->hostdevs = g_ptr_array_new_with_free_func(g_free);
+    def->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify)hostdev_free);
     ok = read_domain(def, xmlDocGetRootElement(doc), error);
     xmlFreeDoc(doc);
     return ok ? g_steal_pointer(&def) : NULL;
@@ -111,7 +132,7 @@ vh_domain_def_parse_status(const char *xml, gsize len, GError **error)
 
     if (doc == NULL)
         return NULL;
-    def->hostdevs = g_ptr_array_new_with_free_func(g_free);
+    def->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify)hostdev_free);
     ok = domain != NULL && read_domain(def, domain, error);
     if (domain == NULL)
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
@@ -173,4 +194,16 @@ GPtrArray *
 vh_domain_def_managed(const VhDomainDef *def)
 {
     return hostdevs_managed(def, TRUE);
+}
+
+const char *
+vh_domain_def_driver_model(const VhDomainDef *def, const char *address)
+{
+    for (guint i = 0; i < def->hostdevs->len; i++) {
+        const VhDomainHostdev *h = g_ptr_array_index(def->hostdevs, i);
+
+        if (strcmp(h->address, address) == 0)
+            return h->driver_model;
+    }
+    return NULL;
 }

@@ -10,7 +10,9 @@ G_BEGIN_DECLS
 
 typedef struct {
     char address[VH_PCI_ADDRESS_BUFSIZE];
-    gboolean managed; /* managed='yes': libvirt's own; vfio-handoff hands off managed='no' */
+    gboolean managed;   /* managed='yes': libvirt's own; vfio-handoff hands off managed='no' */
+    char *driver_model; /* <hostdev><driver model='...'/> (libvirt 10.0): the VFIO driver it
+                         * asks for, such as mlx5_vfio_pci; NULL: the host's choice */
 } VhDomainHostdev;
 
 typedef struct {
@@ -41,6 +43,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDomainDef, vh_domain_def_free)
 
 /* The hostdevs vfio-handoff hands off (managed='no'), as addresses. */
 GPtrArray *vh_domain_def_unmanaged(const VhDomainDef *def);
+
+/* The <driver model='...'/> the domain gives @address's hostdev, or NULL. */
+const char *vh_domain_def_driver_model(const VhDomainDef *def, const char *address);
 
 /* The hostdevs libvirt detaches and gives back itself (managed='yes'), as addresses. */
 GPtrArray *vh_domain_def_managed(const VhDomainDef *def);

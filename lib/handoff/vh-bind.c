@@ -9,14 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <dlfcn.h>
-#include <libkmod.h>
-
 #include "vh-bind.h"
 #include "vh-error.h"
 #include "vh-kernel-abi.h"
 #include "vh-sysfs-writer.h"
 #include "vh-sysfs.h"
+#include "vh-vfio-driver.h"
 
 static char *
 device_path(const VhHost *host, const char *address, const char *attr)
@@ -104,105 +102,6 @@ wait_node(const VhWriter *w, const char *device, const char *path)
     return wait_until(node_exists, path, NULL, w->timeout_ms);
 }
 
-/*
- * libkmod, loaded when vfio-pci must be: it links libcrypto, whose relocation every run of
- * the CLI and the hook engine would otherwise pay (~1 ms) to load a module once per boot.
- */
-typedef struct {
-    typeof(kmod_new) *new_ctx;
-    typeof(kmod_unref) *unref_ctx;
-    typeof(kmod_module_new_from_name) *module_new_from_name;
-    typeof(kmod_module_probe_insert_module) *module_probe_insert_module;
-    typeof(kmod_module_unref) *module_unref;
-} Kmod;
-
-static gboolean
-kmod_load(Kmod *k, GError **error)
-{
-    void *lib = dlopen("libkmod.so.2", RTLD_NOW | RTLD_LOCAL);
-
-    if (lib == NULL || (k->new_ctx = (typeof(k->new_ctx))dlsym(lib, "kmod_new")) == NULL ||
-        (k->unref_ctx = (typeof(k->unref_ctx))dlsym(lib, "kmod_unref")) == NULL ||
-        (k->module_new_from_name =
-             (typeof(k->module_new_from_name))dlsym(lib, "kmod_module_new_from_name")) == NULL ||
-        (k->module_probe_insert_module = (typeof(k->module_probe_insert_module))dlsym(
-             lib, "kmod_module_probe_insert_module")) == NULL ||
-        (k->module_unref = (typeof(k->module_unref))dlsym(lib, "kmod_module_unref")) == NULL) {
-        g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "libkmod: cannot be loaded to load the vfio-pci module, %s (fix: install "
-                    "libkmod2, or run 'modprobe vfio-pci')",
-                    dlerror());
-        return FALSE;
-    }
-    return TRUE; /* the library stays loaded */
-}
-
-/* modprobe vfio-pci, through libkmod */
-static gboolean
-load_vfio_pci(GError **error)
-{
-    struct kmod_ctx *ctx;
-    struct kmod_module *mod = NULL;
-    Kmod k;
-    int r;
-
-    if (!kmod_load(&k, error))
-        return FALSE;
-    ctx = k.new_ctx(NULL, NULL);
-    if (ctx == NULL) {
-        g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "vfio-pci: cannot load kernel modules here, libkmod found no module directory "
-                    "(fix: run 'modprobe vfio-pci')");
-        return FALSE;
-    }
-    r = k.module_new_from_name(ctx, VH_MODULE_VFIO_PCI, &mod);
-    if (r == 0)
-        r = k.module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
-    if (mod != NULL)
-        k.module_unref(mod);
-    k.unref_ctx(ctx);
-    if (r < 0) {
-        g_set_error(
-            error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-            "vfio-pci: the kernel module cannot be loaded, %s (fix: run 'vfio-handoff check')",
-            g_strerror(-r));
-        return FALSE;
-    }
-    return TRUE;
-}
-
-gboolean
-vh_bind_ensure_vfio_pci(const VhHost *host, const VhWriter *w, GError **error)
-{
-    g_autofree char *dir =
-        g_build_filename(host->sysfs, VH_SYSFS_PCI_DRIVERS, VH_DRIVER_VFIO_PCI, NULL);
-
-    if (vh_sysfs_exists(dir))
-        return TRUE;
-    if (w->steps != NULL) {
-        vh_step_record(w, VH_STEP_LOAD_MODULE, NULL, VH_MODULE_VFIO_PCI, NULL);
-        return TRUE;
-    }
-    if (!host->is_system) {
-        g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "vfio-pci: not registered in '%s', and a test host loads no modules (fix: "
-                    "list vfio-pci in drivers= of the fake host's [host])",
-                    host->sysfs);
-        return FALSE;
-    }
-    if (!load_vfio_pci(error))
-        return FALSE;
-    /* the driver registers during module init */
-    if (!wait_until(node_exists, dir, NULL, w->timeout_ms)) {
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "vfio-pci: the module was loaded but its driver did not appear in '%s' (fix: "
-                    "run 'vfio-handoff check')",
-                    dir);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 /* Unbinds @address from @driver and waits until it has left. */
 static gboolean
 unbind(VhWriteSession *s, const VhHost *host, const char *address, const char *driver,
@@ -223,8 +122,8 @@ unbind(VhWriteSession *s, const VhHost *host, const char *address, const char *d
 }
 
 gboolean
-vh_bind_detach(const VhHost *host, const char *address, int group, const VhWriter *w,
-               GError **error)
+vh_bind_detach(const VhHost *host, const char *address, int group, const char *driver,
+               const VhWriter *w, GError **error)
 {
     g_autofree char *override = device_path(host, address, VH_ATTR_DRIVER_OVERRIDE);
     g_autofree char *probe = g_build_filename(host->sysfs, VH_SYSFS_DRIVERS_PROBE, NULL);
@@ -233,29 +132,38 @@ vh_bind_detach(const VhHost *host, const char *address, int group, const VhWrite
     g_autofree char *current = vh_bind_current_driver(host, address);
     g_autoptr(VhWriteSession) s = NULL;
 
-    if (g_strcmp0(current, VH_DRIVER_VFIO_PCI) == 0)
+    if (g_strcmp0(current, driver) == 0)
         return TRUE;
     s = vh_write_session_new(host, w);
-    if (!vh_write_session_write(s, address, override, VH_DRIVER_VFIO_PCI, error))
+    if (!vh_write_session_write(s, address, override, driver, error))
         return FALSE;
     if (current != NULL && !unbind(s, host, address, current, w, error))
         return FALSE;
     if (!vh_write_session_write(s, address, probe, address, error))
         return FALSE;
-    if (!wait_driver(host, w, address, VH_DRIVER_VFIO_PCI)) {
+    if (!wait_driver(host, w, address, driver)) {
         g_autofree char *now = vh_bind_current_driver(host, address);
 
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "%s: did not bind to vfio-pci, it is on %s (fix: check that 'modprobe "
-                    "vfio-pci' works, and see the kernel log, 'journalctl -k')",
-                    address, now != NULL ? now : "no driver");
+        /* no fallback to plain vfio-pci: it would lose what the variant was chosen for */
+        if (strcmp(driver, VH_DRIVER_VFIO_PCI) == 0)
+            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                        "%s: did not bind to vfio-pci, it is on %s (fix: check that 'modprobe "
+                        "vfio-pci' works, and see the kernel log, 'journalctl -k')",
+                        address, now != NULL ? now : "no driver");
+        else
+            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                        "%s: did not bind to the VFIO variant driver %s, it is on %s (fix: see "
+                        "the kernel log, 'journalctl -k', for why %s refused it; or set "
+                        "vfio-driver=vfio-pci in its [device] section to use plain vfio-pci, "
+                        "without the variant's features)",
+                        address, driver, now != NULL ? now : "no driver", driver);
         return FALSE;
     }
     if (!wait_node(w, address, node)) {
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "%s: on vfio-pci, but %s did not appear (fix: check that udev runs, "
+                    "%s: on %s, but %s did not appear (fix: check that udev runs, "
                     "'systemctl status systemd-udevd', and see the kernel log)",
-                    address, node);
+                    address, driver, node);
         return FALSE;
     }
     return TRUE;
@@ -312,14 +220,14 @@ vh_bind_give_back(const VhHost *host, const char *address, const char *driver, c
     g_autofree char *bind = NULL;
     g_autoptr(VhWriteSession) s = vh_write_session_new(host, w);
 
-    if (g_strcmp0(current, VH_DRIVER_VFIO_PCI) == 0) {
-        if (!unbind(s, host, address, VH_DRIVER_VFIO_PCI, w, error))
+    if (vh_vfio_driver_is_vfio(current) && g_strcmp0(current, driver) != 0) {
+        if (!unbind(s, host, address, current, w, error))
             return FALSE;
         g_clear_pointer(&current, g_free);
     } else if (current != NULL && g_strcmp0(current, driver) != 0) {
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "%s: on %s, not vfio-pci: something else rebound it, and it is left as it is "
-                    "(fix: see who did in the kernel log and 'vfio-handoff status')",
+                    "%s: on %s, not a VFIO driver: something else rebound it, and it is left as "
+                    "it is (fix: see who did in the kernel log and 'vfio-handoff status')",
                     address, current);
         return FALSE;
     }

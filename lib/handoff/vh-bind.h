@@ -16,15 +16,13 @@ char *vh_bind_current_driver(const VhHost *host, const char *address);
 /* driver_override now, NULL when unset. */
 char *vh_bind_current_override(const VhHost *host, const char *address);
 
-/* Registers the vfio-pci driver when it is not (libkmod, on the real system only). */
-gboolean vh_bind_ensure_vfio_pci(const VhHost *host, const VhWriter *w, GError **error);
-
 /*
- * Hands @address to vfio-pci: override, unbind from its driver, probe, then verify the driver
- * link and /dev/vfio/@group (DESIGN §4). Each step is verified by reading sysfs back.
+ * Hands @address to the VFIO driver @driver (vfio-pci or a variant, registered: vh-driver-load.h):
+ * override, unbind from its driver, probe, then verify the driver link and /dev/vfio/@group
+ * (DESIGN §4). Each step is verified by reading sysfs back. Nothing to do when it is on @driver.
  */
-gboolean vh_bind_detach(const VhHost *host, const char *address, int group, const VhWriter *w,
-                        GError **error);
+gboolean vh_bind_detach(const VhHost *host, const char *address, int group, const char *driver,
+                        const VhWriter *w, GError **error);
 
 /*
  * Whether @address answers: its config space header does not read all ones (vendor ID 0xffff,
@@ -37,8 +35,9 @@ gboolean vh_bind_check_answers(const VhHost *host, const char *address, const Vh
                                GError **error);
 
 /*
- * Gives @address back: unbind from vfio-pci, restore driver_override (@override, or clear it
- * with a newline), bind @driver (leave it unbound when NULL), verify.
+ * Gives @address back: unbind from its VFIO driver (vfio-pci or a variant), restore
+ * driver_override (@override, or clear it with a newline), bind @driver (leave it unbound when
+ * NULL), verify.
  */
 gboolean vh_bind_give_back(const VhHost *host, const char *address, const char *driver,
                            const char *override, const VhWriter *w, GError **error);

@@ -16,6 +16,7 @@
 
 #include "vh-console.h"
 #include "vh-console-handoff.h"
+#include "vh-driver-load.h"
 #include "vh-error.h"
 #include "vh-kernel-abi.h"
 #include "vh-handoff.h"
@@ -27,6 +28,7 @@ typedef struct {
     const VhWriter *w;
     const VhJournalRecord *before; /* the device's record in the snapshot, if any */
     VhJournalRecord *record;
+    char *vfio_driver; /* the VFIO driver it goes to, as registered (vfio-pci, a variant) */
     gboolean releases; /* its console is released now (not by a holder before) */
     char *note;        /* what of that console will not come back, or NULL */
     gboolean ok;
@@ -38,7 +40,8 @@ detach_job(gpointer data)
 {
     Job *job = data;
 
-    job->ok = vh_bind_detach(job->host, job->dev->name, job->dev->iommu_group, job->w, &job->error);
+    job->ok = vh_bind_detach(job->host, job->dev->name, job->dev->iommu_group, job->vfio_driver,
+                             job->w, &job->error);
     return NULL;
 }
 
@@ -216,6 +219,7 @@ jobs_free(Job *jobs, guint n)
     for (guint i = 0; i < n; i++) {
         g_clear_error(&jobs[i].error);
         vh_journal_record_free(jobs[i].record);
+        g_free(jobs[i].vfio_driver);
         g_free(jobs[i].note);
     }
     g_free(jobs);
@@ -280,6 +284,7 @@ vh_handoff_free(VhHandoff *done)
         return;
     g_free(done->address);
     g_free(done->driver);
+    g_free(done->vfio_driver);
     g_free(done->console);
     g_free(done->note);
     g_free(done);
@@ -297,6 +302,7 @@ report(Job *jobs, guint n)
 
         d->address = g_strdup(r->address);
         d->driver = g_strdup(r->driver);
+        d->vfio_driver = g_strdup(jobs[i].vfio_driver);
         d->taken_over = jobs[i].before != NULL;
         if (jobs[i].releases)
             d->console = vh_console_describe(r->console, r->vtcons, r->platform_fbs);
@@ -306,9 +312,37 @@ report(Job *jobs, guint n)
     return done;
 }
 
+/* The VFIO driver of each job, registered (its module loaded) before anything is taken: one
+ * that cannot be had fails the whole handoff, with no fallback that loses its features. */
+static gboolean
+ensure_drivers(const VhHost *host, Job *jobs, guint n, GHashTable *vfio_drivers,
+               const VhWriter *w, GError **error)
+{
+    g_autoptr(GHashTable) registered = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+
+    for (guint i = 0; i < n; i++) {
+        const char *module =
+            vfio_drivers != NULL ? g_hash_table_lookup(vfio_drivers, jobs[i].dev->name) : NULL;
+        char *name;
+
+        if (module == NULL)
+            module = VH_MODULE_VFIO_PCI;
+        if ((name = g_hash_table_lookup(registered, module)) == NULL) {
+            if (!vh_driver_ensure(host, module, w, &name, error)) {
+                g_prefix_error(error, "%s: ", jobs[i].dev->name);
+                return FALSE;
+            }
+            g_hash_table_insert(registered, (gpointer)module, name);
+        }
+        jobs[i].vfio_driver = g_strdup(name);
+    }
+    return TRUE;
+}
+
 GPtrArray *
 vh_handoff_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GPtrArray *devices,
-                   const GPtrArray *consoles, const VhWriter *w, GError **error)
+                   const GPtrArray *consoles, GHashTable *vfio_drivers, const VhWriter *w,
+                   GError **error)
 {
     guint n = devices->len;
     Job *jobs = g_new0(Job, n ? n : 1);
@@ -327,7 +361,7 @@ vh_handoff_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner, const GP
         if (consoles != NULL && g_ptr_array_find((GPtrArray *)consoles, dev, NULL))
             jobs[i].releases = note_console(snap->host, dev, jobs[i].record, &jobs[i].note);
     }
-    if ((n > 0 && !vh_bind_ensure_vfio_pci(snap->host, w, error)) ||
+    if (!ensure_drivers(snap->host, jobs, n, vfio_drivers, w, error) ||
         !journal_all(snap, jobs, n, error)) {
         jobs_free(jobs, n);
         return NULL;

@@ -22,6 +22,7 @@ typedef struct {
     char *address;
     char *driver;  /* the driver it goes back to: the one it was taken from, or, taken over, the
                     * one its earlier record names; NULL: none */
+    char *vfio_driver;   /* the VFIO driver it is on now: vfio-pci, or a variant */
     gboolean taken_over; /* it was journaled already (on vfio-pci where a holder that is gone, or
                           * an earlier try, left it), and is not taken from a driver now */
     char *console; /* what of the host's console was released from it first ("vtcon1 on fb0
@@ -34,7 +35,9 @@ void vh_handoff_free(VhHandoff *done);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHandoff, vh_handoff_free)
 
 /*
- * Hands @devices (VhPciDevice *, from @snap, as the policy decided) to vfio-pci for @owner:
+ * Hands @devices (VhPciDevice *, from @snap, as the policy decided) to VFIO for @owner, each
+ * to the driver module @vfio_drivers names for its address (may be NULL; a device it does not
+ * name goes to vfio-pci), registered first (vh-driver-load.h):
  * journal each (its original driver and override; a device left on vfio-pci by a holder that
  * is gone keeps what that holder recorded), detach independent devices in parallel, verify.
  * Returns what was done to each (VhHandoff *, in the order of @devices). On any failure, what
@@ -48,7 +51,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHandoff, vh_handoff_free)
  */
 GPtrArray *vh_handoff_prepare(const VhSnapshot *snap, const VhHandoffOwner *owner,
                               const GPtrArray *devices, const GPtrArray *consoles,
-                              const VhWriter *w, GError **error);
+                              GHashTable *vfio_drivers, const VhWriter *w, GError **error);
 
 /* What became of one device when its domain stopped. */
 typedef enum {

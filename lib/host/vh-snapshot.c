@@ -25,6 +25,7 @@ vh_snapshot_load(const VhHost *host, VhSnapshotFlags flags, GError **error)
     s->journal = vh_journal_list(host, s->unreadable);
     s->holders = vh_holders_from_processes(host, s->usage);
     vh_holders_add_journal(s->holders, host, s->journal);
+    s->vfio_aliases = vh_vfio_aliases_read(host);
     if (!vh_host_memory_read(host, &s->memory, error))
         return NULL;
     return g_steal_pointer(&s);
@@ -36,6 +37,7 @@ vh_snapshot_free(VhSnapshot *s)
     if (s == NULL)
         return;
     g_clear_pointer(&s->holders, g_ptr_array_unref);
+    g_clear_pointer(&s->vfio_aliases, g_ptr_array_unref);
     g_clear_pointer(&s->journal, g_ptr_array_unref);
     g_clear_pointer(&s->unreadable, g_ptr_array_unref);
     vh_verdicts_free(s->verdicts);

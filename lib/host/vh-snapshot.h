@@ -10,6 +10,7 @@
 #include "vh-inventory.h"
 #include "vh-journal.h"
 #include "vh-verdict.h"
+#include "vh-vfio-driver.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,7 @@ typedef struct {
     GPtrArray *journal;     /* VhJournalRecord *: what vfio-handoff has handed off */
     GPtrArray *unreadable;  /* VhJournalUnreadable *: journal files that are no readable record */
     GPtrArray *holders;     /* VhHolder *: who holds which device (processes, then journal) */
+    GPtrArray *vfio_aliases; /* VhVfioAlias *: the VFIO variant drivers' aliases (modules.alias) */
     VhHostMemory memory;
 } VhSnapshot;
 

@@ -219,7 +219,7 @@ before=$(snapshot "$proot")
 run "$proot" plan --xml "$VH_SRCDIR/tests/data/domain/gpu.xml"
 after=$(snapshot "$proot")
 is "plan allows the enabled GPU" 0 "$rc"
-is "plan prints every check, passing" 14 "$(echo "$out" | grep -c '^  PASS ')"
+is "plan prints every check, passing" 16 "$(echo "$out" | grep -c '^  PASS ')"
 is "plan prints the exact sysfs writes in order" "$(cat <<STEPS
    1. write 'vfio-pci' to $proot/sys/bus/pci/devices/0000:01:00.0/driver_override
    2. write '0000:01:00.0' to $proot/sys/bus/pci/drivers/nouveau/unbind

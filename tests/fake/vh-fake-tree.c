@@ -669,6 +669,8 @@ build_host(Builder *b, GError **error)
     g_autofree char *proc = g_build_filename(b->root, "proc", NULL);
     g_autofree char *modroot = NULL;
     g_autoptr(GString) dep = g_string_new(NULL);
+    g_autoptr(GString) alias = g_string_new(NULL);
+    g_auto(GStrv) aliases = get_list(b, "host", "aliases");
     gboolean ir = get_bool(b, "host", "interrupt-remapping", TRUE);
 
     if (iommu == NULL)
@@ -715,8 +717,13 @@ build_host(Builder *b, GError **error)
     modroot = g_build_filename(b->root, "lib", "modules", kernel, NULL);
     for (guint i = 0; modules[i] != NULL; i++)
         g_string_append_printf(dep, "kernel/drivers/vfio/%s.ko:\n", modules[i]);
+    /* vfio_pci's own alias, then the scenario's (variant drivers: "PATTERN MODULE") */
+    g_string_append(alias, "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n");
+    for (guint i = 0; aliases[i] != NULL; i++)
+        g_string_append_printf(alias, "alias %s\n", aliases[i]);
     if (!write_at(modroot, "modules.dep", dep->str, -1, error) ||
-        !write_at(modroot, "modules.builtin", "", 0, error))
+        !write_at(modroot, "modules.builtin", "", 0, error) ||
+        !write_at(modroot, "modules.alias", alias->str, -1, error))
         return FALSE;
     for (guint i = 0; loaded[i] != NULL; i++) {
         g_autofree char *rel = g_strconcat("module/", loaded[i], "/refcnt", NULL);

@@ -197,7 +197,7 @@ test_detach(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, "vfio-pci", &f->writer, &error));
     g_assert_no_error(error);
     assert_driver(f, AUDIO, "vfio-pci");
     assert_override(f, AUDIO, "vfio-pci");
@@ -209,7 +209,7 @@ test_detach(Fixture *f, gconstpointer data)
                     " vfio-pci");
     /* already on vfio-pci: nothing is written */
     from = vh_fake_kernel_log_lines(f->t->root);
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, "vfio-pci", &f->writer, &error));
     g_clear_pointer(&log, g_free);
     log = vh_fake_kernel_log(f->t->root, from);
     g_assert_cmpstr(log, ==, "");
@@ -228,7 +228,7 @@ test_detach_probe_fails(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     vh_fake_kernel_set_fault(f->t->root, "fail", "probe", GPU, TRUE);
-    g_assert_false(vh_bind_detach(f->t->host, GPU, 1, &f->writer, &error));
+    g_assert_false(vh_bind_detach(f->t->host, GPU, 1, "vfio-pci", &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);
     g_assert_cmpstr(error->message, ==, want);
     /* the engine gives it back; the writer leaves it as the kernel did */
@@ -248,7 +248,7 @@ test_detach_verifies_vfio_node(Fixture *f, gconstpointer data)
         return;
     /* a wrong group number: bound, but its /dev/vfio node never shows */
     f->writer.timeout_ms = 100;
-    g_assert_false(vh_bind_detach(f->t->host, GPU, 7, &f->writer, &error));
+    g_assert_false(vh_bind_detach(f->t->host, GPU, 7, "vfio-pci", &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_FAILED);
     g_assert_cmpstr(error->message, ==, want);
 }
@@ -266,7 +266,7 @@ test_detach_verifies_binding(Fixture *f, gconstpointer data)
     vh_fake_tree_remove(vfio);
     f->k = vh_fake_kernel_start_or_skip(f->t->root);
     f->writer.timeout_ms = 100;
-    g_assert_false(vh_bind_detach(f->t->host, GPU, 1, &f->writer, &error));
+    g_assert_false(vh_bind_detach(f->t->host, GPU, 1, "vfio-pci", &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_FAILED);
     g_assert_cmpstr(error->message, ==,
                     GPU ": did not bind to vfio-pci, it is on no driver (fix: check that 'modprobe "
@@ -282,7 +282,7 @@ test_give_back(Fixture *f, gconstpointer data)
 
     if (f->k == NULL)
         return;
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, "vfio-pci", &f->writer, &error));
     from = vh_fake_kernel_log_lines(f->t->root);
     g_assert_true(vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", NULL, &f->writer, &error));
     g_assert_no_error(error);
@@ -303,7 +303,7 @@ test_give_back_override(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     /* an override the user had set comes back as it was */
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, "vfio-pci", &f->writer, &error));
     g_assert_true(
         vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", "snd_hda_intel", &f->writer, &error));
     g_assert_no_error(error);
@@ -319,7 +319,7 @@ test_give_back_no_driver(Fixture *f, gconstpointer data)
     if (f->k == NULL)
         return;
     /* a device that had no driver is left unbound, its override cleared */
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, "vfio-pci", &f->writer, &error));
     g_assert_true(vh_bind_give_back(f->t->host, AUDIO, NULL, NULL, &f->writer, &error));
     g_assert_no_error(error);
     assert_driver(f, AUDIO, NULL);
@@ -340,9 +340,9 @@ test_give_back_rebound_elsewhere(Fixture *f, gconstpointer data)
     g_assert_false(vh_bind_give_back(f->t->host, AUDIO, "nouveau", NULL, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_FAILED);
     g_assert_cmpstr(error->message, ==,
-                    AUDIO ": on snd_hda_intel, not vfio-pci: something else rebound it, and it is "
-                          "left as it is (fix: see who did in the kernel log and 'vfio-handoff "
-                          "status')");
+                    AUDIO ": on snd_hda_intel, not a VFIO driver: something else rebound it, and "
+                          "it is left as it is (fix: see who did in the kernel log and "
+                          "'vfio-handoff status')");
     log = vh_fake_kernel_log(f->t->root, from);
     g_assert_cmpstr(log, ==, "");
     assert_driver(f, AUDIO, "snd_hda_intel");
@@ -355,7 +355,7 @@ test_give_back_bind_fails(Fixture *f, gconstpointer data)
 
     if (f->k == NULL)
         return;
-    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, &f->writer, &error));
+    g_assert_true(vh_bind_detach(f->t->host, AUDIO, 1, "vfio-pci", &f->writer, &error));
     vh_fake_kernel_set_fault(f->t->root, "fail", "bind", AUDIO, TRUE);
     g_assert_false(vh_bind_give_back(f->t->host, AUDIO, "snd_hda_intel", NULL, &f->writer, &error));
     g_assert_error(error, VH_ERROR, VH_ERROR_IO);

@@ -67,7 +67,7 @@ detach(Fixture *f, const GPtrArray *devices, const char *domain, const char *uui
 
         g_ptr_array_add(now, vh_inventory_lookup(snap->inventory, dev->name));
     }
-    done = vh_handoff_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, NULL, w,
+    done = vh_handoff_prepare(snap, &(VhHandoffOwner){VH_OWNER_DOMAIN, domain, uuid}, now, NULL, NULL, w,
                               error);
     if (done == NULL)
         return FALSE;

@@ -150,7 +150,7 @@ test_mistakes(Fixture *f, gconstpointer data)
          "max-active-devices, lock-memory, memory-reserve, memory-overhead, step-timeout, "
          "refuse-migration)\n"
          "unknown-key.conf:6: unknown key 'domain' in [device 0000:01:00.0] (known: enabled, "
-         "domains, identity, console-handoff, vf-of, vf-index, pf-identity)\n"
+         "domains, identity, console-handoff, vfio-driver, vf-of, vf-index, pf-identity)\n"
          "unknown-key.conf:8: unknown section [vm win11] (expected [host], [domain NAME] or "
          "[device ADDRESS])\n"},
         {"bad-unit.conf",
