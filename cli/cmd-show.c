@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "vh-cli.h"
+#include "vh-policy-eval.h"
 
 static void
 print_list_field(const char *label, GPtrArray *values)
@@ -106,6 +107,7 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     g_autofree char *ids = vh_pci_device_ids(dev);
     g_autofree char *parked = vh_cli_parked_text(view->snap, dev);
     g_autofree char *resets = vh_cli_reset_text(dev);
+    const char *vfio, *vfio_why = NULL;
 
     printf("%s  %s (rev %02x)\n", dev->name, name, dev->revision);
     printf("  %-13s%s", "ID:", ids);
@@ -121,6 +123,10 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     printf("  %-13s%s\n", "driver:", dev->driver != NULL ? dev->driver : "none");
     printf("  %-13s%s\n",
            "override:", dev->driver_override != NULL ? dev->driver_override : "none");
+    if (vh_pci_device_is_endpoint(dev)) {
+        vfio = vh_policy_vfio_driver(view->policy, view->snap, dev, &vfio_why);
+        printf("  %-13s%s, %s\n", "VFIO driver:", vfio, vfio_why);
+    }
     if (parked != NULL)
         printf("  %-13s%s\n", "", parked);
     print_group(group);

@@ -373,6 +373,7 @@ device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice 
     VhIommuGroup *group = vh_inventory_group_of(view->snap->inventory, dev);
     g_autoptr(GPtrArray) companions = vh_inventory_companions(view->snap->inventory, dev);
     GPtrArray *uses = vh_host_usage_for(view->snap->usage, dev->name);
+    const char *why = NULL;
 
     json_hex(b, "revision", dev->revision, 2);
     vh_cli_json_string_or_null(b, "subsystem_name", dev->subsys_name);
@@ -404,6 +405,10 @@ device_details_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice 
         json_builder_add_boolean_value(b, vh_iommu_group_is_viable(group, NULL));
     else
         json_builder_add_null_value(b);
+    vh_cli_json_string_or_null(
+        b, "vfio_driver",
+        vh_pci_device_is_endpoint(dev) ? vh_policy_vfio_driver(view->policy, view->snap, dev, &why)
+                                       : NULL);
     companions_to_json(b, view, companions);
     uses_to_json(b, uses);
 }

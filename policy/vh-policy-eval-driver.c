@@ -29,7 +29,7 @@ choose(Eval *ev, const VhPciDevice *dev)
     const VhPolicyDevice *pd = vh_policy_device_for(ev->f->policy, dev);
     const char *pinned = pd != NULL ? pd->vfio_driver : NULL;
     const char *model = dom != NULL ? vh_domain_def_driver_model(dom, dev->name) : NULL;
-    const char *variant = NULL;
+    const char *driver, *why = NULL;
 
     if (model != NULL && !vh_vfio_driver_is_vfio(model)) {
         FAIL(ev, VH_CHECK_DEVICE, "vfio-driver", dev->name, model_fix(dom),
@@ -46,25 +46,35 @@ choose(Eval *ev, const VhPciDevice *dev)
              pinned);
         return;
     }
-    if (pinned != NULL) {
-        g_hash_table_insert(ev->e->vfio_drivers, g_strdup(dev->name), g_strdup(pinned));
-        PASS(ev, VH_CHECK_DEVICE, "vfio-driver", dev->name,
-             "handed to %s, as vfio-driver= in the policy says", pinned);
-    } else if (model != NULL) {
+    if (model != NULL && pinned == NULL) {
         g_hash_table_insert(ev->e->vfio_drivers, g_strdup(dev->name), g_strdup(model));
         PASS(ev, VH_CHECK_DEVICE, "vfio-driver", dev->name,
              "handed to %s, as the domain's <driver model> says", model);
-    } else if ((variant = vh_vfio_variant_pick(ev->f->snap->vfio_aliases, dev)) != NULL) {
-        g_hash_table_insert(ev->e->vfio_drivers, g_strdup(dev->name), g_strdup(variant));
-        PASS(ev, VH_CHECK_DEVICE, "vfio-driver", dev->name,
-             "handed to %s, the VFIO variant driver the kernel's modules.alias names for it "
-             "(as libvirt picks one)",
-             variant);
-    } else {
-        g_hash_table_insert(ev->e->vfio_drivers, g_strdup(dev->name), g_strdup(VH_MODULE_VFIO_PCI));
-        PASS(ev, VH_CHECK_DEVICE, "vfio-driver", dev->name,
-             "handed to vfio-pci: no VFIO variant driver matches it");
+        return;
     }
+    driver = vh_policy_vfio_driver(ev->f->policy, ev->f->snap, dev, &why);
+    g_hash_table_insert(ev->e->vfio_drivers, g_strdup(dev->name), g_strdup(driver));
+    PASS(ev, VH_CHECK_DEVICE, "vfio-driver", dev->name, "handed to %s, %s", driver, why);
+}
+
+const char *
+vh_policy_vfio_driver(const VhPolicy *policy, const VhSnapshot *snap, const VhPciDevice *dev,
+                      const char **why)
+{
+    const VhPolicyDevice *pd = vh_policy_device_for(policy, dev);
+    const char *variant;
+
+    if (pd != NULL && pd->vfio_driver != NULL) {
+        *why = "as vfio-driver= in the policy says";
+        return pd->vfio_driver;
+    }
+    if ((variant = vh_vfio_variant_pick(snap->vfio_aliases, dev)) != NULL) {
+        *why = "the VFIO variant driver the kernel's modules.alias names for it (as libvirt "
+               "picks one)";
+        return variant;
+    }
+    *why = "as no VFIO variant driver matches it";
+    return VH_MODULE_VFIO_PCI;
 }
 
 void

@@ -63,6 +63,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhEvaluation, vh_evaluation_free)
  */
 char *vh_policy_check_message(const VhPolicyCheck *c, const char *context);
 
+/* The VFIO driver (its module) @dev goes to outside any domain's say (<driver model>):
+ * vfio-driver= of its policy section, else the variant driver modules.alias names for it, else
+ * vfio-pci; *@why says which, as "as vfio-driver= in the policy says". */
+const char *vh_policy_vfio_driver(const VhPolicy *policy, const VhSnapshot *snap,
+                                  const VhPciDevice *dev, const char **why);
+
 /* The first failed check, or NULL. */
 const VhPolicyCheck *vh_evaluation_first_failure(const VhEvaluation *eval);
 

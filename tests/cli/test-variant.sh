@@ -29,8 +29,12 @@ run "$r" plan --xml "$tap_tmp/vm.xml" --json
 is "plan --json names each device's VFIO driver" '{"0000:05:00.0":"mlx5_vfio_pci","0000:07:00.0":"vfio-pci"}' "$(echo "$out" | jq -c .vfio_drivers)"
 run "$r" plan --xml "$tap_tmp/vm.xml"
 like "plan says why: the variant modules.alias names" "PASS  vfio-driver +$cx6 +handed to mlx5_vfio_pci, the VFIO variant driver the kernel's modules.alias names for it \(as libvirt picks one\)" "$out"
-like "... and where none matches, vfio-pci" "PASS  vfio-driver +$nic +handed to vfio-pci: no VFIO variant driver matches it" "$out"
+like "... and where none matches, vfio-pci" "PASS  vfio-driver +$nic +handed to vfio-pci, as no VFIO variant driver matches it" "$out"
 like "... and its summary names the variant" "hand 2 devices to VFIO \($cx6 to mlx5_vfio_pci, the rest to vfio-pci\) and let vm start" "$out"
+run "$r" show "$cx6"
+like "show names the VFIO driver and why" "^  VFIO driver: mlx5_vfio_pci, the VFIO variant driver the kernel's modules.alias names for it \(as libvirt picks one\)$" "$out"
+run "$r" show "$nic" --json
+is "show --json too" vfio-pci "$(echo "$out" | jq -r .device.vfio_driver)"
 hook "$r" vm prepare begin "$tap_tmp/vm.xml"
 is "the start is let through (exit 0)" "0 " "$rc $err"
 is "the ConnectX VF is on mlx5_vfio_pci, the plain NIC on vfio-pci" "mlx5_vfio_pci vfio-pci" "$(drv "$r" "$cx6") $(drv "$r" "$nic")"
