@@ -90,6 +90,8 @@ ask_libvirt(const GPtrArray *records, const VhLibvirt *lv, virConnectPtr conn)
     return answers;
 }
 
+#define UNPLUGGED_WHY "it runs on without it: unplugged live"
+
 /* Whether @h's domain runs: libvirt's answer (asked before the lock), or with --offline its
  * QEMU pid's. A record libvirt was not asked about (written since) is left for the next run. */
 static DomainState
@@ -107,6 +109,9 @@ domain_state(const VhSnapshot *snap, const VhJournalRecord *h, GHashTable *answe
         case VH_HOLDER_GONE:
             *why = g_strdup_printf("its QEMU (pid %d) is gone", h->qemu_pid);
             return DOMAIN_GONE;
+        case VH_HOLDER_UNPLUGGED:
+            *why = g_strdup(UNPLUGGED_WHY);
+            return DOMAIN_GONE;
         case VH_HOLDER_STARTING:
             break;
         }
@@ -116,6 +121,12 @@ domain_state(const VhSnapshot *snap, const VhJournalRecord *h, GHashTable *answe
     if (a == NULL || h->updated > asked_at) {
         *why = g_strdup("its record changed while libvirt was asked (run recover again)");
         return DOMAIN_UNKNOWN;
+    }
+    /* a domain that runs on without the device gave it up: unplugged live */
+    if (a->state == DOMAIN_RUNNING &&
+        vh_holder_state_of_record(snap->host, h) == VH_HOLDER_UNPLUGGED) {
+        *why = g_strdup(UNPLUGGED_WHY);
+        return DOMAIN_GONE;
     }
     *why = g_strdup(a->why);
     return a->state;

@@ -18,7 +18,8 @@ since_text(gint64 since)
     return t != NULL ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
 }
 
-/* "running", "gone" (an orphan), or "" when no pid is known yet or it was detached by hand */
+/* "running", "gone" (an orphan), "unplugged" (its domain runs on without it), or "" when no pid
+ * is known yet or it was detached by hand */
 static const char *
 qemu_state(const VhHost *host, const VhJournalRecord *h)
 {
@@ -27,6 +28,8 @@ qemu_state(const VhHost *host, const VhJournalRecord *h)
         return "running";
     case VH_HOLDER_GONE:
         return "gone";
+    case VH_HOLDER_UNPLUGGED:
+        return "unplugged";
     case VH_HOLDER_STARTING:
     case VH_HOLDER_BY_HAND:
         break;
@@ -46,6 +49,7 @@ taken_over_by(const VhSnapshot *snap, const VhJournalRecord *h)
         return NULL;
     switch (vh_holder_state_of_record(snap->host, h)) {
     case VH_HOLDER_GONE:
+    case VH_HOLDER_UNPLUGGED:
         return now;
     case VH_HOLDER_STARTING:
         return g_strcmp0(now->domain_name, h->domain) != 0 ? now : NULL;
@@ -155,6 +159,7 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
         else
             json_builder_add_null_value(b);
         vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0 && now == NULL);
+        vh_cli_json_bool(b, "unplugged", g_strcmp0(q, "unplugged") == 0 && now == NULL);
         json_builder_set_member_name(b, "taken_over_by");
         if (now != NULL) {
             json_builder_begin_object(b);
@@ -209,7 +214,7 @@ print_table(const VhSnapshot *snap, gboolean legend)
 {
     const VhHost *host = snap->host;
     const GPtrArray *holds = snap->journal;
-    guint orphans = 0, stuck = 0, wedged = 0;
+    guint orphans = 0, unplugged = 0, stuck = 0, wedged = 0;
     static const char *const headers[] = {"DEVICE", "DOMAIN", "STATE", "SINCE", "GOES BACK TO",
                                           "QEMU", NULL};
     g_autoptr(VhTable) t = vh_table_new(headers);
@@ -240,6 +245,11 @@ print_table(const VhSnapshot *snap, gboolean legend)
             vh_table_note(t, "console: %s, released; bound again once it is back on %s", what,
                           h->driver != NULL ? h->driver : "no driver");
         }
+        if (g_strcmp0(q, "unplugged") == 0 && now == NULL) {
+            vh_table_note(t, "unplugged from %s, still on vfio-pci: the domain runs on without it",
+                          h->domain);
+            unplugged++;
+        }
         orphans += g_strcmp0(q, "gone") == 0 && now == NULL;
         stuck += h->state == VH_JOURNAL_STUCK;
         wedged += h->state == VH_JOURNAL_WEDGED;
@@ -250,6 +260,10 @@ print_table(const VhSnapshot *snap, gboolean legend)
     if (orphans > 0 || stuck > 0)
         printf("\n%u orphan%s and %u stuck: run vfio-handoff recover to give them back.\n",
                orphans, orphans == 1 ? "" : "s", stuck);
+    if (unplugged > 0)
+        printf("\n%u unplugged from a running domain: run vfio-handoff recover to give %s back, "
+               "or start a domain that uses %s.\n",
+               unplugged, unplugged == 1 ? "it" : "them", unplugged == 1 ? "it" : "them");
     if (wedged > 0)
         printf("\n%u wedged: not back from the reset, so kept on vfio-pci, as rebinding the "
                "driver could hang the host (fix: reboot the host, or run 'vfio-handoff reattach "

@@ -146,7 +146,11 @@ check_held(Eval *ev, const VhPciDevice *dev)
                  "held by process %d, not a libvirt domain (%s)", h->pid, h->via);
         return FALSE;
     }
-    if (h != NULL)
+    if (h != NULL && h->state == VH_HOLDER_UNPLUGGED)
+        PASS(ev, VH_CHECK_DEVICE, "not-held", dev->name,
+             "was unplugged from '%s' (pid %d), which runs on without it: taken over",
+             h->domain_name, h->pid);
+    else if (h != NULL)
         PASS(ev, VH_CHECK_DEVICE, "not-held", dev->name,
              "was held by '%s' (pid %d), which is gone: taken over",
              h->domain_name != NULL ? h->domain_name : "a process", h->pid);

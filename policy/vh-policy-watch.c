@@ -28,8 +28,9 @@ static gboolean
 free_for(const VhSnapshot *snap, const VhPciDevice *dev, const char *domain)
 {
     const VhJournalRecord *r = vh_snapshot_record(snap, dev->name);
-    gboolean stale = r != NULL && g_strcmp0(r->domain, domain) != 0 &&
-                     vh_holder_state_of_record(snap->host, r) == VH_HOLDER_GONE;
+    gboolean stale =
+        r != NULL && g_strcmp0(r->domain, domain) != 0 &&
+        !vh_holder_is_alive(&(VhHolder){.state = vh_holder_state_of_record(snap->host, r)});
 
     if (vh_snapshot_holder(snap, dev->name, TRUE) != NULL)
         return FALSE;

@@ -10,6 +10,7 @@
 #include "vh-domain.h"
 #include "vh-domain-xml.h"
 #include "vh-error.h"
+#include "vh-units.h"
 
 void
 vh_domain_def_free(VhDomainDef *def)
@@ -134,6 +135,11 @@ vh_domain_def_parse_status(const char *xml, gsize len, GError **error)
         return NULL;
     def->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify)hostdev_free);
     ok = domain != NULL && read_domain(def, domain, error);
+    if (ok) {
+        g_autofree char *pid = vh_domain_xml_attr(xmlDocGetRootElement(doc), "pid");
+
+        def->status_pid = pid != NULL ? (int)MAX(vh_parse_kernel_number(pid), 0) : 0;
+    }
     if (domain == NULL)
         g_set_error(error, VH_ERROR, VH_ERROR_INVALID_ARGUMENT,
                     "<domstatus>: holds no <domain> (fix: none: libvirt rewrites it when the "

@@ -23,6 +23,8 @@ typedef struct {
     guint64 hard_limit_kib; /* <memtune><hard_limit>; 0 when absent */
     gboolean hugepages;     /* <memoryBacking><hugepages> */
     guint64 hugepage_kib;   /* its <page size>; 0: the host's default size */
+    int status_pid;         /* libvirt's status (vh_domain_def_parse_status): its QEMU's pid,
+                             * <domstatus pid='...'>; else 0 */
     GPtrArray *hostdevs;    /* VhDomainHostdev *: the PCI devices it asks for on vfio-pci —
                              * <hostdev>, <interface type='hostdev'>, NVMe <disk> — in document
                              * order */

@@ -43,6 +43,33 @@ vh_holders_libvirt_pid(const VhHost *host, const char *domain)
     return MAX(vh_parse_kernel_number(g_strstrip(text)), 0);
 }
 
+/* Whether libvirt's status of @r's running domain (RUN/libvirt/qemu/NAME.xml, which libvirt
+ * rewrites at every live change) still lists @r's device: FALSE only when it says otherwise of
+ * that very QEMU (its pid= is the record's); TRUE when it cannot tell. */
+static gboolean
+in_live_domain(const VhHost *host, const VhJournalRecord *r)
+{
+    g_autofree char *name = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *xml = NULL;
+    g_autoptr(VhDomainDef) def = NULL;
+    gsize len = 0;
+
+    if (r->domain == NULL || strchr(r->domain, '/') != NULL || r->domain[0] == '.')
+        return TRUE;
+    name = g_strconcat(r->domain, ".xml", NULL);
+    path = g_build_filename(host->libvirt_run_dir, name, NULL);
+    if (!g_file_get_contents(path, &xml, &len, NULL) ||
+        (def = vh_domain_def_parse_status(xml, len, NULL)) == NULL ||
+        def->status_pid != r->qemu_pid)
+        return TRUE;
+    for (guint i = 0; i < def->hostdevs->len; i++)
+        if (strcmp(((VhDomainHostdev *)g_ptr_array_index(def->hostdevs, i))->address,
+                   r->address) == 0)
+            return TRUE;
+    return FALSE;
+}
+
 VhHolderState
 vh_holder_state_of_record(const VhHost *host, const VhJournalRecord *r)
 {
@@ -50,7 +77,9 @@ vh_holder_state_of_record(const VhHost *host, const VhJournalRecord *r)
         return VH_HOLDER_BY_HAND;
     if (r->qemu_pid <= 0)
         return VH_HOLDER_STARTING; /* taken at prepare; `started` records the pid */
-    return vh_host_pid_alive(host, r->qemu_pid) ? VH_HOLDER_RUNNING : VH_HOLDER_GONE;
+    if (!vh_host_pid_alive(host, r->qemu_pid))
+        return VH_HOLDER_GONE;
+    return in_live_domain(host, r) ? VH_HOLDER_RUNNING : VH_HOLDER_UNPLUGGED;
 }
 
 void

@@ -15,6 +15,9 @@ typedef enum {
     VH_HOLDER_STARTING, /* a domain between prepare and `started`: no pid yet, held */
     VH_HOLDER_BY_HAND,  /* detached by hand: held until `reattach`, usable by any domain */
     VH_HOLDER_GONE,     /* its process is gone: stale, to take over or recover */
+    VH_HOLDER_UNPLUGGED, /* its domain runs, but without the device: unplugged live (virsh
+                          * detach-device --live), its libvirt status no longer lists it;
+                          * stale like a gone one */
 } VhHolderState;
 
 typedef struct {
@@ -34,10 +37,11 @@ void vh_holder_free(VhHolder *holder);
 static inline gboolean
 vh_holder_is_alive(const VhHolder *holder)
 {
-    return holder->state != VH_HOLDER_GONE;
+    return holder->state != VH_HOLDER_GONE && holder->state != VH_HOLDER_UNPLUGGED;
 }
 
-/* The state of the holder a journal record names (its owner, its QEMU pid in /proc). */
+/* The state of the holder a journal record names (its owner, its QEMU pid in /proc, and, while
+ * that runs, whether libvirt's status of the domain still lists the device). */
 VhHolderState vh_holder_state_of_record(const VhHost *host, const VhJournalRecord *record);
 
 /* Whether process @pid runs on @host (its /proc entry exists). */
