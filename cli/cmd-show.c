@@ -97,6 +97,19 @@ print_companions(const GPtrArray *companions)
         printf("none\n");
 }
 
+/* the VFIO driver an endpoint goes to, and why */
+static void
+print_vfio_driver(const VhCliView *view, const VhPciDevice *dev)
+{
+    const char *why = NULL;
+    const char *driver;
+
+    if (!vh_pci_device_is_endpoint(dev))
+        return;
+    driver = vh_policy_vfio_driver(view->policy, view->snap, dev, &why);
+    printf("  %-13s%s, %s\n", "VFIO driver:", driver, why);
+}
+
 static void
 print_device(const VhCliView *view, const VhPciDevice *dev)
 {
@@ -107,8 +120,6 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     g_autofree char *ids = vh_pci_device_ids(dev);
     g_autofree char *parked = vh_cli_parked_text(view->snap, dev);
     g_autofree char *resets = vh_cli_reset_text(dev);
-    const char *vfio, *vfio_why = NULL;
-
     printf("%s  %s (rev %02x)\n", dev->name, name, dev->revision);
     printf("  %-13s%s", "ID:", ids);
     if (dev->subsys_vendor_id != 0)
@@ -123,10 +134,7 @@ print_device(const VhCliView *view, const VhPciDevice *dev)
     printf("  %-13s%s\n", "driver:", dev->driver != NULL ? dev->driver : "none");
     printf("  %-13s%s\n",
            "override:", dev->driver_override != NULL ? dev->driver_override : "none");
-    if (vh_pci_device_is_endpoint(dev)) {
-        vfio = vh_policy_vfio_driver(view->policy, view->snap, dev, &vfio_why);
-        printf("  %-13s%s, %s\n", "VFIO driver:", vfio, vfio_why);
-    }
+    print_vfio_driver(view, dev);
     if (parked != NULL)
         printf("  %-13s%s\n", "", parked);
     print_group(group);

@@ -127,6 +127,24 @@ vfio_driver_now(const VhSnapshot *snap, const char *address)
     return dev != NULL && vh_vfio_driver_is_vfio(dev->driver) ? dev->driver : NULL;
 }
 
+/* "taken_over_by": the process that holds the device now, or null */
+static void
+taken_over_to_json(JsonBuilder *b, const VhHolder *now)
+{
+    json_builder_set_member_name(b, "taken_over_by");
+    if (now == NULL) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "pid");
+    json_builder_add_int_value(b, now->pid);
+    vh_cli_json_string_or_null(b, "comm", now->comm);
+    vh_cli_json_string_or_null(b, "domain", now->domain_name);
+    vh_cli_json_string_or_null(b, "via", now->via);
+    json_builder_end_object(b);
+}
+
 static void
 print_json(const VhSnapshot *snap, const GPtrArray *parked)
 {
@@ -160,18 +178,7 @@ print_json(const VhSnapshot *snap, const GPtrArray *parked)
             json_builder_add_null_value(b);
         vh_cli_json_bool(b, "orphan", g_strcmp0(q, "gone") == 0 && now == NULL);
         vh_cli_json_bool(b, "unplugged", g_strcmp0(q, "unplugged") == 0 && now == NULL);
-        json_builder_set_member_name(b, "taken_over_by");
-        if (now != NULL) {
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "pid");
-            json_builder_add_int_value(b, now->pid);
-            vh_cli_json_string_or_null(b, "comm", now->comm);
-            vh_cli_json_string_or_null(b, "domain", now->domain_name);
-            vh_cli_json_string_or_null(b, "via", now->via);
-            json_builder_end_object(b);
-        } else {
-            json_builder_add_null_value(b);
-        }
+        taken_over_to_json(b, now);
         console_to_json(b, h);
         json_builder_end_object(b);
     }

@@ -28,6 +28,19 @@ vh_hostdev_result_free(VhHostdevResult *r)
     g_free(r);
 }
 
+VhHostdevResult *
+vh_hostdev_result_new(const char *verb, const char *domain)
+{
+    VhHostdevResult *r = g_new0(VhHostdevResult, 1);
+
+    r->verb = verb;
+    r->domain = g_strdup(domain);
+    r->changes = g_ptr_array_new_with_free_func(g_free);
+    r->notes = g_ptr_array_new_with_free_func(g_free);
+    r->warnings = g_ptr_array_new_with_free_func(g_free);
+    return r;
+}
+
 /* A domain's persistent definition, open for a change. */
 typedef struct {
     const VhLibvirt *lv;
@@ -70,8 +83,9 @@ persistent_xml(Session *s, GError **error)
 /* Finds the domain and reads its definition; refuses a transient or running one. */
 static gboolean
 session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *domain,
-             const char *verb, gboolean dry_run, GError **error)
+             const char *verb, const VhHostdevRequest *req, GError **error)
 {
+    gboolean dry_run = req->dry_run;
     g_autofree char *word = vh_error_shell_word(domain);
     const char *name;
     int persistent, active;
@@ -79,11 +93,7 @@ session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *do
     s->lv = lv;
     s->conn = conn;
     s->secure = !dry_run;
-    s->r = g_new0(VhHostdevResult, 1);
-    s->r->verb = verb;
-    s->r->changes = g_ptr_array_new_with_free_func(g_free);
-    s->r->notes = g_ptr_array_new_with_free_func(g_free);
-    s->r->warnings = g_ptr_array_new_with_free_func(g_free);
+    s->r = vh_hostdev_result_new(verb, NULL);
     if ((s->dom = vh_libvirt_domain(lv, conn, domain, error)) == NULL)
         return FALSE;
     name = lv->domain_get_name(s->dom);
@@ -105,12 +115,13 @@ session_open(Session *s, const VhLibvirt *lv, virConnectPtr conn, const char *do
                     s->r->domain, word);
         return FALSE;
     }
-    if (active == 1) {
-        /* VMware: power the VM off first. A running QEMU keeps its devices until it stops. */
+    if (active == 1 && !req->live) {
+        /* the definition alone would say what the running domain does not have */
         g_set_error(error, VH_ERROR, VH_ERROR_UNSUPPORTED,
-                    "%s: is running, and a running domain keeps its devices until it stops "
-                    "(fix: run 'virsh shutdown %s', then %s again)",
-                    s->r->domain, word, verb);
+                    "%s: is running, and its definition alone would not change what it has now "
+                    "(fix: pass --persistent to %s now and in its definition, --live for now "
+                    "only; or run 'virsh shutdown %s', then %s again)",
+                    s->r->domain, strcmp(verb, "add") == 0 ? "hot-plug" : "unplug", word, verb);
         return FALSE;
     }
     s->r->before = persistent_xml(s, error);
@@ -262,7 +273,7 @@ vh_hostdev_add(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view, c
     g_autoptr(VhDomainEdit) edit = NULL;
     g_autoptr(GPtrArray) touched = g_ptr_array_new_with_free_func(g_free);
 
-    if (!session_open(&s, lv, conn, domain, "add", req->dry_run, error) ||
+    if (!session_open(&s, lv, conn, domain, "add", req, error) ||
         (edit = vh_domain_edit_new(s.r->before, error)) == NULL)
         return NULL;
     for (guint i = 0; req->devices[i] != NULL; i++) {
@@ -316,7 +327,7 @@ vh_hostdev_remove(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *view
     g_auto(Session) s = {0};
     g_autoptr(VhDomainEdit) edit = NULL;
 
-    if (!session_open(&s, lv, conn, domain, "remove", req->dry_run, error) ||
+    if (!session_open(&s, lv, conn, domain, "remove", req, error) ||
         (edit = vh_domain_edit_new(s.r->before, error)) == NULL)
         return NULL;
     if (req->all && !vh_domain_edit_remove_all(edit))
@@ -360,6 +371,7 @@ print_json(const VhHostdevResult *r, const char *diff, gboolean dry_run)
     vh_cli_json_begin(b);
     vh_cli_json_string_or_null(b, "domain", r->domain);
     vh_cli_json_bool(b, "dry_run", dry_run);
+    vh_cli_json_bool(b, "live", r->live);
     vh_cli_json_bool(b, "changed", !dry_run && r->changes->len > 0);
     json_builder_set_member_name(b, "changes");
     json_builder_begin_array(b);
@@ -397,7 +409,7 @@ print_result(const VhHostdevResult *r, gboolean dry_run)
     for (guint i = 0; i < r->warnings->len; i++)
         vh_cli_error("warning: %s: as the host is now, the hook would refuse its start: %s",
                      r->domain, (const char *)g_ptr_array_index(r->warnings, i));
-    if (dry_run && r->changes->len > 0) {
+    if (dry_run && r->changes->len > 0 && !r->live) {
         g_autofree char *a = g_strdup_printf("%s (defined)", r->domain);
         g_autofree char *b = g_strdup_printf("%s (after %s)", r->domain, r->verb);
 
@@ -411,15 +423,16 @@ print_result(const VhHostdevResult *r, gboolean dry_run)
         printf("Nothing to change in %s.\n", r->domain);
         return;
     }
-    if (dry_run) {
+    if (diff != NULL) {
         fputs(diff, stdout);
         return;
     }
-    printf("%s:\n", r->domain);
+    printf("%s%s:\n", r->domain, r->live ? " (running)" : "");
     for (guint i = 0; i < r->changes->len; i++)
         printf("  %s\n", (const char *)g_ptr_array_index(r->changes, i));
-    printf("Defined the new configuration of %s in libvirt.\n", r->domain);
-    if (strcmp(r->verb, "add") == 0)
+    if (r->defined)
+        printf("Defined the new configuration of %s in libvirt.\n", r->domain);
+    if (strcmp(r->verb, "add") == 0 && !r->live)
         printf("When %s starts, the hook hands its devices to vfio-pci; when it stops, each goes "
                "back to its driver ('vfio-handoff plan %s' shows how).\n",
                r->domain, r->domain);

@@ -13,6 +13,9 @@ typedef struct {
     gboolean only;    /* add: just the devices named, not their IOMMU group companions */
     gboolean all;     /* remove: every device vfio-handoff added */
     gboolean dry_run; /* define nothing */
+    gboolean live;    /* change the running domain (hot-plug): vh-hostdev-live.h */
+    gboolean config;  /* change the persistent definition (the default, unless --live alone) */
+    guint timeout_s;  /* remove --live: how long the guest has to let go of a device */
 } VhHostdevRequest;
 
 typedef struct {
@@ -24,7 +27,11 @@ typedef struct {
     GPtrArray *notes;    /* char *: what was left as it is, and why */
     GPtrArray *warnings; /* char *: what the hook would still refuse at start today */
     gboolean defined;    /* the new definition was given to libvirt */
+    gboolean live;       /* the changes were made to the running domain (hot-plug) */
 } VhHostdevResult;
+
+/* An empty result of @verb for @domain (its changes, notes and warnings empty). */
+VhHostdevResult *vh_hostdev_result_new(const char *verb, const char *domain);
 
 void vh_hostdev_result_free(VhHostdevResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhHostdevResult, vh_hostdev_result_free)

@@ -67,6 +67,8 @@ vh_libvirt_load(GError **error)
     SYM(domain_is_persistent, virDomainIsPersistent)
     SYM(domain_get_name, virDomainGetName)
     SYM(domain_define_xml_flags, virDomainDefineXMLFlags)
+    SYM(domain_attach_device_flags, virDomainAttachDeviceFlags)
+    SYM(domain_detach_device_flags, virDomainDetachDeviceFlags)
     SYM(get_last_error_message, virGetLastErrorMessage)
     SYM(set_error_func, virSetErrorFunc)
 #undef SYM

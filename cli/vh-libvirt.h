@@ -25,6 +25,8 @@ typedef struct {
     typeof(virDomainIsPersistent) *domain_is_persistent;
     typeof(virDomainGetName) *domain_get_name;
     typeof(virDomainDefineXMLFlags) *domain_define_xml_flags;
+    typeof(virDomainAttachDeviceFlags) *domain_attach_device_flags;
+    typeof(virDomainDetachDeviceFlags) *domain_detach_device_flags;
     typeof(virGetLastErrorMessage) *get_last_error_message;
     typeof(virSetErrorFunc) *set_error_func;
 } VhLibvirt;

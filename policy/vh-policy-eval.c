@@ -106,7 +106,8 @@ vh_policy_evaluate(const VhFacts *f)
         vh_eval_check_limits(&ev, requested->len);
     if (requested->len > 0 && f->domain != NULL) {
         vh_eval_check_lock_memory(&ev);
-        vh_eval_check_admission(&ev);
+        if (!f->running)
+            vh_eval_check_admission(&ev);
     }
     ev.e->allowed = vh_evaluation_first_failure(ev.e) == NULL;
     if (ev.e->allowed)

@@ -17,6 +17,8 @@ typedef struct {
                                 * (`detach`), which are for no domain: no domain check applies */
     const GPtrArray *devices;  /* char *: the addresses asked for, in order; NULL: the
                                 * domain's own, its managed='no' PCI hostdevs */
+    gboolean running;          /* the domain runs already (a hot-plug): its memory is the
+                                * host's already, so no admission check */
     gboolean failures_only;    /* keep the failed checks alone (the inventory's answer for each
                                 * of a host's devices needs no more, and formats less) */
 } VhFacts;

@@ -304,7 +304,7 @@ like "add says what happens at start" "^When win11 starts, the hook hands its de
 is "add and its dry run change nothing on the host" "$before" "$(snapshot "$aroot")"
 run "$aroot" add -c "$node" running 0000:01:00.0
 is "add refuses a running domain, naming how to stop it" \
-    "vfio-handoff: running: is running, and a running domain keeps its devices until it stops (fix: run 'virsh shutdown running', then add again)" "$err"
+    "vfio-handoff: running: is running, and its definition alone would not change what it has now (fix: pass --persistent to hot-plug now and in its definition, --live for now only; or run 'virsh shutdown running', then add again)" "$err"
 run "$aroot" add -c "$node" ghost 0000:01:00.0
 is "add names an unknown domain" "vfio-handoff: ghost: no such domain in libvirt (fix: pick one from 'virsh list --all')" "$err"
 run "$aroot" add -c "$node" win11
@@ -321,7 +321,7 @@ run "$aroot" remove -c "$node" win11 --all
 is "remove --all of a domain vfio-handoff never changed" \
     "vfio-handoff: vfio-handoff added no devices to win11: nothing to remove" "$err"
 run "$aroot" add --help
-like "add --help explains the verb" "Add PCI devices to a shut-off domain" "$out"
+like "add --help explains the verb" "Add PCI devices to a domain's persistent definition, or with --live hot-plug them into it while it runs" "$out"
 
 # ---- completion (the hidden `complete` verb, and the bash script over it)
 run "$aroot" complete re

@@ -143,7 +143,7 @@ run "$r" remove -c "$node" --dry-run --json win11 01:00.0
 check_doc remove "remove --dry-run --json (nothing to remove)"
 run "$r" add -c "$node" --json running 01:00.0
 check_doc add "a refused add --json"
-is "... its error names the fix" '"run '"'"'virsh shutdown running'"'"', then add again"' "$(echo "$out" | jq -c '.errors[0].fix')"
+is "... its error names the fix" '"pass --persistent to hot-plug now and in its definition, --live for now only; or run '"'"'virsh shutdown running'"'"', then add again"' "$(echo "$out" | jq -c '.errors[0].fix')"
 
 validate_all
 done_testing

@@ -296,8 +296,9 @@ test_refusals(Fixture *f, gconstpointer data)
     if (f->conn == NULL)
         return;
     assert_refused(f, "running", "0000:01:00.0",
-                   "running: is running, and a running domain keeps its devices until it stops "
-                   "(fix: run 'virsh shutdown running', then add again)");
+                   "running: is running, and its definition alone would not change what it has "
+                   "now (fix: pass --persistent to hot-plug now and in its definition, --live for "
+                   "now only; or run 'virsh shutdown running', then add again)");
     assert_refused(f, "no-such-vm", "0000:01:00.0",
                    "no-such-vm: no such domain in libvirt (fix: pick one from 'virsh list --all')");
     assert_refused(
@@ -360,8 +361,9 @@ test_remove_all_and_absent(Fixture *f, gconstpointer data)
     none = remove_devices(f, "running", "0000:01:00.1", &error);
     g_assert_null(none);
     g_assert_cmpstr(error->message, ==,
-                    "running: is running, and a running domain keeps its devices until it stops "
-                    "(fix: run 'virsh shutdown running', then remove again)");
+                    "running: is running, and its definition alone would not change what it has "
+                    "now (fix: pass --persistent to unplug now and in its definition, --live for "
+                    "now only; or run 'virsh shutdown running', then remove again)");
     g_clear_error(&error);
 }
 

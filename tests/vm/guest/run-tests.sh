@@ -291,7 +291,7 @@ like "the guest sees one two-function device (info pci)" "Bus +[0-9]+, device +0
 rc=0
 "$VH_CLI" add added-vm "$nic" >"$tap_tmp/add" 2>&1 || rc=$?
 is "add on a running domain is refused" 1 "$rc"
-is "add names how to stop it" "vfio-handoff: added-vm: is running, and a running domain keeps its devices until it stops (fix: run 'virsh shutdown added-vm', then add again)" \
+is "add without --live names how to hot-plug or stop it" "vfio-handoff: added-vm: is running, and its definition alone would not change what it has now (fix: pass --persistent to hot-plug now and in its definition, --live for now only; or run 'virsh shutdown added-vm', then add again)" \
     "$(cat "$tap_tmp/add")"
 virsh destroy added-vm >/dev/null 2>&1
 wait_driver "$two" e1000e 20
