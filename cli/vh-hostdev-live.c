@@ -199,8 +199,8 @@ attach_all(Live *l, const VhHost *host, const GPtrArray *done, const VhWriter *w
         give_back_taken(l, host, done, w);
         g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
                     "%s: libvirt refused to hot-plug %s, %s; what was taken is given back (fix: "
-                    "correct what libvirt names (a q35 domain needs a free <controller "
-                    "type='pci' model='pcie-root-port'/> per device), then add again)",
+                    "correct what libvirt names, e.g. give a q35 domain a free <controller "
+                    "type='pci' model='pcie-root-port'/> per device, then add again)",
                     l->r->domain, d->address, reason);
         return FALSE;
     }
