@@ -54,6 +54,7 @@ like "check reports the IOMMU" '^PASS +iommu-enabled +the IOMMU is on: [0-9]+ IO
 like "check reports interrupt remapping" '^PASS +interrupt-remapping +interrupt remapping is on$' "$out"
 like "check finds the vfio modules" '^PASS +vfio-modules' "$out"
 like "check finds the running libvirt daemon" '^PASS +libvirt-daemon +libvirtd is running' "$out"
+like "check says whether the kernel has iommufd" '^PASS +iommufd +(iommufd is on|iommufd is available|this kernel has no iommufd)' "$out"
 
 # ---- list --json against lspci and the kernel's groups
 json=$("$VH_CLI" list --json)
@@ -302,6 +303,81 @@ rc=0
 is "remove succeeds" 0 "$rc"
 is "remove restores the original definition" "$(cat "$tap_tmp/added-vm.orig")" "$(virsh dumpxml --inactive added-vm)"
 virsh -q undefine added-vm >/dev/null
+
+# ---- add --live with the real libvirtd: a running q35 domain (spare root ports, no USB or
+# balloon to take them) gets the NIC hot-plugged, checked and handed off as at a start. Its
+# nested guest runs no OS, so nothing ever answers an unplug request: remove --live meets a
+# guest that keeps the device (the fake libvirt of test-live.sh covers the guest that lets go)
+hotplug_domain() { # NAME PORTS: a running diskless q35 domain with PORTS spare pcie-root-ports
+    {
+        echo "<domain type='qemu'><name>$1</name><memory unit='MiB'>128</memory>"
+        echo "<memoryBacking><locked/></memoryBacking><vcpu>1</vcpu>"
+        echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+        echo "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
+        echo "<controller type='pci' index='0' model='pcie-root'/>"
+        i=1
+        while [ "$i" -le "$2" ]; do
+            echo "<controller type='pci' index='$i' model='pcie-root-port'/>"
+            i=$((i + 1))
+        done
+        echo "<controller type='usb' model='none'/><memballoon model='none'/></devices></domain>"
+    } >"$tap_tmp/$1.xml"
+    virsh -q define "$tap_tmp/$1.xml" >/dev/null && virsh -q start "$1" >/dev/null
+}
+like "with no VFIO variant driver for it in the kernel's modules.alias, the NIC goes to vfio-pci" \
+    "^  VFIO driver: vfio-pci, as no VFIO variant driver matches it$" "$("$VH_CLI" show "$nic")"
+hotplug_domain live-vm 2
+rc=0
+"$VH_CLI" add live-vm "$nic" --live >"$tap_tmp/add" 2>&1 || rc=$?
+is "add --live of an enabled NIC into a running domain (exit 0)" \
+    "0 live-vm (running):
+  hot-plugged $nic, on vfio-pci (from e1000e)" "$rc $(cat "$tap_tmp/add")"
+is "... on vfio-pci, in the live definition, not in the persistent one" "vfio-pci 1 0" \
+    "$(drv "$nic") $(virsh dumpxml live-vm | grep -c "<hostdev mode='subsystem' type='pci' managed='no'>") $(virsh dumpxml --inactive live-vm | grep -c '<hostdev')"
+like "... seen by the nested QEMU (info pci)" "Ethernet controller: PCI device 8086:10d3" \
+    "$(virsh qemu-monitor-command live-vm --hmp 'info pci' 2>&1)"
+is "... journaled for the domain with its QEMU's pid" "live-vm $(cat /run/libvirt/qemu/live-vm.pid 2>/dev/null)" \
+    "$(sed -n 's/^domain=//p' "$VH_RUNSTATEDIR/vfio-handoff/devices/$nic") $(sed -n 's/^qemu-pid=//p' "$VH_RUNSTATEDIR/vfio-handoff/devices/$nic")"
+rc=0
+"$VH_CLI" remove live-vm "$nic" --live --timeout 5 >"$tap_tmp/remove" 2>&1 || rc=$?
+is "remove --live: a guest that never lets go fails it (exit 1), saying what to do" \
+    "1 vfio-handoff: live-vm: $nic: the guest has not let go of it in 5 s, so it stays on VFIO, journaled for live-vm (fix: run 'vfio-handoff recover' once 'virsh dumpxml live-vm' no longer lists it, or 'virsh shutdown live-vm': its stop gives it back)" \
+    "$rc $(cat "$tap_tmp/remove")"
+is "... the NIC stays on vfio-pci, held by the domain" "vfio-pci live-vm" \
+    "$(drv "$nic") $("$VH_CLI" status --brief | sed -n "s/^$nic //p")"
+virsh destroy live-vm >/dev/null 2>&1
+wait_driver "$nic" e1000e 20
+is "the domain's stop gives the hot-plugged NIC back to e1000e, the journal empty" "e1000e " \
+    "$(drv "$nic") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+rc=0
+"$VH_CLI" add live-vm "$nic" --live >"$tap_tmp/add" 2>&1 || rc=$?
+is "add --live of a domain that does not run is refused (exit 1), with the fix" \
+    "1 vfio-handoff: live-vm: is not running, and --live changes a running domain (fix: leave out --live to add to its definition, for its next start)" \
+    "$rc $(cat "$tap_tmp/add")"
+virsh -q start live-vm >/dev/null
+printf '[domain live-vm]\nmax-devices=1\n' >/etc/vfio-handoff/conf.d/10-live-vm.conf
+before=$(drivers)
+rc=0
+"$VH_CLI" add live-vm "$two" --live >"$tap_tmp/add" 2>&1 || rc=$?
+is "add --live over the domain's max-devices is refused (exit 1), with the fix" \
+    "1 vfio-handoff: live-vm: asks for 2 devices, more than max-devices=1 (fix: remove hostdevs from 'live-vm', or raise max-devices in [domain live-vm])" \
+    "$rc $(cat "$tap_tmp/add")"
+is "... and changes nothing: no driver, no journal, no hostdev" "$before 0" \
+    "$(drivers)$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null) $(virsh dumpxml live-vm | grep -c '<hostdev')"
+rm -f /etc/vfio-handoff/conf.d/10-live-vm.conf
+virsh destroy live-vm >/dev/null 2>&1
+virsh -q undefine live-vm >/dev/null
+# libvirt's own refusal (no root port left): every device given back
+hotplug_domain full-vm 0
+rc=0
+"$VH_CLI" add full-vm "$nic" --live >"$tap_tmp/add" 2>&1 || rc=$?
+like "libvirt refusing the hot-plug fails add --live (exit 1), with libvirt's reason" \
+    "^1 vfio-handoff: full-vm: libvirt refused to hot-plug $nic, .*; what was taken is given back \(fix: .*\)$" \
+    "$rc $(cat "$tap_tmp/add")"
+is "... the NIC is back on e1000e, the journal empty" "e1000e " \
+    "$(drv "$nic") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+virsh destroy full-vm >/dev/null 2>&1
+virsh -q undefine full-vm >/dev/null
 
 # ---- one NIC used by a managed='yes' domain and a vfio-handoff domain in turn, on one daemon.
 # libvirt keeps a device a managed='no' domain used in its list of detached devices, as not its
