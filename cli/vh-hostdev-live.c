@@ -152,11 +152,13 @@ say_handoffs(GPtrArray *list, const char *verb, const GPtrArray *done)
 }
 
 /* Gives back, in reverse order, the devices of @done (VhHandoff *) that the domain does not
- * hold: a rollback. What cannot go back stays journaled, and is said in @l's notes. */
-static void
+ * hold: a rollback. What cannot go back (the guest has not let go of it yet) stays journaled
+ * for the domain; returns how many. */
+static guint
 give_back_taken(Live *l, const VhHost *host, const GPtrArray *done, const VhWriter *w)
 {
     g_autoptr(GPtrArray) records = vh_journal_for_domain(host, l->r->domain);
+    guint kept = 0;
 
     for (guint i = done->len; i > 0; i--) {
         const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i - 1);
@@ -168,13 +170,10 @@ give_back_taken(Live *l, const VhHost *host, const GPtrArray *done, const VhWrit
             if (strcmp(rec->address, d->address) != 0)
                 continue;
             ret = vh_handoff_release_one(host, rec, w);
-            if (ret->outcome != VH_RETURN_GIVEN_BACK)
-                say(l->r->notes,
-                    "warning: %s: not given back: %s (fix: run 'vfio-handoff "
-                    "recover' once the domain has let go of it)",
-                    d->address, ret->detail != NULL ? ret->detail : "kept on VFIO");
+            kept += ret->outcome != VH_RETURN_GIVEN_BACK;
         }
     }
+    return kept;
 }
 
 /* Hot-plugs @done's devices one by one; on a refusal, unplugs those plugged (libvirt removes
@@ -186,6 +185,7 @@ attach_all(Live *l, const VhHost *host, const GPtrArray *done, const VhWriter *w
         const VhHandoff *d = g_ptr_array_index((GPtrArray *)done, i);
         g_autofree char *xml = hostdev_xml(d->address);
         g_autofree char *reason = NULL;
+        guint kept;
 
         if (l->lv->domain_attach_device_flags(l->dom, xml, VIR_DOMAIN_AFFECT_LIVE) == 0)
             continue;
@@ -196,12 +196,21 @@ attach_all(Live *l, const VhHost *host, const GPtrArray *done, const VhWriter *w
 
             l->lv->domain_detach_device_flags(l->dom, back, VIR_DOMAIN_AFFECT_LIVE);
         }
-        give_back_taken(l, host, done, w);
-        g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
-                    "%s: libvirt refused to hot-plug %s, %s; what was taken is given back (fix: "
-                    "correct what libvirt names, e.g. give a q35 domain a free <controller "
-                    "type='pci' model='pcie-root-port'/> per device, then add again)",
-                    l->r->domain, d->address, reason);
+        if ((kept = give_back_taken(l, host, done, w)) == 0)
+            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                        "%s: libvirt refused to hot-plug %s, %s; what was taken is given back "
+                        "(fix: correct what libvirt names, e.g. give a q35 domain a free "
+                        "<controller type='pci' model='pcie-root-port'/> per device, then add "
+                        "again)",
+                        l->r->domain, d->address, reason);
+        else
+            g_set_error(error, VH_ERROR, VH_ERROR_FAILED,
+                        "%s: libvirt refused to hot-plug %s, %s; the rest was given back, but "
+                        "%u device%s stay%s on VFIO, journaled for %s, until the guest lets go "
+                        "of what was hot-plugged before it (fix: run 'vfio-handoff recover' "
+                        "once 'virsh dumpxml %s' no longer lists any, or 'virsh shutdown %s')",
+                        l->r->domain, d->address, reason, kept, kept == 1 ? "" : "s",
+                        kept == 1 ? "s" : "", l->r->domain, l->word, l->word);
         return FALSE;
     }
     return TRUE;
@@ -254,6 +263,7 @@ vh_hostdev_add_live(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *vi
     g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func((GDestroyNotify)vh_step_free);
     VhWriter w = {.timeout_ms = (guint)view->policy->step_timeout_ms};
     const VhPolicyCheck *failed;
+    gboolean ok;
     int pid;
 
     if (!live_open(&l, lv, conn, domain, "add", error) ||
@@ -288,12 +298,14 @@ vh_hostdev_add_live(const VhLibvirt *lv, virConnectPtr conn, const VhCliView *vi
         say_handoffs(l.r->changes, "would hot-plug", done);
         return g_steal_pointer(&l.r);
     }
-    if (!attach_all(&l, view->host, done, &w, error))
-        return NULL;
-    say_handoffs(l.r->changes, "hot-plugged", done);
-    /* its QEMU holds them now: the records say which process, as `started` does at a start */
+    ok = attach_all(&l, view->host, done, &w, error);
+    /* its QEMU holds them now (or, refused, what it has not let go of yet): the records say
+     * which process, as `started` does at a start, so that an unplug is seen for what it is */
     if ((pid = vh_holders_libvirt_pid(view->host, l.r->domain)) > 0)
         vh_handoff_record_pid(view->host, l.r->domain, pid);
+    if (!ok)
+        return NULL;
+    say_handoffs(l.r->changes, "hot-plugged", done);
     if (live_read(&l, NULL)) {
         g_free(l.r->after);
         l.r->after = g_strdup(l.xml);

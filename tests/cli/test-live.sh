@@ -81,6 +81,20 @@ is "libvirt's refusal fails add --live (exit 1), with its reason and the fix" \
     "1 vfio-handoff: vm: libvirt refused to hot-plug $gpu, internal error: No more available PCI slots; what was taken is given back (fix: correct what libvirt names, e.g. give a q35 domain a free <controller type='pci' model='pcie-root-port'/> per device, then add again)" "$rc $err"
 grammar "... in the message grammar" "$err"
 is "... both functions back on their drivers, the journal empty" "$before" "$(state "$r")$(journal "$r")"
+# ... the second of two refused, the first hot-plugged: the guest's QEMU keeps the group open
+# until it lets go of the first, so both stay journaled for the domain, and the error says so
+echo "bus='0x01' slot='0x00' function='0x1'" >"$r/libvirt/attach-error-for"
+ln -s "$r/dev/vfio/1" "$r/proc/4242/fd/5"
+run "$r" add vm "$gpu" --live
+is "libvirt refusing the second device: the first stays with the guest until it lets go (exit 1)" \
+    "1 vfio-handoff: vm: libvirt refused to hot-plug $aud, internal error: No more available PCI slots; the rest was given back, but 2 devices stay on VFIO, journaled for vm, until the guest lets go of what was hot-plugged before it (fix: run 'vfio-handoff recover' once 'virsh dumpxml vm' no longer lists any, or 'virsh shutdown vm')" "$rc $err"
+is "... both journaled for vm, on vfio-pci" "vfio-pci vfio-pci vm vm" \
+    "$(drv "$r" "$gpu") $(drv "$r" "$aud") $(field "$gpu" domain) $(field "$aud" domain)"
+rm "$r/proc/4242/fd/5" "$r/libvirt/attach-error-for"
+{ echo "<domstatus state='running' reason='booted' pid='4242'>"; cat "$r/libvirt/vm.live.xml"; echo "</domstatus>"; } >"$r/run/libvirt/qemu/vm.xml"
+run "$r" recover --offline
+is "... once the guest lets go, recover gives them back" "0 nouveau snd_hda_intel " "$rc $(drv "$r" "$gpu") $(drv "$r" "$aud") $(journal "$r")"
+rm "$r/run/libvirt/qemu/vm.xml"
 rm "$r/libvirt/attach-error"
 
 # ---- the guest keeps a device: it stays journaled; once it is gone, recover gives it back

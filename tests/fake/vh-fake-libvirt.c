@@ -6,7 +6,9 @@
  * VH_FAKE_LIBVIRT_DIR:
  *   NAME.xml       a domain's persistent definition
  *   NAME.live.xml  its live definition: it runs while this exists
- *   attach-error   when present, every attach fails with its first line as libvirt's reason
+ *   attach-error   when present, every attach fails with its first line as libvirt's reason;
+ *                  with attach-error-for too, only an attach whose XML holds its first line
+ *                  (as "bus='0x01' slot='0x00' function='0x1'")
  *   guest-keeps    when present, a detach is accepted but the guest never lets go (the device
  *                  stays in the live definition), as a guest that ignores the unplug request
  * Every attach and detach is logged to calls, a line each ("attach NAME XML").
@@ -248,8 +250,14 @@ virDomainAttachDeviceFlags(virDomainPtr dom, const char *xml, unsigned int flags
     (void)flags;
     log_call(dom, "attach", xml);
     if (g_file_get_contents(errfile, &reason, NULL, NULL)) {
-        fail("%s", g_strchomp(reason));
-        return -1;
+        g_autofree char *forfile = g_build_filename(dom->conn->dir, "attach-error-for", NULL);
+        g_autofree char *only = NULL;
+
+        if (!g_file_get_contents(forfile, &only, NULL, NULL) ||
+            strstr(xml, g_strchomp(only)) != NULL) {
+            fail("%s", g_strchomp(reason));
+            return -1;
+        }
     }
     if (!virDomainIsActive(dom)) {
         fail("Requested operation is not valid: domain is not running");
