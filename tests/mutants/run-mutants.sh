@@ -155,7 +155,8 @@ run_until_killed() {
     return 0
 }
 
-# worker N: judges every Nth mutant in its own tree, a line each to $work/wN/results
+# worker N: in its own tree, judges each mutant no other worker has taken yet (the first free
+# worker takes the next one: mkdir is atomic), a line each to $work/wN/results
 worker() {
     wdir=$work/w$1
     export TMPDIR="$wdir/tmp"
@@ -166,7 +167,7 @@ worker() {
             case " $2 " in *" $name "*) ;; *) continue ;; esac
         fi
         i=$((i + 1))
-        [ $(((i - 1) % workers + 1)) -eq "$1" ] || continue
+        mkdir "$work/claims/$i" 2>/dev/null || continue
         judge "$name" "$file" "$tests" "$from" "$to" </dev/null | tee -a "$wdir/results"
     done <"$work/mutants.tsv"
 }
@@ -200,6 +201,8 @@ judge() {
 
 tab=$(printf '\t')
 t_start=$(date +%s)
+rm -rf "$work/claims"
+mkdir -p "$work/claims"
 # each worker's make at one job when there are several
 wjobs=$jobs
 [ "$workers" -gt 1 ] && wjobs=1

@@ -339,9 +339,9 @@ like "... seen by the nested QEMU (info pci)" "Ethernet controller: PCI device 8
 is "... journaled for the domain with its QEMU's pid" "live-vm $(cat /run/libvirt/qemu/live-vm.pid 2>/dev/null)" \
     "$(sed -n 's/^domain=//p' "$VH_RUNSTATEDIR/vfio-handoff/devices/$nic") $(sed -n 's/^qemu-pid=//p' "$VH_RUNSTATEDIR/vfio-handoff/devices/$nic")"
 rc=0
-"$VH_CLI" remove live-vm "$nic" --live --timeout 5 >"$tap_tmp/remove" 2>&1 || rc=$?
+"$VH_CLI" remove live-vm "$nic" --live --timeout 2 >"$tap_tmp/remove" 2>&1 || rc=$?
 is "remove --live: a guest that never lets go fails it (exit 1), saying what to do" \
-    "1 vfio-handoff: live-vm: $nic: the guest has not let go of it in 5 s, so it stays on VFIO, journaled for live-vm (fix: run 'vfio-handoff recover' once 'virsh dumpxml live-vm' no longer lists it, or 'virsh shutdown live-vm': its stop gives it back)" \
+    "1 vfio-handoff: live-vm: $nic: the guest has not let go of it in 2 s, so it stays on VFIO, journaled for live-vm (fix: run 'vfio-handoff recover' once 'virsh dumpxml live-vm' no longer lists it, or 'virsh shutdown live-vm': its stop gives it back)" \
     "$rc $(cat "$tap_tmp/remove")"
 is "... the NIC stays on vfio-pci, held by the domain" "vfio-pci live-vm" \
     "$(drv "$nic") $("$VH_CLI" status --brief | sed -n "s/^$nic //p")"
