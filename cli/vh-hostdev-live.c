@@ -85,10 +85,7 @@ live_open(Live *l, const VhLibvirt *lv, virConnectPtr conn, const char *domain, 
 static gboolean
 has_hostdev(const VhDomainDef *def, const char *address)
 {
-    for (guint i = 0; i < def->hostdevs->len; i++)
-        if (strcmp(((VhDomainHostdev *)g_ptr_array_index(def->hostdevs, i))->address, address) == 0)
-            return TRUE;
-    return FALSE;
+    return vh_domain_def_hostdev(def, address) != NULL;
 }
 
 /* "<hostdev mode='subsystem' type='pci' managed='no'>" for @address: what libvirt matches a

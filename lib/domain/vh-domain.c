@@ -202,14 +202,22 @@ vh_domain_def_managed(const VhDomainDef *def)
     return hostdevs_managed(def, TRUE);
 }
 
-const char *
-vh_domain_def_driver_model(const VhDomainDef *def, const char *address)
+const VhDomainHostdev *
+vh_domain_def_hostdev(const VhDomainDef *def, const char *address)
 {
     for (guint i = 0; i < def->hostdevs->len; i++) {
         const VhDomainHostdev *h = g_ptr_array_index(def->hostdevs, i);
 
         if (strcmp(h->address, address) == 0)
-            return h->driver_model;
+            return h;
     }
     return NULL;
+}
+
+const char *
+vh_domain_def_driver_model(const VhDomainDef *def, const char *address)
+{
+    const VhDomainHostdev *h = vh_domain_def_hostdev(def, address);
+
+    return h != NULL ? h->driver_model : NULL;
 }

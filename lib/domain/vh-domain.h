@@ -46,6 +46,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VhDomainDef, vh_domain_def_free)
 /* The hostdevs vfio-handoff hands off (managed='no'), as addresses. */
 GPtrArray *vh_domain_def_unmanaged(const VhDomainDef *def);
 
+/* @address's hostdev in @def (borrowed), or NULL when the domain has none there. */
+const VhDomainHostdev *vh_domain_def_hostdev(const VhDomainDef *def, const char *address);
+
 /* The <driver model='...'/> the domain gives @address's hostdev, or NULL. */
 const char *vh_domain_def_driver_model(const VhDomainDef *def, const char *address);
 

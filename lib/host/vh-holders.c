@@ -63,11 +63,7 @@ in_live_domain(const VhHost *host, const VhJournalRecord *r)
         (def = vh_domain_def_parse_status(xml, len, NULL)) == NULL ||
         def->status_pid != r->qemu_pid)
         return TRUE;
-    for (guint i = 0; i < def->hostdevs->len; i++)
-        if (strcmp(((VhDomainHostdev *)g_ptr_array_index(def->hostdevs, i))->address,
-                   r->address) == 0)
-            return TRUE;
-    return FALSE;
+    return vh_domain_def_hostdev(def, r->address) != NULL;
 }
 
 VhHolderState

@@ -102,10 +102,11 @@ read_rel(const char *path)
     return g_strdup(buf);
 }
 
+/* @text into ROOT/sys/@path, opened with @flags (O_CREAT: made when it is not there) */
 static gboolean
-write_rel(const char *path, const char *text)
+put_rel(const char *path, const char *text, int flags)
 {
-    int fd = openat(K.base, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    int fd = openat(K.base, path, O_WRONLY | O_TRUNC | O_CLOEXEC | flags, 0644);
     gboolean ok;
 
     if (fd < 0)
@@ -115,18 +116,10 @@ write_rel(const char *path, const char *text)
     return ok;
 }
 
-/* a new file below ROOT/sys holding @text */
 static gboolean
-create_rel(const char *path, const char *text)
+write_rel(const char *path, const char *text)
 {
-    int fd = openat(K.base, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    gboolean ok;
-
-    if (fd < 0)
-        return FALSE;
-    ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-    close(fd);
-    return ok;
+    return put_rel(path, text, 0);
 }
 
 static char *
@@ -301,7 +294,7 @@ add_vfio_cdev(const char *dir)
             mkdirat(K.base, name, 0755);
             mkdirat(K.base, "dev", 0755);
             mkdirat(K.base, "dev/char", 0755);
-            if (!create_rel(uevent, text) || !create_rel(devattr, majmin) ||
+            if (!put_rel(uevent, text, O_CREAT) || !put_rel(devattr, majmin, O_CREAT) ||
                 make_link(link, name) < 0)
                 klog("cdev-failed %s", dir);
             g_file_set_contents(node, "", 0, NULL);
