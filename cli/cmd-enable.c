@@ -7,6 +7,7 @@
 #include "vh-cli.h"
 #include "vh-libvirt.h"
 #include "vh-policy-write.h"
+#include "vh-vfio-driver.h"
 
 /* Why @dev must not be enabled, or NULL. *forcible says whether --force may override it. With
  * @console_handoff, the host's console on it is no reason. */
@@ -80,13 +81,15 @@ typedef struct {
     VhPciDevice *dev;
     char **domains; /* NULL: any domain */
     gboolean console_handoff;
-    char *kept; /* what was kept from the earlier drop-in, said after writing; or NULL */
+    char *vfio_driver; /* NULL: auto */
+    char *kept;        /* what was kept from the earlier drop-in, said after writing; or NULL */
 } Plan;
 
 static void
 plan_free(Plan *p)
 {
     g_strfreev(p->domains);
+    g_free(p->vfio_driver);
     g_free(p->kept);
     g_free(p);
 }
@@ -114,28 +117,45 @@ keep(Plan *p, const char *what, char **domains)
     p->kept = kept;
 }
 
+/* What enable writes, besides the devices: the options given. */
+typedef struct {
+    char **domains; /* --domain; NULL: none given */
+    gboolean replace;
+    gboolean console_handoff;
+    const char *vfio_driver; /* --vfio-driver; NULL: none given; "auto" */
+} Asked;
+
 /*
  * What enabling @dev again writes: --domain adds to the domains it allowed, never silently
- * narrows or replaces them, and console-handoff stays set; --replace writes only what is given.
- * NULL (reported) when --domain would narrow a device any domain may use.
+ * narrows or replaces them, and console-handoff and vfio-driver stay set (unless given anew);
+ * --replace writes only what is given. NULL (reported) when --domain would narrow a device any
+ * domain may use.
  */
 static Plan *
-plan_for(const VhCliView *view, VhPciDevice *dev, char **asked, gboolean replace,
-         gboolean console_handoff)
+plan_for(const VhCliView *view, VhPciDevice *dev, const Asked *a)
 {
-    const VhPolicyDevice *pd = replace ? NULL : earlier_dropin(view, dev);
+    const VhPolicyDevice *pd = a->replace ? NULL : earlier_dropin(view, dev);
+    char **asked = a->domains;
     Plan *p = g_new0(Plan, 1);
     g_autoptr(GPtrArray) merged = NULL;
 
     p->dev = dev;
-    p->console_handoff = console_handoff;
+    p->console_handoff = a->console_handoff;
+    if (a->vfio_driver != NULL && strcmp(a->vfio_driver, "auto") != 0)
+        p->vfio_driver = g_strdup(a->vfio_driver);
     if (pd == NULL) {
         p->domains = g_strdupv(asked);
         return p;
     }
-    if (pd->console_handoff && !console_handoff) {
+    if (pd->console_handoff && !a->console_handoff) {
         p->console_handoff = TRUE;
         keep(p, "console-handoff=true", NULL);
+    }
+    if (pd->vfio_driver != NULL && a->vfio_driver == NULL) {
+        g_autofree char *what = g_strdup_printf("vfio-driver=%s", pd->vfio_driver);
+
+        p->vfio_driver = g_strdup(pd->vfio_driver);
+        keep(p, what, NULL);
     }
     if (asked == NULL) {
         p->domains = g_strdupv(pd->domains);
@@ -190,6 +210,8 @@ enabled_json(const Plan *plan, const char *path, const char *identity, const VhP
         json_builder_add_null_value(b);
     }
     vh_cli_json_bool(b, "console_handoff", plan->console_handoff);
+    /* null: auto, the variant libvirt would pick, else vfio-pci */
+    vh_cli_json_string_or_null(b, "vfio_driver", plan->vfio_driver);
     json_builder_set_member_name(b, "companions"); /* handed off with it */
     json_builder_begin_array(b);
     for (guint j = 0; j < companions->len; j++) {
@@ -246,7 +268,8 @@ enable_one(const VhCliView *view, const Plan *plan)
         .pf = dev->physfn != NULL ? vh_inventory_lookup(view->snap->inventory, dev->physfn) : NULL,
         .domains = domains,
         .why = name,
-        .console_handoff = console_handoff};
+        .console_handoff = console_handoff,
+        .vfio_driver = plan->vfio_driver};
     g_autofree char *text = vh_policy_dropin_text(&dropin);
     int vf_index = dropin.pf != NULL ? vh_pci_device_vf_index(dropin.pf, dev->name) : -1;
     g_autofree char *who = domains != NULL ? g_strjoinv(", ", domains) : g_strdup("any domain");
@@ -279,6 +302,8 @@ enable_one(const VhCliView *view, const Plan *plan)
     if (console_handoff)
         vh_cli_say("  console-handoff: the host's console on it is released at each start and "
                    "restored at each stop\n");
+    if (plan->vfio_driver != NULL)
+        vh_cli_say("  vfio-driver: handed to %s at each start\n", plan->vfio_driver);
     if (plan->kept != NULL)
         vh_cli_say("  kept %s from its earlier drop-in (--replace writes only what is given)\n",
                    plan->kept);
@@ -328,8 +353,8 @@ warn_unknown_domains(const char *uri, char **domains)
 /* A plan for each DEVICE of @argv into @plans; -1 when every one can be enabled, else the exit
  * status (each refusal reported). */
 static int
-plan_all(const VhCliView *view, int argc, char **argv, char **domains, gboolean replace,
-         gboolean console_handoff, gboolean force, GPtrArray *plans)
+plan_all(const VhCliView *view, int argc, char **argv, const Asked *asked, gboolean force,
+         GPtrArray *plans)
 {
     gboolean refused = FALSE, usage = FALSE;
 
@@ -337,9 +362,10 @@ plan_all(const VhCliView *view, int argc, char **argv, char **domains, gboolean 
         g_autoptr(GError) error = NULL;
         VhPciDevice *dev = vh_inventory_resolve(view->snap->inventory, argv[i], &error);
 
-        const VhPolicyDevice *earlier = dev != NULL && !replace ? earlier_dropin(view, dev) : NULL;
+        const VhPolicyDevice *earlier =
+            dev != NULL && !asked->replace ? earlier_dropin(view, dev) : NULL;
         /* a console-handoff drop-in enabled again (to pin it anew, say) keeps it */
-        gboolean ch = console_handoff || (earlier != NULL && earlier->console_handoff);
+        gboolean ch = asked->console_handoff || (earlier != NULL && earlier->console_handoff);
         Plan *plan = NULL;
 
         if (dev == NULL) {
@@ -347,7 +373,7 @@ plan_all(const VhCliView *view, int argc, char **argv, char **domains, gboolean 
             usage |= vh_cli_device_error_exit(error) == VH_EXIT_USAGE;
         }
         if (dev == NULL || !may_enable(view, dev, force, ch) ||
-            (plan = plan_for(view, dev, domains, replace, console_handoff)) == NULL)
+            (plan = plan_for(view, dev, asked)) == NULL)
             refused = TRUE;
         else
             g_ptr_array_add(plans, plan);
@@ -355,6 +381,46 @@ plan_all(const VhCliView *view, int argc, char **argv, char **domains, gboolean 
     if (refused)
         return usage ? VH_EXIT_USAGE : VH_EXIT_FAILED;
     return -1;
+}
+
+/* Whether the options are valid (each refusal reported). */
+static gboolean
+asked_valid(const Asked *a)
+{
+    if (!domains_valid(a->domains))
+        return FALSE;
+    if (a->vfio_driver != NULL && strcmp(a->vfio_driver, "auto") != 0 &&
+        !vh_vfio_driver_name_valid(a->vfio_driver)) {
+        vh_cli_error("--vfio-driver: '%s' is no VFIO driver (fix: give auto, vfio-pci, or a VFIO "
+                     "variant driver such as mlx5_vfio_pci)",
+                     a->vfio_driver);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Checks every DEVICE of @argv, then writes their drop-ins; the exit status. */
+static int
+enable_all(int argc, char **argv, const Asked *asked, gboolean force)
+{
+    g_autoptr(VhCliView) view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES);
+    g_autoptr(GPtrArray) plans = g_ptr_array_new_with_free_func((GDestroyNotify)plan_free);
+    g_autofree char *dropins = NULL;
+    int rc;
+
+    if (view == NULL)
+        return VH_EXIT_FAILED;
+    dropins = g_build_filename(view->host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
+    if (!vh_cli_may_write(dropins))
+        return VH_EXIT_FAILED;
+    /* every device is checked before anything is written */
+    if ((rc = plan_all(view, argc, argv, asked, force, plans)) >= 0)
+        return rc;
+    for (guint i = 0; i < plans->len; i++) {
+        if (!enable_one(view, g_ptr_array_index(plans, i)))
+            return VH_EXIT_FAILED;
+    }
+    return VH_EXIT_OK;
 }
 
 static const char ENABLE_SUMMARY[] =
@@ -373,6 +439,7 @@ vh_cmd_enable(int argc, char **argv)
 {
     g_auto(GStrv) domains = NULL;
     g_autofree char *uri = NULL;
+    g_autofree char *vfio_driver = NULL;
     gboolean force = FALSE, console_handoff = FALSE, replace = FALSE, json = FALSE;
     const GOptionEntry entries[] = {
         {"console-handoff", 0, 0, G_OPTION_ARG_NONE, &console_handoff,
@@ -390,16 +457,17 @@ vh_cmd_enable(int argc, char **argv)
         {"force", 0, 0, G_OPTION_ARG_NONE, &force,
          "Enable a device the host depends on now (the hook still refuses it while it does)", NULL},
         {"replace", 0, 0, G_OPTION_ARG_NONE, &replace,
-         "Write only what is given: without it, enabling a device again keeps the domains and "
-         "console-handoff its drop-in had",
+         "Write only what is given: without it, enabling a device again keeps the domains, "
+         "console-handoff and vfio-driver its drop-in had",
          NULL},
+        {"vfio-driver", 0, 0, G_OPTION_ARG_STRING, &vfio_driver,
+         "Hand the device to this VFIO driver (vfio-driver=): vfio-pci, or a variant driver such "
+         "as mlx5_vfio_pci; auto (the default) picks the variant libvirt would, else vfio-pci",
+         "DRIVER"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx =
         vh_cli_option_context("enable", "DEVICE...", ENABLE_SUMMARY, ENABLE_DESCRIPTION, entries);
-    g_autoptr(VhCliView) view = NULL;
-    g_autoptr(GPtrArray) plans = g_ptr_array_new_with_free_func((GDestroyNotify)plan_free);
-    g_autofree char *dropins = NULL;
     int rc = vh_cli_parse_options(ctx, &argc, &argv);
 
     if (rc >= 0)
@@ -408,21 +476,14 @@ vh_cmd_enable(int argc, char **argv)
         vh_cli_error("enable: needs at least one DEVICE (fix: pick them from 'vfio-handoff list')");
         return VH_EXIT_USAGE;
     }
-    if (!domains_valid(domains))
-        return VH_EXIT_USAGE;
-    if ((view = vh_cli_view_load_or_report(VH_SNAPSHOT_NAMES)) == NULL)
-        return VH_EXIT_FAILED;
-    dropins = g_build_filename(view->host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
-    if (!vh_cli_may_write(dropins))
-        return VH_EXIT_FAILED;
-    /* every device is checked before anything is written */
-    if ((rc = plan_all(view, argc, argv, domains, replace, console_handoff, force, plans)) >= 0)
-        return rc;
+    {
+        const Asked asked = {domains, replace, console_handoff, vfio_driver};
 
-    for (guint i = 0; i < plans->len; i++) {
-        if (!enable_one(view, g_ptr_array_index(plans, i)))
-            return VH_EXIT_FAILED;
+        if (!asked_valid(&asked))
+            return VH_EXIT_USAGE;
+        rc = enable_all(argc, argv, &asked, force);
     }
-    warn_unknown_domains(uri, domains);
-    return VH_EXIT_OK;
+    if (rc == VH_EXIT_OK)
+        warn_unknown_domains(uri, domains);
+    return rc;
 }

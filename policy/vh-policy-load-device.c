@@ -134,10 +134,7 @@ get_vfio_driver(Loader *l, GKeyFile *kf, const char *g, const char *k, VhPolicyD
     g_clear_pointer(&pd->vfio_driver, g_free);
     if (strcmp(v, "auto") == 0)
         return;
-    if (v[0] == '\0' ||
-        strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-            strlen(v) ||
-        !vh_vfio_driver_is_vfio(v)) {
+    if (!vh_vfio_driver_name_valid(v)) {
         vh_loader_issue(
             l, VH_ISSUE_ERROR, vh_loader_line_of(l, g, k),
             "%s: '%s' is no VFIO driver (expected auto, vfio-pci, or a VFIO variant driver such "

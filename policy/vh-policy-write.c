@@ -49,6 +49,11 @@ vh_policy_dropin_text(const VhDropin *d)
     if (d->console_handoff)
         g_string_append(s, "# the host's console is released from it at start, restored at stop\n"
                            "console-handoff=true\n");
+    if (d->vfio_driver != NULL)
+        g_string_append_printf(s,
+                               "# handed to this VFIO driver, not the one libvirt would pick\n"
+                               "vfio-driver=%s\n",
+                               d->vfio_driver);
     return g_string_free(s, FALSE);
 }
 

@@ -13,13 +13,14 @@ typedef struct {
     char **domains;        /* NULL: any domain */
     const char *why; /* a comment line: the device's name */
     gboolean console_handoff; /* console-handoff=true */
+    const char *vfio_driver;  /* vfio-driver=; NULL: auto (not written) */
 } VhDropin;
 
 /* CONFIG/conf.d/50-ADDRESS.conf */
 char *vh_policy_dropin_path(const VhHost *host, const char *address);
 
 /* The drop-in's text: [device ADDRESS], enabled, domains, the identity pinned now, and
- * console-handoff when set. */
+ * console-handoff and vfio-driver when set. */
 char *vh_policy_dropin_text(const VhDropin *dropin);
 
 /*

@@ -19,6 +19,15 @@ vh_vfio_driver_is_vfio(const char *driver)
     return driver != NULL && strstr(driver, "vfio") != NULL;
 }
 
+gboolean
+vh_vfio_driver_name_valid(const char *name)
+{
+    return name != NULL && name[0] != '\0' &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+               strlen(name) &&
+           vh_vfio_driver_is_vfio(name);
+}
+
 char *
 vh_vfio_modalias(const VhPciDevice *dev)
 {

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
  * names *vfio* (drivers/vfio/pci/). */
 gboolean vh_vfio_driver_is_vfio(const char *driver);
 
+/* Whether @name can name a VFIO driver in a policy or on the command line: a module's or a
+ * driver's name (letters, digits, '_' and '-') that is a VFIO driver's. */
+gboolean vh_vfio_driver_name_valid(const char *name);
+
 /* @dev's modalias, as the kernel's pci_uevent writes it: "pci:v0000VVVVd0000DDDDsv...i.." */
 char *vh_vfio_modalias(const VhPciDevice *dev);
 

@@ -56,8 +56,30 @@ is "a variant that is not registered refuses the start (exit 1), saying how to d
 is "... and changes nothing" "$before" "$(state "$r")"
 is "... and journals nothing" "" "$(journal "$r")"
 
-# ---- vfio-driver= overrides auto: the way to do without a variant
-printf '\nvfio-driver=vfio-pci\n' >>"$r/etc/vfio-handoff/conf.d/50-$cx5.conf"
+# ---- vfio-driver= overrides auto: the way to do without a variant; enable --vfio-driver
+# writes it, enabling again keeps it, --replace or auto drops it
+dropin=$r/etc/vfio-handoff/conf.d/50-$cx5.conf
+run "$r" enable "$cx5" --vfio-driver vfio-pci
+is "enable --vfio-driver vfio-pci (exit 0) says what it writes" \
+    "0 enabled $cx5 (Mellanox Technologies MT27800 Family [ConnectX-5]) for any domain, identity 15b3:1017:0000:0000 pinned: $dropin
+  vfio-driver: handed to vfio-pci at each start" "$rc $out"
+is "... and writes vfio-driver= into the drop-in" "vfio-driver=vfio-pci" "$(grep '^vfio-driver=' "$dropin")"
+run "$r" enable "$cx5" --json
+is "enabling it again keeps vfio-driver= (JSON vfio_driver)" "0 vfio-pci vfio-driver=vfio-pci" \
+    "$rc $(echo "$out" | jq -r '.devices[0].details.vfio_driver') $(grep '^vfio-driver=' "$dropin")"
+run "$r" enable "$cx5"
+like "... and says so" "kept vfio-driver=vfio-pci from its earlier drop-in" "$out"
+run "$r" enable "$cx5" --vfio-driver e1000e
+is "enable --vfio-driver naming no VFIO driver is a usage error (exit 2), the drop-in as it was" \
+    "2 vfio-handoff: --vfio-driver: 'e1000e' is no VFIO driver (fix: give auto, vfio-pci, or a VFIO variant driver such as mlx5_vfio_pci) vfio-driver=vfio-pci" \
+    "$rc $err $(grep '^vfio-driver=' "$dropin")"
+run "$r" enable "$cx5" --vfio-driver auto --json
+is "--vfio-driver auto drops it (JSON null)" "0 null " \
+    "$rc $(echo "$out" | jq -r '.devices[0].details.vfio_driver') $(grep '^vfio-driver=' "$dropin")"
+run "$r" enable "$cx5" --vfio-driver vfio-pci
+run "$r" enable "$cx5" --replace
+is "--replace drops it too" "0 " "$rc $(grep '^vfio-driver=' "$dropin")"
+run "$r" enable "$cx5" --vfio-driver vfio-pci
 hook "$r" vm5 prepare begin "$tap_tmp/vm5.xml"
 is "vfio-driver=vfio-pci: the device goes to plain vfio-pci" "0 vfio-pci" "$rc $(drv "$r" "$cx5")"
 hook "$r" vm5 release end "$tap_tmp/vm5.xml"
