@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vh-bind.h"
 #include "vh-cli.h"
 #include "vh-holders.h"
 #include "vh-handoff.h"
 #include "vh-snapshot.h"
 #include "vh-libvirt.h"
 #include "vh-policy.h"
+#include "vh-policy-watch.h"
 
 typedef enum { DOMAIN_RUNNING, DOMAIN_GONE, DOMAIN_UNKNOWN } DomainState;
 
@@ -231,6 +233,44 @@ recover_one(Recovery *rc, VhJournalRecord *h)
     say_return(rc, h, ret, driver, why);
 }
 
+#define LEFT_WHY                                                                                   \
+    "parked: libvirt left it on vfio-pci (after a managed='yes' hot-unplug or run), and it is "    \
+    "enabled for passthrough"
+
+/* Gives back a device libvirt left parked (vh_policy_libvirt_left) to the driver the kernel
+ * probes for it, as 'reattach --adopt' does, unless a process holds it now. */
+static void
+recover_left(Recovery *rc, const VhPciDevice *dev)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) holders = NULL;
+    g_autofree char *driver = NULL;
+
+    if (rc->dry_run) {
+        vh_cli_outcome(dev->name, "would-give-back", dev->driver, NULL, NULL,
+                       "would give %s back to the driver the kernel picks (%s)", dev->name,
+                       LEFT_WHY);
+        return;
+    }
+    holders = vh_holders_of_device_now(rc->change->host, dev->name, &error);
+    if (holders != NULL && holders->len > 0) {
+        g_autofree char *text = vh_holder_text(g_ptr_array_index(holders, 0));
+
+        vh_cli_outcome(dev->name, "kept", dev->driver, NULL, NULL,
+                       "kept %s: held now by %s, so it stays on vfio-pci", dev->name, text);
+        return;
+    }
+    if (holders == NULL ||
+        !vh_bind_reprobe(rc->change->host, dev->name, &rc->change->writer, &driver, &error)) {
+        vh_cli_outcome(dev->name, "failed", dev->driver, NULL, NULL, "%s", error->message);
+        rc->failed++;
+        return;
+    }
+    rc->returned++;
+    vh_cli_outcome(dev->name, "adopted", driver, NULL, NULL, "gave %s back to %s (%s)", dev->name,
+                   driver != NULL ? driver : "no driver (none claims it)", LEFT_WHY);
+}
+
 /* libvirt's answers for the journal's domains (asked with no lock held); NULL (reported) when
  * it cannot be reached. */
 static GHashTable *
@@ -261,11 +301,37 @@ answers_of_libvirt(const char *uri)
     return answers;
 }
 
+/* Under the journal lock: gives back what @r's snapshot says should go back, and says what it
+ * did; the exit status. */
+static int
+recover_all(Recovery *r)
+{
+    const VhSnapshot *snap = r->snap;
+    g_autoptr(GPtrArray) left = vh_policy_libvirt_left(r->change->policy, snap);
+
+    r->failed = vh_cli_report_unreadable(r->change->host, snap->unreadable);
+    if (snap->journal->len == 0 && r->failed == 0 && left->len == 0) {
+        vh_cli_say("The journal is empty: nothing to recover.\n");
+        return VH_EXIT_OK;
+    }
+    /* last taken, first given back */
+    for (guint i = snap->journal->len; i > 0; i--)
+        recover_one(r, g_ptr_array_index(snap->journal, i - 1));
+    for (guint i = 0; i < left->len; i++)
+        recover_left(r, g_ptr_array_index(left, i));
+    if (!r->dry_run)
+        vh_cli_say("\n%u device%s given back, %u could not be.\n", r->returned,
+                   r->returned == 1 ? "" : "s", r->failed);
+    return r->failed == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
+}
+
 static const char RECOVER_SUMMARY[] =
     "Give back every journaled device whose domain is no longer running — after a hook was "
     "killed, a give back failed, or the libvirt daemon died at the wrong moment — and "
-    "report each result, including devices that cannot be returned and why. Devices "
-    "detached by hand are left to vfio-handoff reattach.";
+    "report each result, including devices that cannot be returned and why. An enabled "
+    "device libvirt left parked on vfio-pci (after a managed='yes' hot-unplug) is given back "
+    "to the driver the kernel picks. Devices detached by hand are left to vfio-handoff "
+    "reattach.";
 static const char RECOVER_DESCRIPTION[] =
     "Exit status: 0 when every device that should go back went back, 1 otherwise.";
 
@@ -313,20 +379,9 @@ vh_cmd_recover(int argc, char **argv)
         vh_cli_error("%s", error->message);
         return VH_EXIT_FAILED;
     }
-    r.failed = vh_cli_report_unreadable(change->host, snap->unreadable);
-    if (snap->journal->len == 0 && r.failed == 0) {
-        vh_cli_say("The journal is empty: nothing to recover.\n");
-        return VH_EXIT_OK;
-    }
     r.change = change;
     r.snap = snap;
     r.dry_run = dry_run;
     r.answers = answers;
-    /* last taken, first given back */
-    for (guint i = snap->journal->len; i > 0; i--)
-        recover_one(&r, g_ptr_array_index(snap->journal, i - 1));
-    if (!dry_run)
-        vh_cli_say("\n%u device%s given back, %u could not be.\n", r.returned,
-                   r.returned == 1 ? "" : "s", r.failed);
-    return r.failed == 0 ? VH_EXIT_OK : VH_EXIT_FAILED;
+    return recover_all(&r);
 }

@@ -1,10 +1,12 @@
 /* vfio-handoff policy: libvirt's own devices to watch */
 #include "config.h"
 
+#include "vh-kernel-abi.h"
+#include "vh-parked.h"
 #include "vh-policy-watch.h"
 
-/* Whether @dev is enabled for @domain, itself or as the companion of a device that is (a GPU's
- * audio function): libvirt may leave either on vfio-pci. */
+/* Whether @dev is enabled for @domain (NULL: for any), itself or as the companion of a device
+ * that is (a GPU's audio function): libvirt may leave either on vfio-pci. */
 static gboolean
 enabled_for(const VhPolicy *policy, const VhSnapshot *snap, const VhPciDevice *dev,
             const char *domain)
@@ -15,7 +17,8 @@ enabled_for(const VhPolicy *policy, const VhSnapshot *snap, const VhPciDevice *d
         const VhPciDevice *m = g_ptr_array_index(group->members, i);
         const VhPolicyDevice *pd = vh_policy_device_for(policy, m);
 
-        if (pd != NULL && pd->enabled && vh_policy_device_allows_domain(pd, domain))
+        if (pd != NULL && pd->enabled &&
+            (domain == NULL || vh_policy_device_allows_domain(pd, domain)))
             return TRUE;
     }
     return FALSE;
@@ -69,4 +72,20 @@ vh_policy_libvirt_watch(const VhPolicy *policy, const VhSnapshot *snap, const Vh
         }
     }
     return watch;
+}
+
+GPtrArray *
+vh_policy_libvirt_left(const VhPolicy *policy, const VhSnapshot *snap)
+{
+    GPtrArray *left = g_ptr_array_new();
+
+    for (guint i = 0; i < snap->inventory->devices->len; i++) {
+        const VhPciDevice *dev = g_ptr_array_index(snap->inventory->devices, i);
+
+        if (vh_parked_check(snap, dev, NULL) &&
+            g_strcmp0(dev->driver_override, VH_DRIVER_VFIO_PCI) == 0 &&
+            enabled_for(policy, snap, dev, NULL))
+            g_ptr_array_add(left, (gpointer)dev);
+    }
+    return left;
 }

@@ -22,4 +22,15 @@ G_BEGIN_DECLS
 GPtrArray *vh_policy_libvirt_watch(const VhPolicy *policy, const VhSnapshot *snap,
                                    const VhDomainDef *def);
 
+/*
+ * The parked devices (lib/host/vh-parked.h) that libvirt left on vfio-pci and that are
+ * vfio-handoff's to give back (VhPciDevice *, borrowed from @snap): with libvirt's
+ * driver_override (vfio-pci), and enabled for passthrough, for any domain, themselves or as a
+ * companion in the IOMMU group of a device that is. libvirt leaves them so after a managed='yes'
+ * hot-unplug or a run the hook did not watch, when its list of detached devices has a stale
+ * entry for them (HACKING.md). A device parked by vfio-pci's ID list, or not enabled, is left
+ * to `reattach --adopt`. Pure.
+ */
+GPtrArray *vh_policy_libvirt_left(const VhPolicy *policy, const VhSnapshot *snap);
+
 G_END_DECLS

@@ -116,6 +116,35 @@ is "reattach --adopt of it fails (exit 1) and says why" \
     "1 vfio-handoff: $nic: went back to vfio-pci, as its ID is in vfio-pci's list (fix: remove vfio-pci.ids= from the kernel command line or its modprobe.d option, or bind a driver by hand)" \
     "$rc $err"
 
+# ---- libvirt's live hot-unplug of an enabled managed='yes' device: no hook runs, and libvirt
+# leaves it on vfio-pci when its list of detached devices has a stale entry for it; recover
+# gives it back, as the device is enabled. Not enabled, it is left to reattach --adopt
+left="parked: libvirt left it on vfio-pci (after a managed='yes' hot-unplug or run), and it is enabled for passthrough"
+host twin-gpus
+enable "$r" "$nic"
+libvirt_detach
+run "$r" recover --dry-run
+is "recover --dry-run: it would give back what libvirt left of an enabled device (exit 0)" \
+    "0 would give $nic back to the driver the kernel picks ($left)" "$rc $out"
+is "... and changes nothing" vfio-pci "$(drv "$r" "$nic")"
+holder
+run "$r" recover
+is "held by a process, it is not libvirt's leftover: recover leaves it" \
+    "0 The journal is empty: nothing to recover. vfio-pci" "$rc $out $(drv "$r" "$nic")"
+rm -rf "$r/proc/5555"
+run "$r" recover --json
+is "recover gives it back to the driver the kernel picks (exit 0, JSON outcome adopted)" \
+    "0 adopted igb gave $nic back to igb ($left)" \
+    "$rc $(echo "$out" | jq -r '.devices[0] | "\(.outcome) \(.driver) \(.message)"')"
+is "... on igb, its driver_override clear" "igb (null)" "$(drv "$r" "$nic") $(ovr "$r" "$nic")"
+run "$r" recover
+is "... and a second recover has nothing to do" "0 The journal is empty: nothing to recover." "$rc $out"
+host twin-gpus
+libvirt_detach
+run "$r" recover
+is "a device not enabled that libvirt left is not recover's: left parked (exit 0)" \
+    "0 The journal is empty: nothing to recover. vfio-pci" "$rc $out $(drv "$r" "$nic")"
+
 # ---- the hook: a release that held nothing says so; a start that finds a parked device too
 host twin-gpus
 enable "$r" "$nic"
