@@ -8,15 +8,30 @@
 #include "vh-policy-eval-private.h"
 #include "vh-units.h"
 
+/* Whether @address is one of the devices handed off now. */
+static gboolean
+in_handoff(Eval *ev, const char *address)
+{
+    for (guint i = 0; i < ev->e->handoff->len; i++) {
+        if (strcmp(((VhPciDevice *)g_ptr_array_index(ev->e->handoff, i))->name, address) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The devices held on this host now, besides those handed off now: other domains' and
+ * processes'; for a running domain (a hot-plug), its own too, which count as much. */
 static guint
-held_by_others(Eval *ev)
+held_now(Eval *ev)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 
     for (guint i = 0; i < ev->f->snap->holders->len; i++) {
         const VhHolder *h = g_ptr_array_index(ev->f->snap->holders, i);
 
-        if (vh_holder_is_alive(h) && vh_eval_held_by_other(ev, h))
+        if (!vh_holder_is_alive(h) || in_handoff(ev, h->device))
+            continue;
+        if (vh_eval_held_by_other(ev, h) || (ev->f->running && h->state != VH_HOLDER_BY_HAND))
             g_hash_table_add(seen, h->device);
     }
     return g_hash_table_size(seen);
@@ -27,7 +42,7 @@ vh_eval_check_limits(Eval *ev, guint requested)
 {
     const VhDomainDef *dom = ev->f->domain;
     int max = dom != NULL ? vh_policy_max_devices_for(ev->f->policy, dom->name) : 0;
-    guint others = held_by_others(ev), total = others + ev->e->handoff->len;
+    guint total = held_now(ev) + ev->e->handoff->len;
 
     if (dom == NULL)
         ; /* by hand: for no domain */

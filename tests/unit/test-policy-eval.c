@@ -29,6 +29,7 @@ typedef struct {
     const char *subject;   /* ... and subject */
     gboolean passed;
     const char *reason; /* "%ROOT%" stands for the fake host's root */
+    gboolean running;   /* the domain runs already: a hot-plug (VhFacts.running) */
 } Case;
 
 #define GPU_POLICY "[device 0000:01:00.0]\n"
@@ -155,6 +156,11 @@ static const Case cases[] = {
      "0000:09:00.0 a 1 alive;0000:09:00.1 a 1 alive;0000:0a:00.0 b 2 alive;0000:0b:00.0 c 3 gone",
      0, 0, "host-limit", "host", FALSE,
      "handing off 2 more devices would make 5 on this host, more than max-active-devices=4"},
+    {"a hot-plug counts what the domain holds already", "gpu-audio",
+     "[host]\nmax-active-devices=4\n" GPU_POLICY, "0000:01:00.0", LOCKED, "",
+     "0000:09:00.0 gpu-vm 1 alive;0000:09:00.1 gpu-vm 1 alive;0000:0a:00.0 b 2 alive", 0, 0,
+     "host-limit", "host", FALSE,
+     "handing off 2 more devices would make 5 on this host, more than max-active-devices=4", TRUE},
     /* lock-memory */
     {"locked", "gpu-audio", GPU_POLICY, "0000:01:00.0", LOCKED, "", "", 0, 0, "lock-memory",
      "gpu-vm", TRUE, "its memory is locked (<memoryBacking><locked/>)"},
@@ -278,6 +284,7 @@ evaluate(const Case *c)
     r->t->snap->memory.hugepages[0].free_kib = c->hugepages_kib;
     r->requested = vh_domain_def_unmanaged(r->def);
     facts = (VhFacts){r->policy, r->t->snap, r->def, r->requested};
+    facts.running = c->running;
     r->eval = vh_policy_evaluate(&facts);
     return r;
 }
