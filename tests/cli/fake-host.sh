@@ -72,6 +72,17 @@ hook() {
     err=$(cat "$tap_tmp/err")
 }
 
+# start DOMAIN XMLFILE PID: the hook's prepare and started of DOMAIN on $r, as libvirt runs them
+# for a QEMU of pid PID (its pid file there meanwhile); rc and err are prepare's
+start() {
+    hook "$r" "$1" prepare begin "$2"
+    start_rc=$rc start_err=$err
+    mkdir -p "$r/run/libvirt/qemu" && echo "$3" >"$r/run/libvirt/qemu/$1.pid"
+    hook "$r" "$1" started begin "$2"
+    rm -f "$r/run/libvirt/qemu/$1.pid"
+    rc=$start_rc err=$start_err
+}
+
 drv() { basename "$(readlink "$1/sys/bus/pci/devices/$2/driver" 2>/dev/null)" 2>/dev/null || echo -; }
 ovr() { cat "$1/sys/bus/pci/devices/$2/driver_override"; }
 # every device's driver and override: the state a refusal must leave untouched

@@ -27,15 +27,6 @@ process() {
     fi
     ln -s "$r$4" "$r/proc/$1/fd/3"
 }
-# prepare and started of DOMAIN (XML) with QEMU pid PID
-start() {
-    hook "$r" "$1" prepare begin "$2"
-    start_rc=$rc start_err=$err
-    mkdir -p "$r/run/libvirt/qemu" && echo "$3" >"$r/run/libvirt/qemu/$1.pid"
-    hook "$r" "$1" started begin "$2"
-    rm -f "$r/run/libvirt/qemu/$1.pid"
-    rc=$start_rc err=$start_err
-}
 managed_yes() { domain "$@" | sed "s/managed='no'/managed='yes'/g"; }
 # what libvirt does for a managed='yes' device at a start: the override, and a probe
 libvirt_detach() {

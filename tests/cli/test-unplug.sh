@@ -18,15 +18,6 @@ process() {
     echo "$1 ($2) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0" >"$r/proc/$1/stat"
     printf '%s\0' qemu-system-x86_64 -name "guest=$3,debug-threads=on" >"$r/proc/$1/cmdline"
 }
-# prepare and started of DOMAIN (XML) with QEMU pid PID
-start() {
-    hook "$r" "$1" prepare begin "$2"
-    start_rc=$rc start_err=$err
-    mkdir -p "$r/run/libvirt/qemu" && echo "$3" >"$r/run/libvirt/qemu/$1.pid"
-    hook "$r" "$1" started begin "$2"
-    rm -f "$r/run/libvirt/qemu/$1.pid"
-    rc=$start_rc err=$start_err
-}
 
 # ---- the domain runs on without its devices (libvirt's status of it, rewritten at each live
 # change, no longer lists them)
