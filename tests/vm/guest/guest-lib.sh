@@ -79,6 +79,43 @@ install_product() {
     fi
 }
 
+# answer_unplug DOMAIN: what a guest OS (Linux's pciehp) does when asked to unplug the device
+# of DOMAIN's first hostdev: it turns the slot's power and power indicator off in the root
+# port's Slot Control, and QEMU then removes the device. The nested guests run no OS, so the
+# monitor writes that register through the 0xcf8/0xcfc ports, the guest paused meanwhile (its
+# firmware may use those ports too). Needs native PCIe hotplug (hotplug_domain ... native)
+answer_unplug() {
+    au_dom=$1
+    au_xml=$(virsh dumpxml "$au_dom")
+    au_bus=$(echo "$au_xml" | sed -n "/<hostdev /,/<\/hostdev>/s/.*<address type='pci' domain='0x0000' bus='\(0x[0-9a-f]*\)'.*/\1/p" | head -n 1)
+    # shellcheck disable=SC2046
+    set -- $(echo "$au_xml" | sed -n "/<controller type='pci' index='$((au_bus))' /,/<\/controller>/s/.*<address type='pci' domain='0x0000' bus='\(0x[0-9a-f]*\)' slot='\(0x[0-9a-f]*\)' function='\(0x[0-9a-f]*\)'.*/\1 \2 \3/p")
+    au_port=$(((${1:-0} << 16) | (${2:-0} << 11) | (${3:-0} << 8)))
+    virsh -q suspend "$au_dom" >/dev/null
+    au_cap=$(($(cfg_read 0x34 b)))
+    n=0
+    while [ "$au_cap" -ne 0 ] && [ "$(($(cfg_read "$au_cap" b)))" -ne 16 ] && [ "$n" -lt 16 ]; do
+        au_cap=$(($(cfg_read $((au_cap + 1)) b)))
+        n=$((n + 1))
+    done
+    # PCI Express capability + 0x18: Slot Control; power controller off (0x400), indicator off (0x300)
+    au_ctl=$(($(cfg_read $((au_cap + 0x18)) h)))
+    cfg_write $((au_cap + 0x18)) h "$(printf '0x%x' $(((au_ctl & ~0x700) | 0x700)))"
+    virsh -q resume "$au_dom" >/dev/null
+}
+# cfg_read OFFSET b|h, cfg_write OFFSET b|h VALUE: the config space of $au_port in $au_dom
+cfg_select() {
+    virsh qemu-monitor-command "$au_dom" --hmp "o /w 0xcf8 $(printf '0x%x' $((0x80000000 | au_port | ($1 & 0xfc))))" >/dev/null
+}
+cfg_read() {
+    cfg_select "$1"
+    virsh qemu-monitor-command "$au_dom" --hmp "i /$2 $((0xcfc + ($1 & 3)))" | sed -n 's/.*= \(0x[0-9a-f]*\).*/\1/p'
+}
+cfg_write() {
+    cfg_select "$1"
+    virsh qemu-monitor-command "$au_dom" --hmp "o /$2 $((0xcfc + ($1 & 3))) $3" >/dev/null
+}
+
 # wait_for SECONDS TEST...: until TEST succeeds, at most SECONDS
 wait_for() {
     n=$1

@@ -306,27 +306,46 @@ virsh -q undefine added-vm >/dev/null
 
 # ---- add --live with the real libvirtd: a running q35 domain (spare root ports, no USB or
 # balloon to take them) gets the NIC hot-plugged, checked and handed off as at a start. Its
-# nested guest runs no OS, so nothing ever answers an unplug request: remove --live meets a
-# guest that keeps the device (the fake libvirt of test-live.sh covers the guest that lets go)
-hotplug_domain() { # NAME PORTS: a running diskless q35 domain with PORTS spare pcie-root-ports
+# nested guest runs no OS. With native PCIe hotplug (QEMU's ACPI hotplug off) QEMU unplugs a
+# device at once from a slot the guest never powered on, as a guest OS answering the request
+# would; with ACPI hotplug (q35's default) nothing answers, a guest that keeps the device
+hotplug_domain() { # NAME PORTS [native|acpi] [DEVICE...]: a running diskless q35 domain
+    hp_name=$1 hp_ports=$2 hp_mode=${3:-acpi}
+    shift 2
+    [ $# -gt 0 ] && shift
     {
-        echo "<domain type='qemu'><name>$1</name><memory unit='MiB'>128</memory>"
+        echo "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+        echo "<name>$hp_name</name><memory unit='MiB'>128</memory>"
         echo "<memoryBacking><locked/></memoryBacking><vcpu>1</vcpu>"
         echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
         echo "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
         echo "<controller type='pci' index='0' model='pcie-root'/>"
         i=1
-        while [ "$i" -le "$2" ]; do
+        while [ "$i" -le "$hp_ports" ]; do
             echo "<controller type='pci' index='$i' model='pcie-root-port'/>"
             i=$((i + 1))
         done
-        echo "<controller type='usb' model='none'/><memballoon model='none'/></devices></domain>"
-    } >"$tap_tmp/$1.xml"
-    virsh -q define "$tap_tmp/$1.xml" >/dev/null && virsh -q start "$1" >/dev/null
+        for d in "$@"; do
+            echo "<hostdev mode='subsystem' type='pci' managed='no'><source>$(source_address "$d")</source></hostdev>"
+        done
+        echo "<controller type='usb' model='none'/><memballoon model='none'/></devices>"
+        if [ "$hp_mode" = native ]; then
+            echo "<qemu:commandline><qemu:arg value='-global'/>"
+            echo "<qemu:arg value='ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off'/></qemu:commandline>"
+        fi
+        echo "</domain>"
+    } >"$tap_tmp/$hp_name.xml"
+    virsh -q define "$tap_tmp/$hp_name.xml" >/dev/null && virsh -q start "$hp_name" >/dev/null
 }
+# hostdev_xml FILE DEVICE MANAGED: a hostdev for virsh attach-device / detach-device
+hostdev_xml() {
+    echo "<hostdev mode='subsystem' type='pci' managed='$3'><source>$(source_address "$2")</source></hostdev>" >"$1"
+}
+live_hostdevs() { virsh dumpxml "$1" | grep -c '<hostdev'; }
+no_live_hostdev() { [ "$(live_hostdevs "$1")" = 0 ]; }
 like "with no VFIO variant driver for it in the kernel's modules.alias, the NIC goes to vfio-pci" \
     "^  VFIO driver: vfio-pci, as no VFIO variant driver matches it$" "$("$VH_CLI" show "$nic")"
-hotplug_domain live-vm 2
+hotplug_domain live-vm 2 native
 rc=0
 "$VH_CLI" add live-vm "$nic" --live >"$tap_tmp/add" 2>&1 || rc=$?
 is "add --live of an enabled NIC into a running domain (exit 0)" \
@@ -339,16 +358,13 @@ like "... seen by the nested QEMU (info pci)" "Ethernet controller: PCI device 8
 is "... journaled for the domain with its QEMU's pid" "live-vm $(cat /run/libvirt/qemu/live-vm.pid 2>/dev/null)" \
     "$(sed -n 's/^domain=//p' "$VH_RUNSTATEDIR/vfio-handoff/devices/$nic") $(sed -n 's/^qemu-pid=//p' "$VH_RUNSTATEDIR/vfio-handoff/devices/$nic")"
 rc=0
-"$VH_CLI" remove live-vm "$nic" --live --timeout 2 >"$tap_tmp/remove" 2>&1 || rc=$?
-is "remove --live: a guest that never lets go fails it (exit 1), saying what to do" \
-    "1 vfio-handoff: live-vm: $nic: the guest has not let go of it in 2 s, so it stays on VFIO, journaled for live-vm (fix: run 'vfio-handoff recover' once 'virsh dumpxml live-vm' no longer lists it, or 'virsh shutdown live-vm': its stop gives it back)" \
-    "$rc $(cat "$tap_tmp/remove")"
-is "... the NIC stays on vfio-pci, held by the domain" "vfio-pci live-vm" \
-    "$(drv "$nic") $("$VH_CLI" status --brief | sed -n "s/^$nic //p")"
+"$VH_CLI" remove live-vm "$nic" --live >"$tap_tmp/remove" 2>&1 || rc=$?
+is "remove --live: unplugged and given back (exit 0)" "0 live-vm (running):
+  unplugged $nic, back on e1000e" "$rc $(cat "$tap_tmp/remove")"
+is "... on e1000e, the journal empty, not in the live definition, gone from the nested QEMU" \
+    "e1000e  0 0" \
+    "$(drv "$nic") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null) $(live_hostdevs live-vm) $(virsh qemu-monitor-command live-vm --hmp 'info pci' 2>&1 | grep -c 'PCI device 8086:10d3')"
 virsh destroy live-vm >/dev/null 2>&1
-wait_driver "$nic" e1000e 20
-is "the domain's stop gives the hot-plugged NIC back to e1000e, the journal empty" "e1000e " \
-    "$(drv "$nic") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
 rc=0
 "$VH_CLI" add live-vm "$nic" --live >"$tap_tmp/add" 2>&1 || rc=$?
 is "add --live of a domain that does not run is refused (exit 1), with the fix" \
@@ -363,10 +379,100 @@ is "add --live over the domain's max-devices is refused (exit 1), with the fix" 
     "1 vfio-handoff: live-vm: asks for 2 devices, more than max-devices=1 (fix: remove hostdevs from 'live-vm', or raise max-devices in [domain live-vm])" \
     "$rc $(cat "$tap_tmp/add")"
 is "... and changes nothing: no driver, no journal, no hostdev" "$before 0" \
-    "$(drivers)$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null) $(virsh dumpxml live-vm | grep -c '<hostdev')"
+    "$(drivers)$(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null) $(live_hostdevs live-vm)"
 rm -f /etc/vfio-handoff/conf.d/10-live-vm.conf
 virsh destroy live-vm >/dev/null 2>&1
 virsh -q undefine live-vm >/dev/null
+# a guest that keeps the device (ACPI hotplug, no OS to answer)
+hotplug_domain keep-vm 2
+"$VH_CLI" add keep-vm "$nic" --live >/dev/null 2>&1
+rc=0
+"$VH_CLI" remove keep-vm "$nic" --live --timeout 2 >"$tap_tmp/remove" 2>&1 || rc=$?
+is "remove --live: a guest that never lets go fails it (exit 1), saying what to do" \
+    "1 vfio-handoff: keep-vm: $nic: the guest has not let go of it in 2 s, so it stays on VFIO, journaled for keep-vm (fix: run 'vfio-handoff recover' once 'virsh dumpxml keep-vm' no longer lists it, or 'virsh shutdown keep-vm': its stop gives it back)" \
+    "$rc $(cat "$tap_tmp/remove")"
+is "... the NIC stays on vfio-pci, held by the domain" "vfio-pci keep-vm" \
+    "$(drv "$nic") $("$VH_CLI" status --brief | sed -n "s/^$nic //p")"
+virsh destroy keep-vm >/dev/null 2>&1
+wait_driver "$nic" e1000e 20
+is "the domain's stop gives the hot-plugged NIC back to e1000e, the journal empty" "e1000e " \
+    "$(drv "$nic") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+virsh -q undefine keep-vm >/dev/null
+
+# ---- plain virsh detach-device --live of a device the hook handed off at start (the guest
+# answers: answer_unplug): status says it is unplugged, recover gives it back, another domain
+# starts with it; unplugged again, the next domain's start takes it over
+hostdev_xml "$tap_tmp/nic-no.xml" "$nic" no
+plain_detach() { # DOMAIN: virsh detach-device --live of the NIC, answered; "rc hostdevs driver"
+    rc=0
+    virsh detach-device "$1" "$tap_tmp/nic-no.xml" --live >"$tap_tmp/detach" 2>&1 &
+    detach_pid=$!
+    sleep 1
+    answer_unplug "$1"
+    wait "$detach_pid" || rc=$?
+    wait_for 10 no_live_hostdev "$1"
+    echo "$rc $(live_hostdevs "$1") $(drv "$nic")"
+}
+hotplug_domain hp-vm 1 native "$nic"
+is "virsh detach-device --live of the NIC the hook handed off (exit 0): gone from the live definition, still on vfio-pci" \
+    "0 0 vfio-pci" "$(plain_detach hp-vm)"
+sed 's/^/# virsh: /' "$tap_tmp/detach"
+like "status names it unplugged from its running domain" \
+    "unplugged from hp-vm, still on vfio-pci" "$("$VH_CLI" status 2>&1)"
+is "status --json: unplugged" true \
+    "$("$VH_CLI" status --json | jq -r --arg a "$nic" '.devices[] | select(.address == $a) | .unplugged')"
+rc=0
+"$VH_CLI" recover >"$tap_tmp/recover" 2>&1 || rc=$?
+like "recover gives it back (exit 0), saying why" \
+    "^0 gave $nic back to e1000e \(domain hp-vm: it runs on without it: unplugged live\)" \
+    "$rc $(cat "$tap_tmp/recover")"
+is "... on e1000e, the journal empty, hp-vm still running" "e1000e  running" \
+    "$(drv "$nic") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null) $(virsh domstate hp-vm)"
+nested other-vm "$nic"
+rc=0
+virsh start other-vm >"$tap_tmp/start" 2>&1 || rc=$?
+is "another domain then starts with it" "0 vfio-pci other-vm" \
+    "$rc $(drv "$nic") $("$VH_CLI" status --brief | sed -n "s/^$nic //p")"
+virsh destroy other-vm >/dev/null 2>&1
+wait_driver "$nic" e1000e 20
+virsh destroy hp-vm >/dev/null 2>&1
+virsh -q start hp-vm >/dev/null
+is "unplugged again from hp-vm" "0 0 vfio-pci" "$(plain_detach hp-vm)"
+rc=0
+virsh start other-vm >"$tap_tmp/start" 2>&1 || rc=$?
+is "not recovered, the next domain's start takes it over" "0 vfio-pci other-vm" \
+    "$rc $(drv "$nic") $("$VH_CLI" status --brief | sed -n "s/^$nic //p")"
+virsh destroy other-vm >/dev/null 2>&1
+wait_driver "$nic" e1000e 20
+is "... and gives it back at its stop, the journal empty" "e1000e " \
+    "$(drv "$nic") $(ls "$VH_RUNSTATEDIR/vfio-handoff/devices/" 2>/dev/null)"
+virsh destroy hp-vm >/dev/null 2>&1
+virsh -q undefine hp-vm >/dev/null
+virsh -q undefine other-vm >/dev/null
+
+# ---- a managed='yes' NIC attached and detached live by libvirt alone: no hook runs. This
+# daemon has had the NIC in managed='no' domains, so its list of detached devices has a stale
+# entry (HACKING.md) and it leaves the NIC parked on vfio-pci; recover gives it back
+hostdev_xml "$tap_tmp/nic-yes.xml" "$nic" yes
+hotplug_domain my-vm 1 native
+rc=0
+virsh attach-device my-vm "$tap_tmp/nic-yes.xml" --live >"$tap_tmp/attach" 2>&1 || rc=$?
+is "virsh attach-device --live of the managed='yes' NIC (exit 0): libvirt puts it on vfio-pci" \
+    "0 vfio-pci 1" "$rc $(drv "$nic") $(live_hostdevs my-vm)"
+rc=0
+virsh detach-device my-vm "$tap_tmp/nic-yes.xml" --live >"$tap_tmp/detach" 2>&1 || rc=$?
+wait_for 10 no_live_hostdev my-vm
+is "virsh detach-device --live (exit 0): libvirt 9.0 leaves it on vfio-pci, its driver_override set" \
+    "0 0 vfio-pci vfio-pci" "$rc $(live_hostdevs my-vm) $(drv "$nic") $(ovr "$nic")"
+like "status reports it parked" "^$nic: parked on vfio-pci: no one holds it" "$("$VH_CLI" status 2>&1)"
+rc=0
+"$VH_CLI" recover >"$tap_tmp/recover" 2>&1 || rc=$?
+like "recover gives it back to e1000e (exit 0)" \
+    "^0 gave $nic back to e1000e \(parked: libvirt left it on vfio-pci" "$rc $(cat "$tap_tmp/recover")"
+is "... on e1000e, its driver_override clear" "e1000e (null)" "$(drv "$nic") $(ovr "$nic")"
+virsh destroy my-vm >/dev/null 2>&1
+virsh -q undefine my-vm >/dev/null
+
 # libvirt's own refusal (no root port left): every device given back
 hotplug_domain full-vm 0
 rc=0
