@@ -25,6 +25,7 @@ typedef enum {
     ARG_DOMAIN_OFF,     /* a shut-off persistent domain (add and remove change only those) */
     ARG_DOMAIN_HOSTDEV, /* a PCI hostdev of the domain named before it */
     ARG_SUBCOMMAND,     /* policy: validate */
+    ARG_FORMAT,         /* export: nova */
     ARG_FILE,           /* left to the shell */
 } ArgKind;
 
@@ -54,6 +55,8 @@ static const VerbSpec specs[] = {
     {"recover", "--dry-run --offline --connect= --json", ARG_NONE, ARG_NONE},
     {"plan", "--xml= --connect= --json", ARG_DOMAIN, ARG_NONE},
     {"policy", "--json", ARG_SUBCOMMAND, ARG_FILE},
+    {"export", "--physical-network= --resource-class= --traits= --alias= --json", ARG_FORMAT,
+     ARG_DEVICE},
 };
 
 static void
@@ -204,6 +207,9 @@ offer_argument(ArgKind kind, const char *uri, const char *domain, const char *cu
         break;
     case ARG_SUBCOMMAND:
         offer("validate", cur);
+        break;
+    case ARG_FORMAT:
+        offer("nova", cur);
         break;
     case ARG_NONE:
     case ARG_FILE:

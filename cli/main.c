@@ -29,6 +29,8 @@ static const VhCommand commands[] = {
      vh_cmd_plan, FALSE},
     {"policy", "policy validate [FILE]: check the policy files, every problem with file:line",
      vh_cmd_policy, FALSE},
+    {"export", "export nova: the [pci] lines of nova.conf for the enabled devices", vh_cmd_export,
+     FALSE},
     {"complete", "bash completion's candidates for a command line", vh_cmd_complete, TRUE},
 };
 

@@ -28,6 +28,7 @@ int vh_cmd_groups(int argc, char **argv);
 int vh_cmd_show(int argc, char **argv);
 int vh_cmd_check(int argc, char **argv);
 int vh_cmd_policy(int argc, char **argv);
+int vh_cmd_export(int argc, char **argv);
 int vh_cmd_plan(int argc, char **argv);
 int vh_cmd_enable(int argc, char **argv);
 int vh_cmd_disable(int argc, char **argv);

@@ -90,6 +90,8 @@ for conf in "$scenarios"/*.conf; do
     check_doc plan "<$name> plan --json (exit $rc)"
     run "$r" enable 0000:01:00.0 --json
     check_doc enable "<$name> enable --json (exit $rc)"
+    run "$r" export nova --json
+    check_doc export "<$name> export nova --json (exit $rc)"
     run "$r" disable 0000:01:00.0 --json
     check_doc disable "<$name> disable --json (exit $rc)"
 done
@@ -132,6 +134,8 @@ is "... ok false, no device, the refusal with its fix" 'false 0 "choose another 
     "$(echo "$out" | jq -c '.ok, (.devices | length), .errors[0].fix' | paste -sd' ')"
 run "$fresh_r" enable 04:00.0 --json --domain 'bad/x'
 check_doc enable "a usage error --json (exit $rc)"
+run "$r" export yaml --json
+check_doc export "export of an unknown format --json (exit $rc)"
 
 # ---- add and remove on libvirt's test driver
 run "$r" enable 01:00.0 --domain win11
