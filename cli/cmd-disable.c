@@ -29,33 +29,17 @@ warn_if_held(const VhHost *host, const char *address)
                  address, r->domain, address, word);
 }
 
-/* Removes the drop-in of @address; a section elsewhere is named, not edited. */
+/* @address has no drop-in of ours: a section elsewhere that enables it is named, not edited
+ * (FALSE); otherwise there is nothing to do. */
 static gboolean
-disable_one(const VhHost *host, const VhPolicy *policy, const char *address)
+not_ours(const VhPolicy *policy, const char *address, const char *path)
 {
-    g_autofree char *path = vh_policy_dropin_path(host, address);
     gboolean found_other = FALSE;
 
-    if (g_unlink(path) == 0) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        vh_cli_json_string_or_null(b, "file", path);
-        json_builder_end_object(b);
-        vh_cli_outcome(address, "disabled", NULL, NULL, json_builder_get_root(b),
-                       "disabled %s: removed %s", address, path);
-        warn_if_held(host, address);
-        return TRUE;
-    }
-    if (errno != ENOENT) {
-        vh_cli_error("%s: cannot be removed, %s (fix: %s)", path, g_strerror(errno),
-                     vh_error_errno_fix(errno));
-        return FALSE;
-    }
     for (guint j = 0; j < policy->devices->len; j++) {
         const VhPolicyDevice *pd = g_ptr_array_index(policy->devices, j);
 
-        /* (a drop-in of ours read before it was removed above is not "another" file) */
+        /* (a drop-in of ours read before it was removed is not "another" file) */
         if (pd->enabled && pd->has_address && strcmp(pd->address, address) == 0 &&
             strcmp(pd->file, path) != 0) {
             vh_cli_error("%s: enabled at '%s:%d', which vfio-handoff enable did not write (fix: "
@@ -70,11 +54,41 @@ disable_one(const VhHost *host, const VhPolicy *policy, const char *address)
     return !found_other;
 }
 
+/* Removes the drop-in of @address (with @dry_run, says it would). */
+static gboolean
+disable_one(const VhHost *host, const VhPolicy *policy, const char *address, gboolean dry_run)
+{
+    g_autofree char *path = vh_policy_dropin_path(host, address);
+    g_autofree char *text = NULL; /* what is removed, for the JSON (a diff's "before") */
+    g_autoptr(JsonBuilder) b = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return not_ours(policy, address, path);
+    if (!dry_run && g_unlink(path) != 0) {
+        vh_cli_error("%s: cannot be removed, %s (fix: %s)", path, g_strerror(errno),
+                     vh_error_errno_fix(errno));
+        return FALSE;
+    }
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    vh_cli_json_string_or_null(b, "file", path);
+    vh_cli_json_string_or_null(b, "text", text);
+    json_builder_end_object(b);
+    vh_cli_outcome(address, dry_run ? "would-disable" : "disabled", NULL, NULL,
+                   json_builder_get_root(b), "%s %s: %s %s", dry_run ? "would disable" : "disabled",
+                   address, dry_run ? "would remove" : "removed", path);
+    if (!dry_run)
+        warn_if_held(host, address);
+    return TRUE;
+}
+
 int
 vh_cmd_disable(int argc, char **argv)
 {
-    gboolean json = FALSE;
+    gboolean json = FALSE, dry_run = FALSE;
     const GOptionEntry entries[] = {
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+         "Say which drop-ins would be removed, and their text; remove nothing", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: what was removed, and why not",
          NULL},
         {NULL},
@@ -104,7 +118,7 @@ vh_cmd_disable(int argc, char **argv)
     {
         g_autofree char *dropins = g_build_filename(host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
 
-        if (!vh_cli_may_write(dropins))
+        if (!dry_run && !vh_cli_may_write(dropins))
             return VH_EXIT_FAILED;
     }
     /* every DEVICE is understood before anything is removed */
@@ -117,7 +131,7 @@ vh_cmd_disable(int argc, char **argv)
     }
     policy = vh_policy_load(host);
     for (int i = 1; i < argc; i++) {
-        if (!disable_one(host, policy, addresses[i]))
+        if (!disable_one(host, policy, addresses[i], dry_run))
             status = VH_EXIT_FAILED;
     }
     g_free(addresses);

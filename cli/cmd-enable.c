@@ -123,6 +123,7 @@ typedef struct {
     gboolean replace;
     gboolean console_handoff;
     const char *vfio_driver; /* --vfio-driver; NULL: none given; "auto" */
+    gboolean dry_run;        /* say what would be written, write nothing */
 } Asked;
 
 /*
@@ -190,8 +191,8 @@ plan_for(const VhCliView *view, VhPciDevice *dev, const Asked *a)
 
 /* The JSON of an enabled device: its drop-in, what it allows, and what goes with it. */
 static JsonNode *
-enabled_json(const Plan *plan, const char *path, const char *identity, const VhPciDevice *pf,
-             int vf_index, const GPtrArray *companions)
+enabled_json(const Plan *plan, const char *path, const char *text, const char *identity,
+             const VhPciDevice *pf, int vf_index, const GPtrArray *companions)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
@@ -222,6 +223,7 @@ enabled_json(const Plan *plan, const char *path, const char *identity, const VhP
     }
     json_builder_end_array(b);
     vh_cli_json_string_or_null(b, "kept", plan->kept);
+    vh_cli_json_string_or_null(b, "text", text); /* the drop-in, as written */
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -252,9 +254,19 @@ warn_refused(const VhCliView *view, const VhPciDevice *dev, const VhVerdict *v, 
                      "'vfio-handoff check')");
 }
 
-/* Writes the drop-in of @dev and says what it did. */
+/* Says the text of a drop-in that would be written, each line indented. */
+static void
+say_text(const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+    for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+        vh_cli_say("  | %s\n", lines[i]);
+}
+
+/* Writes the drop-in of @dev and says what it did; with @dry_run, what it would write. */
 static gboolean
-enable_one(const VhCliView *view, const Plan *plan)
+enable_one(const VhCliView *view, const Plan *plan, gboolean dry_run)
 {
     VhPciDevice *dev = plan->dev;
     char **domains = plan->domains;
@@ -277,21 +289,24 @@ enable_one(const VhCliView *view, const Plan *plan)
     g_autoptr(GError) error = NULL;
     gboolean forcible;
     const VhReason *r = refusal(v, console_handoff, &forcible);
+    const char *done = dry_run ? "would enable" : "enabled";
     JsonNode *root;
 
-    if (!vh_policy_write_atomic(path, text, &error)) {
+    if (!dry_run && !vh_policy_write_atomic(path, text, &error)) {
         vh_cli_error("%s: %s", dev->name, error->message);
         return FALSE;
     }
-    root = enabled_json(plan, path, identity, dropin.pf, vf_index, companions);
+    root = enabled_json(plan, path, text, identity, dropin.pf, vf_index, companions);
     if (vf_index >= 0)
-        vh_cli_outcome(dev->name, "enabled", dev->driver, NULL, root,
-                       "enabled %s (%s) for %s, identity %s (VF %d of %s) pinned: %s", dev->name,
+        vh_cli_outcome(dev->name, dry_run ? "would-enable" : "enabled", dev->driver, NULL, root,
+                       "%s %s (%s) for %s, identity %s (VF %d of %s) pinned: %s", done, dev->name,
                        name, who, identity, vf_index, dropin.pf->name, path);
     else
-        vh_cli_outcome(dev->name, "enabled", dev->driver, NULL, root,
-                       "enabled %s (%s) for %s, identity %s pinned: %s", dev->name, name, who,
+        vh_cli_outcome(dev->name, dry_run ? "would-enable" : "enabled", dev->driver, NULL, root,
+                       "%s %s (%s) for %s, identity %s pinned: %s", done, dev->name, name, who,
                        identity, path);
+    if (dry_run)
+        say_text(text);
     for (guint j = 0; j < companions->len; j++) {
         VhPciDevice *c = g_ptr_array_index(companions, j);
 
@@ -411,13 +426,13 @@ enable_all(int argc, char **argv, const Asked *asked, gboolean force)
     if (view == NULL)
         return VH_EXIT_FAILED;
     dropins = g_build_filename(view->host->config_dir, VH_POLICY_DROPIN_DIR, NULL);
-    if (!vh_cli_may_write(dropins))
+    if (!asked->dry_run && !vh_cli_may_write(dropins))
         return VH_EXIT_FAILED;
     /* every device is checked before anything is written */
     if ((rc = plan_all(view, argc, argv, asked, force, plans)) >= 0)
         return rc;
     for (guint i = 0; i < plans->len; i++) {
-        if (!enable_one(view, g_ptr_array_index(plans, i)))
+        if (!enable_one(view, g_ptr_array_index(plans, i), asked->dry_run))
             return VH_EXIT_FAILED;
     }
     return VH_EXIT_OK;
@@ -441,6 +456,7 @@ vh_cmd_enable(int argc, char **argv)
     g_autofree char *uri = NULL;
     g_autofree char *vfio_driver = NULL;
     gboolean force = FALSE, console_handoff = FALSE, replace = FALSE, json = FALSE;
+    gboolean dry_run = FALSE;
     const GOptionEntry entries[] = {
         {"console-handoff", 0, 0, G_OPTION_ARG_NONE, &console_handoff,
          "The boot VGA device may be handed off while it shows the host's console "
@@ -453,6 +469,8 @@ vh_cmd_enable(int argc, char **argv)
          "Allow only this domain (repeat for several; default: any domain). On a device "
          "enabled before for some domains, adds to them",
          "DOMAIN"},
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+         "Say what would be written, each drop-in's text too; write nothing", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON: what was written, and why not", NULL},
         {"force", 0, 0, G_OPTION_ARG_NONE, &force,
          "Enable a device the host depends on now (the hook still refuses it while it does)", NULL},
@@ -477,7 +495,7 @@ vh_cmd_enable(int argc, char **argv)
         return VH_EXIT_USAGE;
     }
     {
-        const Asked asked = {domains, replace, console_handoff, vfio_driver};
+        const Asked asked = {domains, replace, console_handoff, vfio_driver, dry_run};
 
         if (!asked_valid(&asked))
             return VH_EXIT_USAGE;

@@ -431,8 +431,9 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
     vh_cli_json_bool(b, "enabled", pd != NULL && pd->enabled);
     if (pd == NULL) {
         /* no section names it: every member there, null (JSON v1 has no missing keys) */
-        static const char *const members[] = {"section", "file", "line", "domains", "identity",
-                                              "identity_matches", "vf", NULL};
+        static const char *const members[] = {
+            "section", "file", "line", "domains", "identity", "identity_matches", "vf",
+            "console_handoff", "vfio_driver", NULL};
 
         for (guint i = 0; members[i] != NULL; i++)
             vh_cli_json_string_or_null(b, members[i], NULL);
@@ -475,6 +476,9 @@ policy_to_json(JsonBuilder *b, const VhCliView *view, const VhPciDevice *dev)
                 json_builder_add_null_value(b);
             }
         }
+        vh_cli_json_bool(b, "console_handoff", pd->console_handoff);
+        /* vfio-driver=, null: auto */
+        vh_cli_json_string_or_null(b, "vfio_driver", pd->vfio_driver);
     }
     json_builder_end_object(b);
 }

@@ -143,6 +143,32 @@ run "$r" enable "$GPU"
 is "enabling the console GPU again keeps console-handoff (exit 0)" 0 "$rc"
 is "... in the drop-in" "console-handoff=true" "$(grep '^console-handoff' "$r/etc/vfio-handoff/conf.d/50-$GPU.conf")"
 
+# ---- enable and disable --dry-run: what would be written or removed, with the text; nothing
+# changes (Ansible's check mode and diff are made of these)
+fresh gpu-audio
+drop=$r/etc/vfio-handoff/conf.d/50-0000:01:00.0.conf
+run "$r" enable 01:00.0 --domain nas --dry-run
+is "enable --dry-run says what it would write, with the drop-in's text (exit 0)" \
+    "0 would enable 0000:01:00.0 (NVIDIA Corporation GA102 [GeForce RTX 3090]) for nas, identity 10de:2204:1458:403b pinned: $drop
+  | [device 0000:01:00.0]
+  | enabled=true
+  | domains=nas
+  | identity=10de:2204:1458:403b
+  its IOMMU group companion 0000:01:00.1 (snd_hda_intel) will be handed off with it" \
+    "$rc $(echo "$out" | grep -v '^  | #')"
+is "... and writes nothing" "no" "$([ -e "$drop" ] && echo yes || echo no)"
+run "$r" enable 01:00.0 --domain nas --dry-run --json
+is "... its JSON: outcome would-enable, the text as written" "would-enable [device 0000:01:00.0]" \
+    "$(echo "$out" | jq -r '.devices[0] | "\(.outcome) \(.details.text)"' | sed -n '1s/ #.*//p;3p' | xargs)"
+run "$r" enable 01:00.0 --domain nas
+before=$(cat "$drop")
+run "$r" disable 01:00.0 --dry-run --json
+is "disable --dry-run --json: would-disable, with the text it would remove (exit 0)" "0 would-disable yes" \
+    "$rc $(echo "$out" | jq -r '.devices[0].outcome') $([ "$(echo "$out" | jq -r '.devices[0].details.text')" = "$before" ] && echo yes)"
+is "... and removes nothing" "$before" "$(cat "$drop")"
+run "$r" disable 01:00.0 --dry-run
+is "disable --dry-run in words" "0 would disable 0000:01:00.0: would remove $drop" "$rc $out"
+
 # ---- 6. a default route in another routing table (policy routing) protects its NIC too
 fresh default-route
 run "$r" show 08:00.0
