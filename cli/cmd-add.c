@@ -41,7 +41,10 @@ vh_cmd_add(int argc, char **argv)
          NULL},
         {"config", 0, 0, G_OPTION_ARG_NONE, &config,
          "Add them to the persistent definition, for its next start (the default)", NULL},
-        {"persistent", 0, 0, G_OPTION_ARG_NONE, &persistent, "Both: --live and --config", NULL},
+        {"persistent", 0, 0, G_OPTION_ARG_NONE, &persistent,
+         "Both: --live and --config; of a domain that does not run, its definition alone (as "
+         "virsh's)",
+         NULL},
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
          "Print the change as a unified diff of the domain's XML (with --live: what would be "
          "hot-plugged); change nothing",

@@ -52,7 +52,10 @@ vh_cmd_remove(int argc, char **argv)
          NULL},
         {"config", 0, 0, G_OPTION_ARG_NONE, &config,
          "Remove them from the persistent definition (the default)", NULL},
-        {"persistent", 0, 0, G_OPTION_ARG_NONE, &persistent, "Both: --live and --config", NULL},
+        {"persistent", 0, 0, G_OPTION_ARG_NONE, &persistent,
+         "Both: --live and --config; of a domain that does not run, its definition alone (as "
+         "virsh's)",
+         NULL},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
          "With --live: how long the guest has to let go of a device (default 10)", "SECONDS"},
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,

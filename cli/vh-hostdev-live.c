@@ -436,16 +436,34 @@ vh_hostdev_remove_live(const VhLibvirt *lv, virConnectPtr conn, const VhCliView 
     return g_steal_pointer(&l.r);
 }
 
-/* --persistent: the running domain first, then its definition; one result */
+/* Whether @domain runs: 1, 0, or -1 when libvirt does not know it (then the change that
+ * follows says so). */
+static int
+domain_active(const VhLibvirt *lv, virConnectPtr conn, const char *domain)
+{
+    virDomainPtr dom = vh_libvirt_domain(lv, conn, domain, NULL);
+    int active;
+
+    if (dom == NULL)
+        return -1;
+    active = lv->domain_is_active(dom);
+    lv->domain_free(dom);
+    return active;
+}
+
+/* --persistent: the running domain first, then its definition; one result. A domain that
+ * does not run has its definition changed alone, as virsh's --persistent does. */
 static VhHostdevResult *
 both(VhHostdevChange live, VhHostdevChange config, const VhLibvirt *lv, virConnectPtr conn,
      const VhCliView *view, const char *domain, const VhHostdevRequest *req, GError **error)
 {
-    g_autoptr(VhHostdevResult) r = live(lv, conn, view, domain, req, error);
+    g_autoptr(VhHostdevResult) r = NULL;
     g_autoptr(VhHostdevResult) c = NULL;
     g_autoptr(GError) local = NULL;
 
-    if (r == NULL)
+    if (domain_active(lv, conn, domain) == 0)
+        return config(lv, conn, view, domain, req, error);
+    if ((r = live(lv, conn, view, domain, req, error)) == NULL)
         return NULL;
     if ((c = config(lv, conn, view, domain, req, &local)) == NULL) {
         g_autofree char *prefix = g_strconcat(r->domain, ": ", NULL);

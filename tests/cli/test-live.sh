@@ -114,7 +114,8 @@ run "$r" recover
 is "recover gives it back (exit 0)" "0 igb " "$rc $(drv "$r" "$nic") $(journal "$r")"
 rm "$r/run/libvirt/qemu/vm.xml"
 
-# ---- --persistent: the running domain and its definition; not running: --live refused
+# ---- --persistent: the running domain and its definition; not running: --live refused, and
+# --persistent changes the definition alone
 run "$r" add vm "$nic" --persistent
 is "add --persistent hot-plugs and defines (exit 0)" "0 vfio-pci 1 1" \
     "$rc $(drv "$r" "$nic") $(live_has "$nic") $(grep -c "<hostdev mode='subsystem' type='pci' managed='no'>" "$r/libvirt/vm.xml")"
@@ -126,6 +127,11 @@ rm "$r/libvirt/vm.live.xml"
 run "$r" add vm "$nic" --live
 is "add --live of a domain that does not run is refused (exit 1), with the fix" \
     "1 vfio-handoff: vm: is not running, and --live changes a running domain (fix: leave out --live to add to its definition, for its next start)" "$rc $err"
+run "$r" add vm "$nic" --persistent
+is "add --persistent of a domain that does not run changes its definition alone, as virsh's (exit 0)" \
+    "0 igb 1 " "$rc $(drv "$r" "$nic") $(grep -c "<hostdev mode='subsystem' type='pci' managed='no'>" "$r/libvirt/vm.xml") $(journal "$r")"
+run "$r" remove vm "$nic" --persistent
+is "remove --persistent of it likewise (exit 0)" "0 0" "$rc $(grep -c '<hostdev' "$r/libvirt/vm.xml")"
 run "$r" remove vm --all --live
 is "remove --all --live is a usage error" \
     "2 vfio-handoff: remove: --all changes the definition only (fix: name the DEVICEs to unplug with --live)" "$rc $err"
