@@ -387,7 +387,8 @@ print_json(const VhHostdevResult *r, const char *diff, gboolean dry_run)
             json_builder_add_string_value(b, n);
     }
     json_builder_end_array(b);
-    vh_cli_json_string_or_null(b, "diff", diff); /* the unified diff a dry run shows, or null */
+    /* the definition's unified diff, before and after (or null: nothing changed, or live) */
+    vh_cli_json_string_or_null(b, "diff", diff);
     json_builder_end_object(b);
     vh_cli_print_json(b);
 }
@@ -409,7 +410,8 @@ print_result(const VhHostdevResult *r, gboolean dry_run)
     for (guint i = 0; i < r->warnings->len; i++)
         vh_cli_error("warning: %s: as the host is now, the hook would refuse its start: %s",
                      r->domain, (const char *)g_ptr_array_index(r->warnings, i));
-    if (dry_run && r->changes->len > 0 && !r->live) {
+    /* the definition's diff: what a dry run shows, and in the JSON after a change too */
+    if (r->changes->len > 0 && !r->live && r->before != NULL && r->after != NULL) {
         g_autofree char *a = g_strdup_printf("%s (defined)", r->domain);
         g_autofree char *b = g_strdup_printf("%s (after %s)", r->domain, r->verb);
 
@@ -423,7 +425,7 @@ print_result(const VhHostdevResult *r, gboolean dry_run)
         printf("Nothing to change in %s.\n", r->domain);
         return;
     }
-    if (diff != NULL) {
+    if (dry_run && diff != NULL) {
         fputs(diff, stdout);
         return;
     }

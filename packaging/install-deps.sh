@@ -41,7 +41,7 @@ if command -v apt-get >/dev/null 2>&1; then
           libkmod-dev libmount-dev libfuse3-dev fuse3 strace valgrind libvirt-clients jq bash-completion patch
           clang libclang-rt-dev util-linux
           libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-system-arm libxml2-utils
-          groff-base debhelper lintian rpm python3 python3-jsonschema"
+          groff-base debhelper lintian rpm python3 python3-jsonschema ansible-core"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-utils debootstrap e2fsprogs ovmf"
     [ "$want_bench" = yes ] && pkgs="$pkgs virtinst"
     missing=
@@ -65,7 +65,7 @@ elif command -v dnf >/dev/null 2>&1; then
           kmod-devel libmount-devel fuse3-devel fuse3 strace valgrind libvirt-client jq bash-completion patch
           clang compiler-rt util-linux
           libvirt-daemon-driver-qemu qemu-system-x86-core qemu-system-aarch64-core libxml2
-          groff-base rpm-build python3 python3-jsonschema"
+          groff-base rpm-build python3 python3-jsonschema ansible-core"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-img debootstrap e2fsprogs edk2-ovmf"
     [ "$want_bench" = yes ] && pkgs="$pkgs virt-install"
     # shellcheck disable=SC2086

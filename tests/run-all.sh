@@ -219,14 +219,15 @@ configure_main() {
     [ -f "$main/Makefile" ] || (mkdir -p "$main" && cd "$main" && "$src/configure" --enable-werror -q)
 }
 # the kill-point sweep and the race run once, at full size, in the reliability stage: here
-# make check leaves them out (RELIABILITY_TESTS=), as everything else runs in both builds
+# make check leaves them out (RELIABILITY_TESTS=), as everything else runs in both builds; the
+# Ansible playbooks (Python driving the CLI, 30 s) run in the first stage only (ANSIBLE_TESTS=)
 runs check && stage "build and make check (-Werror)" "$main" log \
     sh -c "'$src/configure' --enable-werror -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS="
 runs sanitizers && stage "sanitizers (ASan + UBSan): make check" "$out/san" log \
-    sh -c "'$src/configure' --enable-werror --enable-sanitizers -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS="
+    sh -c "'$src/configure' --enable-werror --enable-sanitizers -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS= ANSIBLE_TESTS="
 # where libfuse3 is absent the fake kernel's tests skip with the reason, and check passes
 runs nofuse && stage "without the fake kernel (--without-fuse): make check skips its tests" "$out/nofuse" one \
-    sh -c "'$src/configure' --without-fuse -q && make -s -j$jobs && make -s -j$jobs check >check.out 2>&1 &&
+    sh -c "'$src/configure' --without-fuse -q && make -s -j$jobs && make -s -j$jobs check ANSIBLE_TESTS= >check.out 2>&1 &&
            grep -q '^SKIP: tests/cli/test-hook.sh - no fake kernel: vh-fake kernel: built without FUSE' check.out &&
            grep -q '^SKIP: tests/unit/test-handoff' check.out"
 # the later stages use the first stage's build tree (configured here when it did not run)

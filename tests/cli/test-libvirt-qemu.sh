@@ -14,31 +14,8 @@ for tool in /usr/sbin/libvirtd virsh virt-xml-validate xmllint qemu-system-x86_6
 done
 
 # ---- the daemon: its own directories, as an unprivileged user (root's would be qemu:///system)
-lv=$tap_tmp/libvirt
-mkdir -p "$lv/home" "$lv/run"
-as_user=
-if [ "$(id -u)" -eq 0 ]; then
-    chmod 711 "$tap_tmp"
-    chown -R nobody:"$(id -gn nobody)" "$lv"
-    as_user="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
-fi
-chmod 700 "$lv/run"
-$as_user env -i HOME="$lv/home" XDG_RUNTIME_DIR="$lv/run" XDG_CONFIG_HOME="$lv/home/.config" \
-    XDG_CACHE_HOME="$lv/home/.cache" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    /usr/sbin/libvirtd >"$lv/daemon.log" 2>&1 &
-lv_pid=$!
-trap 'kill "$lv_pid" 2>/dev/null; wait "$lv_pid" 2>/dev/null; rm -rf "$tap_tmp"' EXIT
-trap 'exit 130' INT TERM
-uri="qemu+unix:///session?socket=$lv/run/libvirt/libvirt-sock"
-n=0
-until virsh -q -c "$uri" uri >/dev/null 2>&1; do
-    n=$((n + 1))
-    if [ $n -gt 300 ] || ! kill -0 "$lv_pid" 2>/dev/null; then
-        echo "Bail out! libvirtd did not start: $(tail -n 3 "$lv/daemon.log" | tr '\n' ' ')"
-        exit 1
-    fi
-    sleep 0.1
-done
+. "$VH_SRCDIR/tests/cli/session-libvirtd.sh"
+start_session_libvirtd
 
 # ---- the hosts: a GPU with its audio function (one multifunction guest slot, a root port of
 # vfio-handoff's) and an SR-IOV VF (one function, placed by libvirt), both enabled
