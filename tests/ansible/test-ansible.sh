@@ -34,6 +34,29 @@ for m in device hostdev facts; do
         "$rc $(tr '\n' ' ' <"$tap_tmp/doc")"
 done
 
+# ---- ansible-test sanity, the tests that run offline (the others fetch their tools with pip),
+# in a copy laid out as ansible-test wants it, with its state under the temp dir
+if command -v ansible-test >/dev/null 2>&1; then
+    at=$tap_tmp/at/ansible_collections/vfio_handoff/passthrough
+    mkdir -p "$at" "$tap_tmp/at/home"
+    cp -R "$VH_SRCDIR/ansible/." "$at/"
+    rm -f "$at/Makefile.am.inc"
+    offline="compile future-import-boilerplate metaclass-boilerplate shebang line-endings
+        no-smart-quotes empty-init symlinks use-argspec-type-path no-assert no-basestring
+        no-dict-iteritems no-get-exception no-illegal-filenames no-main-display
+        no-unicode-literals replace-urlopen use-compat-six action-plugin-docs"
+    rc=0
+    # shellcheck disable=SC2046
+    (cd "$at" && HOME="$tap_tmp/at/home" ansible-test sanity --local \
+        --python "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+        $(for t in $offline; do echo "--test $t"; done)) >"$tap_tmp/sanity" 2>&1 || rc=$?
+    is "ansible-test sanity passes its $(echo $offline | wc -w) offline tests" \
+        "0 $(echo $offline | wc -w)" "$rc $(grep -c '^Running sanity test' "$tap_tmp/sanity")"
+    [ "$rc" = 0 ] || grep -vi 'locale' "$tap_tmp/sanity" | tail -n 15 | sed 's/^/# /'
+else
+    skip "ansible-test sanity: ansible-test is not installed (Debian's ansible-core has it)"
+fi
+
 # play [--check] [--diff] -- TASK-YAML: runs a one-task playbook on localhost against the fake host
 # $r; sets rc (ansible-playbook's exit), res (the last task's JSON result, which the tree
 # callback keeps) and log
