@@ -82,11 +82,8 @@ options:
       - Enable a device the host depends on now (the hook still refuses it while it does).
     type: bool
     default: false
-  binary:
-    description:
-      - The vfio-handoff command, by name on the PATH or by path.
-    type: path
-    default: vfio-handoff
+extends_documentation_fragment:
+  - vfio_handoff.passthrough.cli
 notes:
   - Supports check mode (C(vfio-handoff enable --dry-run)) and diff mode (the drop-in's text
     before and after).

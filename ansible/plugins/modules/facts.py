@@ -25,13 +25,9 @@ options:
     elements: str
     choices: [check, list, status]
     default: [check, list, status]
-  uri:
-    description: The libvirt URI C(check) asks, as C(virsh -c) takes it.
-    type: str
-  binary:
-    description: The vfio-handoff command, by name on the PATH or by path.
-    type: path
-    default: vfio-handoff
+extends_documentation_fragment:
+  - vfio_handoff.passthrough.cli
+  - vfio_handoff.passthrough.cli.libvirt
 notes:
   - C(check) fails on a host that cannot do passthrough (no IOMMU, say); that is a fact here,
     C(ansible_facts.vfio_handoff.check.ok) false, not a failed task.

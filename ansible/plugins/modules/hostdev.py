@@ -46,13 +46,9 @@ options:
         since its devices would differ from what it runs with until it restarts.
     type: bool
     default: false
-  uri:
-    description: The libvirt URI, as C(virsh -c) takes it.
-    type: str
-  binary:
-    description: The vfio-handoff command, by name on the PATH or by path.
-    type: path
-    default: vfio-handoff
+extends_documentation_fragment:
+  - vfio_handoff.passthrough.cli
+  - vfio_handoff.passthrough.cli.libvirt
 notes:
   - Supports check mode (C(--dry-run)) and diff mode (the domain's definition before and
     after).
