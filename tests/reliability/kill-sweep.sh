@@ -141,6 +141,10 @@ point $point: vm2's start was refused: $err"
         [ -n "${VH_SWEEP_DEBUG:-}" ] && echo "# point $point rc $rc: $(wc -l <"$tap_tmp/points" 2>/dev/null) points" >&2
         run "$r" recover --offline
         left=$(leftovers)
+        # the journal accounts for every device the hook moved: recover never has to adopt one
+        # as parked (it would give it back, but to whatever the kernel probes, and without the
+        # console or the override the record kept)
+        case "$out" in *"(parked: "*) left="${left:+$left; }a device lost its record: recover adopted it as parked" ;; esac
         if [ -n "$left" ]; then
             orphans=$((orphans + 1))
             detail="$detail
