@@ -343,7 +343,7 @@ vh_cmd_export(int argc, char **argv)
          "Tag the devices with this Neutron physical network (SR-IOV NICs)", "NET"},
         {"resource-class", 0, 0, G_OPTION_ARG_STRING, &tags.resource_class,
          "Track the devices in Placement under this resource class ([pci] "
-         "report_in_placement)",
+         "report_in_placement; the aliases ask for it too, which Nova takes from 2023.1 on)",
          "CLASS"},
         {"traits", 0, 0, G_OPTION_ARG_STRING, &tags.traits,
          "Report these Placement traits for the devices (comma-separated)", "TRAITS"},
