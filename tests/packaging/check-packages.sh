@@ -30,6 +30,7 @@ expected='/etc/libvirt/hooks/qemu.d/50-vfio-handoff
 /usr/share/vfio-handoff/schema/detach.schema.json
 /usr/share/vfio-handoff/schema/disable.schema.json
 /usr/share/vfio-handoff/schema/enable.schema.json
+/usr/share/vfio-handoff/schema/export.schema.json
 /usr/share/vfio-handoff/schema/groups.schema.json
 /usr/share/vfio-handoff/schema/list.schema.json
 /usr/share/vfio-handoff/schema/plan.schema.json
