@@ -9,13 +9,23 @@
 
 #include "vh-cli.h"
 
-/* What the options add to each device_spec and alias. */
+/* What the options add to each device_spec and alias (owned: the options' values). */
 typedef struct {
-    const char *physical_network;
-    const char *resource_class;
-    const char *traits;
-    const char *alias; /* every alias's name; NULL: pci-VVVV-PPPP */
+    char *physical_network;
+    char *resource_class;
+    char *traits;
+    char *alias; /* every alias's name; NULL: pci-VVVV-PPPP */
 } Tags;
+
+static void
+tags_clear(Tags *t)
+{
+    g_free(t->physical_network);
+    g_free(t->resource_class);
+    g_free(t->traits);
+    g_free(t->alias);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Tags, tags_clear)
 
 /* Nova's device_type of @dev: a VF, a PF (it can have VFs), or a plain PCI device. */
 static const char *
@@ -337,7 +347,7 @@ int
 vh_cmd_export(int argc, char **argv)
 {
     gboolean json = FALSE;
-    Tags tags = {0};
+    g_auto(Tags) tags = {0};
     const GOptionEntry entries[] = {
         {"physical-network", 0, 0, G_OPTION_ARG_STRING, &tags.physical_network,
          "Tag the devices with this Neutron physical network (SR-IOV NICs)", "NET"},
