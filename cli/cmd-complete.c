@@ -50,6 +50,7 @@ static const VerbSpec specs[] = {
      ARG_DEVICE},
     {"remove", "--all --live --config --persistent --timeout= --dry-run --connect= --json",
      ARG_DOMAIN_OFF, ARG_DOMAIN_HOSTDEV},
+    {"domains", "--connect= --json --no-legend", ARG_NONE, ARG_NONE},
     {"status", "--json --brief --no-legend", ARG_NONE, ARG_NONE},
     {"detach", "--json", ARG_DEVICE, ARG_DEVICE},
     {"reattach", "--adopt --force --json", ARG_DETACHED, ARG_DETACHED},

@@ -20,6 +20,8 @@ static const VhCommand commands[] = {
     {"disable", "disable devices for passthrough (undoes enable)", vh_cmd_disable, FALSE},
     {"add", "add devices to a shut-off domain (hostdevs, locked memory)", vh_cmd_add, FALSE},
     {"remove", "remove devices from a shut-off domain (undoes add)", vh_cmd_remove, FALSE},
+    {"domains", "list libvirt's domains with the PCI devices each passes through", vh_cmd_domains,
+     FALSE},
     {"status", "show which devices are handed off, to whom and since when", vh_cmd_status, FALSE},
     {"detach", "hand devices to vfio-pci by hand (journaled; reattach gives them back)",
      vh_cmd_detach, FALSE},

@@ -34,6 +34,7 @@ int vh_cmd_enable(int argc, char **argv);
 int vh_cmd_disable(int argc, char **argv);
 int vh_cmd_add(int argc, char **argv);
 int vh_cmd_remove(int argc, char **argv);
+int vh_cmd_domains(int argc, char **argv);
 int vh_cmd_status(int argc, char **argv);
 int vh_cmd_detach(int argc, char **argv);
 int vh_cmd_reattach(int argc, char **argv);

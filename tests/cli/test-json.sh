@@ -148,6 +148,15 @@ check_doc remove "remove --dry-run --json (nothing to remove)"
 run "$r" add -c "$node" --json running 01:00.0
 check_doc add "a refused add --json"
 is "... its error names the fix" '"pass --persistent to hot-plug now and in its definition, --live for now only; or run '"'"'virsh shutdown running'"'"', then add again"' "$(echo "$out" | jq -c '.errors[0].fix')"
+run "$r" domains -c "$node" --json
+check_doc domains "domains --json"
+is "domains --json: each domain, whether it runs, its hostdevs" \
+    '[["nas",false,[]],["running",true,[]],["win11",false,[]]]' \
+    "$(echo "$out" | jq -c '[.domains[] | [.name, .running, .hostdevs]]')"
+run "$r" domains -c test:///nonexistent-path.xml --json
+check_doc domains "domains --json, libvirt unreachable (exit $rc)"
+is "... exit 1, not ok, the error names the URI" '1 false true' \
+    "$rc $(echo "$out" | jq -c '.ok, (.errors[0].subject | startswith("libvirt at test:///"))' | paste -sd' ')"
 
 validate_all
 done_testing

@@ -49,6 +49,14 @@ is "status shows it held by the running domain" "vm false false" \
     "$(echo "$out" | jq -r '.devices[0] | "\(.domain) \(.orphan) \(.unplugged)"')"
 run "$r" add vm "$nic" --live
 is "adding it again changes nothing (exit 0)" "0 Nothing to change in vm." "$rc $out"
+run "$r" domains --json
+is "domains --json: vm runs, the NIC in its live devices alone" \
+    'true [] [{"address":"'"$nic"'","managed":false,"driver_model":null}]' \
+    "$(echo "$out" | jq -c '.domains[0] | .running, .hostdevs, .live_hostdevs' | paste -sd' ')"
+run "$r" domains
+is "domains: a line for vm, running, its definition without PCI devices (exit 0)" \
+    "0 DOMAIN  STATE    MEMORY  LOCKED  PCI DEVICES
+vm      running  2 GiB   yes     -" "$rc $out"
 
 # ---- remove --live: unplugged, awaited, given back
 run "$r" remove vm "$nic" --live

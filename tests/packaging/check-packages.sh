@@ -29,6 +29,7 @@ expected='/etc/libvirt/hooks/qemu.d/50-vfio-handoff
 /usr/share/vfio-handoff/schema/check.schema.json
 /usr/share/vfio-handoff/schema/detach.schema.json
 /usr/share/vfio-handoff/schema/disable.schema.json
+/usr/share/vfio-handoff/schema/domains.schema.json
 /usr/share/vfio-handoff/schema/enable.schema.json
 /usr/share/vfio-handoff/schema/export.schema.json
 /usr/share/vfio-handoff/schema/groups.schema.json
