@@ -5,6 +5,9 @@
 #   packaging/install-deps.sh          build + test dependencies
 #   packaging/install-deps.sh --vm     also what `make check-vm` needs (QEMU, debootstrap)
 #   packaging/install-deps.sh --bench  also what `make bench` compares against (virt-xml)
+# The Cockpit page's browser test needs Cockpit (cockpit-ws, cockpit-bridge, cockpit-system),
+# Chromium and python3-websocket: installed too where the distribution has them, else that test
+# skips, saying so. Cockpit's own socket (port 9090) is left off: the test runs its own cockpit-ws.
 set -eu
 
 want_vm=no
@@ -59,6 +62,28 @@ if command -v apt-get >/dev/null 2>&1; then
     else
         echo "install-deps.sh: all build dependencies present"
     fi
+    browser_pkgs="cockpit-ws cockpit-bridge cockpit-system chromium python3-websocket"
+    missing=
+    for p in $browser_pkgs; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "install-deps.sh: installing, for the Cockpit page's browser test:$missing"
+        had_socket=$(systemctl is-enabled cockpit.socket 2>/dev/null || true)
+        # shellcheck disable=SC2086
+        if $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
+            # Debian's cockpit-ws enables and starts cockpit.socket: a web console on port 9090
+            # is not what a test dependency should add to a machine
+            if [ "$had_socket" != enabled ] && [ -d /run/systemd/system ] &&
+                systemctl is-enabled cockpit.socket >/dev/null 2>&1; then
+                $SUDO systemctl disable --now cockpit.socket >/dev/null 2>&1 || true
+                echo "install-deps.sh: cockpit.socket left off (to use Cockpit: systemctl enable --now cockpit.socket)"
+            fi
+        else
+            echo "install-deps.sh: warning: Cockpit or Chromium cannot be installed here: the Cockpit page's browser test will skip"
+        fi
+    fi
 elif command -v dnf >/dev/null 2>&1; then
     pkgs="gcc make autoconf automake libtool pkgconf-pkg-config
           glib2-devel libxml2-devel pciutils-devel pciutils libvirt-devel json-glib-devel
@@ -70,6 +95,9 @@ elif command -v dnf >/dev/null 2>&1; then
     [ "$want_bench" = yes ] && pkgs="$pkgs virt-install"
     # shellcheck disable=SC2086
     $SUDO dnf install -y -q $pkgs
+    # Chromium comes from EPEL on RHEL: where it cannot be installed the browser test skips
+    $SUDO dnf install -y -q cockpit-ws cockpit-bridge cockpit-system chromium python3-websocket-client ||
+        echo "install-deps.sh: warning: Cockpit or Chromium cannot be installed here: the Cockpit page's browser test will skip"
 else
     echo "install-deps.sh: neither apt-get nor dnf found; install the packages listed in README.md by hand" >&2
     exit 1

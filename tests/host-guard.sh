@@ -11,7 +11,8 @@
 # mount point, where new mounts would reach the host) it compares listings of
 # /etc/libvirt/hooks and /usr/local before and after, and the seeded-hooks case is a skip that
 # says why. In both, no `vh-fake
-# kernel` process and no FUSE mount of the fake kernel may be left.
+# kernel` process and no FUSE mount of the fake kernel may be left, and no cockpit-ws,
+# cockpit-bridge or chromium the Cockpit page's browser test started.
 set -u
 
 fuse_mounts() { grep -c ' fuse\.vhsysfs ' /proc/self/mounts || true; }
@@ -60,8 +61,9 @@ tap=$1
 label=$2
 shift 2
 say() { echo "$1 - $label: $2" >>"$tap"; }
-# (by process name: a command line may mention the fake kernel without being one)
-fake_kernels() { pgrep -x vh-fake 2>/dev/null | sort; }
+# (by process name: a command line may mention the fake kernel without being one); those that
+# ran before are not the stage's
+fake_kernels() { pgrep -x 'vh-fake|cockpit-ws|cockpit-bridge|chromium' 2>/dev/null | sort; }
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/vh-guard-XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 trap 'exit 130' INT TERM
@@ -128,8 +130,8 @@ while left=$(fake_kernels | comm -13 "$scratch/kernels.before" -) && [ -n "$left
     n=$((n + 1))
 done
 if [ -n "$left" ]; then
-    say "not ok" "no fake kernel process left (pids $(echo "$left" | paste -sd' '))"
+    say "not ok" "no fake kernel, cockpit-ws or chromium process left (pids $(echo "$left" | paste -sd' '): $(for p in $left; do cat /proc/$p/comm 2>/dev/null; done | sort -u | paste -sd' '))"
 else
-    say "ok" "no fake kernel process left"
+    say "ok" "no fake kernel, cockpit-ws or chromium process left"
 fi
 exit "$rc"

@@ -5,13 +5,15 @@
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: make check
 #      (both without the kill-point sweep and the race, which stage 7 runs at full size)
 #   3. a build without the fake kernel (--without-fuse): its tests skip, with the reason
-#   4. make distcheck (the release tarball builds, passes its tests, installs and uninstalls)
-#   5. make check-packages: the .deb (lintian-clean) and the .rpm build from the tarball
-#   6. make check-mutants (each breaking change to the safety-critical code is caught)
-#   7. make check-reliability: the kill-point sweep, the race test with 3,000 hook calls,
+#   4. the Cockpit page in a real browser (Debian's chromium and cockpit-ws, on a fake host), its
+#      screenshots in _build/main/tests/cockpit/screenshots
+#   5. make distcheck (the release tarball builds, passes its tests, installs and uninstalls)
+#   6. make check-packages: the .debs (lintian-clean) and the .rpms build from the tarball
+#   7. make check-mutants (each breaking change to the safety-critical code is caught)
+#   8. make check-reliability: the kill-point sweep, the race test with 3,000 hook calls,
 #      valgrind, and every libFuzzer target for 10 s (tests/RELIABILITY.md; longer by hand)
-#   8. make check-vm: the VM test bed, a real kernel with an emulated IOMMU, the .deb installed
-# Stages 1 to 7 run under tests/host-guard.sh, which proves they wrote nothing outside the
+#   9. make check-vm: the VM test bed, a real kernel with an emulated IOMMU, the .deb installed
+# Stages 1 to 8 run under tests/host-guard.sh, which proves they wrote nothing outside the
 # build tree and left no process or mount behind. Everything is built in _build/, afresh each
 # run; a source tree configured in place (./autogen.sh && make) is left as it is, and built
 # from a copy. Ends with "tests: N passed, N failed, N skipped": a stage that cannot run here
@@ -20,15 +22,15 @@
 # time and the total (the budget: 35 minutes on 2 cores with the guest image cached).
 # Exit status 0 only when nothing failed.
 #   tests/run-all.sh                every stage
-#   tests/run-all.sh STAGE...       only these: check sanitizers nofuse distcheck packages
-#                                   mutants reliability vm
+#   tests/run-all.sh STAGE...       only these: check sanitizers nofuse cockpit distcheck
+#                                   packages mutants reliability vm
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 out=$top/_build
 
-all_stages="check sanitizers nofuse distcheck packages mutants reliability vm"
+all_stages="check sanitizers nofuse cockpit distcheck packages mutants reliability vm"
 for want in "$@"; do
     case " $all_stages " in
     *" $want "*) ;;
@@ -204,6 +206,7 @@ budget_of() {
     "build and make check"*) echo 190 ;;
     sanitizers*) echo 240 ;;
     "without the fake kernel"*) echo 80 ;;
+    "the Cockpit page"*) echo 60 ;;
     "make distcheck") echo 70 ;;
     "make check-packages"*) echo 95 ;;
     "make check-mutants") echo 700 ;;
@@ -220,14 +223,16 @@ configure_main() {
 }
 # the kill-point sweep and the race run once, at full size, in the reliability stage: here
 # make check leaves them out (RELIABILITY_TESTS=), as everything else runs in both builds; the
-# Ansible playbooks (Python driving the CLI, 30 s) run in the first stage only (ANSIBLE_TESTS=)
+# Ansible playbooks (Python driving the CLI, 30 s) run in the first stage only (ANSIBLE_TESTS=);
+# the Cockpit page's browser test runs in a stage of its own (dist/'s checks stay everywhere)
+nobrowser="COCKPIT_TESTS=tests/cockpit/test-dist.sh"
 runs check && stage "build and make check (-Werror)" "$main" log \
-    sh -c "'$src/configure' --enable-werror -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS="
+    sh -c "'$src/configure' --enable-werror -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS= $nobrowser"
 runs sanitizers && stage "sanitizers (ASan + UBSan): make check" "$out/san" log \
-    sh -c "'$src/configure' --enable-werror --enable-sanitizers -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS= ANSIBLE_TESTS="
+    sh -c "'$src/configure' --enable-werror --enable-sanitizers -q && make -s -j$jobs && make -s -j$jobs check RELIABILITY_TESTS= ANSIBLE_TESTS= $nobrowser"
 # where libfuse3 is absent the fake kernel's tests skip with the reason, and check passes
 runs nofuse && stage "without the fake kernel (--without-fuse): make check skips its tests" "$out/nofuse" one \
-    sh -c "'$src/configure' --without-fuse -q && make -s -j$jobs && make -s -j$jobs check ANSIBLE_TESTS= >check.out 2>&1 &&
+    sh -c "'$src/configure' --without-fuse -q && make -s -j$jobs && make -s -j$jobs check ANSIBLE_TESTS= $nobrowser >check.out 2>&1 &&
            grep -q '^SKIP: tests/cli/test-hook.sh - no fake kernel: vh-fake kernel: built without FUSE' check.out &&
            grep -q '^SKIP: tests/unit/test-handoff' check.out"
 # the later stages use the first stage's build tree (configured here when it did not run)
@@ -236,6 +241,11 @@ if ! configure_main; then
     status=1
     echo "==> configure failed in $main"
 fi
+# the Cockpit page, installed for cockpit-ws on a fake host and driven in headless Chromium: it
+# skips, saying why, where Cockpit or Chromium could not be installed (its make check log holds
+# the reason); the screenshots stay in the build tree
+runs cockpit && stage "the Cockpit page in Chromium (make check TESTS=tests/cockpit/test-cockpit.sh)" "$main" log \
+    sh -c "make -s -j$jobs && make -s check TESTS=tests/cockpit/test-cockpit.sh"
 # distcheck builds, installs and uninstalls the tarball; the whole suite ran in stage 1 and the
 # mutants run most of it again from a distributed tree, so here the tarball runs the tests that
 # need its generated files (the unit tests, the CLI's and the man pages'): it counts as one

@@ -30,7 +30,10 @@ class Browser:
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # Chromium refuses to run its sandbox as root
         self.log = open(os.path.join(profile, "chromium.log"), "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+        # its home, caches and certificate store (~/.pki) in the profile, not the user's
+        env = dict(os.environ, HOME=profile, XDG_CONFIG_HOME=os.path.join(profile, "config"),
+                   XDG_CACHE_HOME=os.path.join(profile, "cache"))
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
         # its process group, for a test's exit trap when this driver itself is killed
         with open(os.path.join(profile, "chromium.pid"), "w") as f:

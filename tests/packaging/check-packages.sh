@@ -46,6 +46,13 @@ expected='/etc/libvirt/hooks/qemu.d/50-vfio-handoff
 leaves() { sed 's/\.gz$//' | sort -u | awk '{ l[NR] = $0 } END { for (i = 1; i <= NR; i++) if (index(l[i + 1], l[i] "/") != 1) print l[i] }'; }
 ours() { grep -vE '^/usr/share/(doc|licenses)(/|$)|^/usr/lib/\.build-id|^/(etc|usr|usr/lib|usr/libexec|usr/share|usr/share/man|usr/share/man/man[58]|usr/share/bash-completion|usr/share/bash-completion/completions|usr/lib/tmpfiles.d|etc/libvirt|etc/libvirt/hooks|etc/libvirt/hooks/qemu.d|etc/vfio-handoff|usr/bin|usr/libexec/vfio-handoff|usr/share/vfio-handoff)$'; }
 
+# what the Cockpit page's package must hold
+cockpit_expected='/usr/share/cockpit/vfio-handoff/index.css
+/usr/share/cockpit/vfio-handoff/index.html
+/usr/share/cockpit/vfio-handoff/index.js
+/usr/share/cockpit/vfio-handoff/manifest.json'
+cockpit_ours() { grep -vE '^/usr/share/(doc|licenses)(/|$)|^/(usr|usr/share|usr/share/cockpit|usr/share/cockpit/vfio-handoff)$'; }
+
 # ---- Debian
 deb=
 if command -v dpkg-buildpackage >/dev/null 2>&1 && command -v dh >/dev/null 2>&1; then
@@ -54,6 +61,7 @@ if command -v dpkg-buildpackage >/dev/null 2>&1 && command -v dh >/dev/null 2>&1
     is "make deb builds the package from the release tarball (dpkg-buildpackage -us -uc -b)" 0 "$rc"
     [ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/deb.log" | tail -n 20
     deb=$(ls "$build"/packages/vfio-handoff_*.deb 2>/dev/null | head -n 1)
+    cockpit_deb=$(ls "$build"/packages/cockpit-vfio-handoff_*_all.deb 2>/dev/null | head -n 1)
     changes=$(ls "$build"/packages/vfio-handoff_*.changes 2>/dev/null | head -n 1)
 else
     skip "dpkg-buildpackage or debhelper is not installed (packaging/install-deps.sh installs them on Debian): no .deb is built"
@@ -61,7 +69,7 @@ fi
 if [ -n "$deb" ]; then
     if command -v lintian >/dev/null 2>&1; then
         lintian --no-tag-display-limit "$changes" >"$tap_tmp/lintian" 2>&1
-        is "lintian finds no error and no warning in the .deb and .changes" "" \
+        is "lintian finds no error and no warning in the two .debs and the .changes" "" \
             "$(grep -E '^[EW]: ' "$tap_tmp/lintian")"
     else
         skip "lintian is not installed (packaging/install-deps.sh installs it): the .deb is not linted"
@@ -84,6 +92,17 @@ if [ -n "$deb" ]; then
         "$(cat "$tap_tmp/control/prerm")"
     like "postinst restarts a running libvirt daemon through deb-systemd-invoke (policy-rc.d)" \
         'deb-systemd-invoke try-restart "\$unit"' "$(cat "$tap_tmp/control/postinst")"
+    is "the .deb holds no Cockpit page: cockpit-vfio-handoff does" "" \
+        "$(dpkg-deb -c "$deb" | awk '{ print $6 }' | grep cockpit)"
+    if [ -n "$cockpit_deb" ]; then
+        is "cockpit-vfio-handoff's .deb holds the page in /usr/share/cockpit/vfio-handoff" "$cockpit_expected" \
+            "$(dpkg-deb -c "$cockpit_deb" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' | cockpit_ours | leaves)"
+        is "... it is for every architecture, and depends on cockpit-bridge and this vfio-handoff" \
+            "all cockpit-bridge (>= 266), vfio-handoff (>= $(dpkg-deb -f "$deb" Version))" \
+            "$(dpkg-deb -f "$cockpit_deb" Architecture) $(dpkg-deb -f "$cockpit_deb" Depends)"
+    else
+        not_ok "make deb builds cockpit-vfio-handoff_*_all.deb too" "$(ls "$build/packages")"
+    fi
 fi
 
 # ---- RPM
@@ -93,6 +112,7 @@ if command -v rpmbuild >/dev/null 2>&1; then
     is "make rpm builds the package from the release tarball (rpmbuild -ta)" 0 "$rc"
     [ "$rc" = 0 ] || sed 's/^/#   /' "$tap_tmp/rpm.log" | tail -n 20
     rpm=$(ls "$build"/packages/vfio-handoff-*.rpm 2>/dev/null | grep -v '\.src\.rpm$' | head -n 1)
+    cockpit_rpm=$(ls "$build"/packages/cockpit-vfio-handoff-*.noarch.rpm 2>/dev/null | head -n 1)
     if [ -n "$rpm" ]; then
         is "rpm -qlp lists the same files as the .deb" "$expected" "$(rpm -qlp "$rpm" 2>/dev/null | ours | leaves)"
         is "vfio-handoff.conf is %config(noreplace)" "/etc/vfio-handoff/vfio-handoff.conf" \
@@ -101,6 +121,14 @@ if command -v rpmbuild >/dev/null 2>&1; then
             '^kmod-libs .*libvirt-libs >= 6\.5\.0' "$(rpm -qp --requires "$rpm" 2>/dev/null | grep -E '^(kmod|libvirt)-libs' | sort | xargs)"
         like "%preun refuses the removal while devices are handed off" 'removal-check \|\| exit 1' \
             "$(rpm -qp --scripts "$rpm" 2>/dev/null)"
+    fi
+    if [ -n "$cockpit_rpm" ]; then
+        is "rpm -qlp lists the Cockpit page in cockpit-vfio-handoff's noarch .rpm" "$cockpit_expected" \
+            "$(rpm -qlp "$cockpit_rpm" 2>/dev/null | cockpit_ours | leaves)"
+        like "... it requires cockpit-bridge and this vfio-handoff" '^cockpit-bridge >= 266 vfio-handoff = ' \
+            "$(rpm -qp --requires "$cockpit_rpm" 2>/dev/null | grep -E '^(cockpit-bridge|vfio-handoff)' | sort | xargs)"
+    else
+        not_ok "make rpm builds cockpit-vfio-handoff-*.noarch.rpm too" "$(ls "$build/packages")"
     fi
 else
     skip "rpmbuild is not installed (packaging/install-deps.sh installs rpm): no RPM is built"
