@@ -38,14 +38,14 @@ read_def(const VhLibvirt *lv, virDomainPtr dom, const char *name, unsigned int f
     VhDomainDef *def = NULL;
 
     if (xml == NULL) {
-        vh_cli_error("warning: domain %s: its XML cannot be read, %s (fix: check 'virsh dumpxml "
-                     "%s')",
+        vh_cli_error("warning: %s: libvirt gives no XML for this domain, %s (fix: see what 'virsh "
+                     "dumpxml %s' says)",
                      name, lv->get_last_error_message(), name);
         return NULL;
     }
     def = vh_domain_def_parse(xml, strlen(xml), &error);
     if (def == NULL)
-        vh_cli_error("warning: domain %s: %s", name, error->message);
+        vh_cli_error("warning: %s: its PCI devices are not listed, %s", name, error->message);
     free(xml);
     return def;
 }

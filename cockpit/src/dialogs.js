@@ -48,7 +48,7 @@ function commandDialog({ id, title, intro, options = null, args = () => [], prev
             replace(previewBox, spinner(_("Checking…")));
             replace(resultBox);
             vh(preview(args()))
-                    .then(doc => { if (mine === seq) replace(previewBox, h("div", { class: "vh-preview-title" }, _("What it will do:")), docSummary(doc)) })
+                    .then(doc => { if (mine === seq) replace(previewBox, h("div", { class: "vh-preview-title" }, _("Previewed, nothing changed yet:")), docSummary(doc)) })
                     .catch(e => { if (mine === seq) replace(previewBox, errorsAlert(_("It would be refused"), e.errors, { id: `${id}-refusal` })) });
         };
         const applyButton = button(applyText, () => {
@@ -166,14 +166,17 @@ function domainOption(d, address) {
 
 /* vSphere's "Add PCI device": to a shut-off VM's definition, or hot-plugged into a running one */
 export async function addDialog(dev, host, refresh) {
-    const domains = host.domains?.domains || [];
+    // read afresh: a VM may have started or stopped since the page last looked
+    let domains;
+    try {
+        domains = (await vh(["domains"])).domains;
+    } catch (e) {
+        await modal(_("Add to a VM"), () => errorsAlert(_("The VMs cannot be listed"), e.errors), { id: "vh-add" });
+        return;
+    }
     let chosen = domains.find(d => !(d.hostdevs || []).some(x => x.address === dev.address))?.name || null;
     const running = () => domains.find(d => d.name === chosen)?.running;
 
-    if (host.domains === null) {
-        await modal(_("Add to a VM"), () => errorsAlert(_("The VMs cannot be listed"), host.errors.domains?.errors || []), { id: "vh-add" });
-        return;
-    }
     const done = await commandDialog({
         id: "vh-add",
         title: cockpit.format(_("Add $0 to a VM"), dev.address),
@@ -214,8 +217,8 @@ export async function removeDialog(domain, address, refresh) {
 }
 
 /* recover and reattach: confirmations for the commands that give devices back */
-export async function giveBackDialog({ id, title, intro, preview = null, apply, applyText, refresh }) {
-    const done = await commandDialog({ id, title, intro, preview, apply, applyText, danger: true, done: _("Done") });
+export async function giveBackDialog({ id, title, intro, preview = null, apply, applyText, danger = false, refresh }) {
+    const done = await commandDialog({ id, title, intro, preview, apply, applyText, danger, done: _("Done") });
     if (done)
         refresh();
 }

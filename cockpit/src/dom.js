@@ -135,8 +135,15 @@ export function when(rfc3339) {
     return isNaN(d) ? rfc3339 : d.toLocaleString();
 }
 
+/* 4194304 KiB as "4 GiB", 1536 as "1.5 MiB" (binary units, as the CLI prints them) */
 export function kib(n) {
     if (n === null || n === undefined)
         return "—";
-    return cockpit.format_bytes(n * 1024, 1024);
+    const units = ["KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) {
+        n /= 1024;
+        i++;
+    }
+    return `${Number.isInteger(n) ? n : n.toFixed(1)} ${units[i]}`;
 }

@@ -61,9 +61,14 @@ class Page {
             return this.pending;
         }
         this.pending = readHost().then(host => {
-            this.host = host;
-            this.hostView.update(host);
-            this.statusView.update(host);
+            // unchanged: nothing is drawn again, so a button is never replaced under the pointer
+            const seen = JSON.stringify(host, (k, v) => v instanceof Error ? { errors: v.errors } : v);
+            if (seen !== this.seen) {
+                this.seen = seen;
+                this.host = host;
+                this.hostView.update(host);
+                this.statusView.update(host);
+            }
             this.root.dataset.refreshed = String(Date.now());
             this.render();
         }).finally(() => {

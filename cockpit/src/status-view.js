@@ -85,8 +85,9 @@ export class StatusView {
             intro: h("p", null, intro),
             apply: () => ["reattach", ...extra, address],
             applyText: text,
+            danger: extra.includes("--force"),
             refresh: this.refresh,
-        }), { variant: extra.length ? "danger" : "secondary" });
+        }), { variant: extra.includes("--force") ? "danger" : "secondary" });
         b.dataset.address = address;
         b.dataset.action = "reattach" + extra.join("");
         return b;

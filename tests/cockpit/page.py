@@ -22,7 +22,9 @@ TMP = os.environ["VH_TMP"]
 CLI = os.environ["VH_CLI"]
 HOOK = os.environ["VH_HOOK"]
 NIC, DISK, GPU, AUDIO, IGPU = "0000:05:00.0", "0000:02:00.0", "0000:01:00.0", "0000:01:00.1", "0000:00:02.0"
+SPARE = "0000:03:00.0"  # the NVMe the host does not use
 QEMU_PID = "4242"
+ROUTER_PID = "4343"
 
 n = 0
 failed = 0
@@ -65,26 +67,37 @@ def hook(domain, op, sub):
     return p.returncode, p.stderr
 
 
-def vm_starts(domain):
-    """What libvirt does at a start: prepare, QEMU runs (its pid file, its /proc), started"""
-    rc, err = hook(domain, "prepare", "begin")
+def qemu_runs(domain, pid):
+    """A QEMU process for @domain: its /proc, libvirt's pid file, the live definition"""
     os.makedirs(f"{ROOT}/run/libvirt/qemu", exist_ok=True)
-    os.makedirs(f"{ROOT}/proc/{QEMU_PID}/fd", exist_ok=True)
-    with open(f"{ROOT}/proc/{QEMU_PID}/comm", "w") as f:
+    os.makedirs(f"{ROOT}/proc/{pid}/fd", exist_ok=True)
+    with open(f"{ROOT}/proc/{pid}/comm", "w") as f:
         f.write("qemu-system-x86\n")
-    with open(f"{ROOT}/proc/{QEMU_PID}/stat", "w") as f:
-        f.write(f"{QEMU_PID} (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n")
+    with open(f"{ROOT}/proc/{pid}/stat", "w") as f:
+        f.write(f"{pid} (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n")
     with open(f"{ROOT}/run/libvirt/qemu/{domain}.pid", "w") as f:
-        f.write(QEMU_PID + "\n")
+        f.write(pid + "\n")
     shutil.copy(f"{LIBVIRT}/{domain}.xml", f"{LIBVIRT}/{domain}.live.xml")
+
+
+def vm_starts(domain, pid):
+    """What libvirt does at a start: prepare, QEMU runs, started"""
+    rc, err = hook(domain, "prepare", "begin")
+    qemu_runs(domain, pid)
     rc2, err2 = hook(domain, "started", "begin")
     return rc or rc2, err + err2
 
 
-def qemu_dies(domain):
+def qemu_dies(domain, pid):
     """QEMU killed, and libvirt's daemon gone with it: no release hook ran"""
-    shutil.rmtree(f"{ROOT}/proc/{QEMU_PID}")
+    shutil.rmtree(f"{ROOT}/proc/{pid}")
     os.unlink(f"{LIBVIRT}/{domain}.live.xml")
+
+
+def sysfs_write(path, value):
+    """A write to the fake kernel's sysfs, as a tool or a user would make it"""
+    with open(f"{ROOT}/sys/{path}", "w") as f:
+        f.write(value)
 
 
 def driver(address):
@@ -186,14 +199,16 @@ def run(b):
     # ---- enabling the spare NIC writes its drop-in
     b.click(f'button[data-action="enable"][data-address="{NIC}"]')
     b.wait_text("#vh-enable-preview .vh-summary")
+    b.set_value("#vh-enable-domains", "win11, router")
+    b.wait(f"{b.q('#vh-enable-preview')}.innerText.includes('for win11, router')", what="the preview for two VMs")
     b.click("#vh-enable-apply")
     text = b.wait_text("#vh-enable-done")
-    ok(f"enabled {NIC}" in text, "enabling the NIC says so", text)
+    ok(f"enabled {NIC}" in text, "enabling the NIC for win11 and router says so", text)
     content = open(drop_in(NIC)).read() if os.path.exists(drop_in(NIC)) else ""
-    ok(f"[device {NIC}]\nenabled=true\nidentity=8086:1533:0000:0000" in content,
-       "... and writes its drop-in, its identity pinned", content)
+    ok(f"[device {NIC}]\nenabled=true\ndomains=win11;router\nidentity=8086:1533:0000:0000" in content,
+       "... and writes its drop-in, those VMs alone, its identity pinned", content)
     b.click("#vh-enable-close")
-    is_(b.wait_text(f'{row(NIC)} .pf-v6-c-label'), "Enabled", "... the NIC is shown enabled")
+    is_(b.wait_text(f'{row(NIC)} .pf-v6-c-label'), "Enabled for win11, router", "... the NIC is shown enabled for them")
 
     # ---- adding it to a shut-off VM changes its XML as `add` does
     twin = os.path.join(TMP, "libvirt-twin")
@@ -213,7 +228,7 @@ def run(b):
     b.click("#vh-add-close")
 
     # ---- the VM starts: the status view shows the NIC held, with no reload
-    rc, err = vm_starts("win11")
+    rc, err = vm_starts("win11", QEMU_PID)
     is_((rc, driver(NIC)), (0, "vfio-pci"), "win11 starts: the hook hands the NIC to vfio-pci")
     b.click("#vh-tab-status")
     status_row = f'#vh-status-table tr[data-address="{NIC}"]'
@@ -235,7 +250,7 @@ def run(b):
     shot(b, "status.png")
 
     # ---- QEMU dies: an orphan, and recover gives it back
-    qemu_dies("win11")
+    qemu_dies("win11", QEMU_PID)
     text = b.wait(f"{b.q(status_row)} && {b.q(status_row)}.innerText.includes('Orphan')", 15, "the orphan")
     ok(text, "QEMU killed: the status view shows the NIC as an orphan")
     b.click("#vh-recover-open")
@@ -259,6 +274,45 @@ def run(b):
     ok("<hostdev" not in xml and "<locked/>" not in xml and xml == open(f"{twin}/win11.xml").read(),
        "removing it from win11 takes out the hostdev and the lock, as remove does", xml)
     b.click("#vh-remove-close")
+
+    # ---- a running VM: the NIC hot-plugged into it, and unplugged again
+    qemu_runs("router", ROUTER_PID)
+    b.click("#vh-tab-host")
+    b.click(f'button[data-action="add"][data-address="{NIC}"]')
+    b.wait(f"[...{b.q('#vh-add-domain')}.options].some(o => o.text === 'router (running: hot-plugged now and kept in its definition)')",
+           15, "router offered as running")
+    b.set_value("#vh-add-domain", "router")
+    text = b.wait(f"{b.q('#vh-add-preview')}.innerText.includes('would hot-plug') && {b.q('#vh-add-preview')}.innerText",
+                  what="the hot-plug preview")
+    ok(f"would hot-plug {NIC}" in text, "adding it to the running router previews the hot-plug", text)
+    b.click("#vh-add-apply")
+    text = b.wait_text("#vh-add-done")
+    live = open(f"{LIBVIRT}/router.live.xml").read()
+    ok(driver(NIC) == "vfio-pci" and "bus='0x05'" in live and "bus='0x05'" in open(f"{LIBVIRT}/router.xml").read(),
+       "... applied: on vfio-pci, in router's live definition and its persistent one", text, live)
+    b.click("#vh-add-close")
+    b.click("#vh-tab-status")
+    b.click(f'button[data-action="remove"][data-domain="router"][data-address="{NIC}"]')
+    b.wait_text("#vh-remove-preview .vh-summary")
+    b.click("#vh-remove-apply")
+    text = b.wait_text("#vh-remove-done")
+    is_((driver(NIC), "bus='0x05'" in open(f"{LIBVIRT}/router.live.xml").read()), ("igb", False),
+        "removing it from the running router unplugs it and gives it back to igb")
+    b.click("#vh-remove-close")
+
+    # ---- a device someone left on vfio-pci: parked, and given back
+    sysfs_write(f"bus/pci/devices/{SPARE}/driver_override", "vfio-pci")
+    sysfs_write(f"bus/pci/devices/{SPARE}/driver/unbind", SPARE)
+    sysfs_write("bus/pci/drivers_probe", SPARE)
+    parked_row = f'#vh-parked-table tr:has(button[data-address="{SPARE}"])'
+    text = b.wait(f"{b.q(parked_row)} && {b.q(parked_row)}.innerText", 15, "the parked NVMe")
+    ok(SPARE in text, "an NVMe left on vfio-pci by hand shows as parked, with what to do", text)
+    shot(b, "parked.png")
+    b.click(f'button[data-action="reattach--adopt"][data-address="{SPARE}"]')
+    b.click("#vh-reattach-apply")
+    b.wait_text("#vh-reattach-done")
+    is_(driver(SPARE), "nvme", "... Give back hands it to the driver the kernel picks: nvme")
+    b.click("#vh-reattach-close")
     ok(not [c for c in b.console if c.startswith("exception")], "no script error in the page",
        *b.console)
 

@@ -36,16 +36,20 @@ cp "$VH_HOOK" "$r/etc/libvirt/hooks/qemu.d/50-vfio-handoff"
 # ... before libvirtd started (the host booted now, its libvirtd a second later), as a package
 # installs it
 sed -i "s/^btime .*/btime $(date +%s)/" "$r/proc/stat"
-# two shut-off domains in the fake libvirt
+# two shut-off domains in the fake libvirt; router's memory is locked already, so that it can
+# take a device live (a hot-plug does not change what runs)
 mkdir -p "$r/libvirt"
 for d in win11:4194304:6b7c7e0e-1f7e-4a53-9c1e-2f1d5a0b9f11 router:2097152:0d5f7a44-6a0e-4a43-8d8b-5c0f6c2a1e22; do
     name=${d%%:*} rest=${d#*:}
+    locked=
+    [ "$name" = router ] && locked="<memoryBacking><locked/></memoryBacking>"
     cat >"$r/libvirt/$name.xml" <<EOF
 <domain type='kvm'>
   <name>$name</name>
   <uuid>${rest#*:}</uuid>
   <memory unit='KiB'>${rest%%:*}</memory>
   <currentMemory unit='KiB'>${rest%%:*}</currentMemory>
+  $locked
   <vcpu placement='static'>4</vcpu>
   <os>
     <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
@@ -74,7 +78,7 @@ until "$python" -c 'import socket,sys; socket.create_connection(("127.0.0.1", in
 done
 
 shots=${VH_SCREENSHOTS:-$PWD/tests/cockpit/screenshots}
-mkdir -p "$shots"
+rm -rf "$shots" && mkdir -p "$shots"
 rc=0
 VH_URL="http://127.0.0.1:$port" VH_HOST_ROOT="$r" VH_FAKE_LIBVIRT_DIR="$r/libvirt" VH_SHOTS="$shots" \
     VH_PROFILE="$tap_tmp/profile" VH_CHROMIUM="$chromium" VH_TMP="$tap_tmp" \
