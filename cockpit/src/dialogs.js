@@ -62,8 +62,11 @@ function commandDialog({ id, title, intro, options = null, args = () => [], prev
                         setFooter(button(_("Close"), () => close(true), { variant: "primary", small: false, id: `${id}-close` }));
                     })
                     .catch(e => {
+                        // what it did before it stopped, if anything (recover goes device by device)
+                        applied = (e.doc?.devices || []).some(d => !["failed", "kept", "unchanged"].includes(d.outcome));
                         applyButton.disabled = false;
-                        replace(resultBox, errorsAlert(_("Nothing was changed"), e.errors, { id: `${id}-error` }));
+                        replace(resultBox, errorsAlert(_("Not done"), e.errors, { id: `${id}-error` }),
+                                e.doc ? docSummary({ devices: e.doc.devices, changes: e.doc.changes }) : null);
                     });
         }, { variant: danger ? "danger" : "primary", small: false, id: `${id}-apply` });
 
@@ -113,9 +116,9 @@ export async function enableDialog(dev, host, refresh) {
         intro: [
             h("p", null, deviceName(dev)),
             companions.length > 0
-                ? alert("info", _("Enabled together with the rest of its IOMMU group"),
+                ? alert("info", _("The rest of its IOMMU group goes with it"),
                         h("p", { id: "vh-enable-companions" }, companions.map(c => c.address).join(", "), " — ",
-                          _("the kernel hands an IOMMU group to a VM whole, so these go with it when a VM starts")))
+                          _("the kernel hands an IOMMU group to a VM whole: when a VM starts with this device, these are handed off with it, and given back with it")))
                 : null,
         ],
         options: onchange => {

@@ -138,7 +138,7 @@ export class HostView {
 
         // bridges (host bridges included) stay with the host: nothing to enable
         if (dev.endpoint && !String(dev.class).startsWith("06") && !dev.policy?.enabled &&
-            !["handed-off", "wedged", "stuck"].includes(st.kind))
+            !["handed-off", "wedged", "stuck", "companion"].includes(st.kind))
             act("enable", _("Enable…"), () => enableDialog(dev, this.host, this.refresh), "secondary");
         if (dev.policy?.enabled) {
             act("add", _("Add to VM…"), () => addDialog(dev, this.host, this.refresh), "primary");

@@ -39,6 +39,11 @@ export function deviceState(dev, host) {
     }
     if (dev.host_critical)
         return { kind: "host", color: "grey", text: _("Used by the host") };
+    const lead = dev.endpoint && dev.iommu_group !== null
+        ? (host.list?.devices || []).find(d => d !== dev && d.iommu_group === dev.iommu_group && d.policy?.enabled)
+        : null;
+    if (lead)
+        return { kind: "companion", color: "blue", text: cockpit.format(_("Goes with $0"), lead.address) };
     return { kind: "none", color: null, text: "" };
 }
 

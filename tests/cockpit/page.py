@@ -178,8 +178,8 @@ def run(b):
     shot(b, "refusal.png")
     b.click("#vh-enable-apply")
     text = b.wait_text("#vh-enable-error")
-    ok(text.startswith("danger:\nNothing was changed") or "Nothing was changed" in text and e["reason"] in text,
-       "... Enable anyway is refused the same, nothing changed", text)
+    ok("Not done" in text and f"{e['subject']}: {e['reason']}" in text and f"Fix: {e['fix']}" in text,
+       "... Enable anyway: not done, the same reason and fix", text)
     is_((os.path.exists(drop_in(DISK)), driver(DISK)), (False, "nvme"), "... no drop-in, the NVMe on nvme")
     b.click("#vh-enable-cancel")
 
@@ -187,7 +187,14 @@ def run(b):
     b.click(f'button[data-action="enable"][data-address="{GPU}"]')
     is_(b.wait_text("#vh-enable-companions").split(" — ")[0], AUDIO,
         "enabling the GPU names its audio function, which goes with it")
-    b.click("#vh-enable-cancel")
+    b.wait_text("#vh-enable-preview .vh-summary")
+    b.click("#vh-enable-apply")
+    b.wait_text("#vh-enable-done")
+    b.click("#vh-enable-close")
+    audio_label = f'{row(AUDIO)} .pf-v6-c-label'
+    text = b.wait(f"{b.q(audio_label)} && {b.q(audio_label)}.innerText", 15, "the audio function's state")
+    is_((text, b.eval(f"!!{b.q(f'button[data-action=enable][data-address={AUDIO!r}]'.replace(chr(39), chr(34)))}")),
+        (f"Goes with {GPU}", False), "... once enabled, the audio function shows it goes with the GPU, with no Enable of its own")
     b.click(f'button[data-action="enable"][data-address="{IGPU}"]')
     b.wait_text("#vh-enable-refusal")
     b.click("#vh-enable-console")

@@ -8,8 +8,8 @@
 page=$VH_SRCDIR/cockpit
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is not installed"; exit 0; }
 
-is "manifest.json: the menu entry PCI Passthrough, beside Virtual machines" \
-    '"PCI Passthrough" 31' "$(jq -c '.menu.index.label, .menu.index.order' "$page/dist/manifest.json" | paste -sd' ')"
+is "manifest.json: the menu entry PCI Passthrough, right after Virtual machines (60), before Accounts (70)" \
+    '"PCI Passthrough" 61' "$(jq -c '.menu.index.label, .menu.index.order' "$page/dist/manifest.json" | paste -sd' ')"
 is "... and it needs a Cockpit with superuser channels (266)" '"266"' "$(jq -c '.requires.cockpit' "$page/dist/manifest.json")"
 # every src= and href= of the page: Cockpit's own base1, or a file of dist/
 refs=$(grep -oE '(src|href)="[^"]*"' "$page/dist/index.html" | sed 's/^[a-z]*="//; s/"$//')
