@@ -30,9 +30,11 @@ class Browser:
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # Chromium refuses to run its sandbox as root
         self.log = open(os.path.join(profile, "chromium.log"), "w")
-        # its home, caches and certificate store (~/.pki) in the profile, not the user's
+        # its home, caches, certificate store (~/.pki) and temporary files in the profile, not
+        # the user's home or /tmp (Chromium leaves an org.chromium.Chromium.* there per run)
+        os.makedirs(os.path.join(profile, "tmp"), exist_ok=True)
         env = dict(os.environ, HOME=profile, XDG_CONFIG_HOME=os.path.join(profile, "config"),
-                   XDG_CACHE_HOME=os.path.join(profile, "cache"))
+                   XDG_CACHE_HOME=os.path.join(profile, "cache"), TMPDIR=os.path.join(profile, "tmp"))
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
         # its process group, for a test's exit trap when this driver itself is killed

@@ -117,7 +117,13 @@ def shot(b, name, full_page=False):
     b.screenshot(os.path.join(SHOTS, name), full_page=full_page)
 
 
+def chromium_litter():
+    tmp = os.environ.get("TMPDIR", "/tmp")
+    return {f for f in os.listdir(tmp) if f.startswith("org.chromium.")}
+
+
 def main():
+    litter = chromium_litter()
     b = cdp.Browser(os.environ["VH_CHROMIUM"], os.environ["VH_PROFILE"])
     try:
         run(b)
@@ -129,6 +135,7 @@ def main():
             pass
     finally:
         b.close()
+    is_(sorted(chromium_litter() - litter), [], "Chromium left nothing in the temp directory")
     print(f"1..{n}")
     return 1 if failed else 0
 
