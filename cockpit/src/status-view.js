@@ -52,9 +52,11 @@ export class StatusView {
 
             if (rec.by_hand)
                 actions.push(this.reattach(rec.address, [], _("Give back"), _("The device goes back to the driver it had.")));
-            if (rec.state === "wedged" || rec.state === "stuck")
+            // stuck and orphaned devices are Recover's; a wedged one only goes back by force
+            if (rec.state === "wedged")
                 actions.push(this.reattach(rec.address, ["--force"], _("Force give back"),
-                                           _("The device did not come back cleanly. Giving it back anyway binds its driver to hardware that may not answer: the host's driver may hang. Only do it when you know the device is fine.")));
+                                           [h("p", null, rec.reason || ""),
+                                            h("p", null, _("It does not answer since its reset. Giving it back anyway binds its driver to hardware that may not answer, and that driver's probe can hang the host: rebooting the host is the safe way. Only go on when you know the device is fine."))]));
             return [
                 h("span", null, h("span", { class: "vh-address" }, rec.address), h("br"), h("span", { class: "vh-muted" }, deviceName(dev))),
                 rec.by_hand ? _("by hand") : (rec.domain || "—"),

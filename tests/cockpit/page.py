@@ -327,6 +327,30 @@ def run(b):
     b.wait_text("#vh-reattach-done")
     is_(driver(SPARE), "nvme", "... Give back hands it to the driver the kernel picks: nvme")
     b.click("#vh-reattach-close")
+
+    # ---- a GPU that did not come back from its reset: wedged, given back only by force
+    rc, _doc = cli("add", "win11", GPU)
+    rc2, err = vm_starts("win11", QEMU_PID)
+    with open(f"{ROOT}/.fake/faults", "w") as f:
+        f.write(f"[wedge]\nreset={GPU}\n")
+    sysfs_write(f"bus/pci/devices/{GPU}/reset", "1")  # what vfio-pci does when QEMU lets go
+    rc3, err3 = hook("win11", "release", "end")
+    qemu_dies("win11", QEMU_PID)
+    is_((rc, rc2, rc3, driver(GPU), driver(AUDIO)), (0, 0, 0, "vfio-pci", "snd_hda_intel"),
+        "win11 with the GPU stops, the GPU wedged by its reset: kept on vfio-pci, its audio back")
+    gpu_row = f'#vh-status-table tr[data-address="{GPU}"]'
+    text = b.wait(f"{b.q(gpu_row)} && {b.q(gpu_row)}.innerText.includes('Wedged') && {b.q(gpu_row)}.innerText",
+                  15, "the wedged GPU")
+    ok("Wedged" in text, "the status view shows the GPU wedged", text)
+    b.click(f'button[data-action="reattach--force"][data-address="{GPU}"]')
+    text = b.wait_text("#vh-reattach")
+    ok("does not answer after its reset" in text and "can hang the host" in text,
+       "Force give back asks first, saying why it is wedged and what it risks", text)
+    shot(b, "wedged.png")
+    b.click("#vh-reattach-apply")
+    b.wait_text("#vh-reattach-done")
+    is_(driver(GPU), "nouveau", "... and then gives the GPU back to nouveau")
+    b.click("#vh-reattach-close")
     ok(not [c for c in b.console if c.startswith("exception")], "no script error in the page",
        *b.console)
 
