@@ -168,6 +168,8 @@ def run(b):
         "the GPU's group says its devices go together")
     ok("PCI passthrough is possible on this host" in b.text("#vh-check-alert"),
        "the host's check is on top", b.text("#vh-check-alert"))
+    faces = b.eval(f"{b.doc}.fonts.load('16px RedHatText').then(f => f.map(x => x.status))")
+    is_(faces, ["loaded"], "the page's text is in Cockpit's own Red Hat Text, loaded from its static/fonts")
     shot(b, "host-view.png")
     b.set_value("#vh-search", "i210")
     b.wait(f"{b.doc}.querySelectorAll('.vh-group').length === 1", what="one group left")
