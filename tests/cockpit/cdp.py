@@ -56,6 +56,7 @@ class Browser:
                                  flatten=True)["sessionId"]
         self.call("Page.enable", session=True)
         self.call("Runtime.enable", session=True)
+        self.call("Log.enable", session=True)  # the browser's own errors: CSP, failed loads
         self.call("Emulation.setDeviceMetricsOverride", session=True, width=width,
                   height=height, deviceScaleFactor=1, mobile=False)
         self.console = []
@@ -79,6 +80,9 @@ class Browser:
             d = ev["params"]["exceptionDetails"]
             self.console.append("exception: " + d.get("exception", {}).get("description",
                                                                             d.get("text", "")))
+        elif ev.get("method") == "Log.entryAdded" and ev["params"]["entry"]["level"] == "error":
+            e = ev["params"]["entry"]
+            self.console.append(f"browser error: {e.get('url', '')}: {e.get('text', '')}")
         elif ev.get("method") == "Runtime.consoleAPICalled":
             args = ev["params"]["args"]
             self.console.append(ev["params"]["type"] + ": " +
