@@ -51,7 +51,8 @@ cockpit_expected='/usr/share/cockpit/vfio-handoff/index.css
 /usr/share/cockpit/vfio-handoff/index.html
 /usr/share/cockpit/vfio-handoff/index.js
 /usr/share/cockpit/vfio-handoff/manifest.json'
-cockpit_ours() { grep -vE '^/usr/share/(doc|licenses)(/|$)|^/(usr|usr/share|usr/share/cockpit|usr/share/cockpit/vfio-handoff)$'; }
+# (its lintian override aside: the page's index.html is not documentation)
+cockpit_ours() { grep -vE '^/usr/share/(doc|licenses|lintian)(/|$)|^/(usr|usr/share|usr/share/cockpit|usr/share/cockpit/vfio-handoff)$'; }
 
 # ---- Debian
 deb=
