@@ -3,7 +3,7 @@
 # user with sudo (asked for only where root is needed: installing packages, the VM test bed):
 #   1. the build with warnings as errors: make check (unit, fake kernel, CLI tests, lints)
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build: make check
-#      (both without the kill-point sweep and the race, which stage 7 runs at full size)
+#      (both without the kill-point sweep and the race, which stage 8 runs at full size)
 #   3. a build without the fake kernel (--without-fuse): its tests skip, with the reason
 #   4. the Cockpit page in a real browser (Debian's chromium and cockpit-ws, on a fake host), its
 #      screenshots in _build/main/tests/cockpit/screenshots
