@@ -119,7 +119,7 @@ export class StatusView {
         if (doms === null)
             return this.section(_("Virtual machines"), "vh-domains", null, errorsAlert(_("The VMs cannot be listed"), this.host.errors.domains?.errors || []));
         const rows = doms.domains.map(d => {
-            const devs = d.running ? (d.live_hostdevs || []) : d.hostdevs;
+            const devs = (d.running ? d.live_hostdevs : d.hostdevs) || [];
             return [
                 h("strong", null, d.name),
                 label(d.running ? _("Running") : _("Shut off"), d.running ? "green" : "grey"),
