@@ -47,14 +47,18 @@ if command -v apt-get >/dev/null 2>&1; then
           groff-base debhelper lintian rpm python3 python3-jsonschema ansible-core"
     [ "$want_vm" = yes ] && pkgs="$pkgs qemu-utils debootstrap e2fsprogs ovmf"
     [ "$want_bench" = yes ] && pkgs="$pkgs virtinst"
-    missing=
-    for p in $pkgs; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-            missing="$missing $p"
-    done
+    # not_installed PACKAGE...: those of them dpkg does not have installed
+    not_installed() {
+        for p in "$@"; do
+            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+                printf ' %s' "$p"
+        done
+    }
+    export DEBIAN_FRONTEND=noninteractive
+    # shellcheck disable=SC2086
+    missing=$(not_installed $pkgs)
     if [ -n "$missing" ]; then
         echo "install-deps.sh: installing:$missing"
-        export DEBIAN_FRONTEND=noninteractive
         # A fresh machine may have no package lists yet.
         $SUDO apt-get update -qq
         # shellcheck disable=SC2086
@@ -62,12 +66,7 @@ if command -v apt-get >/dev/null 2>&1; then
     else
         echo "install-deps.sh: all build dependencies present"
     fi
-    browser_pkgs="cockpit-ws cockpit-bridge cockpit-system chromium python3-websocket"
-    missing=
-    for p in $browser_pkgs; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-            missing="$missing $p"
-    done
+    missing=$(not_installed cockpit-ws cockpit-bridge cockpit-system chromium python3-websocket)
     if [ -n "$missing" ]; then
         echo "install-deps.sh: installing, for the Cockpit page's browser test:$missing"
         had_socket=$(systemctl is-enabled cockpit.socket 2>/dev/null || true)
